@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Full recipe: train the default sentiment model into models/sst2-bert, quantize it, evaluate it on SST-2 dev.
+# Usage: npm run models:train [-- --out DIR]   (DATA_DIR overrides ../shared/data/sst2)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+source "$here/check-python.sh"
+out="$root/models/sst2-bert"
+if [ "${1:-}" = "--out" ]; then out="$2"; shift 2; fi
+cd "$root"
+"$PYTHON" "$here/train.py" --out "$out" "$@"
+npx tsx models/tools/quantize-cli.ts "$out/onnx/model.onnx" "$out/onnx/model_quantized.onnx"
+npx tsx models/tools/eval-cli.ts "$out" --json "$out/eval_sst2_dev.json"

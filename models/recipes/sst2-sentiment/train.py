@@ -1,0 +1,114 @@
+"""Trains the default edge sentiment model: WordPiece vocabulary, masked-LM pretraining, fine-tuning, ONNX export.
+
+Usage: python3 train.py --out models/sst2-bert [--data-dir DIR] [--smoke]
+Also fine-tunes once without pretraining (the ablation the model card reports) unless --skip-ablation is given.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+try:
+    import torch
+except ImportError:
+    fail("PyTorch is missing: install Debian's python3-torch python3-onnx libopenblas0-pthread and run with /usr/bin/python3")
+
+from bert import BertConfig
+from data import RecipeError, encode_rows, read_tsv, split_holdout
+from export import export_model_folder
+from training import fine_tune, pretrain_mlm
+from wordpiece import WordPieceTokenizer, train_vocab
+
+SMOKE = {"rows": 400, "vocab_size": 600, "holdout": 60, "pretrain_steps": 4, "finetune_steps": 6}
+
+
+def parse_args() -> argparse.Namespace:
+    default_data = os.environ.get("DATA_DIR", str(REPO.parent / "shared" / "data" / "sst2"))
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--data-dir", default=default_data, help="folder with SST-2 train.tsv (default: $DATA_DIR or ../shared/data/sst2)")
+    p.add_argument("--config", default=str(HERE / "recipe.json"))
+    p.add_argument("--smoke", action="store_true", help="a few steps on a few hundred rows, to check the recipe runs")
+    p.add_argument("--skip-ablation", action="store_true", help="do not fine-tune the no-pretraining baseline")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    return p.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    try:
+        recipe = json.loads(Path(args.config).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        fail(f"cannot read recipe {args.config}: {e}")
+    torch.set_num_threads(args.threads)
+    seed = recipe["seed"]
+    out = Path(args.out)
+    started = time.time()
+    log = lambda msg: print(f"[{time.time() - started:7.1f}s] {msg}", flush=True)
+
+    rows = read_tsv(Path(args.data_dir) / "train.tsv")
+    vocab_size, holdout_size = recipe["vocab_size"], recipe["holdout"]["size"]
+    pre_hp, ft_hp = dict(recipe["pretrain"]), dict(recipe["finetune"])
+    if args.smoke:
+        rows = rows[: SMOKE["rows"]]
+        vocab_size, holdout_size = SMOKE["vocab_size"], SMOKE["holdout"]
+        pre_hp["max_steps"], ft_hp["max_steps"], pre_hp["log_every"] = SMOKE["pretrain_steps"], SMOKE["finetune_steps"], 1
+        ft_hp["evals_per_epoch"] = 1
+    min_words = recipe["holdout"]["min_words"] if not args.smoke else 3
+    train_rows, holdout_rows = split_holdout(rows, holdout_size, min_words, seed)
+    log(f"{len(rows)} rows: {len(train_rows)} for training, {len(holdout_rows)} held-out sentences for validation")
+
+    vocab = train_vocab([text for text, _ in train_rows], vocab_size)
+    tok = WordPieceTokenizer(vocab, recipe["max_length"])
+    log(f"WordPiece vocabulary: {len(vocab)} tokens")
+    config = BertConfig(vocab_size=len(vocab), **recipe["model"])
+
+    train = encode_rows(tok, train_rows)
+    holdout = encode_rows(tok, holdout_rows)
+    unlabelled = [ids for ids, _ in train if len(ids) - 2 >= pre_hp["min_words"]]
+    pretrained, pre_report = pretrain_mlm(config, tok, unlabelled, pre_hp, seed, log)
+    model, ft_report = fine_tune(config, tok, train, holdout, ft_hp, seed, pretrained, log)
+    log(f"fine-tuned after pretraining: holdout accuracy {ft_report['holdout_accuracy']:.4f}")
+    ablation = None
+    if not args.skip_ablation:
+        _, ablation = fine_tune(config, tok, train, holdout, ft_hp, seed, None, log)
+        log(f"fine-tuned without pretraining: holdout accuracy {ablation['holdout_accuracy']:.4f}")
+
+    export_model_folder(model, config, tok, out)
+    params = sum(p.numel() for p in model.parameters())
+    report = {
+        "seed": seed,
+        "smoke": args.smoke,
+        "parameters": params,
+        "vocab_size": len(vocab),
+        "rows": {"train": len(train), "holdout": len(holdout), "pretrain_sequences": len(unlabelled)},
+        "pretrain": pre_report,
+        "finetune": ft_report,
+        "finetune_without_pretraining": ablation,
+        "total_seconds": round(time.time() - started, 1),
+        "machine": {"torch": torch.__version__, "threads": args.threads, "cpu": platform.processor() or platform.machine()},
+        "recipe": recipe,
+    }
+    (out / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    log(f"wrote {out} ({params:,} parameters)")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except RecipeError as e:
+        fail(str(e))

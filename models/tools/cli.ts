@@ -1,0 +1,22 @@
+/** Runs a command-line entry: known failures print one line and exit 1, never a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function runCli(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`error: ${message.split('\n')[0]}`);
+    process.exit(1);
+  });
+}
+
+export async function readFileOrFail(path: string, what: string): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${code ?? error}`);
+  }
+}

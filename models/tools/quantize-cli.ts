@@ -1,0 +1,28 @@
+/** npm run models:quantize -- <in.onnx> <out.onnx> [--min-embedding-rows N] [--exclude node,node] */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { readFileOrFail, runCli, UsageError } from './cli.js';
+import { defaultQuantizeOptions, quantizeDynamic } from './quantize/quantize-dynamic.js';
+
+const usage = 'usage: npm run models:quantize -- <in.onnx> <out.onnx> [--min-embedding-rows N] [--exclude node,node]';
+
+runCli(async () => {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { 'min-embedding-rows': { type: 'string' }, exclude: { type: 'string' } },
+  });
+  const [input, output] = positionals;
+  if (!input || !output || positionals.length > 2) throw new UsageError(usage);
+  const minRows = Number(values['min-embedding-rows'] ?? defaultQuantizeOptions.minEmbeddingRows);
+  if (!Number.isInteger(minRows) || minRows < 1) throw new UsageError('--min-embedding-rows must be a positive integer');
+  const exclude = values.exclude ? values.exclude.split(',') : [];
+  const started = performance.now();
+  const { bytes, report } = quantizeDynamic(await readFileOrFail(input, 'ONNX model'), { minEmbeddingRows: minRows, exclude });
+  await writeFile(output, bytes);
+  const mb = (n: number) => (n / 1e6).toFixed(2);
+  console.log(
+    `quantized ${report.matmuls} MatMul, ${report.gemms} Gemm and ${report.embeddings} embedding tables to int8: ` +
+      `${mb(report.bytesBefore)} MB -> ${mb(report.bytesAfter)} MB (${(report.bytesAfter / report.bytesBefore).toFixed(3)}x) ` +
+      `in ${((performance.now() - started) / 1000).toFixed(1)} s, written to ${output}`,
+  );
+});

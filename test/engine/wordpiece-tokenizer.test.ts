@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import { BertTokenizer } from '@xenova/transformers';
+import { describe, expect, it } from 'vitest';
+import { WordPieceTokenizer } from '../../functions/engine/tokenizer/wordpiece-tokenizer.js';
+import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
+import { bertBaseTokenizerDir, defaultModelDir, devTsv } from '../paths.js';
+
+const tricky = [
+  'Hello, World! It\'s a "great" day... isn\'t it?',
+  'Café naïve résumé über façade — déjà vu',
+  'tabs\tand\nnewlines\r\nand   spaces',
+  'emoji 😀 and symbols $100 & 50% off #1 @home',
+  '中文字符和English混合',
+  'supercalifragilisticexpialidocious antidisestablishmentarianism',
+  'zero\u200bwidth and control\u0007chars',
+  'UPPER lower MiXeD',
+  '',
+  '   ',
+  'a'.repeat(150),
+];
+
+async function pair(folder: string, maxLength: number) {
+  const json = JSON.parse(await readFile(`${folder}/tokenizer.json`, 'utf8'));
+  const config = JSON.parse(await readFile(`${folder}/tokenizer_config.json`, 'utf8'));
+  // bert-base-uncased's tokenizer.json predates the model "type" field, which transformers.js v2 needs to pick
+  // WordPiece; ours infers it.
+  const reference = new BertTokenizer({ ...json, model: { type: 'WordPiece', ...json.model } }, config);
+  const ours = WordPieceTokenizer.fromJson(json, maxLength);
+  const referenceIds = (text: string): number[] => Array.from(reference(text).input_ids.data as BigInt64Array, Number);
+  return { ours, referenceIds };
+}
+
+describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
+  it('for bert-base-uncased on every SST-2 dev sentence and on tricky text', async () => {
+    const { ours, referenceIds } = await pair(bertBaseTokenizerDir, 512);
+    const texts = [...(await readLabelledTsv(devTsv)).map((r) => r.text), ...tricky];
+    const mismatches = texts.filter((t) => JSON.stringify(ours.encode(t).ids) !== JSON.stringify(referenceIds(t)));
+    expect(mismatches).toEqual([]);
+    expect(ours.encode('a'.repeat(150)).ids).toEqual([ours.clsId, ours.unkId, ours.sepId]);
+  });
+
+  it('for the default model on every SST-2 dev sentence and on tricky text', async () => {
+    const { ours, referenceIds } = await pair(defaultModelDir, 128);
+    const texts = [...(await readLabelledTsv(devTsv)).map((r) => r.text), ...tricky];
+    for (const text of texts) expect(ours.encode(text).ids).toEqual(referenceIds(text));
+  });
+
+  it('truncates long text to the model maximum and keeps the final [SEP], and says so', async () => {
+    // Hugging Face tokenizers keep [SEP] when truncating, and the recipe trained that way; transformers.js v2 cuts
+    // the [SEP] off instead, so the reference here is its untruncated encoding.
+    const { ours, referenceIds } = await pair(defaultModelDir, 128);
+    const long = 'this film is a wonderful surprise . '.repeat(60);
+    const encoded = ours.encode(long);
+    expect(encoded.truncated).toBe(true);
+    expect(encoded.ids).toHaveLength(128);
+    expect(encoded.ids.slice(0, 127)).toEqual(referenceIds(long).slice(0, 127));
+    expect(encoded.ids[127]).toBe(ours.sepId);
+    expect(ours.encode('short text').truncated).toBe(false);
+  });
+
+  it('rejects a tokenizer.json that is not WordPiece with a clear error', () => {
+    expect(() => WordPieceTokenizer.fromJson({ model: { type: 'BPE', vocab: {}, merges: [] } }, 16)).toThrow(/BPE.*not supported/);
+    expect(() => WordPieceTokenizer.fromJson({}, 16)).toThrow(/no "model" section/);
+  });
+});
