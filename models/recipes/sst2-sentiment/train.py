@@ -45,7 +45,26 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--smoke", action="store_true", help="a few steps on a few hundred rows, to check the recipe runs")
     p.add_argument("--skip-ablation", action="store_true", help="do not fine-tune the no-pretraining baseline")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--seed", type=int, help="seed for weights and batch order (default: the recipe's); the split and vocabulary always use the recipe's")
+    p.add_argument("--no-pretrain", action="store_true", help="fine-tune from random weights, without masked-LM pretraining")
+    p.add_argument("--finetune-epochs", type=int, help="override the recipe's fine-tuning epochs")
+    p.add_argument("--write-train-rows", help="write the training split as TSV (for scoring it with teacher models) and stop")
+    p.add_argument("--teacher-logits", help="float32 files of teacher logits (comma-separated), one row per training-split row: distil from their mean")
     return p.parse_args()
+
+
+def load_teacher_logits(paths: str, rows: int, classes: int) -> "torch.Tensor":
+    """The mean of one or more float32 logit files (comma-separated paths), each one row per training row."""
+    tables = []
+    for name in paths.split(","):
+        path = Path(name)
+        if not path.is_file():
+            raise RecipeError(f"teacher logits not found: {path}")
+        data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.float32)
+        if data.numel() != rows * classes:
+            raise RecipeError(f"{path} holds {data.numel()} values, not {classes} logits for each of {rows} training rows")
+        tables.append(data.view(rows, classes))
+    return torch.stack(tables).mean(0)
 
 
 def main() -> None:
@@ -55,7 +74,8 @@ def main() -> None:
     except (OSError, json.JSONDecodeError) as e:
         fail(f"cannot read recipe {args.config}: {e}")
     torch.set_num_threads(args.threads)
-    seed = recipe["seed"]
+    split_seed = recipe["seed"]
+    seed = args.seed if args.seed is not None else split_seed
     out = Path(args.out)
     started = time.time()
     log = lambda msg: print(f"[{time.time() - started:7.1f}s] {msg}", flush=True)
@@ -69,22 +89,32 @@ def main() -> None:
         pre_hp["max_steps"], ft_hp["max_steps"], pre_hp["log_every"] = SMOKE["pretrain_steps"], SMOKE["finetune_steps"], 1
         ft_hp["evals_per_epoch"] = 1
     min_words = recipe["holdout"]["min_words"] if not args.smoke else 3
-    train_rows, holdout_rows = split_holdout(rows, holdout_size, min_words, seed)
+    if args.finetune_epochs:
+        ft_hp["epochs"] = args.finetune_epochs
+    train_rows, holdout_rows = split_holdout(rows, holdout_size, min_words, split_seed)
     log(f"{len(rows)} rows: {len(train_rows)} for training, {len(holdout_rows)} held-out sentences for validation")
 
+    if args.write_train_rows:
+        Path(args.write_train_rows).write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in train_rows), encoding="utf-8")
+        log(f"wrote the training split to {args.write_train_rows}")
+        return
     vocab = train_vocab([text for text, _ in train_rows], vocab_size)
     tok = WordPieceTokenizer(vocab, recipe["max_length"])
     log(f"WordPiece vocabulary: {len(vocab)} tokens")
     config = BertConfig(vocab_size=len(vocab), **recipe["model"])
 
-    train = encode_rows(tok, train_rows)
+    train = [(ids, label, i) for i, (ids, label) in enumerate(encode_rows(tok, train_rows))]
     holdout = encode_rows(tok, holdout_rows)
-    unlabelled = [ids for ids, _ in train if len(ids) - 2 >= pre_hp["min_words"]]
-    pretrained, pre_report = pretrain_mlm(config, tok, unlabelled, pre_hp, seed, log)
-    model, ft_report = fine_tune(config, tok, train, holdout, ft_hp, seed, pretrained, log)
-    log(f"fine-tuned after pretraining: holdout accuracy {ft_report['holdout_accuracy']:.4f}")
+    teacher_logits = None
+    if args.teacher_logits:
+        teacher_logits = load_teacher_logits(args.teacher_logits, len(train), config.num_labels)
+        log(f"distilling from teacher logits in {args.teacher_logits}")
+    unlabelled = [e[0] for e in train if len(e[0]) - 2 >= pre_hp["min_words"]]
+    pretrained, pre_report = (None, None) if args.no_pretrain else pretrain_mlm(config, tok, unlabelled, pre_hp, seed, log)
+    model, ft_report = fine_tune(config, tok, train, holdout, ft_hp, seed, pretrained, log, teacher_logits)
+    log(f"fine-tuned{'' if args.no_pretrain else ' after pretraining'}: holdout accuracy {ft_report['holdout_accuracy']:.4f}")
     ablation = None
-    if not args.skip_ablation:
+    if not args.skip_ablation and not args.no_pretrain:
         _, ablation = fine_tune(config, tok, train, holdout, ft_hp, seed, None, log)
         log(f"fine-tuned without pretraining: holdout accuracy {ablation['holdout_accuracy']:.4f}")
 
@@ -93,6 +123,8 @@ def main() -> None:
     report = {
         "seed": seed,
         "smoke": args.smoke,
+        "pretrained": not args.no_pretrain,
+        "distilled_from": args.teacher_logits,
         "parameters": params,
         "vocab_size": len(vocab),
         "rows": {"train": len(train), "holdout": len(holdout), "pretrain_sequences": len(unlabelled)},

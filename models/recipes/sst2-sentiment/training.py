@@ -85,9 +85,22 @@ def accuracy(model: nn.Module, examples: list, tok: WordPieceTokenizer, batch_si
     return correct / len(examples)
 
 
+def distillation_loss(student_logits: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor, hp: dict) -> torch.Tensor:
+    """Hinton et al.'s knowledge distillation: hard-label cross-entropy mixed with KL to the teachers at temperature T."""
+    t, alpha = hp["temperature"], hp["alpha"]
+    soft = nn.functional.kl_div(
+        nn.functional.log_softmax(student_logits / t, -1), nn.functional.softmax(teacher_logits / t, -1), reduction="batchmean"
+    )
+    return (1 - alpha) * nn.functional.cross_entropy(student_logits, labels) + alpha * t * t * soft
+
+
 def fine_tune(config: BertConfig, tok: WordPieceTokenizer, train: list, holdout: list, hp: dict, seed: int,
-              pretrained: dict | None, log) -> tuple[BertForSequenceClassification, dict]:
-    """Fine-tune on the labels, evaluating the hold-out `evals_per_epoch` times an epoch and keeping the best."""
+              pretrained: dict | None, log, teacher_logits: torch.Tensor | None = None) -> tuple[BertForSequenceClassification, dict]:
+    """Fine-tune on the labels, evaluating the hold-out `evals_per_epoch` times an epoch and keeping the best.
+
+    Training examples are (ids, label, row index); with teacher_logits (one row per training example) the loss is
+    distillation from those teachers instead of plain cross-entropy.
+    """
     torch.manual_seed(seed)
     rng = random.Random(seed)
     model = BertForSequenceClassification(config)
@@ -104,7 +117,11 @@ def fine_tune(config: BertConfig, tok: WordPieceTokenizer, train: list, holdout:
     while step < total:
         for batch in bucketed_batches(train, hp["batch_size"], rng):
             ids, attention = pad([e[0] for e in batch], tok.pad_id)
-            loss = loss_fn(model(ids, attention, torch.zeros_like(ids)), torch.tensor([e[1] for e in batch]))
+            logits, labels = model(ids, attention, torch.zeros_like(ids)), torch.tensor([e[1] for e in batch])
+            if teacher_logits is None:
+                loss = loss_fn(logits, labels)
+            else:
+                loss = distillation_loss(logits, labels, teacher_logits[[e[2] for e in batch]], hp["distill"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
