@@ -24,10 +24,13 @@ const clearlyNegative = [
 
 type Pipeline = (texts: string[], options: { topk: number }) => Promise<{ label: string; score: number }[][]>;
 
+// Dynamic int8 quantization rounds activations to uint8 with a scale taken from each run's own tensor, so two
+// runtimes (onnxruntime-web 1.30 WASM here, onnxruntime-node 1.14 inside transformers.js v2), or one sentence alone
+// versus inside a batch, can round a few activations differently: int8 scores agree to about 1e-2, fp32 to 1e-4.
 describe.each([
-  ['fp32', 'model', false],
-  ['int8', 'model_quantized', true],
-] as const)('the committed default model (%s)', (_name, variant, quantized) => {
+  ['fp32', 'model', false, 1e-4, 1e-4],
+  ['int8', 'model_quantized', true, 2e-2, 1e-2],
+] as const)('the committed default model (%s)', (_name, variant, quantized, scoreTolerance, batchTolerance) => {
   let ours: SequenceClassifier;
   let reference: Pipeline;
 
@@ -36,13 +39,14 @@ describe.each([
     reference = (await pipeline('text-classification', basename(defaultModelDir), { quantized })) as unknown as Pipeline;
   });
 
-  it('gives the labels and scores of the transformers.js pipeline within 1e-4', async () => {
+  it(`gives the labels and scores of the transformers.js pipeline within ${scoreTolerance}`, async () => {
     const texts = (await readLabelledTsv(devTsv)).slice(0, 64).map((r) => r.text);
     const expected = await reference(texts, { topk: 2 });
     for (const [i, text] of texts.entries()) {
       const got = rankLabels((await ours.classify([text])).logits[0]!, ours.labels);
-      expect(got.map((g) => g.label)).toEqual(expected[i]!.map((e) => e.label));
-      got.forEach((g, k) => expect(Math.abs(g.score - expected[i]![k]!.score)).toBeLessThan(1e-4));
+      got.forEach((g, k) => expect(Math.abs(g.score - expected[i]![k]!.score)).toBeLessThan(scoreTolerance));
+      // A label can only differ where both runtimes are within the tolerance of a tie.
+      if (got[0]!.score > 0.5 + scoreTolerance) expect(got.map((g) => g.label)).toEqual(expected[i]!.map((e) => e.label));
     }
   });
 
@@ -55,6 +59,6 @@ describe.each([
   it('gives the same scores for a sentence alone and inside a padded batch', async () => {
     const alone = (await ours.classify([clearlyPositive[0]!])).logits[0]!;
     const batched = (await ours.classify(['short', clearlyPositive[0]!, clearlyNegative[1]!])).logits[1]!;
-    alone.forEach((x, k) => expect(batched[k]).toBeCloseTo(x, 3));
+    alone.forEach((x, k) => expect(Math.abs(batched[k]! - x)).toBeLessThan(batchTolerance));
   });
 });

@@ -24,6 +24,14 @@ def _optimizer(model: nn.Module, lr: float, total_steps: int, warmup_ratio: floa
     return opt, schedule
 
 
+def _update(model: nn.Module, opt, schedule, loss: torch.Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    schedule.step()
+
+
 def mask_tokens(ids: torch.Tensor, attention: torch.Tensor, tok: WordPieceTokenizer, rate: float, gen: torch.Generator):
     """BERT's 80/10/10 masking of `rate` of the real (non-special) tokens; at least one per sequence."""
     special = (ids == tok.cls_id) | (ids == tok.sep_id) | (attention == 0)
@@ -56,11 +64,7 @@ def pretrain_mlm(config: BertConfig, tok: WordPieceTokenizer, sequences: list[li
             ids, attention = pad([e[0] for e in batch], tok.pad_id)
             corrupted, positions, labels = mask_tokens(ids, attention, tok, hp["mask_rate"], gen)
             loss = loss_fn(model(corrupted, attention, torch.zeros_like(ids), positions), labels)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            schedule.step()
+            _update(model, opt, schedule, loss)
             step += 1
             running.append(loss.item())
             if step % hp["log_every"] == 0 or step == total:
@@ -122,11 +126,7 @@ def fine_tune(config: BertConfig, tok: WordPieceTokenizer, train: list, holdout:
                 loss = loss_fn(logits, labels)
             else:
                 loss = distillation_loss(logits, labels, teacher_logits[[e[2] for e in batch]], hp["distill"])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            schedule.step()
+            _update(model, opt, schedule, loss)
             step += 1
             if step % eval_every == 0 or step == total:
                 acc = accuracy(model, holdout, tok)
