@@ -1,13 +1,13 @@
 /** npm run models:eval -- <model folder> [--data dev.tsv] [--variants model,model_quantized] [--json out.json] */
 import { stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
 import type { SequenceClassifier } from '../../functions/engine/classification/sequence-classifier.js';
 import { runCli, UsageError } from './cli.js';
 import { agreement, evaluateVariants, type VariantResult } from './evaluate.js';
 import { readLabelledTsv } from './labelled-tsv.js';
-import { sst2Dir } from './shared-paths.js';
+import { repoRoot, sst2Dir } from './shared-paths.js';
 
 const pct = (x: number) => (100 * x).toFixed(2);
 
@@ -56,6 +56,6 @@ runCli(async () => {
   }
   if (values.json) {
     const summary = results.map(({ predictions: _, ...rest }) => ({ ...rest, bytes: sizes.get(rest.variant) }));
-    await writeFile(values.json, JSON.stringify({ data: values.data, rows: data.length, results: summary }, null, 2) + '\n');
+    await writeFile(values.json, JSON.stringify({ data: relative(repoRoot, values.data), rows: data.length, results: summary }, null, 2) + '\n');
   }
 });
