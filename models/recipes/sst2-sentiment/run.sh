@@ -9,6 +9,6 @@ source "$here/check-python.sh"
 out="$root/models/sst2-bert"
 if [ "${1:-}" = "--out" ]; then out="$2"; shift 2; fi
 cd "$root"
-"$PYTHON" "$here/train.py" --out "$out" "$@"
+"$PYTHON" "$here/train.py" --out "$out" --pretrained-checkpoint "$root/.recipe-work/pretrained-encoder.pt" "$@"
 npx tsx models/tools/quantize-cli.ts "$out/onnx/model.onnx" "$out/onnx/model_quantized.onnx"
 npx tsx models/tools/eval-cli.ts "$out" --json "$out/eval_sst2_dev.json"

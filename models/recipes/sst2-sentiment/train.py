@@ -47,6 +47,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--seed", type=int, help="seed for weights and batch order (default: the recipe's); the split and vocabulary always use the recipe's")
     p.add_argument("--no-pretrain", action="store_true", help="fine-tune from random weights, without masked-LM pretraining")
+    p.add_argument("--pretrained-checkpoint", help="reuse the pretrained encoder saved here, or pretrain and save it here")
     p.add_argument("--finetune-epochs", type=int, help="override the recipe's fine-tuning epochs")
     p.add_argument("--write-train-rows", help="write the training split as TSV (for scoring it with teacher models) and stop")
     p.add_argument("--teacher-logits", help="float32 files of teacher logits (comma-separated), one row per training-split row: distil from their mean")
@@ -110,7 +111,21 @@ def main() -> None:
         teacher_logits = load_teacher_logits(args.teacher_logits, len(train), config.num_labels)
         log(f"distilling from teacher logits in {args.teacher_logits}")
     unlabelled = [e[0] for e in train if len(e[0]) - 2 >= pre_hp["min_words"]]
-    pretrained, pre_report = (None, None) if args.no_pretrain else pretrain_mlm(config, tok, unlabelled, pre_hp, seed, log)
+    pretrained, pre_report = None, None
+    checkpoint = Path(args.pretrained_checkpoint) if args.pretrained_checkpoint else None
+    if args.no_pretrain:
+        pass
+    elif checkpoint and checkpoint.is_file():
+        saved = torch.load(checkpoint)
+        if saved["vocab"] != vocab or saved["model"] != recipe["model"] or saved["pretrain"] != pre_hp:
+            raise RecipeError(f"{checkpoint} was pretrained with another vocabulary, model or schedule: delete it to pretrain again")
+        pretrained, pre_report = saved["encoder"], {**saved["report"], "loaded_from": str(checkpoint)}
+        log(f"loaded the pretrained encoder from {checkpoint}")
+    else:
+        pretrained, pre_report = pretrain_mlm(config, tok, unlabelled, pre_hp, seed, log)
+        if checkpoint:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            torch.save({"vocab": vocab, "model": recipe["model"], "pretrain": pre_hp, "encoder": pretrained, "report": pre_report}, checkpoint)
     model, ft_report = fine_tune(config, tok, train, holdout, ft_hp, seed, pretrained, log, teacher_logits)
     log(f"fine-tuned{'' if args.no_pretrain else ' after pretraining'}: holdout accuracy {ft_report['holdout_accuracy']:.4f}")
     ablation = None
