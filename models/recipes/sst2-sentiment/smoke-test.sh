@@ -14,6 +14,23 @@ cd "$root"
 cmp -s "$work/model/onnx/model.onnx" "$work/again/onnx/model.onnx" || { echo "recipe smoke test: FAILED, the rerun from the checkpoint differs"; exit 1; }
 npx tsx models/tools/quantize-cli.ts "$work/model/onnx/model.onnx" "$work/model/onnx/model_quantized.onnx" --min-embedding-rows 64
 npx tsx models/tools/eval-cli.ts "$work/model" --data "$here/smoke-sentences.tsv"
+# The whole-sentence hold-out (recipe.json holdout.whole_sentences) must hold out rows no other row contains.
+"$PYTHON" - "$here" <<'PY'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from data import read_tsv, split_holdout
+from wordpiece import normalize, pre_tokenize
+data_dir = Path(os.environ.get("DATA_DIR", Path(sys.argv[1]).parents[2].parent / "shared" / "data" / "sst2"))
+rows = read_tsv(data_dir / "train.tsv")[:3000]
+train, held = split_holdout(rows, 50, 8, 1, whole_sentences=True)
+padded = lambda text: " " + " ".join(pre_tokenize(normalize(text))) + " "
+held_texts = [padded(h) for h, _ in held]
+all_texts = [padded(t) for t, _ in rows]
+assert len(held) == 50 and all(sum(h in t for t in all_texts) == 1 for h in held_texts), "a held-out row sits inside another row"
+assert not any(padded(t) in h for t, _ in train for h in held_texts), "a training row is a phrase of a held-out sentence"
+print("whole-sentence hold-out: 50 sentences, none inside another row, none of their phrases in training")
+PY
 for f in config.json tokenizer.json tokenizer_config.json onnx/model.onnx onnx/model_quantized.onnx training_report.json; do
   [ -s "$work/model/$f" ] || { echo "recipe smoke test: FAILED, $f missing"; exit 1; }
 done

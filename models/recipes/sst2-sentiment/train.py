@@ -92,7 +92,8 @@ def main() -> None:
     min_words = recipe["holdout"]["min_words"] if not args.smoke else 3
     if args.finetune_epochs:
         ft_hp["epochs"] = args.finetune_epochs
-    train_rows, holdout_rows = split_holdout(rows, holdout_size, min_words, split_seed)
+    whole = recipe["holdout"].get("whole_sentences", False)
+    train_rows, holdout_rows = split_holdout(rows, holdout_size, min_words, split_seed, whole)
     log(f"{len(rows)} rows: {len(train_rows)} for training, {len(holdout_rows)} held-out sentences for validation")
 
     if args.write_train_rows:
