@@ -1,0 +1,125 @@
+/**
+ * The model registry: which models exist, where their files are, how they run and what they cost.
+ * A name resolves by id (latest version), `id@version`, or alias; parsing fails with one clear reason.
+ */
+export const TASKS = ['text-classification', 'text-generation'] as const;
+export const RUNTIMES = ['edge-wasm', 'gpu-upstream'] as const;
+export type Task = (typeof TASKS)[number];
+export type Runtime = (typeof RUNTIMES)[number];
+
+export interface Price {
+  requestMicroUsd: number;
+  inputTokenMicroUsd: number;
+  outputTokenMicroUsd: number;
+}
+
+export interface ModelEntry {
+  id: string;
+  version: string;
+  task: Task;
+  runtime: Runtime;
+  /** Folder under models/ (edge-wasm), with the files it needs and their sha256. */
+  folder?: string;
+  onnx?: string;
+  files: Record<string, string>;
+  labels: string[];
+  maxTokens: number;
+  maxBatch: number;
+  aliases: string[];
+  price: Price;
+}
+
+export class RegistryError extends Error {
+  override name = 'RegistryError';
+}
+
+type Json = Record<string, unknown>;
+
+function field<T>(entry: Json, key: string, where: string, check: (v: unknown) => v is T, what: string): T {
+  const value = entry[key];
+  if (!check(value)) throw new RegistryError(`${where}: "${key}" must be ${what}`);
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+const isPrice = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isSha256 = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+const oneOf = <T extends string>(values: readonly T[]) => (v: unknown): v is T => values.includes(v as T);
+
+function parseEntry(raw: unknown, index: number): ModelEntry {
+  if (typeof raw !== 'object' || raw === null) throw new RegistryError(`models[${index}] must be an object`);
+  const entry = raw as Json;
+  const id = field(entry, 'id', `models[${index}]`, isString, 'a non-empty string');
+  const where = `model ${id}`;
+  const runtime = field(entry, 'runtime', where, oneOf(RUNTIMES), `one of ${RUNTIMES.join(', ')}`);
+  const files = (entry.files ?? {}) as Json;
+  for (const [path, sha] of Object.entries(files)) {
+    if (!isSha256(sha)) throw new RegistryError(`${where}: files["${path}"] must be a lowercase hex sha256`);
+  }
+  const price = (entry.price ?? {}) as Json;
+  const parsed: ModelEntry = {
+    id,
+    version: String(field(entry, 'version', where, (v): v is string | number => isString(v) || isCount(v), 'a version')),
+    task: field(entry, 'task', where, oneOf(TASKS), `one of ${TASKS.join(', ')}`),
+    runtime,
+    files: files as Record<string, string>,
+    labels: entry.labels === undefined ? [] : field(entry, 'labels', where, isStrings, 'a list of label names'),
+    maxTokens: field(entry, 'max_tokens', where, isCount, 'a positive integer'),
+    maxBatch: entry.max_batch === undefined ? 1 : field(entry, 'max_batch', where, isCount, 'a positive integer'),
+    aliases: entry.aliases === undefined ? [] : field(entry, 'aliases', where, isStrings, 'a list of names'),
+    price: {
+      requestMicroUsd: field(price, 'request_micro_usd', `${where} price`, isPrice, 'a number >= 0'),
+      inputTokenMicroUsd: field(price, 'input_token_micro_usd', `${where} price`, isPrice, 'a number >= 0'),
+      outputTokenMicroUsd: field(price, 'output_token_micro_usd', `${where} price`, isPrice, 'a number >= 0'),
+    },
+  };
+  if (runtime === 'edge-wasm') {
+    parsed.folder = field(entry, 'folder', where, isString, 'the model folder under models/');
+    parsed.onnx = field(entry, 'onnx', where, isString, 'the ONNX file inside the folder');
+    if (!(parsed.onnx in files)) throw new RegistryError(`${where}: files must list its ONNX file ${parsed.onnx} with a sha256`);
+  }
+  if (parsed.task === 'text-classification' && parsed.labels.length < 2) {
+    throw new RegistryError(`${where}: a text-classification model needs at least two labels`);
+  }
+  return parsed;
+}
+
+export class Registry {
+  private readonly byName = new Map<string, ModelEntry>();
+
+  constructor(readonly models: ModelEntry[], readonly defaultName: string) {
+    const claim = (name: string, entry: ModelEntry) => {
+      const other = this.byName.get(name);
+      if (other && other !== entry) throw new RegistryError(`the name "${name}" is used by ${other.id}@${other.version} and ${entry.id}@${entry.version}`);
+      this.byName.set(name, entry);
+    };
+    // Latest version first, so a bare id resolves to it.
+    const ordered = [...models].sort((a, b) => b.version.localeCompare(a.version, 'en', { numeric: true }));
+    for (const entry of ordered) {
+      claim(`${entry.id}@${entry.version}`, entry);
+      if (!this.byName.has(entry.id)) this.byName.set(entry.id, entry);
+    }
+    for (const entry of models) for (const alias of entry.aliases) claim(alias, entry);
+    if (!this.byName.has(defaultName)) throw new RegistryError(`the default model "${defaultName}" is not in the registry`);
+  }
+
+  static parse(value: unknown): Registry {
+    const json = value as { default?: unknown; models?: unknown };
+    if (typeof json !== 'object' || json === null || !Array.isArray(json.models) || json.models.length === 0) {
+      throw new RegistryError('the registry needs a non-empty "models" list');
+    }
+    if (!isString(json.default)) throw new RegistryError('the registry needs a "default" model name');
+    return new Registry(json.models.map(parseEntry), json.default);
+  }
+
+  /** By id, id@version or alias; undefined names the default model. */
+  resolve(name?: string): ModelEntry | undefined {
+    return this.byName.get(name ?? this.defaultName);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+}
