@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 /** Runs a command-line entry: known failures print one line and exit 1, never a stack trace. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -12,7 +14,6 @@ export function runCli(main: () => Promise<void>): void {
 }
 
 export async function readFileOrFail(path: string, what: string): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
   try {
     return await readFile(path);
   } catch (error) {

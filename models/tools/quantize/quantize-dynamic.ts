@@ -88,8 +88,9 @@ class GraphRewriter {
     const graph = graphOf(this.model);
     graph.node = nodes;
     const used = new Set(nodes.flatMap((n) => n.input ?? []));
+    const produced = new Set(nodes.flatMap((n) => n.output ?? []));
     graph.initializer = [...graph.initializer, ...this.added].filter((t) => used.has(t.name!));
-    graph.valueInfo = graph.valueInfo.filter((v) => used.has(v.name!) || nodes.some((n) => n.output?.includes(v.name!)));
+    graph.valueInfo = graph.valueInfo.filter((v) => used.has(v.name!) || produced.has(v.name!));
   }
 }
 
