@@ -1,7 +1,7 @@
 /**
  * Dynamic int8 quantization for BERT-family ONNX graphs, in the scheme of onnxruntime's quantize_dynamic:
- * each MatMul/Gemm with a constant weight becomes DynamicQuantizeLinear + MatMulInteger + Cast + Mul, which
- * onnxruntime (native and WASM) fuses into one integer-arithmetic DynamicQuantizeMatMul kernel. Large embedding
+ * each MatMul/Gemm with a constant weight becomes DynamicQuantizeLinear + MatMulInteger + Cast + Mul (the
+ * pattern onnxruntime's optimizer may fuse into DynamicQuantizeMatMul), integer arithmetic either way. Large embedding
  * tables are stored as int8 with a scale per row and dequantized after the Gather, so only looked-up rows cost time.
  */
 import {
@@ -30,6 +30,7 @@ export const defaultQuantizeOptions: QuantizeOptions = { minEmbeddingRows: 1024,
 class GraphRewriter {
   private readonly initializers: Map<string, Tensor>;
   private readonly added: Tensor[] = [];
+  private readonly quantizedInputs = new Map<string, [string, string, string]>();
   private counter = 0;
 
   constructor(private readonly model: Model) {
@@ -58,16 +59,23 @@ class GraphRewriter {
     const w = this.addInitializer(int8Tensor(this.unique(`${label}_W_int8`), [k, n], values));
     const wScale = this.addInitializer(floatTensor(this.unique(`${label}_W_scale`), [n], scales));
     const wZero = this.addInitializer(int8Tensor(this.unique(`${label}_W_zero_point`), [n], new Int8Array(n)));
-    const [xq, xScale, xZero, acc, accFloat, scale] = ['x_uint8', 'x_scale', 'x_zero_point', 'int32', 'float', 'scale'].map(
-      (s) => this.unique(`${label}_${s}`),
-    ) as [string, string, string, string, string, string];
-    return [
-      node('DynamicQuantizeLinear', [input], [xq, xScale, xZero], this.unique(`${label}_DynamicQuantizeLinear`)),
+    const nodes: Node[] = [];
+    let quantized = this.quantizedInputs.get(input);
+    if (!quantized) {
+      // Q, K and V (and any other MatMuls reading the same tensor) share one quantization of it.
+      quantized = ['x_uint8', 'x_scale', 'x_zero_point'].map((s) => this.unique(`${label}_${s}`)) as [string, string, string];
+      this.quantizedInputs.set(input, quantized);
+      nodes.push(node('DynamicQuantizeLinear', [input], quantized, this.unique(`${label}_DynamicQuantizeLinear`)));
+    }
+    const [xq, xScale, xZero] = quantized;
+    const [acc, accFloat, scale] = ['int32', 'float', 'scale'].map((s) => this.unique(`${label}_${s}`)) as [string, string, string];
+    nodes.push(
       node('MatMulInteger', [xq, w, xZero, wZero], [acc], this.unique(`${label}_MatMulInteger`)),
       node('Cast', [acc], [accFloat], this.unique(`${label}_Cast`), { to: DataType.FLOAT }),
       node('Mul', [xScale, wScale], [scale], this.unique(`${label}_ScaleProduct`)),
       node('Mul', [accFloat, scale], [output], this.unique(`${label}_Rescale`)),
-    ];
+    );
+    return nodes;
   }
 
   /** Gather from an int8 table, then multiply the gathered rows by their own scales. */
