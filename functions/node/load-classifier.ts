@@ -1,4 +1,4 @@
-/** Loads a transformers.js model folder from disk into a SequenceClassifier on onnxruntime-web (WASM). */
+/** Builds a SequenceClassifier on onnxruntime-web (WASM) from a transformers.js model folder's files. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
@@ -12,29 +12,44 @@ export interface LoadOptions {
   threads?: number;
 }
 
-async function readJson(folder: string, name: string, required: boolean): Promise<unknown> {
+/** Reads a file of the model folder by its relative path; null when it is missing. */
+export type FolderReader = (path: string) => Promise<Uint8Array | null>;
+
+export function folderReader(folder: string): FolderReader {
+  return async (path) => {
+    try {
+      return await readFile(join(folder, path));
+    } catch {
+      return null;
+    }
+  };
+}
+
+async function readJson(read: FolderReader, name: string, required: boolean, where: string): Promise<unknown> {
+  const bytes = await read(name);
+  if (!bytes) {
+    if (!required) return {};
+    throw new ModelFolderError(`${where} is not a model folder: ${name} is missing`);
+  }
   try {
-    return JSON.parse(await readFile(join(folder, name), 'utf8'));
-  } catch (error) {
-    if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    const reason = error instanceof SyntaxError ? 'is not valid JSON' : 'is missing';
-    throw new ModelFolderError(`${folder} is not a model folder: ${name} ${reason}`);
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ModelFolderError(`${where} is not a model folder: ${name} is not valid JSON`);
   }
 }
 
-export async function loadClassifier(folder: string, options: LoadOptions): Promise<SequenceClassifier> {
-  const tokenizerConfig = await readJson(folder, 'tokenizer_config.json', false);
-  const config = parseClassifierConfig(await readJson(folder, 'config.json', true), tokenizerConfig);
-  const tokenizer = WordPieceTokenizer.fromJson(await readJson(folder, 'tokenizer.json', true), config.maxLength);
-  const onnxPath = join(folder, 'onnx', `${options.variant}.onnx`);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(onnxPath);
-  } catch {
-    throw new ModelFolderError(`${folder} has no onnx/${options.variant}.onnx`);
-  }
-  ort.env.wasm.numThreads = options.threads ?? 1;
+export async function classifierFromFiles(read: FolderReader, onnxFile: string, where: string, threads = 1): Promise<SequenceClassifier> {
+  const tokenizerConfig = await readJson(read, 'tokenizer_config.json', false, where);
+  const config = parseClassifierConfig(await readJson(read, 'config.json', true, where), tokenizerConfig);
+  const tokenizer = WordPieceTokenizer.fromJson(await readJson(read, 'tokenizer.json', true, where), config.maxLength);
+  const bytes = await read(onnxFile);
+  if (!bytes) throw new ModelFolderError(`${where} has no ${onnxFile}`);
+  ort.env.wasm.numThreads = threads;
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const createTensor: TensorFactory = (type, data, dims) => new ort.Tensor(type, data, dims);
   return new SequenceClassifier(session, tokenizer, createTensor, config.labels);
+}
+
+export function loadClassifier(folder: string, options: LoadOptions): Promise<SequenceClassifier> {
+  return classifierFromFiles(folderReader(folder), `onnx/${options.variant}.onnx`, folder, options.threads ?? 1);
 }

@@ -1,0 +1,57 @@
+/**
+ * The routing layer: one runtime-agnostic Hono app. Everything runtime-specific (engines, registry, readiness,
+ * request ids) is injected, so the Node server, the Worker and Lambda entries build the same app.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
+import type { Registry } from '../engine/registry/registry.js';
+import { ApiError, errorResponse } from './errors.js';
+import { classifyRoutes } from './routes/classify.js';
+import { modelRoutes } from './routes/models.js';
+
+export interface AppDeps {
+  registry: Registry;
+  engines: Map<string, ClassificationEngine>;
+  isReady: () => boolean;
+  maxBodyBytes?: number;
+  newRequestId?: () => string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const newId = deps.newRequestId ?? (() => crypto.randomUUID());
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    c.header('x-request-id', given && REQUEST_ID.test(given) ? given : newId());
+    await next();
+  });
+  app.use('/v1/*', bodyLimit({
+    maxSize: deps.maxBodyBytes ?? 1024 * 1024,
+    // The rest of the upload is never read, so the connection cannot carry another request.
+    onError: (c) => errorResponse(c, new ApiError(413, `the body is over ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, 'invalid_request_error', 'body_too_large', null, { Connection: 'close' })),
+  }));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'loading' }, 503)));
+  app.route('/v1/models', modelRoutes(deps.registry));
+  app.route('/v1/classify', classifyRoutes(deps.registry, deps.engines));
+
+  app.notFound((c) => {
+    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify'];
+    const path = new URL(c.req.url).pathname;
+    if (known.some((p) => path === p || path.startsWith(`${p}/`))) {
+      return errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}`, 'invalid_request_error', 'method_not_allowed'));
+    }
+    return errorResponse(c, new ApiError(404, `no route ${c.req.method} ${path}`, 'invalid_request_error', 'not_found'));
+  });
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    console.error(`request ${c.res.headers.get('x-request-id') ?? ''} failed: ${error instanceof Error ? error.name : 'error'}`);
+    return errorResponse(c, new ApiError(500, 'internal error; the request id identifies it in the logs', 'server_error', 'internal_error'));
+  });
+  return app;
+}

@@ -1,0 +1,70 @@
+/**
+ * Node entry: `npm start` serves the registry's edge models on 127.0.0.1:8787 (HOST and PORT override), with
+ * onnxruntime-web (WASM). Model files are checked against the registry's sha256 before they load.
+ */
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { createApp } from '../app/create-app.js';
+import { ClassificationEngine } from '../engine/classification/classification-engine.js';
+import { Registry } from '../engine/registry/registry.js';
+import { verifyModelFiles } from '../engine/registry/verify-files.js';
+import { classifierFromFiles, folderReader } from './load-classifier.js';
+
+const modelsDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
+export const DEFAULT_PORT = 8787;
+
+export interface RunningServer {
+  url: string;
+  engines: Map<string, ClassificationEngine>;
+  close(): Promise<void>;
+}
+
+export async function loadEngines(registry: Registry): Promise<Map<string, ClassificationEngine>> {
+  const engines = new Map<string, ClassificationEngine>();
+  for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
+    const folder = join(modelsDir, model.folder!);
+    const verified = await verifyModelFiles(model, async (path) => {
+      const bytes = await folderReader(folder)(path);
+      return bytes ? new Uint8Array(bytes) : null;
+    });
+    const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, folder);
+    const engine = new ClassificationEngine(classifier, { maxBatchSize: model.maxBatch, maxWaitMs: 2, maxQueue: 4 * 1024 });
+    await engine.classify(['warm up the session']);
+    engines.set(`${model.id}@${model.version}`, engine);
+  }
+  return engines;
+}
+
+export async function startServer(options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const registry = Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
+  const engines = await loadEngines(registry);
+  const app = createApp({ registry, engines, isReady: () => true });
+  const host = options.host ?? '127.0.0.1';
+  return new Promise((resolveStart) => {
+    const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
+      resolveStart({
+        url: `http://${host}:${info.port}`,
+        engines,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST })
+    .then((running) => {
+      console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
+      const stop = () => void running.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    })
+    .catch((error: unknown) => {
+      console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argmax } from '../../models/tools/classification-metrics.js';
+import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
+import { loadClassifier } from '../../functions/node/load-classifier.js';
+import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { defaultModelDir, devTsv } from '../paths.js';
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer({ port: 0 });
+});
+afterAll(() => server.close());
+
+const post = (path: string, body: string | Uint8Array<ArrayBuffer>, type = 'application/json') =>
+  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+const classify = (body: unknown) => post('/v1/classify', JSON.stringify(body));
+
+describe('the Node server on 127.0.0.1', () => {
+  it('is alive, ready, and lists its models with limits and prices', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    const models = await (await fetch(`${server.url}/v1/models`)).json();
+    expect(models.data[0]).toMatchObject({ id: 'sst2-bert@1', task: 'text-classification', runtime: 'edge-wasm', aliases: ['sentiment'], labels: ['NEGATIVE', 'POSITIVE'] });
+    expect(await (await fetch(`${server.url}/v1/models/sentiment`)).json()).toMatchObject({ id: 'sst2-bert@1', limits: { max_tokens: 128, max_batch: 64 } });
+  });
+
+  it('classifies with the default model, echoes request ids and reports timing', async () => {
+    const res = await fetch(`${server.url}/v1/classify`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-123' },
+      body: JSON.stringify({ input: ['a wonderful , moving film .', 'a dull , lifeless mess .'], top_k: 1 }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('req-123');
+    expect(res.headers.get('server-timing')).toMatch(/tokenize;dur=[\d.]+, inference;dur=[\d.]+/);
+    const body = await res.json();
+    expect(body.model).toBe('sst2-bert@1');
+    expect(body.results.map((r: { label: string }[]) => r.map((x) => x.label))).toEqual([['POSITIVE'], ['NEGATIVE']]);
+    expect(body.usage.input_tokens).toBeGreaterThan(4);
+  });
+
+  it('gives over HTTP the labels of the offline evaluation on all of SST-2 dev', async () => {
+    const dev = await readLabelledTsv(devTsv);
+    const offline = await loadClassifier(defaultModelDir, { variant: 'model_quantized' });
+    for (let i = 0; i < dev.length; i += 64) {
+      const texts = dev.slice(i, i + 64).map((r) => r.text);
+      const body = await (await classify({ model: 'sst2-bert@1', input: texts })).json();
+      const expected = (await offline.classify(texts)).logits.map((l) => offline.labels[argmax(l)]);
+      expect(body.results.map((r: { label: string }[]) => r[0]!.label)).toEqual(expected);
+    }
+  });
+
+  it('answers 200 concurrent requests correctly and batches them', async () => {
+    const engine = server.engines.get('sst2-bert@1')!;
+    const before = engine.batchSizes.length;
+    const texts = Array.from({ length: 200 }, (_, i) => (i % 2 ? `a dull , boring mess number ${i} .` : `a wonderful , heartfelt film number ${i} .`));
+    const answers = await Promise.all(texts.map((t) => classify({ input: t }).then((r) => r.json())));
+    answers.forEach((a, i) => expect(a.results[0][0].label).toBe(i % 2 ? 'NEGATIVE' : 'POSITIVE'));
+    const sizes = engine.batchSizes.slice(before);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+  });
+
+  it('truncates a 10,000-character text and says so', async () => {
+    const body = await (await classify({ input: 'great movie . '.repeat(800) })).json();
+    expect(body.truncated).toEqual([true]);
+    expect(body.usage.input_tokens).toBe(128);
+  });
+
+  it.each([
+    ['malformed JSON', () => post('/v1/classify', '{"input": '), 400, /not valid JSON/],
+    ['missing body', () => post('/v1/classify', ''), 400, /no body/],
+    ['wrong content type', () => post('/v1/classify', 'input=hi', 'text/plain'), 415, /application\/json/],
+    ['invalid UTF-8', () => post('/v1/classify', new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, /not valid UTF-8/],
+    ['empty string', () => classify({ input: '' }), 400, /input\[0\] is empty/],
+    ['wrong types', () => classify({ input: 42 }), 400, /"input" must be a string/],
+    ['a number inside the batch', () => classify({ input: ['ok', 7] }), 400, /input\[1\] must be a string/],
+    ['1,000-item batch', () => classify({ input: Array.from({ length: 1000 }, () => 'x') }), 400, /at most 64/],
+    ['bad top_k', () => classify({ input: 'x', top_k: 0 }), 400, /top_k/],
+    ['unknown model', () => classify({ model: 'gpt-9', input: 'x' }), 404, /does not exist; available: sentiment/],
+    ['body over the limit', () => post('/v1/classify', JSON.stringify({ input: 'x'.repeat(2_000_000) })), 413, /over/],
+    ['wrong method', () => fetch(`${server.url}/v1/classify`), 405, /GET is not allowed/],
+    ['unknown route', () => fetch(`${server.url}/v2/anything`), 404, /no route/],
+  ])('%s gets its status and a clear JSON error', async (_name, send, status, message) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    const body = await res.json();
+    expect(body.error.message).toMatch(message);
+    expect(typeof body.error.type).toBe('string');
+    expect(typeof body.error.code).toBe('string');
+  });
+});
