@@ -8,6 +8,7 @@ import type { ClassificationEngine } from '../engine/classification/classificati
 import type { Registry } from '../engine/registry/registry.js';
 import { ApiError, errorResponse } from './errors.js';
 import { classifyRoutes } from './routes/classify.js';
+import { hfInferenceRoutes } from './routes/hf-inference.js';
 import { modelRoutes } from './routes/models.js';
 
 export interface AppDeps {
@@ -29,7 +30,7 @@ export function createApp(deps: AppDeps): Hono {
     c.header('x-request-id', given && REQUEST_ID.test(given) ? given : newId());
     await next();
   });
-  app.use('/v1/*', bodyLimit({
+  app.use('*', bodyLimit({
     maxSize: deps.maxBodyBytes ?? 1024 * 1024,
     // The rest of the upload is never read, so the connection cannot carry another request.
     onError: (c) => errorResponse(c, new ApiError(413, `the body is over ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, 'invalid_request_error', 'body_too_large', null, { Connection: 'close' })),
@@ -39,9 +40,10 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'loading' }, 503)));
   app.route('/v1/models', modelRoutes(deps.registry));
   app.route('/v1/classify', classifyRoutes(deps.registry, deps.engines));
+  app.route('/models', hfInferenceRoutes(deps.registry, deps.engines));
 
   app.notFound((c) => {
-    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify'];
+    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/models'];
     const path = new URL(c.req.url).pathname;
     if (known.some((p) => path === p || path.startsWith(`${p}/`))) {
       return errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}`, 'invalid_request_error', 'method_not_allowed'));

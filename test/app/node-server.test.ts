@@ -1,3 +1,4 @@
+import { InferenceClient } from '@huggingface/inference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argmax } from '../../models/tools/classification-metrics.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
@@ -58,6 +59,23 @@ describe('the Node server on 127.0.0.1', () => {
     const sizes = engine.batchSizes.slice(before);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);
     expect(Math.max(...sizes)).toBeGreaterThan(1);
+  });
+
+  it('serves the Hugging Face Inference API shape to the official client, unchanged', async () => {
+    const client = new InferenceClient();
+    const output = await client.textClassification({ endpointUrl: `${server.url}/models/sentiment`, inputs: 'a wonderful , heartfelt film .' });
+    expect(output.map((o) => o.label)).toEqual(['POSITIVE', 'NEGATIVE']);
+    expect(output[0]!.score + output[1]!.score).toBeCloseTo(1, 6);
+    const limited = await client.textClassification({
+      endpointUrl: `${server.url}/models/sst2-bert@1`, inputs: 'a dull , lifeless mess .', parameters: { top_k: 1, function_to_apply: 'sigmoid' },
+    });
+    expect(limited).toHaveLength(1);
+    expect(limited[0]!.label).toBe('NEGATIVE');
+    const batch = await (await post('/models/sentiment', JSON.stringify({ inputs: ['good', 'bad'] }))).json();
+    expect(batch).toHaveLength(2);
+    const bad = await post('/models/sentiment', JSON.stringify({ inputs: 'x', parameters: { function_to_apply: 'tanh' } }));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.param).toBe('parameters.function_to_apply');
   });
 
   it('truncates a 10,000-character text and says so', async () => {

@@ -1,68 +1,63 @@
 /** POST /v1/classify: { model?, input: string | string[], top_k? } → labels and scores per input. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { QueueFullError } from '../../engine/classification/micro-batcher.js';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
-import type { Registry } from '../../engine/registry/registry.js';
+import type { ModelEntry, Registry } from '../../engine/registry/registry.js';
 import { ApiError, errorResponse, invalidRequest } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
 import { unknownModel } from './models.js';
 
 export const MAX_TEXT_CHARS = 100_000;
 
-interface ClassifyRequest {
-  model?: string;
-  inputs: string[];
-  topK?: number;
+/** A non-empty list of at most maxBatch non-blank strings, each at most MAX_TEXT_CHARS long. */
+export function validateTexts(value: unknown, maxBatch: number, param: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalidRequest(`"${param}" must be a string or a non-empty array of strings`, param);
+  if (value.length > maxBatch) throw invalidRequest(`"${param}" holds ${value.length} texts; at most ${maxBatch} per request`, param);
+  value.forEach((text, i) => {
+    if (typeof text !== 'string') throw invalidRequest(`${param}[${i}] must be a string`, param);
+    if (text.trim() === '') throw invalidRequest(`${param}[${i}] is empty`, param);
+    if (text.length > MAX_TEXT_CHARS) throw invalidRequest(`${param}[${i}] has ${text.length} characters; at most ${MAX_TEXT_CHARS}`, param);
+  });
+  return value as string[];
 }
 
-function parseRequest(body: unknown, maxBatch: number): ClassifyRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('the body must be a JSON object');
-  const { model, input, top_k: topK } = body as Record<string, unknown>;
-  if (model !== undefined && (typeof model !== 'string' || model === '')) throw invalidRequest('"model" must be a non-empty string', 'model');
-  const inputs = typeof input === 'string' ? [input] : input;
-  if (!Array.isArray(inputs) || inputs.length === 0) throw invalidRequest('"input" must be a string or a non-empty array of strings', 'input');
-  if (inputs.length > maxBatch) throw invalidRequest(`"input" holds ${inputs.length} texts; at most ${maxBatch} per request`, 'input');
-  inputs.forEach((text, i) => {
-    if (typeof text !== 'string') throw invalidRequest(`input[${i}] must be a string`, 'input');
-    if (text.trim() === '') throw invalidRequest(`input[${i}] is empty`, 'input');
-    if (text.length > MAX_TEXT_CHARS) throw invalidRequest(`input[${i}] has ${text.length} characters; at most ${MAX_TEXT_CHARS}`, 'input');
-  });
-  if (topK !== undefined && (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1)) {
-    throw invalidRequest('"top_k" must be a positive integer', 'top_k');
+/** Runs texts through the model's engine; 400 for a model that does not classify, 503 when its queue is full. */
+export async function classifyTexts(c: Context, model: ModelEntry, engines: Map<string, ClassificationEngine>, texts: string[]) {
+  const engine = engines.get(`${model.id}@${model.version}`);
+  if (model.task !== 'text-classification' || !engine) {
+    throw invalidRequest(`model "${model.id}@${model.version}" does not classify text here`, 'model', 'wrong_task');
   }
-  return { model: model as string | undefined, inputs: inputs as string[], topK: topK as number | undefined };
+  try {
+    const results = await engine.classify(texts);
+    c.header('Server-Timing', `tokenize;dur=${results[0]!.tokenizeMs.toFixed(3)}, inference;dur=${results[0]!.inferenceMs.toFixed(3)}`);
+    return { engine, results };
+  } catch (error) {
+    if (error instanceof QueueFullError) {
+      throw new ApiError(503, error.message, 'server_error', 'overloaded', null, { 'Retry-After': String(error.retryAfterSeconds) });
+    }
+    throw error;
+  }
 }
 
 export function classifyRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono {
   const app = new Hono();
   app.post('/', async (c) => {
     const body = await readJsonBody(c);
-    const maxBatch = Math.max(...registry.models.map((m) => m.maxBatch));
-    const request = parseRequest(body, maxBatch);
-    const model = registry.resolve(request.model);
-    if (!model) return errorResponse(c, unknownModel(registry, request.model ?? ''));
-    const engine = engines.get(`${model.id}@${model.version}`);
-    if (model.task !== 'text-classification' || !engine) {
-      throw invalidRequest(`model "${model.id}@${model.version}" does not classify text here`, 'model', 'wrong_task');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('the body must be a JSON object');
+    const { model: name, input, top_k: topK } = body as Record<string, unknown>;
+    if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidRequest('"model" must be a non-empty string', 'model');
+    const model = registry.resolve(name as string | undefined);
+    if (!model) return errorResponse(c, unknownModel(registry, name as string));
+    const texts = validateTexts(typeof input === 'string' ? [input] : input, model.maxBatch, 'input');
+    if (topK !== undefined && (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1)) {
+      throw invalidRequest('"top_k" must be a positive integer', 'top_k');
     }
-    if (request.inputs.length > model.maxBatch) {
-      throw invalidRequest(`"input" holds ${request.inputs.length} texts; ${model.id} takes at most ${model.maxBatch}`, 'input');
-    }
-    let results;
-    try {
-      results = await engine.classify(request.inputs);
-    } catch (error) {
-      if (error instanceof QueueFullError) {
-        throw new ApiError(503, error.message, 'server_error', 'overloaded', null, { 'Retry-After': String(error.retryAfterSeconds) });
-      }
-      throw error;
-    }
-    const topK = Math.min(request.topK ?? engine.labels.length, engine.labels.length);
-    c.header('Server-Timing', `tokenize;dur=${results[0]!.tokenizeMs.toFixed(3)}, inference;dur=${results[0]!.inferenceMs.toFixed(3)}`);
+    const { engine, results } = await classifyTexts(c, model, engines, texts);
+    const k = Math.min((topK as number | undefined) ?? engine.labels.length, engine.labels.length);
     return c.json({
       model: `${model.id}@${model.version}`,
-      results: results.map((r) => rankLabels(r.logits, engine.labels, 'softmax', topK)),
+      results: results.map((r) => rankLabels(r.logits, engine.labels, 'softmax', k)),
       truncated: results.map((r) => r.truncated),
       usage: { input_tokens: results.reduce((sum, r) => sum + r.tokens, 0), texts: results.length },
     });
