@@ -38,10 +38,15 @@ export async function loadEngines(registry: Registry): Promise<Map<string, Class
   return engines;
 }
 
-export async function startServer(options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+/** The app with the registry's edge models loaded from this checkout's models/ folder (Node and Lambda). */
+export async function buildLocalApp(): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
   const registry = Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
   const engines = await loadEngines(registry);
-  const app = createApp({ registry, engines, isReady: () => true });
+  return { app: createApp({ registry, engines, isReady: () => true }), engines };
+}
+
+export async function startServer(options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const { app, engines } = await buildLocalApp();
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
