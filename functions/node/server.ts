@@ -1,6 +1,7 @@
 /**
  * Node entry: `npm start` serves the registry's edge models on 127.0.0.1:8787 (HOST and PORT override), with
- * onnxruntime-web (WASM). Model files are checked against the registry's sha256 before they load.
+ * onnxruntime-web (WASM) or, with ORT_BACKEND=node, onnxruntime-node. Model files are checked against the
+ * registry's sha256 before they load.
  */
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { createApp } from '../app/create-app.js';
 import { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import { Registry } from '../engine/registry/registry.js';
 import { verifyModelFiles } from '../engine/registry/verify-files.js';
-import { classifierFromFiles, folderReader } from './load-classifier.js';
+import { classifierFromFiles, folderReader, type OrtBackend } from './load-classifier.js';
 
 const modelsDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 export const DEFAULT_PORT = 8787;
@@ -22,7 +23,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function loadEngines(registry: Registry): Promise<Map<string, ClassificationEngine>> {
+export async function loadEngines(registry: Registry, backend: OrtBackend = 'wasm'): Promise<Map<string, ClassificationEngine>> {
   const engines = new Map<string, ClassificationEngine>();
   for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
     const folder = join(modelsDir, model.folder!);
@@ -30,7 +31,7 @@ export async function loadEngines(registry: Registry): Promise<Map<string, Class
       const bytes = await folderReader(folder)(path);
       return bytes ? new Uint8Array(bytes) : null;
     });
-    const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, folder);
+    const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, folder, 1, backend);
     const engine = new ClassificationEngine(classifier, { maxBatchSize: model.maxBatch, maxWaitMs: 2, maxQueue: 4 * 1024 });
     await engine.classify(['warm up the session']);
     engines.set(`${model.id}@${model.version}`, engine);
@@ -39,14 +40,14 @@ export async function loadEngines(registry: Registry): Promise<Map<string, Class
 }
 
 /** The app with the registry's edge models loaded from this checkout's models/ folder (Node and Lambda). */
-export async function buildLocalApp(): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
+export async function buildLocalApp(backend: OrtBackend = 'wasm'): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
   const registry = Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
-  const engines = await loadEngines(registry);
+  const engines = await loadEngines(registry, backend);
   return { app: createApp({ registry, engines, isReady: () => true }), engines };
 }
 
-export async function startServer(options: { port?: number; host?: string } = {}): Promise<RunningServer> {
-  const { app, engines } = await buildLocalApp();
+export async function startServer(options: { port?: number; host?: string; backend?: OrtBackend } = {}): Promise<RunningServer> {
+  const { app, engines } = await buildLocalApp(options.backend);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
@@ -61,7 +62,12 @@ export async function startServer(options: { port?: number; host?: string } = {}
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = performance.now();
-  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST })
+  const backend = process.env.ORT_BACKEND ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'node') {
+    console.error(`error: ORT_BACKEND must be "wasm" (onnxruntime-web, the default) or "node" (onnxruntime-node), not "${backend}"`);
+    process.exit(1);
+  }
+  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend })
     .then((running) => {
       console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
       const stop = () => void running.close().then(() => process.exit(0));
