@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app/create-app.js';
 import { ClassificationEngine } from '../engine/classification/classification-engine.js';
-import { Registry } from '../engine/registry/registry.js';
+import { modelRef, Registry } from '../engine/registry/registry.js';
 import { verifyModelFiles } from '../engine/registry/verify-files.js';
 import { classifierFromFiles, folderReader, type OrtBackend } from './load-classifier.js';
 
@@ -27,14 +27,11 @@ export async function loadEngines(registry: Registry, backend: OrtBackend = 'was
   const engines = new Map<string, ClassificationEngine>();
   for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
     const folder = join(modelsDir, model.folder!);
-    const verified = await verifyModelFiles(model, async (path) => {
-      const bytes = await folderReader(folder)(path);
-      return bytes ? new Uint8Array(bytes) : null;
-    });
+    const verified = await verifyModelFiles(model, folderReader(folder));
     const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, folder, 1, backend);
     const engine = new ClassificationEngine(classifier, { maxBatchSize: model.maxBatch, maxWaitMs: 2, maxQueue: 4 * 1024 });
     await engine.classify(['warm up the session']);
-    engines.set(`${model.id}@${model.version}`, engine);
+    engines.set(modelRef(model), engine);
   }
   return engines;
 }

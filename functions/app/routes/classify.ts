@@ -3,9 +3,9 @@ import { Hono, type Context } from 'hono';
 import { QueueFullError } from '../../engine/classification/micro-batcher.js';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
-import type { ModelEntry, Registry } from '../../engine/registry/registry.js';
+import { modelRef, type ModelEntry, type Registry } from '../../engine/registry/registry.js';
 import { ApiError, errorResponse, invalidRequest } from '../errors.js';
-import { readJsonBody } from '../json-body.js';
+import { readJsonObject } from '../json-body.js';
 import { unknownModel } from './models.js';
 
 export const MAX_TEXT_CHARS = 100_000;
@@ -22,11 +22,18 @@ export function validateTexts(value: unknown, maxBatch: number, param: string): 
   return value as string[];
 }
 
+/** How many labels to return: top_k when given (a positive integer), else all of them. */
+export function parseTopK(value: unknown, labelCount: number, param: string): number {
+  if (value === undefined) return labelCount;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw invalidRequest(`"${param}" must be a positive integer`, param);
+  return Math.min(value, labelCount);
+}
+
 /** Runs texts through the model's engine; 400 for a model that does not classify, 503 when its queue is full. */
 export async function classifyTexts(c: Context, model: ModelEntry, engines: Map<string, ClassificationEngine>, texts: string[]) {
-  const engine = engines.get(`${model.id}@${model.version}`);
+  const engine = engines.get(modelRef(model));
   if (model.task !== 'text-classification' || !engine) {
-    throw invalidRequest(`model "${model.id}@${model.version}" does not classify text here`, 'model', 'wrong_task');
+    throw invalidRequest(`model "${modelRef(model)}" does not classify text here`, 'model', 'wrong_task');
   }
   try {
     const results = await engine.classify(texts);
@@ -43,20 +50,15 @@ export async function classifyTexts(c: Context, model: ModelEntry, engines: Map<
 export function classifyRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono {
   const app = new Hono();
   app.post('/', async (c) => {
-    const body = await readJsonBody(c);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('the body must be a JSON object');
-    const { model: name, input, top_k: topK } = body as Record<string, unknown>;
+    const { model: name, input, top_k: topK } = await readJsonObject(c);
     if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidRequest('"model" must be a non-empty string', 'model');
     const model = registry.resolve(name as string | undefined);
     if (!model) return errorResponse(c, unknownModel(registry, name as string));
     const texts = validateTexts(typeof input === 'string' ? [input] : input, model.maxBatch, 'input');
-    if (topK !== undefined && (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1)) {
-      throw invalidRequest('"top_k" must be a positive integer', 'top_k');
-    }
+    const k = parseTopK(topK, model.labels.length, 'top_k');
     const { engine, results } = await classifyTexts(c, model, engines, texts);
-    const k = Math.min((topK as number | undefined) ?? engine.labels.length, engine.labels.length);
     return c.json({
-      model: `${model.id}@${model.version}`,
+      model: modelRef(model),
       results: results.map((r) => rankLabels(r.logits, engine.labels, 'softmax', k)),
       truncated: results.map((r) => r.truncated),
       usage: { input_tokens: results.reduce((sum, r) => sum + r.tokens, 0), texts: results.length },

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
-import type { ModelEntry, Registry } from '../../engine/registry/registry.js';
+import { modelRef, type ModelEntry, type Registry } from '../../engine/registry/registry.js';
 import { ApiError, errorResponse } from '../errors.js';
 
 export function describeModel(m: ModelEntry) {
   return {
-    id: `${m.id}@${m.version}`,
+    id: modelRef(m),
     object: 'model',
     task: m.task,
     runtime: m.runtime,

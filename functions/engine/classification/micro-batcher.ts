@@ -36,10 +36,6 @@ export class MicroBatcher<I, O> {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   submit(items: I[]): Promise<O[]> {
     if (this.queue.length + items.length > this.options.maxQueue) {
       const batchesAhead = Math.ceil(this.queue.length / this.options.maxBatchSize) + 1;

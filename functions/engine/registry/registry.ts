@@ -29,6 +29,9 @@ export interface ModelEntry {
   price: Price;
 }
 
+/** The canonical name of one model version: `id@version`. */
+export const modelRef = (m: Pick<ModelEntry, 'id' | 'version'>): string => `${m.id}@${m.version}`;
+
 export class RegistryError extends Error {
   override name = 'RegistryError';
 }
@@ -92,13 +95,13 @@ export class Registry {
   constructor(readonly models: ModelEntry[], readonly defaultName: string) {
     const claim = (name: string, entry: ModelEntry) => {
       const other = this.byName.get(name);
-      if (other && other !== entry) throw new RegistryError(`the name "${name}" is used by ${other.id}@${other.version} and ${entry.id}@${entry.version}`);
+      if (other && other !== entry) throw new RegistryError(`the name "${name}" is used by ${modelRef(other)} and ${modelRef(entry)}`);
       this.byName.set(name, entry);
     };
     // Latest version first, so a bare id resolves to it.
     const ordered = [...models].sort((a, b) => b.version.localeCompare(a.version, 'en', { numeric: true }));
     for (const entry of ordered) {
-      claim(`${entry.id}@${entry.version}`, entry);
+      claim(modelRef(entry), entry);
       if (!this.byName.has(entry.id)) this.byName.set(entry.id, entry);
     }
     for (const entry of models) for (const alias of entry.aliases) claim(alias, entry);

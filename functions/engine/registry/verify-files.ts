@@ -1,22 +1,23 @@
 /** Checks that a registry entry's files exist and match their sha256, with Web Crypto (any runtime). */
-import { RegistryError, type ModelEntry } from './registry.js';
+import { modelRef, RegistryError, type ModelEntry } from './registry.js';
 
-export type FileReader = (path: string) => Promise<Uint8Array<ArrayBuffer> | null>;
+export type FileReader = (path: string) => Promise<Uint8Array | null>;
 
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes);
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // Any Uint8Array digests at run time; the cast only narrows TypeScript's buffer type (no copy).
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Reads every listed file once and returns them by path; throws on the first missing or altered file. */
-export async function verifyModelFiles(entry: ModelEntry, read: FileReader): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
-  const files = new Map<string, Uint8Array<ArrayBuffer>>();
+export async function verifyModelFiles(entry: ModelEntry, read: FileReader): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
   for (const [path, expected] of Object.entries(entry.files)) {
     const bytes = await read(path);
-    if (!bytes) throw new RegistryError(`model ${entry.id}@${entry.version}: file ${path} is missing`);
+    if (!bytes) throw new RegistryError(`model ${modelRef(entry)}: file ${path} is missing`);
     const actual = await sha256Hex(bytes);
     if (actual !== expected) {
-      throw new RegistryError(`model ${entry.id}@${entry.version}: ${path} has sha256 ${actual.slice(0, 12)}…, the registry says ${expected.slice(0, 12)}…`);
+      throw new RegistryError(`model ${modelRef(entry)}: ${path} has sha256 ${actual.slice(0, 12)}…, the registry says ${expected.slice(0, 12)}…`);
     }
     files.set(path, bytes);
   }
