@@ -22,3 +22,8 @@ export function errorResponse(c: Context, error: ApiError): Response {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   return c.json({ error: { message: error.message, type: error.type, code: error.code, param: error.param } }, error.status);
 }
+
+/** The same shape without a Hono context, for entries that answer before the app exists. */
+export function errorJson(status: number, message: string, type: string, code: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ error: { message, type, code, param: null } }, { status, headers });
+}

@@ -9,10 +9,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app/create-app.js';
-import { ClassificationEngine } from '../engine/classification/classification-engine.js';
-import { modelRef, Registry } from '../engine/registry/registry.js';
-import { verifyModelFiles } from '../engine/registry/verify-files.js';
-import { classifierFromFiles, folderReader, type OrtBackend } from './load-classifier.js';
+import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
+import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
+import { Registry } from '../engine/registry/registry.js';
+import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
 
 const modelsDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 export const DEFAULT_PORT = 8787;
@@ -23,17 +23,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function loadEngines(registry: Registry, backend: OrtBackend = 'wasm'): Promise<Map<string, ClassificationEngine>> {
-  const engines = new Map<string, ClassificationEngine>();
-  for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
-    const folder = join(modelsDir, model.folder!);
-    const verified = await verifyModelFiles(model, folderReader(folder));
-    const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, folder, 1, backend);
-    const engine = new ClassificationEngine(classifier, { maxBatchSize: model.maxBatch, maxWaitMs: 2, maxQueue: 4 * 1024 });
-    await engine.classify(['warm up the session']);
-    engines.set(modelRef(model), engine);
-  }
-  return engines;
+export function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<Map<string, ClassificationEngine>> {
+  return loadEdgeEngines(registry, { readerFor: (model) => folderReader(join(modelsDir, model.folder!)), createSession: nodeSessionFactory(backend), engine });
 }
 
 /** The app with the registry's edge models loaded from this checkout's models/ folder (Node and Lambda). */

@@ -1,0 +1,20 @@
+// The registry and the edge models' files, imported statically so that wrangler bundles them with the Worker.
+// wrangler.toml's Data rules make each import an ArrayBuffer of the file's exact bytes (checked against the
+// registry's sha256 at start-up). Plain JavaScript because TypeScript would type the .json imports as objects.
+// test/worker/bundled-models.test.ts fails when a registry edge model or file is missing here.
+import registry from '../../models/registry.json';
+import sst2BertConfig from '../../models/sst2-bert/config.json';
+import sst2BertTokenizer from '../../models/sst2-bert/tokenizer.json';
+import sst2BertTokenizerConfig from '../../models/sst2-bert/tokenizer_config.json';
+import sst2BertOnnx from '../../models/sst2-bert/onnx/model_quantized.onnx';
+
+export const registryBytes = registry;
+
+export const modelFolders = {
+  'sst2-bert': {
+    'config.json': sst2BertConfig,
+    'tokenizer.json': sst2BertTokenizer,
+    'tokenizer_config.json': sst2BertTokenizerConfig,
+    'onnx/model_quantized.onnx': sst2BertOnnx,
+  },
+};

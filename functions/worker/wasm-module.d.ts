@@ -1,0 +1,5 @@
+// wrangler's CompiledWasm rule (and the vitest pool) turn a .wasm import into a compiled module.
+declare module '*.wasm' {
+  const module: WebAssembly.Module;
+  export default module;
+}
