@@ -8,6 +8,7 @@ import type { ClassificationEngine } from '../engine/classification/classificati
 import type { Registry } from '../engine/registry/registry.js';
 import { ApiError, errorResponse } from './errors.js';
 import { classifyRoutes } from './routes/classify.js';
+import { docsRoutes } from './routes/docs.js';
 import { hfInferenceRoutes } from './routes/hf-inference.js';
 import { modelRoutes } from './routes/models.js';
 
@@ -41,9 +42,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v1/models', modelRoutes(deps.registry));
   app.route('/v1/classify', classifyRoutes(deps.registry, deps.engines));
   app.route('/models', hfInferenceRoutes(deps.registry, deps.engines));
+  app.route('/', docsRoutes(deps.registry));
 
   app.notFound((c) => {
-    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/models'];
+    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/models', '/openapi.json', '/docs'];
     const path = new URL(c.req.url).pathname;
     if (known.some((p) => path === p || path.startsWith(`${p}/`))) {
       return errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}`, 'invalid_request_error', 'method_not_allowed'));

@@ -89,7 +89,7 @@ describe('the Node server on 127.0.0.1', () => {
     ['missing body', () => post('/v1/classify', ''), 400, /no body/],
     ['wrong content type', () => post('/v1/classify', 'input=hi', 'text/plain'), 415, /application\/json/],
     ['invalid UTF-8', () => post('/v1/classify', new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, /not valid UTF-8/],
-    ['empty string', () => classify({ input: '' }), 400, /input\[0\] is empty/],
+    ['empty string', () => classify({ input: '' }), 400, /"input" is empty/],
     ['wrong types', () => classify({ input: 42 }), 400, /"input" must be a string/],
     ['a number inside the batch', () => classify({ input: ['ok', 7] }), 400, /input\[1\] must be a string/],
     ['1,000-item batch', () => classify({ input: Array.from({ length: 1000 }, () => 'x') }), 400, /at most 64/],

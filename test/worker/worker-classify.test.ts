@@ -44,5 +44,6 @@ describe('the Worker inside workerd', () => {
 
     expect((await call('/v1/classify')).status).toBe(405);
     expect((await call('/healthz')).status).toBe(200);
+    expect(((await (await call('/openapi.json')).json()) as { openapi: string }).openapi).toMatch(/^3\./);
   });
 });

@@ -6,27 +6,15 @@ import type { ClassificationEngine } from '../../engine/classification/classific
 import { modelRef, type ModelEntry, type Registry } from '../../engine/registry/registry.js';
 import { ApiError, errorResponse, invalidRequest } from '../errors.js';
 import { readJsonObject } from '../json-body.js';
+import { ClassifyRequest } from '../schemas.js';
+import { parseBody } from '../validate.js';
 import { unknownModel } from './models.js';
 
-export const MAX_TEXT_CHARS = 100_000;
-
-/** A non-empty list of at most maxBatch non-blank strings, each at most MAX_TEXT_CHARS long. */
-export function validateTexts(value: unknown, maxBatch: number, param: string): string[] {
-  if (!Array.isArray(value) || value.length === 0) throw invalidRequest(`"${param}" must be a string or a non-empty array of strings`, param);
-  if (value.length > maxBatch) throw invalidRequest(`"${param}" holds ${value.length} texts; at most ${maxBatch} per request`, param);
-  value.forEach((text, i) => {
-    if (typeof text !== 'string') throw invalidRequest(`${param}[${i}] must be a string`, param);
-    if (text.trim() === '') throw invalidRequest(`${param}[${i}] is empty`, param);
-    if (text.length > MAX_TEXT_CHARS) throw invalidRequest(`${param}[${i}] has ${text.length} characters; at most ${MAX_TEXT_CHARS}`, param);
-  });
-  return value as string[];
-}
-
-/** How many labels to return: top_k when given (a positive integer), else all of them. */
-export function parseTopK(value: unknown, labelCount: number, param: string): number {
-  if (value === undefined) return labelCount;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw invalidRequest(`"${param}" must be a positive integer`, param);
-  return Math.min(value, labelCount);
+/** One text becomes a batch of one; a batch may hold at most the model's max_batch texts. */
+export function batchOf(input: string | string[], model: ModelEntry, param: string): string[] {
+  const texts = typeof input === 'string' ? [input] : input;
+  if (texts.length > model.maxBatch) throw invalidRequest(`"${param}" holds ${texts.length} texts; at most ${model.maxBatch} per request for ${modelRef(model)}`, param);
+  return texts;
 }
 
 /** Runs texts through the model's engine; 400 for a model that does not classify, 503 when its queue is full. */
@@ -50,12 +38,11 @@ export async function classifyTexts(c: Context, model: ModelEntry, engines: Map<
 export function classifyRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono {
   const app = new Hono();
   app.post('/', async (c) => {
-    const { model: name, input, top_k: topK } = await readJsonObject(c);
-    if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidRequest('"model" must be a non-empty string', 'model');
-    const model = registry.resolve(name as string | undefined);
-    if (!model) return errorResponse(c, unknownModel(registry, name as string));
-    const texts = validateTexts(typeof input === 'string' ? [input] : input, model.maxBatch, 'input');
-    const k = parseTopK(topK, model.labels.length, 'top_k');
+    const request = parseBody(ClassifyRequest, await readJsonObject(c));
+    const model = registry.resolve(request.model);
+    if (!model) return errorResponse(c, unknownModel(registry, request.model ?? ''));
+    const texts = batchOf(request.input, model, 'input');
+    const k = Math.min(request.top_k ?? model.labels.length, model.labels.length);
     const { engine, results } = await classifyTexts(c, model, engines, texts);
     return c.json({
       model: modelRef(model),

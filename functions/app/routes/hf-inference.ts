@@ -4,31 +4,27 @@
  * one list per input (the API nests a single input too, and the official client reads it that way).
  */
 import { Hono } from 'hono';
-import { rankLabels, type ScoreFunction } from '../../engine/classification/scores.js';
+import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
 import type { Registry } from '../../engine/registry/registry.js';
-import { errorResponse, invalidRequest } from '../errors.js';
+import { errorResponse } from '../errors.js';
 import { readJsonObject } from '../json-body.js';
-import { classifyTexts, parseTopK, validateTexts } from './classify.js';
+import { HfClassifyRequest } from '../schemas.js';
+import { parseBody } from '../validate.js';
+import { batchOf, classifyTexts } from './classify.js';
 import { unknownModel } from './models.js';
-
-const FUNCTIONS: ScoreFunction[] = ['softmax', 'sigmoid', 'none'];
 
 export function hfInferenceRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono {
   const app = new Hono();
   app.post('/:id{.+}', async (c) => {
-    const { inputs, parameters = {} } = (await readJsonObject(c)) as { inputs?: unknown; parameters?: Record<string, unknown> };
+    const request = parseBody(HfClassifyRequest, await readJsonObject(c));
     const model = registry.resolve(c.req.param('id'));
     if (!model) return errorResponse(c, unknownModel(registry, c.req.param('id')));
-    const texts = validateTexts(typeof inputs === 'string' ? [inputs] : inputs, model.maxBatch, 'inputs');
-    if (typeof parameters !== 'object' || parameters === null) throw invalidRequest('"parameters" must be an object', 'parameters');
-    const { top_k: topK, function_to_apply: fn = 'softmax' } = parameters;
-    const k = parseTopK(topK, model.labels.length, 'parameters.top_k');
-    if (!FUNCTIONS.includes(fn as ScoreFunction)) {
-      throw invalidRequest(`"parameters.function_to_apply" must be one of ${FUNCTIONS.join(', ')}`, 'parameters.function_to_apply');
-    }
+    const texts = batchOf(request.inputs, model, 'inputs');
+    const k = Math.min(request.parameters?.top_k ?? model.labels.length, model.labels.length);
+    const fn = request.parameters?.function_to_apply ?? 'softmax';
     const { engine, results } = await classifyTexts(c, model, engines, texts);
-    return c.json(results.map((r) => rankLabels(r.logits, engine.labels, fn as ScoreFunction, k)));
+    return c.json(results.map((r) => rankLabels(r.logits, engine.labels, fn, k)));
   });
   return app;
 }

@@ -4,7 +4,8 @@ export interface LabelScore {
   score: number;
 }
 
-export type ScoreFunction = 'softmax' | 'sigmoid' | 'none';
+export const SCORE_FUNCTIONS = ['softmax', 'sigmoid', 'none'] as const;
+export type ScoreFunction = (typeof SCORE_FUNCTIONS)[number];
 
 export function applyScoreFunction(logits: ArrayLike<number>, fn: ScoreFunction): number[] {
   const values = Array.from(logits);

@@ -1,0 +1,84 @@
+/**
+ * The request and response schemas of the public API. Requests are validated with them (validate.ts) and the
+ * OpenAPI document is generated from them (openapi/document.ts), so the two cannot drift apart.
+ */
+import { z } from '@hono/zod-openapi';
+import { SCORE_FUNCTIONS } from '../engine/classification/scores.js';
+
+export const MAX_TEXT_CHARS = 100_000;
+
+const Text = z
+  .string({ error: 'must be a string' })
+  .refine((text) => text.trim() !== '', { error: 'is empty' })
+  .refine((text) => text.length <= MAX_TEXT_CHARS, { error: (issue) => `has ${(issue.input as string).length} characters; at most ${MAX_TEXT_CHARS}` })
+  .openapi({ description: `A text to classify (at most ${MAX_TEXT_CHARS.toLocaleString('en')} characters; longer token sequences are truncated to the model's max_tokens).`, example: 'a gorgeous, witty, seductive movie' });
+
+/** One text or a batch of them; the batch maximum is the model's `limits.max_batch`. */
+export const Texts = z
+  .union([Text, z.array(Text).min(1, { error: 'is an empty array' })], { error: 'must be a string or a non-empty array of strings' })
+  .openapi({ description: "One text, or a batch of at most the model's limits.max_batch texts." });
+
+const TopK = z.number({ error: 'must be a positive integer' }).int({ error: 'must be a positive integer' }).min(1, { error: 'must be a positive integer' });
+
+const ModelName = z
+  .string({ error: 'must be a non-empty string' })
+  .min(1, { error: 'must be a non-empty string' })
+  .openapi({ description: 'A model id, id@version or alias from GET /v1/models; the default model when omitted.', example: 'sentiment' });
+
+export const ClassifyRequest = z
+  .object({ model: ModelName.optional(), input: Texts, top_k: TopK.optional().openapi({ description: 'How many labels to return per text, best first (default: all).' }) })
+  .openapi('ClassifyRequest');
+
+export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore');
+
+export const ClassifyResponse = z
+  .object({
+    model: z.string().openapi({ description: 'The model that answered, as id@version.', example: 'sst2-bert@1' }),
+    results: z.array(z.array(LabelScore)).openapi({ description: 'Per input text, its labels by descending score (softmax).' }),
+    truncated: z.array(z.boolean()).openapi({ description: "Per input text, whether it was cut to the model's max_tokens." }),
+    usage: z.object({ input_tokens: z.number().int(), texts: z.number().int() }),
+  })
+  .openapi('ClassifyResponse');
+
+export const HfClassifyRequest = z
+  .object({
+    inputs: Texts,
+    parameters: z
+      .object({
+        top_k: TopK.optional(),
+        function_to_apply: z.enum(SCORE_FUNCTIONS, { error: `must be one of ${SCORE_FUNCTIONS.join(', ')}` }).optional(),
+      }, { error: 'must be an object' })
+      .optional(),
+  })
+  .openapi('HfTextClassificationRequest');
+
+export const HfClassifyResponse = z.array(z.array(LabelScore)).openapi('HfTextClassificationResponse', {
+  description: 'One list per input (a single input is nested too), as the Hugging Face Inference API answers.',
+});
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      message: z.string().openapi({ description: 'What went wrong, for a person to read.' }),
+      type: z.string().openapi({ example: 'invalid_request_error' }),
+      code: z.string().openapi({ example: 'invalid_request' }),
+      param: z.string().nullable().openapi({ description: 'The request field at fault, when one is.', example: 'input' }),
+    }),
+  })
+  .openapi('Error');
+
+export const ModelCard = z
+  .object({
+    id: z.string().openapi({ example: 'sst2-bert@1' }),
+    object: z.literal('model'),
+    task: z.string().openapi({ example: 'text-classification' }),
+    runtime: z.enum(['edge-wasm', 'gpu-upstream']),
+    version: z.string(),
+    aliases: z.array(z.string()),
+    labels: z.array(z.string()),
+    limits: z.object({ max_tokens: z.number().int(), max_batch: z.number().int() }),
+    price: z.object({ request_micro_usd: z.number(), input_token_micro_usd: z.number(), output_token_micro_usd: z.number() }),
+  })
+  .openapi('Model');
+
+export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelCard) }).openapi('ModelList');

@@ -1,0 +1,27 @@
+/** Validates a parsed JSON body against an API schema; the first problem becomes a 400 naming its field. */
+import type { z } from '@hono/zod-openapi';
+import { invalidRequest } from './errors.js';
+
+type Issue = z.core.$ZodIssue;
+
+/** input[1], parameters.top_k: how a field is named in messages and in error.param. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((name, key) => (typeof key === 'number' ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key)), '');
+}
+
+/** A union's own message says little once one branch got far: report that branch's deepest issue instead. */
+function mostSpecific(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union') return issue;
+  const branches = issue.errors.flat().map((inner) => mostSpecific({ ...inner, path: [...issue.path, ...inner.path] } as Issue));
+  const deepest = branches.reduce<Issue | null>((best, next) => (next.path.length > (best?.path.length ?? issue.path.length) ? next : best), null);
+  return deepest ?? issue;
+}
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = mostSpecific(result.error.issues[0]!);
+  const field = fieldName(issue.path);
+  const subject = issue.path.length === 1 ? `"${field}"` : field || 'the body';
+  throw invalidRequest(`${subject} ${issue.message}`, field || null);
+}
