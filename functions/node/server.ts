@@ -1,7 +1,7 @@
 /**
  * Node entry: `npm start` serves the registry's edge models on 127.0.0.1:8787 (HOST and PORT override), with
  * onnxruntime-web (WASM) or, with ORT_BACKEND=node, onnxruntime-node. Model files are checked against the
- * registry's sha256 before they load.
+ * registry's sha256 before they load. MICRO_BATCHING=off runs each request alone (for comparisons).
  */
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -24,18 +24,30 @@ export interface RunningServer {
 }
 
 export function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<Map<string, ClassificationEngine>> {
-  return loadEdgeEngines(registry, { readerFor: (model) => folderReader(join(modelsDir, model.folder!)), createSession: nodeSessionFactory(backend), engine });
+  return loadEdgeEngines(registry, {
+    readerFor: (model) => folderReader(join(modelsDir, model.folder!)),
+    createSession: nodeSessionFactory(backend),
+    engine: (model) => ({ defer: setImmediate, ...engine?.(model) }),
+  });
 }
 
 /** The app with the registry's edge models loaded from this checkout's models/ folder (Node and Lambda). */
-export async function buildLocalApp(backend: OrtBackend = 'wasm'): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
+export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = true): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
   const registry = Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
-  const engines = await loadEngines(registry, backend);
+  const engines = await loadEngines(registry, backend, batching ? undefined : () => ({ maxBatchSize: 1 }));
   return { app: createApp({ registry, engines, isReady: () => true }), engines };
 }
 
-export async function startServer(options: { port?: number; host?: string; backend?: OrtBackend } = {}): Promise<RunningServer> {
-  const { app, engines } = await buildLocalApp(options.backend);
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  backend?: OrtBackend;
+  /** false runs every request's texts alone (for comparison); concurrent requests are batched by default. */
+  batching?: boolean;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
@@ -51,11 +63,16 @@ export async function startServer(options: { port?: number; host?: string; backe
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   const backend = process.env.ORT_BACKEND ?? 'wasm';
+  const batching = process.env.MICRO_BATCHING ?? 'on';
   if (backend !== 'wasm' && backend !== 'node') {
     console.error(`error: ORT_BACKEND must be "wasm" (onnxruntime-web, the default) or "node" (onnxruntime-node), not "${backend}"`);
     process.exit(1);
   }
-  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend })
+  if (batching !== 'on' && batching !== 'off') {
+    console.error(`error: MICRO_BATCHING must be "on" (the default) or "off", not "${batching}"`);
+    process.exit(1);
+  }
+  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on' })
     .then((running) => {
       console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
       const stop = () => void running.close().then(() => process.exit(0));

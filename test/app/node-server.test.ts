@@ -52,9 +52,13 @@ describe('the Node server on 127.0.0.1', () => {
 
   it('answers 200 concurrent requests correctly and batches them', async () => {
     const engine = server.engines.get('sst2-bert@1')!;
-    const before = engine.batchSizes.length;
     const texts = Array.from({ length: 200 }, (_, i) => (i % 2 ? `a dull , boring mess number ${i} .` : `a wonderful , heartfelt film number ${i} .`));
-    const answers = await Promise.all(texts.map((t) => classify({ input: t }).then((r) => r.json())));
+    const send = () => Promise.all(texts.map((t) => classify({ input: t }).then((r) => r.json())));
+    // The first round opens the client's 200 keep-alive connections (this process is client and server at
+    // once, so connecting paces the requests); the second arrives together, as from a pool of warm clients.
+    await send();
+    const before = engine.batchSizes.length;
+    const answers = await send();
     answers.forEach((a, i) => expect(a.results[0][0].label).toBe(i % 2 ? 'NEGATIVE' : 'POSITIVE'));
     const sizes = engine.batchSizes.slice(before);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);

@@ -51,4 +51,28 @@ describe('MicroBatcher', () => {
     fail = false;
     expect(await batcher.submit([3])).toEqual([3]);
   });
+
+  it('without a window, batches what arrives in one event-loop turn and what arrives while a batch runs', async () => {
+    const deferred: (() => void)[] = [];
+    let release: () => void = () => {};
+    const batcher = new MicroBatcher<number, number>(async (xs) => {
+      await new Promise<void>((r) => (release = r));
+      return xs;
+    }, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, defer: (run) => deferred.push(run) });
+    const first = [batcher.submit([1]), batcher.submit([2]), batcher.submit([3])];
+    expect(deferred).toHaveLength(1); // one turn is awaited for all three, not one each
+    expect(batcher.batchSizes).toEqual([]);
+    deferred.shift()!();
+    expect(batcher.batchSizes).toEqual([3]);
+    const second = [4, 5, 6, 7, 8].map((x) => batcher.submit([x]));
+    expect(deferred).toHaveLength(0); // a batch is running: the newcomers wait for it, not for a turn
+    release();
+    expect(await Promise.all(first)).toEqual([[1], [2], [3]]);
+    await Promise.resolve();
+    expect(deferred).toHaveLength(1); // after the run, one turn lets bytes that arrived during it join
+    deferred.shift()!();
+    expect(batcher.batchSizes).toEqual([3, 5]);
+    release();
+    expect(await Promise.all(second)).toEqual([[4], [5], [6], [7], [8]]);
+  });
 });

@@ -2,11 +2,16 @@
  * Dynamic micro-batching: items submitted while a batch runs (or within `maxWaitMs` of the first one) are
  * coalesced into the next batch, up to `maxBatchSize`. The queue is bounded; past `maxQueue` pending items a
  * submission is refused at once with QueueFullError so callers can answer 503 with Retry-After.
+ *
+ * With `maxWaitMs` 0 an idle batcher waits only for `defer`: one turn of the event loop, so that requests read
+ * in the same turn share a batch while a lone request pays nothing. Node passes setImmediate (which runs right
+ * after the I/O phase); the default, setTimeout(0), works in every runtime.
  */
 export interface MicroBatcherOptions {
   maxBatchSize: number;
   maxWaitMs: number;
   maxQueue: number;
+  defer?: (run: () => void) => void;
 }
 
 export class QueueFullError extends Error {
@@ -46,12 +51,20 @@ export class MicroBatcher<I, O> {
     return Promise.all(results);
   }
 
+  private deferred = false;
+
   private schedule(): void {
     if (this.running) return;
-    if (this.queue.length >= this.options.maxBatchSize || this.options.maxWaitMs <= 0) {
+    if (this.queue.length >= this.options.maxBatchSize) {
       this.flush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.options.maxWaitMs);
+    } else if (this.options.maxWaitMs > 0) {
+      this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs);
+    } else if (!this.deferred) {
+      this.deferred = true;
+      (this.options.defer ?? ((run) => setTimeout(run, 0)))(() => {
+        this.deferred = false;
+        this.flush();
+      });
     }
   }
 
@@ -73,8 +86,11 @@ export class MicroBatcher<I, O> {
       .finally(() => {
         this.lastBatchMs = this.now() - started;
         this.running = false;
-        // Whatever arrived while this batch ran goes next, without waiting out another window.
-        if (this.queue.length > 0) this.flush();
+        // Whatever arrived while this batch ran goes next, without waiting out another window; a full batch
+        // goes at once, otherwise after one more turn for requests whose bytes arrived during the run.
+        if (this.queue.length >= this.options.maxBatchSize) this.flush();
+        else if (this.queue.length > 0 && this.options.maxWaitMs > 0) this.flush();
+        else if (this.queue.length > 0) this.schedule();
       });
   }
 }

@@ -26,7 +26,36 @@ export interface ClassifiedBatch {
   inferenceMs: number;
 }
 
+/**
+ * Splits encodings, shortest first, into groups whose padding stays under `maxPadding` of the padded tokens:
+ * padding a short text to a long one costs as much as real tokens, and beats the gain of a bigger batch.
+ */
+export function groupByLength(lengths: number[], maxPadding: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]!);
+  const groups: number[][] = [];
+  let group: number[] = [];
+  let tokens = 0;
+  for (const i of order) {
+    const width = lengths[i]!; // the longest so far, as the order is ascending
+    const padded = width * (group.length + 1);
+    if (group.length > 0 && padded - (tokens + width) > maxPadding * padded) {
+      groups.push(group);
+      group = [];
+      tokens = 0;
+    }
+    group.push(i);
+    tokens += width;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
 export class SequenceClassifier {
+  /** Share of padded positions a session.run may waste on padding before a batch is split by length. */
+  static readonly MAX_PADDING = 0.2;
+  /** Number of session.run calls so far. */
+  runs = 0;
+
   constructor(
     private readonly session: OrtSessionLike,
     private readonly tokenizer: WordPieceTokenizer,
@@ -38,17 +67,37 @@ export class SequenceClassifier {
   async classify(texts: string[]): Promise<ClassifiedBatch> {
     const t0 = this.now();
     const encodings = texts.map((text) => this.tokenizer.encode(text));
-    const width = Math.max(...encodings.map((e) => e.ids.length));
-    const size = texts.length * width;
+    const tokenizeMs = this.now() - t0;
+    const logits: Float32Array[] = new Array(texts.length);
+    let inferenceMs = 0;
+    for (const group of groupByLength(encodings.map((e) => e.ids.length), SequenceClassifier.MAX_PADDING)) {
+      const t1 = this.now();
+      const rows = await this.run(group.map((i) => encodings[i]!.ids));
+      inferenceMs += this.now() - t1;
+      group.forEach((i, row) => (logits[i] = rows[row]!));
+    }
+    return {
+      logits,
+      tokenCounts: encodings.map((e) => e.ids.length),
+      truncated: encodings.map((e) => e.truncated),
+      tokenizeMs,
+      inferenceMs,
+    };
+  }
+
+  /** One session.run over token id rows padded to the longest; one row of logits per input row. */
+  private async run(rows: number[][]): Promise<Float32Array[]> {
+    const width = Math.max(...rows.map((r) => r.length));
+    const size = rows.length * width;
     const ids = new BigInt64Array(size).fill(BigInt(this.tokenizer.padId));
     const mask = new BigInt64Array(size);
-    encodings.forEach((e, row) => {
-      e.ids.forEach((id, col) => {
-        ids[row * width + col] = BigInt(id);
-        mask[row * width + col] = 1n;
+    rows.forEach((row, r) => {
+      row.forEach((id, col) => {
+        ids[r * width + col] = BigInt(id);
+        mask[r * width + col] = 1n;
       });
     });
-    const shape = [texts.length, width];
+    const shape = [rows.length, width];
     const feeds: Record<string, OrtTensorLike> = {
       input_ids: this.createTensor('int64', ids, shape),
       attention_mask: this.createTensor('int64', mask, shape),
@@ -56,19 +105,12 @@ export class SequenceClassifier {
     if (this.session.inputNames.includes('token_type_ids')) {
       feeds.token_type_ids = this.createTensor('int64', new BigInt64Array(size), shape);
     }
-    const t1 = this.now();
+    this.runs++;
     const outputs = await this.session.run(feeds);
-    const t2 = this.now();
     const logits = outputs.logits;
     if (!logits || !(logits.data instanceof Float32Array)) throw new Error('the model has no float32 "logits" output');
     const classes = logits.dims[1] ?? 0;
     if (classes !== this.labels.length) throw new Error(`the model gives ${classes} logits for ${this.labels.length} labels`);
-    return {
-      logits: encodings.map((_, row) => (logits.data as Float32Array).slice(row * classes, (row + 1) * classes)),
-      tokenCounts: encodings.map((e) => e.ids.length),
-      truncated: encodings.map((e) => e.truncated),
-      tokenizeMs: t1 - t0,
-      inferenceMs: t2 - t1,
-    };
+    return rows.map((_, r) => (logits.data as Float32Array).slice(r * classes, (r + 1) * classes));
   }
 }

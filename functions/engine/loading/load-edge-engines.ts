@@ -12,7 +12,7 @@ export interface EdgeLoadOptions {
   /** The files of one registry entry's folder. */
   readerFor: (model: ModelEntry) => FolderReader;
   createSession: SessionFactory;
-  /** Defaults: batches up to the model's max_batch, a 2 ms coalescing window, 4,096 queued texts. */
+  /** Defaults: batches up to the model's max_batch, no coalescing window beyond one event-loop turn, 4,096 queued texts. */
   engine?: (model: ModelEntry) => Partial<MicroBatcherOptions>;
 }
 
@@ -21,7 +21,7 @@ export async function loadEdgeEngines(registry: Registry, options: EdgeLoadOptio
   for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
     const verified = await verifyModelFiles(model, options.readerFor(model));
     const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, `model ${modelRef(model)}`, options.createSession);
-    const engine = new ClassificationEngine(classifier, { maxBatchSize: model.maxBatch, maxWaitMs: 2, maxQueue: 4 * 1024, ...options.engine?.(model) });
+    const engine = new ClassificationEngine(classifier, { maxBatchSize: model.maxBatch, maxWaitMs: 0, maxQueue: 4 * 1024, ...options.engine?.(model) });
     await engine.classify(['warm up the session']);
     engines.set(modelRef(model), engine);
   }

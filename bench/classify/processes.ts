@@ -1,0 +1,57 @@
+/** Starts a server as a child process and measures its cold start (spawn to first classification) and peak RSS. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { repoRoot } from '../../models/tools/shared-paths.js';
+
+export interface ServerProcess {
+  url: string;
+  /** Spawn to the first 200 from POST /v1/classify. */
+  coldStartMs: number;
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function firstClassification(url: string, deadline: number): Promise<void> {
+  while (performance.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"a fine film"}' });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`${url} did not classify in time`);
+}
+
+export async function startServerProcess(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(seen);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
+  });
+  await firstClassification(url, started + 60_000);
+  const coldStartMs = performance.now() - started;
+  return {
+    url,
+    coldStartMs,
+    async peakRssMb() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+    },
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * bench/classify: one SST-2 sentence per request over HTTP on 127.0.0.1, edge-maas against its peers in one run:
+ * (a) a minimal Hono route around transformers.js' pipeline, (b) raw session.run on onnxruntime-web and -node.
+ * Prints the tables and writes them into bench/RESULTS.md. BENCH_SECONDS sets each load run's length (default 10).
+ * Usage: npm run bench:classify
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../models/tools/shared-paths.js';
+import { loadRun, sequentialLatency, type LoadResult } from './http-load.js';
+import { startServerProcess } from './processes.js';
+import { rawSession } from './raw-session.js';
+import { devSentences } from './sentences.js';
+import { ms } from './stats.js';
+import { workerBundleSize, workerdFirstRequest } from './workerd.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const latencyRequests = 500;
+const concurrencies = [1, 16, 64];
+
+interface ServerRow {
+  name: string;
+  p50: number;
+  p99: number;
+  load: LoadResult[];
+  coldStartMs: number;
+  peakRssMb: number;
+}
+
+async function benchServer(name: string, script: string, env: Record<string, string>, sentences: string[]): Promise<ServerRow> {
+  const server = await startServerProcess(script, env);
+  try {
+    await sequentialLatency(server.url, sentences, 50); // warm the connection and the JIT
+    const { p50, p99 } = await sequentialLatency(server.url, sentences, latencyRequests);
+    const load: LoadResult[] = [];
+    for (const c of concurrencies) load.push(await loadRun(server.url, sentences, c, seconds));
+    const row = { name, p50, p99, load, coldStartMs: server.coldStartMs, peakRssMb: await server.peakRssMb() };
+    console.log(`${name}: p50 ${ms(p50)} ms, p99 ${ms(p99)} ms, ${load.map((l, i) => `c=${concurrencies[i]} ${l.requestsPerSecond.toFixed(0)}/s`).join(', ')}`);
+    return row;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const sentences = await devSentences(872);
+  const ours = 'functions/node/server.ts';
+  const servers: ServerRow[] = [];
+  servers.push(await benchServer('edge-maas, WASM, batching on', ours, {}, sentences));
+  servers.push(await benchServer('edge-maas, WASM, batching off', ours, { MICRO_BATCHING: 'off' }, sentences));
+  servers.push(await benchServer('edge-maas, onnxruntime-node, batching on', ours, { ORT_BACKEND: 'node' }, sentences));
+  servers.push(await benchServer('Hono + transformers.js pipeline', 'bench/classify/pipeline-server.ts', {}, sentences));
+  const rawWeb = await rawSession('wasm', sentences, latencyRequests);
+  const rawNode = await rawSession('node', sentences, latencyRequests);
+  const bundle = await workerBundleSize();
+  const workerd = await workerdFirstRequest(sentences[0]!);
+
+  const [wasmOn, wasmOff, nodeOn, pipelineRoute] = servers as [ServerRow, ServerRow, ServerRow, ServerRow];
+  const c64 = (row: ServerRow) => row.load[concurrencies.indexOf(64)]!.requestsPerSecond;
+  const failed = servers.reduce((sum, s) => sum + s.load.reduce((n, l) => n + l.failed, 0), 0);
+  const lines = [
+    `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}; `
+      + `${latencyRequests} sequential requests for latency, ${seconds} s autocannon runs; SST-2 dev sentences, one per request; int8 model.`,
+    '',
+    '| Path | p50 ms | p99 ms |',
+    '|---|---:|---:|',
+    `| raw session.run, onnxruntime-web (WASM), no HTTP | ${ms(rawWeb.runP50)} | ${ms(rawWeb.runP99)} |`,
+    `| raw session.run, onnxruntime-node, no HTTP | ${ms(rawNode.runP50)} | ${ms(rawNode.runP99)} |`,
+    ...servers.map((s) => `| HTTP: ${s.name} | ${ms(s.p50)} | ${ms(s.p99)} |`),
+    '',
+    `| Server | ${concurrencies.map((c) => `req/s c=${c}`).join(' | ')} | p99 ms c=64 | failed | cold start ms | peak RSS MB |`,
+    `|---|${concurrencies.map(() => '---:').join('|')}|---:|---:|---:|---:|`,
+    ...servers.map((s) => `| ${s.name} | ${s.load.map((l) => l.requestsPerSecond.toFixed(0)).join(' | ')} | ${ms(s.load[2]!.p99)} | ${s.load.reduce((n, l) => n + l.failed, 0)} | ${s.coldStartMs.toFixed(0)} | ${s.peakRssMb.toFixed(0)} |`),
+    `| limit: raw session.run, batches of 64, WASM / node (sentences/s) | ${rawWeb.batched64PerSecond.toFixed(0)} / ${rawNode.batched64PerSecond.toFixed(0)} | | | | | | |`,
+    '',
+    'Against the targets:',
+    `- HTTP p50 minus raw session.run p50 (WASM): ${ms(wasmOn.p50 - rawWeb.runP50)} ms (target ≤ 1 ms); onnxruntime-node: ${ms(nodeOn.p50 - rawNode.runP50)} ms.`,
+    `- transformers.js pipeline route p50 / edge-maas p50: ${(pipelineRoute.p50 / wasmOn.p50).toFixed(2)}x (target ≥ 1.5x).`,
+    `- WASM / native session.run p50: ${(rawWeb.runP50 / rawNode.runP50).toFixed(2)}x.`,
+    `- Throughput at c=64, batching on / off: ${(c64(wasmOn) / c64(wasmOff)).toFixed(2)}x (target ≥ 2x).`,
+    `- Cold start, process spawn to first classification (includes tsx compiling TypeScript): WASM ${wasmOn.coldStartMs.toFixed(0)} ms, onnxruntime-node ${nodeOn.coldStartMs.toFixed(0)} ms (target ≤ 500 ms).`,
+    `- workerd (wrangler dev): first request ${workerd.firstMs.toFixed(0)} ms (models load on it; target ≤ 1 s), second ${workerd.secondMs.toFixed(1)} ms.`,
+    `- Peak RSS, WASM server after all load runs: ${wasmOn.peakRssMb.toFixed(0)} MB (target ≤ 200 MB).`,
+    `- Worker bundle (wrangler deploy --dry-run): ${bundle.rawMiB.toFixed(2)} MiB raw, ${bundle.gzipMiB.toFixed(2)} MiB gzip (limit 64 MiB).`,
+    `- Failed requests over all load runs: ${failed}.`,
+  ];
+  const table = lines.join('\n');
+  console.log(`\n${table}`);
+  const resultsPath = join(repoRoot, 'bench', 'RESULTS.md');
+  const start = '<!-- bench:classify:start -->';
+  const end = '<!-- bench:classify:end -->';
+  const section = `${start}\n${table}\n${end}`;
+  let results = await readFile(resultsPath, 'utf8').catch(() => '# Benchmark results\n\nEach section is written by its benchmark; the command is in its heading.\n');
+  if (!results.includes(start)) results += `\n## Classification over HTTP: \`npm run bench:classify\`\n\n${start}\n${end}\n`;
+  results = results.replace(new RegExp(`${start}[\\s\\S]*${end}`), section);
+  await writeFile(resultsPath, results);
+  if (failed > 0) process.exitCode = 1;
+}
+
+await main();
