@@ -1,0 +1,161 @@
+/**
+ * Continuous batching, as vLLM and TGI do it: every decode step runs all active sequences in one session.run;
+ * a new request is prefilled and joins between steps, a finished or cancelled one leaves at once. Requests wait
+ * in a bounded queue when the batch is full; beyond it they are refused with QueueFullError.
+ */
+import { QueueFullError } from '../classification/micro-batcher.js';
+import type { BpeTokenizer } from '../tokenizer/bpe-tokenizer.js';
+import type { KvCache, KvDecoder } from './kv-decoder.js';
+import { sampleToken, SeededRandom, type SamplingParams } from './sampler.js';
+import { StopMatcher } from './stop-matcher.js';
+
+export type FinishReason = 'stop' | 'length' | 'cancelled';
+
+export interface GenerationRequest {
+  promptIds: number[];
+  maxTokens: number;
+  sampling: SamplingParams;
+  seed: number;
+  stop: string[];
+  signal?: AbortSignal;
+  /** Text as it becomes final (stop strings never leak into it). */
+  onText?: (text: string) => void;
+}
+
+export interface GenerationResult {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  finishReason: FinishReason;
+}
+
+export interface GenerationEngineOptions {
+  /** Sequences decoded together; 1 turns continuous batching off. */
+  maxBatch: number;
+  maxQueue: number;
+  eosIds: number[];
+  /** Lets the event loop run between steps (Node: setImmediate). */
+  defer?: (run: () => void) => void;
+}
+
+interface Sequence {
+  request: GenerationRequest;
+  cache: KvCache;
+  next: number;
+  random: SeededRandom;
+  decoder: TextDecoder;
+  stops: StopMatcher;
+  text: string;
+  generated: number;
+  done: (result: GenerationResult) => void;
+  fail: (error: unknown) => void;
+}
+
+export class GenerationEngine {
+  private readonly waiting: { request: GenerationRequest; done: Sequence['done']; fail: Sequence['fail'] }[] = [];
+  private active: Sequence[] = [];
+  private looping = false;
+  /** Sizes of the decode steps run so far (bounded), for metrics and tests. */
+  readonly stepSizes: number[] = [];
+
+  constructor(
+    readonly decoder: KvDecoder,
+    readonly tokenizer: BpeTokenizer,
+    private readonly options: GenerationEngineOptions,
+  ) {}
+
+  get load(): { active: number; waiting: number } {
+    return { active: this.active.length, waiting: this.waiting.length };
+  }
+
+  generate(request: GenerationRequest): Promise<GenerationResult> {
+    if (this.waiting.length >= this.options.maxQueue) throw new QueueFullError(1);
+    return new Promise((done, fail) => {
+      this.waiting.push({ request, done, fail });
+      if (!this.looping) void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    this.looping = true;
+    try {
+      while (this.active.length > 0 || this.waiting.length > 0) {
+        await this.admit();
+        this.dropCancelled();
+        if (this.active.length > 0) await this.step();
+        await new Promise<void>((resolve) => (this.options.defer ?? ((run) => setTimeout(run, 0)))(resolve));
+      }
+    } finally {
+      this.looping = false;
+    }
+  }
+
+  private async admit(): Promise<void> {
+    while (this.active.length < this.options.maxBatch && this.waiting.length > 0) {
+      const { request, done, fail } = this.waiting.shift()!;
+      if (request.signal?.aborted) {
+        done({ text: '', promptTokens: request.promptIds.length, completionTokens: 0, finishReason: 'cancelled' });
+        continue;
+      }
+      try {
+        const { logits, cache } = await this.decoder.prefill(request.promptIds);
+        const random = new SeededRandom(request.seed);
+        const sequence: Sequence = {
+          request, cache, random, done, fail, next: sampleToken(logits, request.sampling, random),
+          decoder: new TextDecoder(), stops: new StopMatcher(request.stop), text: '', generated: 0,
+        };
+        if (!this.accept(sequence)) this.active.push(sequence);
+      } catch (error) {
+        fail(error);
+      }
+    }
+  }
+
+  private async step(): Promise<void> {
+    const batch = this.active;
+    this.stepSizes.push(batch.length);
+    if (this.stepSizes.length > 10_000) this.stepSizes.splice(0, 5_000);
+    try {
+      const { logits, caches } = await this.decoder.step(batch.map((s) => ({ token: s.next, cache: s.cache })));
+      this.active = batch.filter((s, i) => {
+        s.cache = caches[i]!;
+        s.next = sampleToken(logits[i]!, s.request.sampling, s.random);
+        return !this.accept(s);
+      });
+    } catch (error) {
+      this.active = [];
+      for (const s of batch) s.fail(error);
+    }
+  }
+
+  /** Takes the sequence's sampled token; true when the sequence has finished (and was answered). */
+  private accept(s: Sequence): boolean {
+    const { request } = s;
+    if (this.options.eosIds.includes(s.next)) {
+      s.generated++;
+      return this.finish(s, 'stop');
+    }
+    s.generated++;
+    const { release, stopped } = s.stops.push(s.decoder.decode(this.tokenizer.tokenBytes(s.next), { stream: true }));
+    this.emit(s, release);
+    if (stopped) return this.finish(s, 'stop', false);
+    if (s.generated >= request.maxTokens || s.cache.length + 1 >= this.decoder.shape.maxPositions) return this.finish(s, 'length');
+    return false;
+  }
+
+  private dropCancelled(): void {
+    this.active = this.active.filter((s) => !(s.request.signal?.aborted && this.finish(s, 'cancelled')));
+  }
+
+  private emit(s: Sequence, text: string): void {
+    if (!text) return;
+    s.text += text;
+    s.request.onText?.(text);
+  }
+
+  private finish(s: Sequence, reason: FinishReason, flush = true): true {
+    if (flush) this.emit(s, s.stops.flush() + s.decoder.decode());
+    s.done({ text: s.text, promptTokens: s.request.promptIds.length, completionTokens: s.generated, finishReason: reason });
+    return true;
+  }
+}

@@ -1,0 +1,52 @@
+/** Builds a GenerationEngine from a transformers.js decoder folder (config, generation config, tokenizer, ONNX). */
+import { GenerationEngine, type GenerationEngineOptions } from '../generation/generation-engine.js';
+import { KvDecoder, type DecoderSession, type DecoderTensorFactory } from '../generation/kv-decoder.js';
+import { ModelFolderError } from '../model-config.js';
+import { BpeTokenizer } from '../tokenizer/bpe-tokenizer.js';
+import type { FolderReader } from './classifier-from-files.js';
+
+export type DecoderSessionFactory = (onnxBytes: Uint8Array) => Promise<{ session: DecoderSession; tensor: DecoderTensorFactory }>;
+
+interface LlamaConfig {
+  num_hidden_layers?: number;
+  num_attention_heads?: number;
+  num_key_value_heads?: number;
+  hidden_size?: number;
+  vocab_size?: number;
+  max_position_embeddings?: number;
+  eos_token_id?: number | number[];
+}
+
+async function readJson<T>(read: FolderReader, name: string, where: string, required = true): Promise<T> {
+  const bytes = await read(name);
+  if (!bytes) {
+    if (!required) return {} as T;
+    throw new ModelFolderError(`${where} is not a decoder model folder: ${name} is missing`);
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch {
+    throw new ModelFolderError(`${where}: ${name} is not valid JSON`);
+  }
+}
+
+const ids = (value: number | number[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+export async function loadGenerationEngine(read: FolderReader, where: string, createSession: DecoderSessionFactory, options: Omit<GenerationEngineOptions, 'eosIds'>, onnxFile = 'onnx/model.onnx'): Promise<GenerationEngine> {
+  const config = await readJson<LlamaConfig>(read, 'config.json', where);
+  const generation = await readJson<{ eos_token_id?: number | number[] }>(read, 'generation_config.json', where, false);
+  const tokenizer = BpeTokenizer.fromJson(await readJson(read, 'tokenizer.json', where));
+  const { num_hidden_layers: layers, num_attention_heads: heads, hidden_size: hidden, vocab_size: vocabSize, max_position_embeddings: maxPositions } = config;
+  if (!layers || !heads || !hidden || !vocabSize || !maxPositions) {
+    throw new ModelFolderError(`${where}: config.json lacks num_hidden_layers, num_attention_heads, hidden_size, vocab_size or max_position_embeddings`);
+  }
+  const bytes = await read(onnxFile);
+  if (!bytes) throw new ModelFolderError(`${where} has no ${onnxFile}`);
+  const { session, tensor } = await createSession(bytes);
+  for (const name of ['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key']) {
+    if (!session.inputNames.includes(name)) throw new ModelFolderError(`${where}: ${onnxFile} has no "${name}" input; a decoder with a KV cache is needed`);
+  }
+  const decoder = new KvDecoder(session, tensor, { layers, kvHeads: config.num_key_value_heads ?? heads, headDim: hidden / heads, vocabSize, maxPositions });
+  const eosIds = [...new Set([...ids(generation.eos_token_id), ...ids(config.eos_token_id), tokenizer.eosId])];
+  return new GenerationEngine(decoder, tokenizer, { ...options, eosIds });
+}

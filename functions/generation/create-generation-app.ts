@@ -1,0 +1,135 @@
+/**
+ * The generation server's app (what a GPU container runs): OpenAI-compatible /v1/completions and
+ * /v1/chat/completions, streamed as server-sent events exactly as OpenAI and vLLM send them, over engines that
+ * batch concurrent requests continuously. Runtime-agnostic: engines, clock and ids are injected.
+ */
+import { Hono, type Context } from 'hono';
+import { ApiError, errorResponse, invalidRequest } from '../app/errors.js';
+import { readJsonObject } from '../app/json-body.js';
+import { parseBody } from '../app/validate.js';
+import { QueueFullError } from '../engine/classification/micro-batcher.js';
+import type { GenerationEngine, GenerationRequest } from '../engine/generation/generation-engine.js';
+import { chatPrompt } from './chat-prompt.js';
+import { chunk, fullResponse, usageChunk, usageOf, type ApiKind, type ResponseMeta } from './completion-shapes.js';
+import { ChatCompletionRequest, CompletionRequest } from './openai-schemas.js';
+
+export interface GenerationAppOptions {
+  models: Map<string, GenerationEngine>;
+  /** Whole-request limit; a stream past it ends with an error event. */
+  requestTimeoutMs: number;
+  newId?: () => string;
+  now?: () => number;
+}
+
+type Sampled = CompletionRequest | ChatCompletionRequest;
+
+const encoder = new TextEncoder();
+const sse = (data: unknown) => encoder.encode(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+
+export function createGenerationApp(options: GenerationAppOptions): Hono {
+  const app = new Hono();
+  const newId = options.newId ?? (() => crypto.randomUUID().replaceAll('-', ''));
+  const now = options.now ?? (() => Date.now());
+
+  const engineFor = (name: string) => {
+    const engine = options.models.get(name);
+    if (!engine) throw new ApiError(404, `model "${name}" does not exist; available: ${[...options.models.keys()].join(', ')}`, 'invalid_request_error', 'model_not_found', 'model');
+    return engine;
+  };
+
+  async function generate(c: Context, kind: ApiKind, request: Sampled, prompt: string, maxTokensAsked: number | undefined): Promise<Response> {
+    const engine = engineFor(request.model);
+    const promptIds = engine.tokenizer.encode(prompt);
+    const context = engine.decoder.shape.maxPositions;
+    const maxTokens = maxTokensAsked ?? (kind === 'completion' ? 16 : context - promptIds.length);
+    if (promptIds.length + maxTokens > context) {
+      throw invalidRequest(`this model's maximum context length is ${context} tokens; the prompt has ${promptIds.length} and max_tokens asks for ${maxTokens}`, 'max_tokens', 'context_length_exceeded');
+    }
+    const timeout = AbortSignal.timeout(options.requestTimeoutMs);
+    const abort = new AbortController();
+    const signal = AbortSignal.any([abort.signal, timeout, c.req.raw.signal]);
+    const meta: ResponseMeta = { id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${newId()}`, created: Math.floor(now() / 1000), model: request.model };
+    const generation: GenerationRequest = {
+      promptIds, maxTokens, signal,
+      sampling: { temperature: request.temperature ?? 1, topP: request.top_p ?? 1, topK: Math.max(0, request.top_k ?? 0) },
+      seed: request.seed ?? Math.floor(Math.random() * 2 ** 31),
+      stop: request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop,
+    };
+    const timedOut = () => new ApiError(504, `the generation took longer than ${options.requestTimeoutMs} ms`, 'server_error', 'timeout');
+    const start = (g: GenerationRequest) => {
+      try {
+        return engine.generate(g);
+      } catch (error) {
+        if (error instanceof QueueFullError) throw new ApiError(503, 'the model is overloaded: its queue is full', 'server_error', 'overloaded', null, { 'Retry-After': '1' });
+        throw error;
+      }
+    };
+
+    if (!request.stream) {
+      const result = await start(generation);
+      if (result.finishReason === 'cancelled') throw timedOut();
+      return c.json(fullResponse(kind, meta, result.text, result.finishReason, usageOf(result.promptTokens, result.completionTokens)));
+    }
+
+    const includeUsage = request.stream_options?.include_usage === true;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start: (ctrl) => void (controller = ctrl),
+      cancel: () => abort.abort(), // the client went away: free its slot
+    });
+    const send = (data: unknown) => {
+      try {
+        controller.enqueue(sse(data));
+      } catch {
+        abort.abort();
+      }
+    };
+    if (kind === 'chat') send(chunk(kind, meta, { role: true }, null, includeUsage));
+    const done = start({ ...generation, onText: (text) => send(chunk(kind, meta, { text }, null, includeUsage)) });
+    done
+      .then((result) => {
+        if (result.finishReason === 'cancelled') {
+          if (timeout.aborted) {
+            const error = timedOut();
+            send({ error: { message: error.message, type: error.type, code: error.code, param: null } });
+          }
+        } else {
+          send(chunk(kind, meta, {}, result.finishReason, includeUsage));
+          if (includeUsage) send(usageChunk(kind, meta, usageOf(result.promptTokens, result.completionTokens)));
+          send('[DONE]');
+        }
+      })
+      .catch(() => send({ error: { message: 'the generation failed', type: 'server_error', code: 'internal_error', param: null } }))
+      .finally(() => {
+        try {
+          controller.close();
+        } catch {
+          // already closed by the client
+        }
+      });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' } });
+  }
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/v1/models', (c) =>
+    c.json({
+      object: 'list',
+      data: [...options.models.entries()].map(([id, engine]) => ({ id, object: 'model', created: 0, owned_by: 'edge-maas', max_model_len: engine.decoder.shape.maxPositions })),
+    }),
+  );
+  app.post('/v1/completions', async (c) => {
+    const request = parseBody(CompletionRequest, await readJsonObject(c));
+    return generate(c, 'completion', request, typeof request.prompt === 'string' ? request.prompt : request.prompt[0]!, request.max_tokens);
+  });
+  app.post('/v1/chat/completions', async (c) => {
+    const request = parseBody(ChatCompletionRequest, await readJsonObject(c));
+    return generate(c, 'chat', request, chatPrompt(request.messages), request.max_completion_tokens ?? request.max_tokens);
+  });
+  app.notFound((c) => errorResponse(c, new ApiError(404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`, 'invalid_request_error', 'not_found')));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    console.error(`generation request failed: ${error instanceof Error ? error.name : 'error'}`);
+    return errorResponse(c, new ApiError(500, 'internal error', 'server_error', 'internal_error'));
+  });
+  return app;
+}
