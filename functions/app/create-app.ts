@@ -9,6 +9,8 @@ import type { Registry } from '../engine/registry/registry.js';
 import { ApiError, errorResponse } from './errors.js';
 import { classifyRoutes } from './routes/classify.js';
 import { docsRoutes } from './routes/docs.js';
+import { generationRoutes } from './routes/generation.js';
+import { UpstreamClient } from './upstream/upstream-client.js';
 import { hfInferenceRoutes } from './routes/hf-inference.js';
 import { modelRoutes } from './routes/models.js';
 
@@ -18,6 +20,8 @@ export interface AppDeps {
   isReady: () => boolean;
   maxBodyBytes?: number;
   newRequestId?: () => string;
+  /** Reaches gpu-upstream models; the registry's upstream URLs, already resolved ("embedded" replaced). */
+  upstreams?: UpstreamClient;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -41,11 +45,12 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'loading' }, 503)));
   app.route('/v1/models', modelRoutes(deps.registry));
   app.route('/v1/classify', classifyRoutes(deps.registry, deps.engines));
+  app.route('/v1', generationRoutes(deps.registry, deps.upstreams ?? new UpstreamClient()));
   app.route('/models', hfInferenceRoutes(deps.registry, deps.engines));
   app.route('/', docsRoutes(deps.registry));
 
   app.notFound((c) => {
-    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/models', '/openapi.json', '/docs'];
+    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/v1/completions', '/v1/chat/completions', '/models', '/openapi.json', '/docs'];
     const path = new URL(c.req.url).pathname;
     if (known.some((p) => path === p || path.startsWith(`${p}/`))) {
       return errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}`, 'invalid_request_error', 'method_not_allowed'));

@@ -12,6 +12,7 @@ import { createApp } from '../app/create-app.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
 import { Registry } from '../engine/registry/registry.js';
+import { startGenerationServer } from '../generation/server.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
 
 const modelsDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
@@ -20,6 +21,8 @@ export const DEFAULT_PORT = 8787;
 export interface RunningServer {
   url: string;
   engines: Map<string, ClassificationEngine>;
+  /** The embedded generation server, when this process runs one. */
+  generationUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -32,10 +35,20 @@ export function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', en
 }
 
 /** The app with the registry's edge models loaded from this checkout's models/ folder (Node and Lambda). */
-export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = true): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
-  const registry = Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
-  const engines = await loadEngines(registry, backend, batching ? undefined : () => ({ maxBatchSize: 1 }));
-  return { app: createApp({ registry, engines, isReady: () => true }), engines };
+export async function readLocalRegistry(): Promise<Registry> {
+  return Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
+}
+
+/** The registry with its "embedded" upstreams pointed at a generation server this process runs. */
+export function withEmbeddedUpstream(registry: Registry, url: string): Registry {
+  const models = registry.models.map((m) => ({ ...m, upstreams: m.upstreams.map((u) => (u.url === 'embedded' ? { ...u, url } : u)) }));
+  return new Registry(models, registry.defaultName);
+}
+
+export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = true, registry?: Registry): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
+  const models = registry ?? (await readLocalRegistry());
+  const engines = await loadEngines(models, backend, batching ? undefined : () => ({ maxBatchSize: 1 }));
+  return { app: createApp({ registry: models, engines, isReady: () => true }), engines };
 }
 
 export interface ServerOptions {
@@ -44,17 +57,27 @@ export interface ServerOptions {
   backend?: OrtBackend;
   /** false runs every request's texts alone (for comparison); concurrent requests are batched by default. */
   batching?: boolean;
+  /** Run the generation server for the registry's "embedded" upstreams in this process (default true). */
+  generation?: boolean;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true);
+  let registry = await readLocalRegistry();
+  const embedded = options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
+  const generation = embedded ? await startGenerationServer({ port: 0 }) : null;
+  if (generation) registry = withEmbeddedUpstream(registry, generation.url);
+  const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true, registry);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
       resolveStart({
         url: `http://${host}:${info.port}`,
         engines,
-        close: () => new Promise((done) => server.close(() => done())),
+        generationUrl: generation?.url ?? null,
+        close: async () => {
+          await new Promise<void>((done) => server.close(() => done()));
+          await generation?.close();
+        },
       });
     });
   });
@@ -72,9 +95,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`error: MICRO_BATCHING must be "on" (the default) or "off", not "${batching}"`);
     process.exit(1);
   }
-  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on' })
+  const generation = process.env.EMBEDDED_GENERATION ?? 'on';
+  if (generation !== 'on' && generation !== 'off') {
+    console.error(`error: EMBEDDED_GENERATION must be "on" (the default) or "off", not "${generation}"`);
+    process.exit(1);
+  }
+  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on', generation: generation === 'on' })
     .then((running) => {
-      console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
+      const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
+      console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}${generating}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
       const stop = () => void running.close().then(() => process.exit(0));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);

@@ -13,6 +13,13 @@ export interface Price {
   outputTokenMicroUsd: number;
 }
 
+/** An OpenAI-compatible server that runs a gpu-upstream model, and the model's name there. */
+export interface Upstream {
+  /** Base URL without /v1; "embedded" is the generation server that `npm start` runs itself. */
+  url: string;
+  model: string;
+}
+
 export interface ModelEntry {
   id: string;
   version: string;
@@ -27,6 +34,8 @@ export interface ModelEntry {
   maxBatch: number;
   aliases: string[];
   price: Price;
+  /** gpu-upstream: the servers to try, in order (failover). */
+  upstreams: Upstream[];
 }
 
 /** The canonical name of one model version: `id@version`. */
@@ -51,6 +60,16 @@ const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isS
 const isSha256 = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 const oneOf = <T extends string>(values: readonly T[]) => (v: unknown): v is T => values.includes(v as T);
 
+function parseUpstreams(raw: unknown, where: string): Upstream[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new RegistryError(`${where}: a gpu-upstream model needs a non-empty "upstreams" list`);
+  return raw.map((u: unknown, i) => {
+    const upstream = (u ?? {}) as Json;
+    const url = field(upstream, 'url', `${where} upstreams[${i}]`, isString, 'an http(s) base URL or "embedded"');
+    if (url !== 'embedded' && !/^https?:\/\/[^/]+/.test(url)) throw new RegistryError(`${where} upstreams[${i}]: "url" must be an http(s) base URL or "embedded"`);
+    return { url: url.replace(/\/+$/, ''), model: field(upstream, 'model', `${where} upstreams[${i}]`, isString, "the model's name on that server") };
+  });
+}
+
 function parseEntry(raw: unknown, index: number): ModelEntry {
   if (typeof raw !== 'object' || raw === null) throw new RegistryError(`models[${index}] must be an object`);
   const entry = raw as Json;
@@ -72,6 +91,7 @@ function parseEntry(raw: unknown, index: number): ModelEntry {
     maxTokens: field(entry, 'max_tokens', where, isCount, 'a positive integer'),
     maxBatch: entry.max_batch === undefined ? 1 : field(entry, 'max_batch', where, isCount, 'a positive integer'),
     aliases: entry.aliases === undefined ? [] : field(entry, 'aliases', where, isStrings, 'a list of names'),
+    upstreams: [],
     price: {
       requestMicroUsd: field(price, 'request_micro_usd', `${where} price`, isPrice, 'a number >= 0'),
       inputTokenMicroUsd: field(price, 'input_token_micro_usd', `${where} price`, isPrice, 'a number >= 0'),
@@ -83,6 +103,7 @@ function parseEntry(raw: unknown, index: number): ModelEntry {
     parsed.onnx = field(entry, 'onnx', where, isString, 'the ONNX file inside the folder');
     if (!(parsed.onnx in files)) throw new RegistryError(`${where}: files must list its ONNX file ${parsed.onnx} with a sha256`);
   }
+  if (runtime === 'gpu-upstream') parsed.upstreams = parseUpstreams(entry.upstreams, where);
   if (parsed.task === 'text-classification' && parsed.labels.length < 2) {
     throw new RegistryError(`${where}: a text-classification model needs at least two labels`);
   }

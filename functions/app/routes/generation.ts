@@ -1,0 +1,36 @@
+/**
+ * POST /v1/chat/completions and /v1/completions on the router: validated with the generation server's own
+ * schemas, checked against the registry (gpu-upstream text-generation models, their max_tokens), then sent to
+ * the model's upstreams; streams pass through unbuffered.
+ */
+import { Hono } from 'hono';
+import type { Registry } from '../../engine/registry/registry.js';
+import { modelRef } from '../../engine/registry/registry.js';
+import { ChatCompletionRequest, CompletionRequest } from '../../generation/openai-schemas.js';
+import { invalidRequest } from '../errors.js';
+import { readJsonObject } from '../json-body.js';
+import type { UpstreamClient } from '../upstream/upstream-client.js';
+import { parseBody } from '../validate.js';
+import { unknownModel } from './models.js';
+
+export function generationRoutes(registry: Registry, upstreams: UpstreamClient): Hono {
+  const app = new Hono();
+  const forward = (path: '/chat/completions' | '/completions', schema: typeof ChatCompletionRequest | typeof CompletionRequest) =>
+    app.post(path, async (c) => {
+      const body = await readJsonObject(c);
+      const request = parseBody(schema, body);
+      const model = registry.resolve(request.model);
+      if (!model) throw unknownModel(registry, request.model);
+      if (model.task !== 'text-generation' || model.runtime !== 'gpu-upstream') {
+        throw invalidRequest(`model "${modelRef(model)}" does not generate text; use POST /v1/classify`, 'model', 'wrong_task');
+      }
+      const asked = ('max_completion_tokens' in request ? request.max_completion_tokens : undefined) ?? request.max_tokens;
+      if (asked !== undefined && asked > model.maxTokens) {
+        throw invalidRequest(`max_tokens is ${asked}; ${modelRef(model)} allows at most ${model.maxTokens}`, 'max_tokens');
+      }
+      return upstreams.post(model.upstreams, path, body, c.req.raw.signal);
+    });
+  forward('/chat/completions', ChatCompletionRequest);
+  forward('/completions', CompletionRequest);
+  return app;
+}
