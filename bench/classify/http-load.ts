@@ -5,7 +5,7 @@
  */
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
-import { percentile } from './stats.js';
+import { percentile } from '../common/stats.js';
 
 const body = (text: string) => JSON.stringify({ input: text });
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });

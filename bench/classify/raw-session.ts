@@ -1,6 +1,6 @@
 /** The limits: session.run of the same int8 model with no HTTP, on onnxruntime-web (WASM) and onnxruntime-node. */
 import { loadClassifier, type OrtBackend } from '../../functions/node/load-classifier.js';
-import { percentile } from './stats.js';
+import { percentile } from '../common/stats.js';
 import { defaultModelDir } from './sentences.js';
 
 export interface RawResult {

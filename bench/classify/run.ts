@@ -9,10 +9,10 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../models/tools/shared-paths.js';
 import { loadRun, sequentialLatency, type LoadResult } from './http-load.js';
-import { startServerProcess } from './processes.js';
+import { startServerProcess } from '../common/processes.js';
 import { rawSession } from './raw-session.js';
 import { devSentences } from './sentences.js';
-import { ms } from './stats.js';
+import { ms } from '../common/stats.js';
 import { workerBundleSize, workerdFirstRequest } from './workerd.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);

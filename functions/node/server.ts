@@ -1,7 +1,9 @@
 /**
  * Node entry: `npm start` serves the registry's edge models on 127.0.0.1:8787 (HOST and PORT override), with
  * onnxruntime-web (WASM) or, with ORT_BACKEND=node, onnxruntime-node. Model files are checked against the
- * registry's sha256 before they load. MICRO_BATCHING=off runs each request alone (for comparisons).
+ * registry's sha256 before they load. MICRO_BATCHING=off runs each request alone (for comparisons). The registry's
+ * "embedded" generation upstream is a generation server started in this process, unless EMBEDDED_GENERATION=off
+ * or GENERATION_UPSTREAM_URL points the router at one that runs elsewhere.
  */
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -59,13 +61,16 @@ export interface ServerOptions {
   batching?: boolean;
   /** Run the generation server for the registry's "embedded" upstreams in this process (default true). */
   generation?: boolean;
+  /** Point the "embedded" upstreams at this generation server instead of running one. */
+  generationUrl?: string;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   let registry = await readLocalRegistry();
-  const embedded = options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
+  const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startGenerationServer({ port: 0 }) : null;
-  if (generation) registry = withEmbeddedUpstream(registry, generation.url);
+  const upstreamUrl = options.generationUrl ?? generation?.url;
+  if (upstreamUrl) registry = withEmbeddedUpstream(registry, upstreamUrl);
   const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true, registry);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart) => {
@@ -73,7 +78,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       resolveStart({
         url: `http://${host}:${info.port}`,
         engines,
-        generationUrl: generation?.url ?? null,
+        generationUrl: upstreamUrl ?? null,
         close: async () => {
           await new Promise<void>((done) => server.close(() => done()));
           await generation?.close();
@@ -100,7 +105,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`error: EMBEDDED_GENERATION must be "on" (the default) or "off", not "${generation}"`);
     process.exit(1);
   }
-  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on', generation: generation === 'on' })
+  const generationUrl = process.env.GENERATION_UPSTREAM_URL;
+  if (generationUrl !== undefined && !/^https?:\/\/[^/]+/.test(generationUrl)) {
+    console.error(`error: GENERATION_UPSTREAM_URL must be an http(s) base URL, not "${generationUrl}"`);
+    process.exit(1);
+  }
+  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on', generation: generation === 'on', generationUrl })
     .then((running) => {
       const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
       console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}${generating}; ready in ${(performance.now() - started).toFixed(0)} ms)`);

@@ -24,7 +24,8 @@ async function firstClassification(url: string, deadline: number): Promise<void>
   throw new Error(`${url} did not classify in time`);
 }
 
-export async function startServerProcess(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+/** Spawns `script` with tsx; ready once it printed its URL and `probe` succeeded (default: a classification). */
+export async function startServerProcess(script: string, env: Record<string, string> = {}, probe: (url: string, deadline: number) => Promise<void> = firstClassification): Promise<ServerProcess> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: repoRoot,
@@ -40,7 +41,7 @@ export async function startServerProcess(script: string, env: Record<string, str
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
   });
-  await firstClassification(url, started + 60_000);
+  await probe(url, started + 60_000);
   const coldStartMs = performance.now() - started;
   return {
     url,

@@ -1,0 +1,72 @@
+/**
+ * bench/generate: streamed completions from stories260K at 1, 4 and 16 concurrent streams, direct to the
+ * generation server and through the router, with continuous batching on (GEN_MAX_BATCH=16) and off (1).
+ * Prints the table and writes it into bench/RESULTS.md. Usage: npm run bench:generate
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../models/tools/shared-paths.js';
+import { startServerProcess } from '../common/processes.js';
+import { ms } from '../common/stats.js';
+import { streamRun, type StreamRun } from './streams.js';
+
+const concurrencies = [1, 4, 16];
+const maxTokens = 128;
+/** Streams per measurement, spread over the clients (48: 48 one after another at c=1, 3 each at c=16). */
+const streams = Number(process.env.BENCH_STREAMS ?? 48);
+
+const listening = async () => {};
+
+async function measure(url: string, model: string): Promise<StreamRun[]> {
+  await streamRun(url, model, 2, 1, 16); // warm up
+  const runs: StreamRun[] = [];
+  for (const c of concurrencies) runs.push(await streamRun(url, model, c, Math.max(1, Math.round(streams / c)), maxTokens));
+  return runs;
+}
+
+async function main(): Promise<void> {
+  const rows: { name: string; runs: StreamRun[] }[] = [];
+  for (const batch of [16, 1]) {
+    const generation = await startServerProcess('functions/generation/server.ts', { GEN_MAX_BATCH: String(batch) }, listening);
+    const router = await startServerProcess('functions/node/server.ts', { GENERATION_UPSTREAM_URL: generation.url }, listening);
+    try {
+      const label = batch > 1 ? 'continuous batching on' : 'continuous batching off';
+      rows.push({ name: `direct, ${label}`, runs: await measure(generation.url, 'stories260K') });
+      rows.push({ name: `through the router, ${label}`, runs: await measure(router.url, 'stories260K') });
+      console.log(rows.slice(-2).map((r) => `${r.name}: ${r.runs.map((x, i) => `c=${concurrencies[i]} ${x.tokensPerSecond.toFixed(0)} tok/s ttft ${ms(x.ttftP50)} ms`).join(', ')}`).join('\n'));
+    } finally {
+      await router.stop();
+      await generation.stop();
+    }
+  }
+  const [directOn, routerOn, directOff] = rows as [typeof rows[0], typeof rows[0], typeof rows[0]];
+  const failed = rows.reduce((n, r) => n + r.runs.reduce((m, x) => m + x.failed, 0), 0);
+  const at = (row: typeof rows[0], c: number) => row.runs[concurrencies.indexOf(c)]!;
+  const lines = [
+    `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores, Node ${process.version}; stories260K fp32 on onnxruntime-node (CPU, one thread), `
+      + `prompt "Once upon a time", max_tokens ${maxTokens}, temperature 0.8; ${streams} streams per cell, each client running its share back to back.`,
+    '',
+    `| Path | ${concurrencies.map((c) => `tok/s c=${c}`).join(' | ')} | ${concurrencies.map((c) => `TTFT p50 ms c=${c}`).join(' | ')} | failed |`,
+    `|---|${concurrencies.map(() => '---:').join('|')}|${concurrencies.map(() => '---:').join('|')}|---:|`,
+    ...rows.map((r) => `| ${r.name} | ${r.runs.map((x) => x.tokensPerSecond.toFixed(0)).join(' | ')} | ${r.runs.map((x) => ms(x.ttftP50)).join(' | ')} | ${r.runs.reduce((n, x) => n + x.failed, 0)} |`),
+    '',
+    'Against the targets:',
+    `- Router overhead on time to first token (p50, c=1): ${ms(at(routerOn, 1).ttftP50 - at(directOn, 1).ttftP50)} ms (target ≤ 5 ms).`,
+    `- Streamed tokens/s through the router vs direct: ${concurrencies.map((c) => `c=${c} ${((100 * at(routerOn, c).tokensPerSecond) / at(directOn, c).tokensPerSecond).toFixed(0)} %`).join(', ')} (target ≥ 95 %).`,
+    `- Continuous batching, aggregate tokens/s at 16 streams vs one at a time: ${(at(directOn, 16).tokensPerSecond / at(directOff, 1).tokensPerSecond).toFixed(2)}x (target ≥ 3x); with batching off, 16 streams give ${(at(directOff, 16).tokensPerSecond / at(directOff, 1).tokensPerSecond).toFixed(2)}x.`,
+    `- Failed streams: ${failed}.`,
+  ];
+  const table = lines.join('\n');
+  console.log(`\n${table}`);
+  const resultsPath = join(repoRoot, 'bench', 'RESULTS.md');
+  const start = '<!-- bench:generate:start -->';
+  const end = '<!-- bench:generate:end -->';
+  let results = await readFile(resultsPath, 'utf8');
+  if (!results.includes(start)) results += `\n## Generation: \`npm run bench:generate\`\n\n${start}\n${end}\n`;
+  results = results.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${table}\n${end}`);
+  await writeFile(resultsPath, results);
+  if (failed > 0) process.exitCode = 1;
+}
+
+await main();
