@@ -46,8 +46,23 @@ export function argmaxIndex(values: ArrayLike<number>): number {
   return best;
 }
 
+/** Plain softmax sampling, without the sort that top-k and top-p need. */
+function sampleAll(logits: Float32Array, temperature: number, random: SeededRandom): number {
+  const max = logits[argmaxIndex(logits)]!;
+  const weights = new Float64Array(logits.length);
+  let total = 0;
+  for (let i = 0; i < logits.length; i++) total += weights[i] = Math.exp((logits[i]! - max) / temperature);
+  let r = random.next() * total;
+  for (let i = 0; i < weights.length; i++) {
+    r -= weights[i]!;
+    if (r <= 0) return i;
+  }
+  return logits.length - 1;
+}
+
 export function sampleToken(logits: Float32Array, params: SamplingParams, random: SeededRandom): number {
   if (params.temperature <= 0) return argmaxIndex(logits);
+  if ((params.topK <= 0 || params.topK >= logits.length) && params.topP >= 1) return sampleAll(logits, params.temperature, random);
   let order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);
   if (params.topK > 0) order = order.slice(0, params.topK);
   const max = logits[order[0]!]!;
