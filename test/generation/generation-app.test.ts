@@ -1,0 +1,30 @@
+// The generation server's app in process (its HTTP side is covered through the router): limits it enforces itself.
+import { describe, expect, it } from 'vitest';
+import { createGenerationApp } from '../../functions/generation/create-generation-app.js';
+import { storiesEngine } from './helpers.js';
+
+const post = (app: ReturnType<typeof createGenerationApp>, body: unknown) =>
+  app.request('/v1/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('the generation app', () => {
+  it('ends a request that runs past its time limit: 504, or an error event when streamed', async () => {
+    const engine = await storiesEngine();
+    const app = createGenerationApp({ models: new Map([['stories260K', engine]]), requestTimeoutMs: 40 });
+    const slow = await post(app, { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 500, temperature: 0.9, seed: 2 });
+    expect(slow.status).toBe(504);
+    expect(((await slow.json()) as { error: { code: string } }).error.code).toBe('timeout');
+    const streamed = await (await post(app, { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 500, temperature: 0.9, seed: 2, stream: true })).text();
+    expect(streamed.trim().split('\n\n').at(-1)).toMatch(/"code":"timeout"/);
+    expect(streamed).not.toContain('[DONE]');
+    expect(engine.load).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('answers 503 with Retry-After when its queue is full', async () => {
+    const engine = await storiesEngine({ maxBatch: 1, maxQueue: 1 });
+    const app = createGenerationApp({ models: new Map([['stories260K', engine]]), requestTimeoutMs: 10_000 });
+    const body = { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 50 };
+    const answers = await Promise.all([post(app, body), post(app, body), post(app, body)]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 503]);
+    expect(answers.find((r) => r.status === 503)!.headers.get('retry-after')).toBe('1');
+  });
+});
