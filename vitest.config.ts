@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Servers started by tests keep usage in memory unless a test gives them a file.
+    env: { USAGE_DB: ':memory:' },
   },
 });

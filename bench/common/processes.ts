@@ -29,7 +29,7 @@ export async function startServerProcess(script: string, env: Record<string, str
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: '0', EMBEDDED_GENERATION: 'off', ...env },
+    env: { ...process.env, PORT: '0', EMBEDDED_GENERATION: 'off', BILLING: 'off', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {

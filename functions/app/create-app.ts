@@ -6,9 +6,13 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import type { Registry } from '../engine/registry/registry.js';
+import { billingMiddleware, type Billing } from '../billing/billing-middleware.js';
 import { ApiError, errorResponse } from './errors.js';
+import { assignRequestId, requestIdOf } from './request-id.js';
 import { classifyRoutes } from './routes/classify.js';
+import { adminRoutes } from './routes/admin.js';
 import { docsRoutes } from './routes/docs.js';
+import { usageRoutes } from './routes/usage.js';
 import { generationRoutes } from './routes/generation.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { hfInferenceRoutes } from './routes/hf-inference.js';
@@ -22,17 +26,17 @@ export interface AppDeps {
   newRequestId?: () => string;
   /** Reaches gpu-upstream models; the registry's upstream URLs, already resolved ("embedded" replaced). */
   upstreams?: UpstreamClient;
+  /** API keys, rate limits, budgets and metering of /v1 and /models; none when absent (tests of routes alone). */
+  billing?: Billing;
+  adminToken?: string;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const newId = deps.newRequestId ?? (() => crypto.randomUUID());
 
   app.use('*', async (c, next) => {
-    const given = c.req.header('x-request-id');
-    c.header('x-request-id', given && REQUEST_ID.test(given) ? given : newId());
+    c.header('x-request-id', assignRequestId(c.req.raw, newId));
     await next();
   });
   app.use('*', bodyLimit({
@@ -41,6 +45,12 @@ export function createApp(deps: AppDeps): Hono {
     onError: (c) => errorResponse(c, new ApiError(413, `the body is over ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, 'invalid_request_error', 'body_too_large', null, { Connection: 'close' })),
   }));
 
+  if (deps.billing) {
+    app.use('/v1/*', billingMiddleware(deps.billing));
+    app.use('/models/*', billingMiddleware(deps.billing));
+    app.route('/v1/usage', usageRoutes(deps.billing));
+    app.route('/admin', adminRoutes(deps.billing, deps.adminToken));
+  }
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'loading' }, 503)));
   app.route('/v1/models', modelRoutes(deps.registry));
@@ -50,7 +60,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', docsRoutes(deps.registry));
 
   app.notFound((c) => {
-    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/v1/completions', '/v1/chat/completions', '/models', '/openapi.json', '/docs'];
+    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/v1/completions', '/v1/chat/completions', '/v1/usage', '/models', '/openapi.json', '/docs', '/admin'];
     const path = new URL(c.req.url).pathname;
     if (known.some((p) => path === p || path.startsWith(`${p}/`))) {
       return errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}`, 'invalid_request_error', 'method_not_allowed'));
@@ -59,7 +69,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    console.error(`request ${c.res.headers.get('x-request-id') ?? ''} failed: ${error instanceof Error ? error.name : 'error'}`);
+    console.error(`request ${requestIdOf(c.req.raw)} failed: ${error instanceof Error ? error.name : 'error'}`);
     return errorResponse(c, new ApiError(500, 'internal error; the request id identifies it in the logs', 'server_error', 'internal_error'));
   });
   return app;

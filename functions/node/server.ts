@@ -14,7 +14,9 @@ import { createApp } from '../app/create-app.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
 import { Registry } from '../engine/registry/registry.js';
+import type { Billing } from '../billing/billing-middleware.js';
 import { startGenerationServer } from '../generation/server.js';
+import { openBilling } from './billing-setup.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
 
 const modelsDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
@@ -25,6 +27,7 @@ export interface RunningServer {
   engines: Map<string, ClassificationEngine>;
   /** The embedded generation server, when this process runs one. */
   generationUrl: string | null;
+  billing: Billing | null;
   close(): Promise<void>;
 }
 
@@ -47,10 +50,10 @@ export function withEmbeddedUpstream(registry: Registry, url: string): Registry 
   return new Registry(models, registry.defaultName);
 }
 
-export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = true, registry?: Registry): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
+export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = true, registry?: Registry, billing?: Billing, adminToken?: string): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
   const models = registry ?? (await readLocalRegistry());
   const engines = await loadEngines(models, backend, batching ? undefined : () => ({ maxBatchSize: 1 }));
-  return { app: createApp({ registry: models, engines, isReady: () => true }), engines };
+  return { app: createApp({ registry: models, engines, isReady: () => true, billing, adminToken }), engines };
 }
 
 export interface ServerOptions {
@@ -63,6 +66,13 @@ export interface ServerOptions {
   generation?: boolean;
   /** Point the "embedded" upstreams at this generation server instead of running one. */
   generationUrl?: string;
+  /** "open" (the default): no API keys, requests metered without one; "keys": every API request needs a key. */
+  auth?: 'keys' | 'open';
+  /** The SQLite file for keys and usage (default $USAGE_DB or .data/edge-maas.sqlite). */
+  usageDb?: string;
+  adminToken?: string;
+  /** Switch billing off entirely (benchmarks of the routes alone). */
+  billing?: boolean;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -71,7 +81,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const generation = embedded ? await startGenerationServer({ port: 0 }) : null;
   const upstreamUrl = options.generationUrl ?? generation?.url;
   if (upstreamUrl) registry = withEmbeddedUpstream(registry, upstreamUrl);
-  const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true, registry);
+  const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb });
+  const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true, registry, billing?.billing, options.adminToken);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
@@ -79,9 +90,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         url: `http://${host}:${info.port}`,
         engines,
         generationUrl: upstreamUrl ?? null,
+        billing: billing?.billing ?? null,
+        // Stop taking connections, let requests in flight finish, then write every usage record left.
         close: async () => {
-          await new Promise<void>((done) => server.close(() => done()));
+          const closed = new Promise<void>((done) => server.close(() => done()));
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          await closed;
           await generation?.close();
+          await billing?.close();
         },
       });
     });
@@ -110,11 +126,28 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`error: GENERATION_UPSTREAM_URL must be an http(s) base URL, not "${generationUrl}"`);
     process.exit(1);
   }
-  startServer({ port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on', generation: generation === 'on', generationUrl })
+  const auth = process.env.EDGE_MAAS_AUTH ?? 'open';
+  if (auth !== 'open' && auth !== 'keys') {
+    console.error(`error: EDGE_MAAS_AUTH must be "open" (the default, no API keys) or "keys", not "${auth}"`);
+    process.exit(1);
+  }
+  startServer({
+    port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on', generation: generation === 'on', generationUrl,
+    auth, adminToken: process.env.ADMIN_TOKEN || undefined, billing: process.env.BILLING !== 'off',
+  })
     .then((running) => {
       const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
       console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}${generating}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
-      const stop = () => void running.close().then(() => process.exit(0));
+      if (running.billing?.mode === 'open') console.log('open mode: no API keys are required; requests are metered without a key (EDGE_MAAS_AUTH=keys requires them)');
+      if (running.billing?.mode === 'keys') console.log(`API keys required; admin API ${process.env.ADMIN_TOKEN ? 'on' : 'off (set ADMIN_TOKEN)'}`);
+      const stop = () =>
+        void running.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error(`error at shutdown: ${error instanceof Error ? error.message : String(error)}`);
+            process.exit(1);
+          },
+        );
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     })

@@ -4,6 +4,7 @@ import { QueueFullError } from '../../engine/classification/micro-batcher.js';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
 import { modelRef, type ModelEntry, type Registry } from '../../engine/registry/registry.js';
+import { meterOf } from '../../billing/meter.js';
 import { ApiError, errorResponse, invalidRequest } from '../errors.js';
 import { readJsonObject } from '../json-body.js';
 import { ClassifyRequest } from '../schemas.js';
@@ -26,6 +27,11 @@ export async function classifyTexts(c: Context, model: ModelEntry, engines: Map<
   try {
     const results = await engine.classify(texts);
     c.header('Server-Timing', `tokenize;dur=${results[0]!.tokenizeMs.toFixed(3)}, inference;dur=${results[0]!.inferenceMs.toFixed(3)}`);
+    Object.assign(meterOf(c.req.raw), {
+      model: model.id, modelVersion: model.version, path: 'edge', price: model.price,
+      inputTokens: results.reduce((sum, r) => sum + r.tokens, 0), outputTokens: 0,
+      computeMs: results[0]!.tokenizeMs + results[0]!.inferenceMs,
+    });
     return { engine, results };
   } catch (error) {
     if (error instanceof QueueFullError) {

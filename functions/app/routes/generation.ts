@@ -7,9 +7,11 @@ import { Hono } from 'hono';
 import type { Registry } from '../../engine/registry/registry.js';
 import { modelRef } from '../../engine/registry/registry.js';
 import { ChatCompletionRequest, CompletionRequest } from '../../generation/openai-schemas.js';
+import { meterOf } from '../../billing/meter.js';
 import { invalidRequest } from '../errors.js';
 import { readJsonObject } from '../json-body.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
+import { observeJson, observeStream } from '../upstream/usage-observer.js';
 import { parseBody } from '../validate.js';
 import { unknownModel } from './models.js';
 
@@ -28,7 +30,17 @@ export function generationRoutes(registry: Registry, upstreams: UpstreamClient):
       if (asked !== undefined && asked > model.maxTokens) {
         throw invalidRequest(`max_tokens is ${asked}; ${modelRef(model)} allows at most ${model.maxTokens}`, 'max_tokens');
       }
-      return upstreams.post(model.upstreams, path, body, c.req.raw.signal);
+      const meter = Object.assign(meterOf(c.req.raw), { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
+      const streamOptions = (body.stream_options ?? {}) as Record<string, unknown>;
+      const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true } } : body;
+      const started = Date.now();
+      const response = await upstreams.post(model.upstreams, path, forwarded, c.req.raw.signal);
+      if (!response.ok) return response;
+      if (!request.stream) {
+        meter.computeMs = Date.now() - started;
+        return observeJson(response, meter);
+      }
+      return observeStream(response, meter, streamOptions.include_usage === true, started, Date.now);
     });
   forward('/chat/completions', ChatCompletionRequest);
   forward('/completions', CompletionRequest);

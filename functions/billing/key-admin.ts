@@ -1,0 +1,63 @@
+/** Creating tenants and keys and changing key status: shared by the admin API and the keys CLI. */
+import { ApiError, invalidRequest } from '../app/errors.js';
+import { hashKey, keyPrefix, newApiKey } from './api-keys.js';
+import type { ApiKeyRecord, BillingStore, KeyStatus } from './types.js';
+
+const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export interface NewKeyRequest {
+  tenant?: unknown;
+  name?: unknown;
+  rpm?: unknown;
+  tpm?: unknown;
+  monthly_budget_micro_usd?: unknown;
+}
+
+const positiveInt = (value: unknown, name: string, fallback?: number): number => {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw invalidRequest(`"${name}" must be a positive integer`, name);
+  return value;
+};
+
+/** The key as the admin API and CLI show it: never its hash. */
+export const describeKey = (k: ApiKeyRecord) => ({
+  id: k.id, tenant: k.tenantId, name: k.name, prefix: k.prefix, status: k.status, rpm: k.rpm, tpm: k.tpm,
+  monthly_budget_micro_usd: k.monthlyBudgetMicroUsd, created_at: new Date(k.createdAt).toISOString(),
+});
+
+export async function createTenant(store: BillingStore, id: unknown, stripeCustomerId: unknown, now: number) {
+  if (typeof id !== 'string' || !TENANT_ID.test(id)) throw invalidRequest('"id" must be 1-63 lowercase letters, digits, "-" or "_"', 'id');
+  if (stripeCustomerId !== undefined && stripeCustomerId !== null && (typeof stripeCustomerId !== 'string' || !/^cus_\w+$/.test(stripeCustomerId))) {
+    throw invalidRequest('"stripe_customer_id" must look like cus_...', 'stripe_customer_id');
+  }
+  if (await store.getTenant(id)) throw new ApiError(409, `tenant "${id}" exists`, 'invalid_request_error', 'tenant_exists', 'id');
+  const tenant = { id, stripeCustomerId: (stripeCustomerId as string | undefined) ?? null, createdAt: now };
+  await store.createTenant(tenant);
+  return { id: tenant.id, stripe_customer_id: tenant.stripeCustomerId, created_at: new Date(now).toISOString() };
+}
+
+export async function createKey(store: BillingStore, request: NewKeyRequest, now: number) {
+  if (typeof request.tenant !== 'string') throw invalidRequest('"tenant" must name an existing tenant', 'tenant');
+  if (!(await store.getTenant(request.tenant))) throw invalidRequest(`tenant "${request.tenant}" does not exist; create it first`, 'tenant', 'unknown_tenant');
+  if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length > 100)) throw invalidRequest('"name" must be a string of at most 100 characters', 'name');
+  const rpm = positiveInt(request.rpm, 'rpm', 600);
+  const tpm = positiveInt(request.tpm, 'tpm', 1_000_000);
+  const budget = request.monthly_budget_micro_usd === undefined || request.monthly_budget_micro_usd === null
+    ? null
+    : request.monthly_budget_micro_usd === 0 ? 0 : positiveInt(request.monthly_budget_micro_usd, 'monthly_budget_micro_usd');
+  const key = newApiKey();
+  const record: ApiKeyRecord = {
+    id: `key_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`, tenantId: request.tenant, name: (request.name as string | undefined) ?? null,
+    prefix: keyPrefix(key), keyHash: await hashKey(key), status: 'active', rpm, tpm, monthlyBudgetMicroUsd: budget, createdAt: now, updatedAt: now,
+  };
+  await store.createKey(record);
+  return { ...describeKey(record), key };
+}
+
+export async function setStatus(store: BillingStore, id: string, status: KeyStatus, now: number) {
+  const key = await store.keyById(id);
+  if (!key) throw new ApiError(404, `no key "${id}"`, 'invalid_request_error', 'key_not_found', 'id');
+  if (key.status === 'revoked') throw new ApiError(409, `key "${id}" is revoked for good`, 'invalid_request_error', 'key_revoked', 'id');
+  await store.setKeyStatus(id, status, now);
+  return describeKey({ ...key, status, updatedAt: now });
+}

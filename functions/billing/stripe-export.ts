@@ -1,0 +1,25 @@
+/**
+ * Billing events as Stripe meter events, one JSON object per line: `event_name`, `payload.stripe_customer_id`,
+ * `payload.value` (the request's cost in micro-dollars, a whole number as Stripe requires), `identifier` (the
+ * request id, so Stripe drops a resent event) and `timestamp` (Unix seconds). Free and unbilled requests are left out.
+ */
+import type { BillingStore } from './types.js';
+
+export const METER_EVENT_NAME = 'edge_maas_cost_micro_usd';
+
+export async function* stripeMeterEvents(store: BillingStore, from: number, to: number): AsyncGenerator<string> {
+  const customers = new Map<string, string | null>();
+  for (const record of await store.usageRecords({ from, to })) {
+    const value = Math.round(record.costMicroUsd);
+    if (value <= 0 || !record.tenantId) continue;
+    if (!customers.has(record.tenantId)) customers.set(record.tenantId, (await store.getTenant(record.tenantId))?.stripeCustomerId ?? null);
+    const customer = customers.get(record.tenantId);
+    if (!customer) continue;
+    yield `${JSON.stringify({
+      event_name: METER_EVENT_NAME,
+      payload: { stripe_customer_id: customer, value: String(value) },
+      identifier: record.requestId,
+      timestamp: Math.floor(record.createdAt / 1000),
+    })}\n`;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Usage records leave the request path at once: they are queued and written in batches (every `intervalMs` or
+ * `maxBatch` records). A failed write keeps its records for the next flush; `close()` writes everything left
+ * (SIGTERM).
+ */
+import type { BillingStore, UsageRecord } from './types.js';
+
+export interface UsageWriterOptions {
+  intervalMs: number;
+  maxBatch: number;
+  /** Workers: ctx.waitUntil, so the runtime keeps the isolate until the write ends. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  onError?: (error: unknown) => void;
+}
+
+export class UsageWriter {
+  private queue: UsageRecord[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  written = 0;
+
+  constructor(private readonly store: BillingStore, private readonly options: UsageWriterOptions) {}
+
+  record(record: UsageRecord): void {
+    this.queue.push(record);
+    if (this.queue.length >= this.options.maxBatch) this.flushSoon(0);
+    else this.flushSoon(this.options.intervalMs);
+  }
+
+  private flushSoon(ms: number): void {
+    if (this.timer && ms > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const done = this.flush();
+      this.options.waitUntil?.(done);
+    }, ms);
+  }
+
+  /** Writes what is queued now, after any write in progress. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      const batch = this.queue;
+      if (batch.length === 0) return;
+      this.queue = [];
+      try {
+        await this.store.insertUsage(batch);
+        this.written += batch.length;
+      } catch (error) {
+        this.queue = [...batch, ...this.queue];
+        this.options.onError?.(error);
+        this.flushSoon(this.options.intervalMs * 10);
+      }
+    });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+    if (this.queue.length > 0) throw new Error(`${this.queue.length} usage records could not be written`);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * npm run billing:export -- [--from 2026-11-01] [--to 2026-12-01] > meter-events.jsonl
+ * Writes the billed requests of the range (default: this month so far) as Stripe meter events, one per line.
+ */
+import { parseArgs } from 'node:util';
+import { ApiError } from '../app/errors.js';
+import { timeRange } from '../app/routes/time-range.js';
+import { stripeMeterEvents } from '../billing/stripe-export.js';
+import { runCli, UsageError } from '../../models/tools/cli.js';
+import { openBilling } from './billing-setup.js';
+
+runCli(async () => {
+  const { values } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
+  let range: { from: number; to: number };
+  try {
+    range = timeRange(values, Date.now());
+  } catch (error) {
+    throw new UsageError(error instanceof ApiError ? error.message : String(error));
+  }
+  const { billing, close } = await openBilling({ mode: 'keys' });
+  try {
+    let count = 0;
+    for await (const line of stripeMeterEvents(billing.store, range.from, range.to)) {
+      process.stdout.write(line);
+      count++;
+    }
+    console.error(`${count} meter events from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}`);
+  } finally {
+    await close();
+  }
+});

@@ -1,0 +1,56 @@
+/**
+ * npm run keys -- <command>, on the SQLite file the server uses ($USAGE_DB or .data/edge-maas.sqlite):
+ *   tenant <id> [--stripe-customer cus_...]
+ *   create --tenant <id> [--rpm 600] [--tpm 1000000] [--budget-usd 25] [--name <name>]   (prints the key once)
+ *   list [--tenant <id>]
+ *   disable <key id> | enable <key id> | revoke <key id>
+ * A running server sees status changes within 2 s (its key cache).
+ */
+import { parseArgs } from 'node:util';
+import { ApiError } from '../app/errors.js';
+import { createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
+import { runCli, UsageError } from '../../models/tools/cli.js';
+import { openBilling } from './billing-setup.js';
+
+const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id>';
+
+function number(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}"`);
+  return parsed;
+}
+
+runCli(async () => {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { tenant: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'budget-usd': { type: 'string' }, name: { type: 'string' }, 'stripe-customer': { type: 'string' } },
+  });
+  const [command, arg] = positionals;
+  if (!command) throw new UsageError(USAGE);
+  const { billing, close } = await openBilling({ mode: 'keys' });
+  const store = billing.store;
+  const now = Date.now();
+  try {
+    let out: unknown;
+    if (command === 'tenant') out = await createTenant(store, arg, values['stripe-customer'], now);
+    else if (command === 'create') {
+      const budgetUsd = number(values['budget-usd'], 'budget-usd');
+      out = await createKey(store, {
+        tenant: values.tenant, name: values.name, rpm: number(values.rpm, 'rpm'), tpm: number(values.tpm, 'tpm'),
+        monthly_budget_micro_usd: budgetUsd === undefined ? undefined : Math.round(budgetUsd * 1e6),
+      }, now);
+      console.error('the key is shown once: store it now');
+    } else if (command === 'list') out = (await store.listKeys(values.tenant)).map(describeKey);
+    else if (command === 'disable' || command === 'enable' || command === 'revoke') {
+      if (!arg) throw new UsageError(`${command} needs a key id (npm run keys -- list)`);
+      out = await setStatus(store, arg, command === 'disable' ? 'disabled' : command === 'enable' ? 'active' : 'revoked', now);
+    } else throw new UsageError(USAGE);
+    console.log(JSON.stringify(out, null, 2));
+  } catch (error) {
+    if (error instanceof ApiError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await close();
+  }
+});

@@ -1,0 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ADMIN = 'test-admin-token';
+
+export async function tempDb(): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-maas-billing-'));
+  return { path: join(dir, 'usage.sqlite'), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function adminClient(url: string) {
+  const call = async (method: string, path: string, body?: unknown, token = ADMIN) => {
+    const res = await fetch(`${url}/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: (res.headers.get('content-type') ?? '').startsWith('application/json') ? ((await res.json()) as Record<string, any>) : await res.text() };
+  };
+  return {
+    call,
+    async key(tenant: string, limits: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+      const t = await call('POST', '/tenants', { id: tenant, stripe_customer_id: `cus_${tenant}` });
+      if (t.status !== 201 && t.status !== 409) throw new Error(`tenant: ${JSON.stringify(t.body)}`);
+      const k = await call('POST', '/keys', { tenant, ...limits });
+      if (k.status !== 201) throw new Error(`key: ${JSON.stringify(k.body)}`);
+      return k.body as { id: string; key: string };
+    },
+  };
+}
+
+export const classifyWith = (url: string, key: string | null, body: unknown = { input: 'a fine film' }, headers: Record<string, string> = {}) =>
+  fetch(`${url}/v1/classify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    body: JSON.stringify(body),
+  });

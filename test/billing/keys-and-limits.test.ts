@@ -1,0 +1,155 @@
+// API keys, rate limits, budgets, idempotency and usage against the real server with an SQLite file.
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { ADMIN, adminClient, classifyWith, tempDb } from './helpers.js';
+
+let server: RunningServer;
+let db: Awaited<ReturnType<typeof tempDb>>;
+let admin: ReturnType<typeof adminClient>;
+beforeAll(async () => {
+  db = await tempDb();
+  server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, adminToken: ADMIN });
+  admin = adminClient(server.url);
+});
+afterAll(async () => {
+  await server.close();
+  await db.remove();
+});
+
+const rows = (sql: string, ...params: unknown[]) => {
+  const sqlite = new Database(db.path, { readonly: true });
+  try {
+    return sqlite.prepare(sql).all(...params) as Record<string, any>[];
+  } finally {
+    sqlite.close();
+  }
+};
+
+describe('API keys', () => {
+  it('accept a Bearer or x-api-key key, and refuse missing (401), unknown (401), disabled and revoked (403) ones', async () => {
+    const { id, key } = await admin.key('acme');
+    expect(key).toMatch(/^em_[0-9A-Za-z]{40}$/);
+    expect((await classifyWith(server.url, key)).status).toBe(200);
+    expect((await fetch(`${server.url}/v1/models`, { headers: { 'x-api-key': key } })).status).toBe(200);
+    const missing = await classifyWith(server.url, null);
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/Authorization: Bearer/);
+    expect((await classifyWith(server.url, `${key.slice(0, -1)}x`)).status).toBe(401);
+    expect((await admin.call('POST', `/keys/${id}/disable`)).status).toBe(200);
+    const disabled = await classifyWith(server.url, key);
+    expect(disabled.status).toBe(403);
+    expect(((await disabled.json()) as { error: { message: string } }).error.message).toMatch(/disabled/);
+    expect((await admin.call('POST', `/keys/${id}/enable`)).status).toBe(200);
+    expect((await classifyWith(server.url, key)).status).toBe(200);
+    expect((await admin.call('DELETE', `/keys/${id}`)).status).toBe(200);
+    expect((await classifyWith(server.url, key)).status).toBe(403);
+    expect((await admin.call('POST', `/keys/${id}/enable`)).status).toBe(409);
+  });
+
+  it('stores only a hash and a prefix of each key', async () => {
+    const { key } = await admin.key('hashes');
+    const stored = rows('SELECT * FROM api_keys WHERE prefix = ?', key.slice(0, 12));
+    expect(stored).toHaveLength(1);
+    expect(JSON.stringify(rows('SELECT * FROM api_keys'))).not.toContain(key);
+    expect(stored[0]!.key_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    ['unknown tenant', 'POST', '/keys', { tenant: 'ghost', rpm: 10 }, 400, /does not exist/],
+    ['negative limit', 'POST', '/keys', { tenant: 'acme', rpm: -5 }, 400, /"rpm" must be a positive integer/],
+    ['fractional tpm', 'POST', '/keys', { tenant: 'acme', tpm: 1.5 }, 400, /"tpm"/],
+    ['malformed JSON', 'POST', '/keys', '{"tenant": ', 400, /not valid JSON/],
+    ['bad tenant id', 'POST', '/tenants', { id: 'Not Valid!' }, 400, /"id"/],
+    ['duplicate tenant', 'POST', '/tenants', { id: 'acme' }, 409, /exists/],
+    ['unknown key', 'POST', '/keys/key_nope/disable', undefined, 404, /no key/],
+  ])('admin: %s gets a clear error', async (_name, method, path, body, status, message) => {
+    const res = await admin.call(method, path, body);
+    expect(res.status).toBe(status);
+    expect((res.body as { error: { message: string } }).error.message).toMatch(message);
+  });
+
+  it('admin API needs the admin token', async () => {
+    expect((await admin.call('GET', '/keys', undefined, 'wrong')).status).toBe(401);
+  });
+});
+
+describe('rate limits', () => {
+  it('answer 429 past the requests per minute, with Retry-After, RateLimit and x-ratelimit-* headers', async () => {
+    const { key } = await admin.key('limited', { rpm: 3 });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await classifyWith(server.url, key));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    const ok = answers[0]!;
+    expect(ok.headers.get('ratelimit-policy')).toBe('"requests";q=3;w=60, "tokens";q=1000000;w=60');
+    expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('3');
+    expect(ok.headers.get('x-ratelimit-remaining-requests')).toBe('2');
+    const refused = answers[3]!;
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('ratelimit')).toMatch(/"requests";r=0;t=\d+/);
+    expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
+  });
+
+  it('answer 429 once the tokens per minute are spent', async () => {
+    const { key } = await admin.key('tokens', { tpm: 10 });
+    expect((await classifyWith(server.url, key, { input: 'a long sentence with more than ten tokens in it , surely' })).status).toBe(200);
+    const refused = await classifyWith(server.url, key);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-ratelimit-remaining-tokens')).toBe('0');
+  });
+});
+
+describe('budgets, idempotency and usage', () => {
+  it('answers 402 once the monthly budget is spent', async () => {
+    const { key } = await admin.key('budget', { monthly_budget_micro_usd: 25 }); // sst2-bert costs 10 a request
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await classifyWith(server.url, key)).status);
+    expect(statuses).toEqual([200, 200, 200, 402]);
+  });
+
+  it('answers a retried Idempotency-Key again but bills it once', async () => {
+    const { key } = await admin.key('idem');
+    const first = await classifyWith(server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
+    const again = await classifyWith(server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(await again.json()).toEqual(await first.json());
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    await server.billing!.writer.flush();
+    const billed = rows("SELECT cost_micro_usd, idempotent_replay FROM usage WHERE tenant_id = 'idem' ORDER BY idempotent_replay");
+    expect(billed).toEqual([{ cost_micro_usd: 10, idempotent_replay: 0 }, { cost_micro_usd: 0, idempotent_replay: 1 }]);
+  });
+
+  it('records one usage row per request with model, path, tokens, status and cost; never a body', async () => {
+    const { key, id } = await admin.key('meter');
+    const ok = await classifyWith(server.url, key, { input: ['secret words one', 'secret words two'] });
+    const bad = await classifyWith(server.url, key, { input: '' });
+    expect([ok.status, bad.status]).toEqual([200, 400]);
+    await server.billing!.writer.flush();
+    const records = rows("SELECT * FROM usage WHERE tenant_id = 'meter' ORDER BY status");
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-bert', model_version: '1', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: 10, route: 'POST /v1/classify' });
+    expect(records[0]!.input_tokens).toBeGreaterThan(6);
+    expect(records[1]).toMatchObject({ status: 400, cost_micro_usd: 0 });
+    expect(JSON.stringify(rows('SELECT * FROM usage'))).not.toContain('secret');
+  });
+
+  it('reports usage by model, day and key for the caller\'s tenant', async () => {
+    const { key } = await admin.key('report');
+    for (let i = 0; i < 3; i++) await classifyWith(server.url, key);
+    const byModel = (await (await fetch(`${server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { tenant: string; data: Record<string, any>[] };
+    expect(byModel.tenant).toBe('report');
+    expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-bert@1', requests: 3, cost_micro_usd: 30 })]);
+    const byDay = (await (await fetch(`${server.url}/v1/usage?group_by=day`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Record<string, any>[] };
+    expect(byDay.data[0]!.day).toBe(new Date().toISOString().slice(0, 10));
+    const bad = await fetch(`${server.url}/v1/usage?group_by=planet`, { headers: { authorization: `Bearer ${key}` } });
+    expect(bad.status).toBe(400);
+  });
+
+  it('exports billed requests as Stripe meter events', async () => {
+    const { key } = await admin.key('stripe');
+    const res = await classifyWith(server.url, key);
+    const events = ((await admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l));
+    const mine = events.find((e) => e.identifier === res.headers.get('x-request-id'));
+    expect(mine).toEqual({ event_name: 'edge_maas_cost_micro_usd', payload: { stripe_customer_id: 'cus_stripe', value: '10' }, identifier: res.headers.get('x-request-id'), timestamp: expect.any(Number) });
+  });
+});
