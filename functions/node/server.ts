@@ -21,6 +21,7 @@ import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classi
 
 const modelsDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 export const DEFAULT_PORT = 8787;
+const DRAIN_LIMIT_MS = 10_000;
 
 export interface RunningServer {
   url: string;
@@ -93,9 +94,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         billing: billing?.billing ?? null,
         // Stop taking connections, let requests in flight finish, then write every usage record left.
         close: async () => {
+          const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
           const closed = new Promise<void>((done) => server.close(() => done()));
-          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          // Keep-alive connections go idle between requests: close each as soon as it does, and give up on
+          // stragglers after the drain limit (their requests were answered or were never read).
+          const idle = setInterval(() => http.closeIdleConnections?.(), 20);
+          const limit = setTimeout(() => http.closeAllConnections?.(), DRAIN_LIMIT_MS);
+          http.closeIdleConnections?.();
           await closed;
+          clearInterval(idle);
+          clearTimeout(limit);
           await generation?.close();
           await billing?.close();
         },
