@@ -36,8 +36,11 @@ export function createApp(deps: AppDeps): Hono {
   const newId = deps.newRequestId ?? (() => crypto.randomUUID());
 
   app.use('*', async (c, next) => {
-    c.header('x-request-id', assignRequestId(c.req.raw, newId));
+    const id = assignRequestId(c.req.raw, newId);
+    c.header('x-request-id', id);
     await next();
+    // Responses that routes build themselves (passed-through upstream answers) skip Hono's header presets.
+    if (!c.res.headers.has('x-request-id')) c.res.headers.set('x-request-id', id);
   });
   app.use('*', bodyLimit({
     maxSize: deps.maxBodyBytes ?? 1024 * 1024,

@@ -56,9 +56,10 @@ function onStreamEnd(body: ReadableStream<Uint8Array>, end: () => void): Readabl
         controller.error(error);
       }
     },
-    cancel(reason) {
+    async cancel(reason) {
+      // Cancel inside first: the layers below settle their counts (tokens sent so far) on cancel.
+      await reader.cancel(reason).catch(() => {});
       finish();
-      return reader.cancel(reason);
     },
   });
 }

@@ -152,4 +152,29 @@ describe('budgets, idempotency and usage', () => {
     const mine = events.find((e) => e.identifier === res.headers.get('x-request-id'));
     expect(mine).toEqual({ event_name: 'edge_maas_cost_micro_usd', payload: { stripe_customer_id: 'cus_stripe', value: '10' }, identifier: res.headers.get('x-request-id'), timestamp: expect.any(Number) });
   });
+
+  it('meters generation from the upstream\'s usage: streamed when the stream ends, cancelled with what it produced', async () => {
+    const { key } = await admin.key('gen');
+    const post = (body: unknown, signal?: AbortSignal) => fetch(`${server.url}/v1/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body), signal,
+    });
+    const whole = await post({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 12, stream: true });
+    const text = await whole.text();
+    expect(text).not.toMatch(/"choices":\[\],"usage"/); // the client did not ask for the usage chunk
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+    const abort = new AbortController();
+    const cut = await post({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 400, temperature: 0.9, seed: 4, stream: true }, abort.signal);
+    const reader = cut.body!.getReader();
+    let events = 0;
+    while (events < 4) events += (new TextDecoder().decode((await reader.read()).value).match(/\n\n/g) ?? []).length;
+    abort.abort();
+    await new Promise((r) => setTimeout(r, 300));
+    await server.billing!.writer.flush();
+    const records = rows("SELECT request_id, model, path, input_tokens, output_tokens, cost_micro_usd, status FROM usage WHERE tenant_id = 'gen' ORDER BY created_at");
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ request_id: whole.headers.get('x-request-id'), model: 'stories260K', path: 'gpu', input_tokens: 5, output_tokens: 12, status: 200 });
+    expect(records[0]!.cost_micro_usd).toBeCloseTo(5 * 0.05 + 12 * 0.2, 6);
+    expect(records[1]!.output_tokens).toBeGreaterThanOrEqual(3);
+    expect(records[1]!.output_tokens).toBeLessThan(400);
+  });
 });
