@@ -1,18 +1,54 @@
 /**
  * Cloudflare Worker entry: the same app, with the registry's edge models bundled into the Worker and run by
- * onnxruntime-web inside workerd. Models load on the first request an isolate receives and stay for the next ones.
+ * onnxruntime-web inside workerd, and billing on D1. Models load on the first request an isolate receives and
+ * stay for the next ones. Usage records are written with ctx.waitUntil, after the response.
  */
 import type { Hono } from 'hono';
 import { createApp } from '../app/create-app.js';
 import { errorJson } from '../app/errors.js';
+import { Authenticator } from '../billing/authenticator.js';
+import type { Billing } from '../billing/billing-middleware.js';
+import { BudgetGuard } from '../billing/budget-guard.js';
+import { RateLimiter } from '../billing/rate-limiter.js';
+import { SqlBillingStore } from '../billing/sql-billing-store.js';
+import { UsageWriter } from '../billing/usage-writer.js';
 import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
 import { Registry } from '../engine/registry/registry.js';
 import { modelFolders, registryBytes } from './bundled-models.js';
+import { d1Database, type D1Database } from './d1-database.js';
 import { workerdSessionFactory } from './ort-workerd.js';
 
-let app: Promise<Hono> | null = null;
+export interface Env {
+  /** Keys and usage (wrangler.toml's d1_databases; migrations/ holds the schema). */
+  DB?: D1Database;
+  /** "keys" (wrangler.toml's default) or "open". */
+  AUTH_MODE?: string;
+  /** Set with `wrangler secret put ADMIN_TOKEN`; the admin API is off without it. */
+  ADMIN_TOKEN?: string;
+}
 
-async function buildApp(): Promise<Hono> {
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+let app: Promise<Hono> | null = null;
+let writer: UsageWriter | null = null;
+let currentCtx: ExecutionContext | null = null;
+
+function workerBilling(env: Env): Billing | undefined {
+  if (!env.DB) return undefined;
+  const store = new SqlBillingStore(d1Database(env.DB));
+  writer = new UsageWriter(store, {
+    intervalMs: 50,
+    maxBatch: 100,
+    waitUntil: (promise) => currentCtx?.waitUntil(promise),
+    onError: (error) => console.error(`usage write failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  // Rate limits are counted per isolate here; see README ("Billing at the edge") for why and what is exact.
+  return { mode: env.AUTH_MODE === 'open' ? 'open' : 'keys', store, writer, authenticator: new Authenticator(store), limiter: new RateLimiter(), budgets: new BudgetGuard(store) };
+}
+
+async function buildApp(env: Env): Promise<Hono> {
   const registry = Registry.parse(JSON.parse(new TextDecoder().decode(registryBytes)));
   const engines = await loadEdgeEngines(registry, {
     readerFor: (model) => async (path) => {
@@ -21,17 +57,20 @@ async function buildApp(): Promise<Hono> {
     },
     createSession: workerdSessionFactory(),
   });
-  return createApp({ registry, engines, isReady: () => true });
+  return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined });
 }
 
 export default {
-  async fetch(request: Request): Promise<Response> {
-    app ??= buildApp().catch((error: unknown) => {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    app ??= buildApp(env).catch((error: unknown) => {
       app = null; // the next request tries again
       throw error;
     });
+    currentCtx = ctx;
     try {
-      return (await app).fetch(request);
+      const response = await (await app).fetch(request);
+      if (writer) ctx.waitUntil(writer.flush());
+      return response;
     } catch (error) {
       const message = `the models failed to load: ${error instanceof Error ? error.message : String(error)}`;
       console.error(message);

@@ -1,4 +1,9 @@
-// The one binding these tests use from workerd's module: the Worker's own default export.
+// What these tests use from workerd's modules: the Worker's own default export, its bindings, D1 migrations.
 declare module 'cloudflare:workers' {
   export const exports: { default: { fetch(request: Request): Promise<Response> } };
+}
+
+declare module 'cloudflare:test' {
+  export const env: unknown;
+  export function applyD1Migrations(db: unknown, migrations: unknown): Promise<void>;
 }

@@ -1,11 +1,25 @@
-// Runs inside workerd: the Worker of wrangler.toml, with its bundled model on onnxruntime-web.
+// Runs inside workerd: the Worker of wrangler.toml, with its bundled model on onnxruntime-web and billing on D1.
+import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { D1Database } from '../../functions/worker/d1-database.js';
 
 type Scores = { label: string; score: number }[];
-const call = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`http://edge.test${path}`, init));
+const DB = (env as { DB: D1Database }).DB;
+const ADMIN = { authorization: 'Bearer worker-test-admin' };
+let key = '';
+
+const call = (path: string, init: RequestInit = {}) =>
+  exports.default.fetch(new Request(`http://edge.test${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) } }));
 const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   call(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+beforeAll(async () => {
+  expect((await postJson('/admin/tenants', { id: 'edge', stripe_customer_id: 'cus_edge' }, ADMIN)).status).toBe(201);
+  const created = await postJson('/admin/keys', { tenant: 'edge', rpm: 1000 }, ADMIN);
+  expect(created.status).toBe(201);
+  key = ((await created.json()) as { key: string }).key;
+});
 
 describe('the Worker inside workerd', () => {
   it('classifies with the bundled int8 model, in a batch as alone', async () => {
@@ -45,5 +59,21 @@ describe('the Worker inside workerd', () => {
     expect((await call('/v1/classify')).status).toBe(405);
     expect((await call('/healthz')).status).toBe(200);
     expect(((await (await call('/openapi.json')).json()) as { openapi: string }).openapi).toMatch(/^3\./);
+  });
+
+  it('needs a key, and meters each request into D1 with the same schema as SQLite', async () => {
+    const anonymous = await exports.default.fetch(new Request('http://edge.test/v1/models'));
+    expect(anonymous.status).toBe(401);
+    const answered = await postJson('/v1/classify', { input: 'metered at the edge' }, { 'x-request-id': 'edge-metered-1' });
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get('x-ratelimit-limit-requests')).toBe('1000');
+    let row: Record<string, unknown> | undefined;
+    for (let i = 0; i < 50 && !row; i++) {
+      row = (await DB.prepare('SELECT * FROM usage WHERE request_id = ?').bind('edge-metered-1').all<Record<string, unknown>>()).results[0];
+      if (!row) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(row).toMatchObject({ tenant_id: 'edge', model: 'sst2-bert', path: 'edge', status: 200, cost_micro_usd: 10, route: 'POST /v1/classify' });
+    const usage = (await (await call('/v1/usage?group_by=model')).json()) as { data: { model: string; requests: number }[] };
+    expect(usage.data.find((d) => d.model === 'sst2-bert@1')!.requests).toBeGreaterThanOrEqual(1);
   });
 });
