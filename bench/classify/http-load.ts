@@ -10,9 +10,9 @@ import { percentile } from '../common/stats.js';
 const body = (text: string) => JSON.stringify({ input: text });
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-function post(url: string, payload: string): Promise<number> {
+function post(url: string, payload: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/v1/classify`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const req = request(`${url}/v1/classify`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } }, (res) => {
       res.on('data', () => {});
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -21,11 +21,11 @@ function post(url: string, payload: string): Promise<number> {
   });
 }
 
-export async function sequentialLatency(url: string, sentences: string[], requests: number): Promise<{ p50: number; p99: number }> {
+export async function sequentialLatency(url: string, sentences: string[], requests: number, headers: Record<string, string> = {}): Promise<{ p50: number; p99: number }> {
   const times: number[] = [];
   for (let i = 0; i < requests; i++) {
     const t0 = performance.now();
-    const status = await post(url, body(sentences[i % sentences.length]!));
+    const status = await post(url, body(sentences[i % sentences.length]!), headers);
     if (status !== 200) throw new Error(`request ${i} answered ${status}`);
     times.push(performance.now() - t0);
   }
@@ -40,7 +40,7 @@ export interface LoadResult {
   failed: number;
 }
 
-export async function loadRun(url: string, sentences: string[], connections: number, seconds: number): Promise<LoadResult> {
+export async function loadRun(url: string, sentences: string[], connections: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: `${url}/v1/classify`,
@@ -48,7 +48,7 @@ export async function loadRun(url: string, sentences: string[], connections: num
     duration: seconds,
     requests: [{
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       setupRequest: (request) => ({ ...request, body: body(sentences[next++ % sentences.length]!) }),
     }],
   });

@@ -1,0 +1,21 @@
+/**
+ * One process, two ports, one engine: the app with billing (keys, rate limits, metering into SQLite) and the same
+ * app without, so that both run under the same conditions. Prints "listening on <url-off> <url-on> <key>".
+ */
+import { serve } from '@hono/node-server';
+import { createApp } from '../../functions/app/create-app.js';
+import { createKey, createTenant } from '../../functions/billing/key-admin.js';
+import { openBilling } from '../../functions/node/billing-setup.js';
+import { loadEngines, readLocalRegistry } from '../../functions/node/server.js';
+
+const registry = await readLocalRegistry();
+const engines = await loadEngines(registry, 'node');
+const { billing, close } = await openBilling({ mode: 'keys', dbPath: process.env.USAGE_DB! });
+await createTenant(billing.store, 'bench', 'cus_bench', Date.now());
+const { key } = await createKey(billing.store, { tenant: 'bench', rpm: 100_000_000, tpm: 1_000_000_000 }, Date.now());
+const apps = [createApp({ registry, engines, isReady: () => true }), createApp({ registry, engines, isReady: () => true, billing })];
+const urls = await Promise.all(apps.map((app) => new Promise<string>((resolve) => {
+  serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(`http://127.0.0.1:${info.port}`));
+})));
+console.log(`listening on ${urls[0]} ${urls[1]} ${key}`);
+process.once('SIGTERM', () => void close().then(() => process.exit(0)));
