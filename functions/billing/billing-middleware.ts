@@ -11,7 +11,7 @@ import type { Authenticator } from './authenticator.js';
 import type { BudgetGuard } from './budget-guard.js';
 import { meterOf } from './meter.js';
 import { costMicroUsd } from './pricing.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { KeyLimiter } from './rate-limiter.js';
 import type { ApiKeyRecord, BillingStore } from './types.js';
 import type { UsageWriter } from './usage-writer.js';
 
@@ -20,7 +20,7 @@ export interface Billing {
   mode: 'keys' | 'open';
   store: BillingStore;
   authenticator: Authenticator;
-  limiter: RateLimiter;
+  limiter: KeyLimiter;
   budgets: BudgetGuard;
   writer: UsageWriter;
   now?: () => number;
@@ -94,7 +94,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler {
 
     let rateHeaders: Record<string, string> = {};
     if (key && limits) {
-      const decision = billing.limiter.take(key.id, limits);
+      const decision = await billing.limiter.take(key.id, limits);
       rateHeaders = decision.headers;
       if (!decision.allowed) {
         record(429);

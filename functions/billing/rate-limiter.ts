@@ -13,6 +13,12 @@ interface Bucket {
   at: number;
 }
 
+/** In memory (Node, one process) or in a Durable Object per key (Workers, exact across isolates). */
+export interface KeyLimiter {
+  take(key: string, limits: Limits): LimitDecision | Promise<LimitDecision>;
+  spend(key: string, limits: Limits, used: number): void;
+}
+
 export interface LimitDecision {
   allowed: boolean;
   retryAfterSeconds: number;
@@ -28,7 +34,7 @@ function refill(bucket: Bucket, capacity: number, now: number): void {
 
 const msUntil = (missing: number, capacity: number) => Math.ceil((missing * WINDOW_MS) / capacity);
 
-export class RateLimiter {
+export class RateLimiter implements KeyLimiter {
   private readonly requests = new Map<string, Bucket>();
   private readonly tokens = new Map<string, Bucket>();
 

@@ -16,7 +16,10 @@ import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
 import { Registry } from '../engine/registry/registry.js';
 import { modelFolders, registryBytes } from './bundled-models.js';
 import { d1Database, type D1Database } from './d1-database.js';
+import { DurableKeyLimiter, type DurableObjectNamespaceLike } from './key-rate-limiter.js';
 import { workerdSessionFactory } from './ort-workerd.js';
+
+export { KeyRateLimiter } from './key-rate-limiter.js';
 
 export interface Env {
   /** Keys and usage (wrangler.toml's d1_databases; migrations/ holds the schema). */
@@ -25,6 +28,8 @@ export interface Env {
   AUTH_MODE?: string;
   /** Set with `wrangler secret put ADMIN_TOKEN`; the admin API is off without it. */
   ADMIN_TOKEN?: string;
+  /** One KeyRateLimiter object per API key (exact limits across isolates); in-isolate buckets without it. */
+  RATE_LIMITER?: DurableObjectNamespaceLike;
 }
 
 interface ExecutionContext {
@@ -44,8 +49,8 @@ function workerBilling(env: Env): Billing | undefined {
     waitUntil: (promise) => currentCtx?.waitUntil(promise),
     onError: (error) => console.error(`usage write failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
   });
-  // Rate limits are counted per isolate here; see README ("Billing at the edge") for why and what is exact.
-  return { mode: env.AUTH_MODE === 'open' ? 'open' : 'keys', store, writer, authenticator: new Authenticator(store), limiter: new RateLimiter(), budgets: new BudgetGuard(store) };
+  const limiter = env.RATE_LIMITER ? new DurableKeyLimiter(env.RATE_LIMITER, (promise) => currentCtx?.waitUntil(promise)) : new RateLimiter();
+  return { mode: env.AUTH_MODE === 'open' ? 'open' : 'keys', store, writer, authenticator: new Authenticator(store), limiter, budgets: new BudgetGuard(store) };
 }
 
 async function buildApp(env: Env): Promise<Hono> {

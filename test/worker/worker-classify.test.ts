@@ -76,4 +76,22 @@ describe('the Worker inside workerd', () => {
     const usage = (await (await call('/v1/usage?group_by=model')).json()) as { data: { model: string; requests: number }[] };
     expect(usage.data.find((d) => d.model === 'sst2-bert@1')!.requests).toBeGreaterThanOrEqual(1);
   });
+
+  it('limits a key exactly through its Durable Object: 429 with the limit headers past its requests per minute', async () => {
+    const created = await postJson('/admin/keys', { tenant: 'edge', rpm: 3 }, ADMIN);
+    const { key: limited, id } = (await created.json()) as { key: string; id: string };
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await exports.default.fetch(new Request('http://edge.test/v1/models', { headers: { authorization: `Bearer ${limited}` } }));
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(last!.headers.get('ratelimit-policy')).toMatch(/"requests";q=3;w=60/);
+    // The buckets live in the key's Durable Object, not in this isolate: asking it directly finds them spent.
+    const namespace = (env as { RATE_LIMITER: { idFromName(n: string): unknown; get(id: unknown): { fetch(r: Request): Promise<Response> } } }).RATE_LIMITER;
+    const direct = await namespace.get(namespace.idFromName(id)).fetch(new Request('https://limiter.internal/', { method: 'POST', body: JSON.stringify({ op: 'take', key: id, limits: { rpm: 3, tpm: 1_000_000 } }) }));
+    expect(((await direct.json()) as { allowed: boolean }).allowed).toBe(false);
+  });
 });
