@@ -1,18 +1,11 @@
 /**
- * Runs a BERT-family sequence classifier: tokenize, pad a batch to its longest text, one session.run, logits.
+ * Runs a BERT-family sequence classifier: tokenize, group texts by length, pad each group, session.run, logits.
  * The ONNX runtime is injected (onnxruntime-web or onnxruntime-node share this API), so this runs anywhere.
  */
+import type { OrtSessionLike, OrtTensorLike } from '../ort-types.js';
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece-tokenizer.js';
 
-export interface OrtTensorLike {
-  readonly data: unknown;
-  readonly dims: readonly number[];
-}
-
-export interface OrtSessionLike {
-  readonly inputNames: readonly string[];
-  run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
-}
+export type { OrtSessionLike, OrtTensorLike };
 
 export type TensorFactory = (type: 'int64', data: BigInt64Array, dims: number[]) => OrtTensorLike;
 

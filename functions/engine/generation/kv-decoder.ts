@@ -4,15 +4,10 @@
  * step packs the caches of any set of sequences into one batch, left-padded and masked, so sequences can join and
  * leave between steps.
  */
-export interface DecoderTensor {
-  readonly data: unknown;
-  readonly dims: readonly number[];
-}
+import type { OrtSessionLike, OrtTensorLike } from '../ort-types.js';
 
-export interface DecoderSession {
-  readonly inputNames: readonly string[];
-  run(feeds: Record<string, DecoderTensor>): Promise<Record<string, DecoderTensor>>;
-}
+export type DecoderTensor = OrtTensorLike;
+export type DecoderSession = OrtSessionLike;
 
 export type DecoderTensorFactory = {
   (type: 'int64', data: BigInt64Array, dims: number[]): DecoderTensor;
