@@ -1,17 +1,43 @@
 /**
- * Chat messages to a prompt. Models whose tokenizer_config.json has a chat_template need a Jinja engine this
- * server does not carry, so every model gets one documented plain template:
+ * Chat messages to prompt token ids. A model whose tokenizer_config.json has a chat_template gets it rendered
+ * (Jinja, with messages, bos_token, eos_token and add_generation_prompt), as Hugging Face's apply_chat_template
+ * does. Other models get one documented plain template:
  *
  *   System: <system or developer content>\n\nUser: <content>\n\nAssistant: <content>\n\n ... Assistant:
  *
  * and the model continues after the final "Assistant:".
  */
+import { Template } from '@huggingface/jinja';
+import { invalidRequest } from '../app/errors.js';
+import type { GenerationEngine } from '../engine/generation/generation-engine.js';
 import type { ChatMessage } from './openai-schemas.js';
 
 const ROLE_NAMES: Record<ChatMessage['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant' };
 
 export const messageText = (content: ChatMessage['content']) => (typeof content === 'string' ? content : content.map((part) => part.text).join(''));
 
-export function chatPrompt(messages: ChatMessage[]): string {
+export function plainChatPrompt(messages: ChatMessage[]): string {
   return `${messages.map((m) => `${ROLE_NAMES[m.role]}: ${messageText(m.content)}`).join('\n\n')}\n\nAssistant:`;
+}
+
+const compiled = new Map<string, Template>();
+
+export function chatPromptIds(engine: GenerationEngine, messages: ChatMessage[]): number[] {
+  const source = engine.chatTemplate;
+  if (!source) return engine.tokenizer.encode(plainChatPrompt(messages));
+  let template = compiled.get(source);
+  if (!template) compiled.set(source, (template = new Template(source)));
+  let rendered: string;
+  try {
+    rendered = template.render({
+      messages: messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: messageText(m.content) })),
+      bos_token: engine.tokenizer.piece(engine.tokenizer.bosId),
+      eos_token: engine.tokenizer.piece(engine.tokenizer.eosId),
+      add_generation_prompt: true,
+    });
+  } catch (error) {
+    // Templates refuse conversations they cannot format (roles out of order, say) with raise_exception.
+    throw invalidRequest(`the model's chat template refused these messages: ${error instanceof Error ? error.message : String(error)}`, 'messages');
+  }
+  return engine.tokenizer.encodeTemplated(rendered);
 }

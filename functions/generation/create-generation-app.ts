@@ -9,7 +9,7 @@ import { readJsonObject } from '../app/json-body.js';
 import { parseBody } from '../app/validate.js';
 import { QueueFullError } from '../engine/classification/micro-batcher.js';
 import type { GenerationEngine, GenerationRequest } from '../engine/generation/generation-engine.js';
-import { chatPrompt } from './chat-prompt.js';
+import { chatPromptIds } from './chat-prompt.js';
 import { chunk, fullResponse, usageChunk, usageOf, type ApiKind, type ResponseMeta } from './completion-shapes.js';
 import { ChatCompletionRequest, CompletionRequest } from './openai-schemas.js';
 
@@ -37,9 +37,9 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
     return engine;
   };
 
-  async function generate(c: Context, kind: ApiKind, request: Sampled, prompt: string, maxTokensAsked: number | undefined): Promise<Response> {
+  async function generate(c: Context, kind: ApiKind, request: Sampled, prompt: (engine: GenerationEngine) => number[], maxTokensAsked: number | undefined): Promise<Response> {
     const engine = engineFor(request.model);
-    const promptIds = engine.tokenizer.encode(prompt);
+    const promptIds = prompt(engine);
     const context = engine.decoder.shape.maxPositions;
     const maxTokens = maxTokensAsked ?? (kind === 'completion' ? 16 : context - promptIds.length);
     if (promptIds.length + maxTokens > context) {
@@ -119,11 +119,12 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
   );
   app.post('/v1/completions', async (c) => {
     const request = parseBody(CompletionRequest, await readJsonObject(c));
-    return generate(c, 'completion', request, typeof request.prompt === 'string' ? request.prompt : request.prompt[0]!, request.max_tokens);
+    const text = typeof request.prompt === 'string' ? request.prompt : request.prompt[0]!;
+    return generate(c, 'completion', request, (engine) => engine.tokenizer.encode(text), request.max_tokens);
   });
   app.post('/v1/chat/completions', async (c) => {
     const request = parseBody(ChatCompletionRequest, await readJsonObject(c));
-    return generate(c, 'chat', request, chatPrompt(request.messages), request.max_completion_tokens ?? request.max_tokens);
+    return generate(c, 'chat', request, (engine) => chatPromptIds(engine, request.messages), request.max_completion_tokens ?? request.max_tokens);
   });
   app.notFound((c) => errorResponse(c, new ApiError(404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`, 'invalid_request_error', 'not_found')));
   app.onError((error, c) => {

@@ -10,8 +10,10 @@ export const GREEDY = { temperature: 0, topP: 1, topK: 0 };
 /** llama2.c's published sample for stories260K, greedy from "Once upon a time" (see ../shared/README.md). */
 export const REFERENCE = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
 
-export async function storiesEngine(options: Partial<Omit<GenerationEngineOptions, 'eosIds'>> = {}) {
+/** stories260K on onnxruntime-node; `files` replaces files of the folder (as JSON) for a test. */
+export async function storiesEngine(options: Partial<Omit<GenerationEngineOptions, 'eosIds'>> = {}, files: Record<string, unknown> = {}) {
   const read = async (path: string) => {
+    if (path in files) return new TextEncoder().encode(JSON.stringify(files[path]));
     try {
       return await readFile(`${storiesDir}/${path}`);
     } catch {

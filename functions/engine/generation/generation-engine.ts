@@ -36,6 +36,8 @@ export interface GenerationEngineOptions {
   eosIds: number[];
   /** Lets the event loop run between steps (Node: setImmediate). */
   defer?: (run: () => void) => void;
+  /** The model's Jinja chat template (tokenizer_config.json), when it has one. */
+  chatTemplate?: string;
 }
 
 interface Sequence {
@@ -63,6 +65,10 @@ export class GenerationEngine {
     readonly tokenizer: BpeTokenizer,
     private readonly options: GenerationEngineOptions,
   ) {}
+
+  get chatTemplate(): string | null {
+    return this.options.chatTemplate ?? null;
+  }
 
   get load(): { active: number; waiting: number } {
     return { active: this.active.length, waiting: this.waiting.length };

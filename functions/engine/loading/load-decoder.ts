@@ -30,12 +30,19 @@ async function readJson<T>(read: FolderReader, name: string, where: string, requ
   }
 }
 
+/** A single template, or the one named "default" of a list (as Hugging Face stores several). */
+function chatTemplateOf(value: string | { name: string; template: string }[] | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  return value?.find((t) => t.name === 'default')?.template;
+}
+
 const ids = (value: number | number[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 export async function loadGenerationEngine(read: FolderReader, where: string, createSession: DecoderSessionFactory, options: Omit<GenerationEngineOptions, 'eosIds'>, onnxFile = 'onnx/model.onnx'): Promise<GenerationEngine> {
   const config = await readJson<LlamaConfig>(read, 'config.json', where);
   const generation = await readJson<{ eos_token_id?: number | number[] }>(read, 'generation_config.json', where, false);
   const tokenizer = BpeTokenizer.fromJson(await readJson(read, 'tokenizer.json', where));
+  const tokenizerConfig = await readJson<{ chat_template?: string | { name: string; template: string }[] }>(read, 'tokenizer_config.json', where, false);
   const { num_hidden_layers: layers, num_attention_heads: heads, hidden_size: hidden, vocab_size: vocabSize, max_position_embeddings: maxPositions } = config;
   if (!layers || !heads || !hidden || !vocabSize || !maxPositions) {
     throw new ModelFolderError(`${where}: config.json lacks num_hidden_layers, num_attention_heads, hidden_size, vocab_size or max_position_embeddings`);
@@ -48,5 +55,5 @@ export async function loadGenerationEngine(read: FolderReader, where: string, cr
   }
   const decoder = new KvDecoder(session, tensor, { layers, kvHeads: config.num_key_value_heads ?? heads, headDim: hidden / heads, vocabSize, maxPositions });
   const eosIds = [...new Set([...ids(generation.eos_token_id), ...ids(config.eos_token_id), tokenizer.eosId])];
-  return new GenerationEngine(decoder, tokenizer, { ...options, eosIds });
+  return new GenerationEngine(decoder, tokenizer, { ...options, eosIds, chatTemplate: chatTemplateOf(tokenizerConfig.chat_template) });
 }

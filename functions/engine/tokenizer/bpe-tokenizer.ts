@@ -56,6 +56,11 @@ export class BpeTokenizer {
     return new BpeTokenizer(vocab, merges, id(special.bos), id(special.eos), id(special.unk), prepend);
   }
 
+  /** A token's text as the vocabulary spells it (for special tokens: "<s>", "</s>"). */
+  piece(id: number): string {
+    return this.pieces[id] ?? '';
+  }
+
   get vocabSize(): number {
     return this.pieces.length;
   }
@@ -86,6 +91,16 @@ export class BpeTokenizer {
       for (const byte of new TextEncoder().encode(symbol)) ids.push(this.byteIds.get(byte) ?? this.unkId);
     }
     return ids;
+  }
+
+  /**
+   * For text a chat template rendered: its special-token strings (<s>, </s>) become those tokens, and no BOS is
+   * added in front (the template writes it when the model wants it), as Hugging Face's apply_chat_template does.
+   */
+  encodeTemplated(text: string): number[] {
+    const specials = new Map([[this.pieces[this.bosId]!, this.bosId], [this.pieces[this.eosId]!, this.eosId]]);
+    const pattern = new RegExp(`(${[...specials.keys()].map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
+    return text.split(pattern).flatMap((part) => (specials.has(part) ? [specials.get(part)!] : part === '' ? [] : this.encode(part, false)));
   }
 
   /** The UTF-8 bytes a token stands for ("▁" as a space; special tokens as nothing). */
