@@ -45,12 +45,6 @@ export async function readLocalRegistry(): Promise<Registry> {
   return Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
 }
 
-/** The registry with its "embedded" upstreams pointed at a generation server this process runs. */
-export function withEmbeddedUpstream(registry: Registry, url: string): Registry {
-  const models = registry.models.map((m) => ({ ...m, upstreams: m.upstreams.map((u) => (u.url === 'embedded' ? { ...u, url } : u)) }));
-  return new Registry(models, registry.defaultName);
-}
-
 export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = true, registry?: Registry, billing?: Billing, adminToken?: string): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
   const models = registry ?? (await readLocalRegistry());
   const engines = await loadEngines(models, backend, batching ? undefined : () => ({ maxBatchSize: 1 }));
@@ -81,7 +75,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startGenerationServer({ port: 0 }) : null;
   const upstreamUrl = options.generationUrl ?? generation?.url;
-  if (upstreamUrl) registry = withEmbeddedUpstream(registry, upstreamUrl);
+  if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
   const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb });
   const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true, registry, billing?.billing, options.adminToken);
   const host = options.host ?? '127.0.0.1';

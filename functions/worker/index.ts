@@ -1,6 +1,7 @@
 /**
  * Cloudflare Worker entry: the same app, with the registry's edge models bundled into the Worker and run by
- * onnxruntime-web inside workerd, and billing on D1. Models load on the first request an isolate receives and
+ * onnxruntime-web inside workerd (models too large to bundle come from R2), billing on D1, and generation
+ * through the GPU service at GENERATION_UPSTREAM_URL. Models load on the first request an isolate receives and
  * stay for the next ones. Usage records are written with ctx.waitUntil, after the response.
  */
 import type { Hono } from 'hono';
@@ -30,6 +31,24 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** One KeyRateLimiter object per API key (exact limits across isolates); in-isolate buckets without it. */
   RATE_LIMITER?: DurableObjectNamespaceLike;
+  /** Model files too large to bundle, at `<folder>/<path>` (checked against the registry's sha256 like the rest). */
+  MODELS?: R2BucketLike;
+  /** The GPU generation service (the ALB of the AWS stack, or any OpenAI-compatible server) for "embedded" upstreams. */
+  GENERATION_UPSTREAM_URL?: string;
+}
+
+export interface R2BucketLike {
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
+}
+
+/** A model folder's file: from the Worker bundle, else from the R2 bucket. */
+export function modelFileReader(folder: string, bucket: R2BucketLike | undefined) {
+  return async (path: string): Promise<Uint8Array | null> => {
+    const bundled = modelFolders[folder]?.[path];
+    if (bundled) return new Uint8Array(bundled);
+    const object = await bucket?.get(`${folder}/${path}`);
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  };
 }
 
 interface ExecutionContext {
@@ -54,12 +73,10 @@ function workerBilling(env: Env): Billing | undefined {
 }
 
 async function buildApp(env: Env): Promise<Hono> {
-  const registry = Registry.parse(JSON.parse(new TextDecoder().decode(registryBytes)));
+  let registry = Registry.parse(JSON.parse(new TextDecoder().decode(registryBytes)));
+  if (env.GENERATION_UPSTREAM_URL) registry = registry.withEmbeddedUpstream(env.GENERATION_UPSTREAM_URL);
   const engines = await loadEdgeEngines(registry, {
-    readerFor: (model) => async (path) => {
-      const bytes = modelFolders[model.folder!]?.[path];
-      return bytes ? new Uint8Array(bytes) : null;
-    },
+    readerFor: (model) => modelFileReader(model.folder!, env.MODELS),
     createSession: workerdSessionFactory(),
   });
   return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined });

@@ -143,6 +143,12 @@ export class Registry {
     return this.byName.get(name ?? this.defaultName);
   }
 
+  /** A copy whose "embedded" upstreams point at `url`: the generation server this deployment runs. */
+  withEmbeddedUpstream(url: string): Registry {
+    const models = this.models.map((m) => ({ ...m, upstreams: m.upstreams.map((u) => (u.url === 'embedded' ? { ...u, url: url.replace(/\/+$/, '') } : u)) }));
+    return new Registry(models, this.defaultName);
+  }
+
   names(): string[] {
     return [...this.byName.keys()].sort();
   }
