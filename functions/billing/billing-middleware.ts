@@ -88,7 +88,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler {
       });
       if (key && limits) {
         billing.limiter.spend(key.id, limits, meter.inputTokens + meter.outputTokens);
-        void billing.budgets.add(key.id, started, cost);
+        billing.budgets.add(key.id, started, cost).catch((error: unknown) => console.error(`budget update failed: ${error instanceof Error ? error.message : String(error)}`));
       }
     };
 
