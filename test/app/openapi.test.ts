@@ -17,10 +17,11 @@ describe('GET /openapi.json', () => {
   it('documents every public route with its request schema and error responses', async () => {
     const doc = await getDoc();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/models/{id}', '/readyz', '/v1/classify', '/v1/models', '/v1/models/{id}']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/models/{id}', '/readyz', '/v1/chat/completions', '/v1/classify', '/v1/completions', '/v1/models', '/v1/models/{id}', '/v1/usage']);
+    expect(doc.paths['/v1/chat/completions']!.post!.requestBody!.content['application/json']!.schema.$ref).toBe('#/components/schemas/ChatCompletionRequest');
     expect(doc.paths['/v1/classify']!.post!.requestBody!.content['application/json']!.schema.$ref).toBe('#/components/schemas/ClassifyRequest');
     expect(doc.paths['/models/{id}']!.post!.requestBody!.content['application/json']!.schema.$ref).toBe('#/components/schemas/HfTextClassificationRequest');
-    expect(Object.keys(doc.paths['/v1/classify']!.post!.responses).sort()).toEqual(['200', '400', '404', '413', '415', '503']);
+    expect(Object.keys(doc.paths['/v1/classify']!.post!.responses).sort()).toEqual(['200', '400', '401', '402', '403', '404', '413', '415', '429', '503']);
     const request = doc.components.schemas.ClassifyRequest as { required: string[]; properties: Record<string, unknown> };
     expect(request.required).toEqual(['input']);
     expect(Object.keys(request.properties).sort()).toEqual(['input', 'model', 'top_k']);
@@ -31,7 +32,8 @@ describe('GET /openapi.json', () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of Object.keys(item)) {
         const url = `${server.url}${path.replace('{id}', 'sentiment')}`;
-        const res = await fetch(url, method === 'post' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'fine', inputs: 'fine' }) } : {});
+        const body = { input: 'fine', inputs: 'fine', model: path.includes('completions') ? 'stories260K' : undefined, prompt: 'Once', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 };
+        const res = await fetch(url, method === 'post' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
         expect(res.status, `${method} ${path}`).toBe(200);
       }
     }
