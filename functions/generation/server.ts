@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import * as ort from 'onnxruntime-node';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
 import type { DecoderTensorFactory } from '../engine/generation/kv-decoder.js';
 import { loadGenerationEngine, type DecoderSessionFactory } from '../engine/loading/load-decoder.js';
@@ -40,6 +39,8 @@ export const defaultGenerationModelDir = () => resolve(process.env.MODELS_MIRROR
 
 function sessionFactory(provider: 'cpu' | 'cuda'): DecoderSessionFactory {
   return async (bytes) => {
+    // Loaded on use: the router's bundles carry no native onnxruntime.
+    const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(bytes, { executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'], intraOpNumThreads: 1 });
     const tensor = ((type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new ort.Tensor(type, data, dims)) as DecoderTensorFactory;
     return { session, tensor };

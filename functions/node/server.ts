@@ -19,7 +19,8 @@ import { startGenerationServer } from '../generation/server.js';
 import { openBilling } from './billing-setup.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
 
-const modelsDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
+// MODELS_DIR: where a bundled deployment (the Lambda router) ships the models/ folder.
+const modelsDir = process.env.MODELS_DIR ?? resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 export const DEFAULT_PORT = 8787;
 const DRAIN_LIMIT_MS = 10_000;
 

@@ -1,11 +1,13 @@
 /** SqlDatabase on an SQLite file with better-sqlite3, migrations from migrations/*.sql applied in order. */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { SqlDatabase, SqlStatement } from '../billing/sql-database.js';
 
 export async function openSqlite(path: string, migrationsDir: string): Promise<SqlDatabase & { close(): void }> {
-  const db = new Database(path);
+  // Loaded on use: bundles without SQLite (the Lambda router) still load this module.
+  const { default: Sqlite } = await import('better-sqlite3');
+  const db = new Sqlite(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');

@@ -1,0 +1,25 @@
+/**
+ * The CDK app: one stage per environment (infra/lib/config.ts), each with the EdgeMaas stack, and cdk-nag's
+ * AwsSolutions checks on everything. `npm run synth:aws` synthesizes offline; `npm run deploy:aws -- <stage>`
+ * deploys (STAGE selects one, default all).
+ */
+import { App, Stage, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { STAGES, validateStage } from '../lib/config.js';
+import { EdgeMaasStack } from '../lib/edge-maas-stack.js';
+
+export function buildApp(app = new App(), stages = Object.keys(STAGES)): App {
+  for (const name of stages) {
+    const base = STAGES[name];
+    if (!base) throw new Error(`unknown stage "${name}"; known: ${Object.keys(STAGES).join(', ')}`);
+    const config = validateStage({ ...base, account: process.env.CDK_DEFAULT_ACCOUNT ?? base.account });
+    const stage = new Stage(app, name, { env: { account: config.account, region: config.region } });
+    new EdgeMaasStack(stage, 'EdgeMaas', { config });
+  }
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return app;
+}
+
+if (process.argv[1]?.endsWith('app.ts')) {
+  buildApp(new App(), process.env.STAGE ? [process.env.STAGE] : undefined).synth();
+}

@@ -1,0 +1,26 @@
+/** One environment's AWS side: the model store, the GPU generation service, the router Lambda and its alarms. */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ServiceAlarms } from './alarms.js';
+import type { StageConfig } from './config.js';
+import { GpuService } from './gpu-service.js';
+import { ModelStore } from './model-store.js';
+import { RouterFunction } from './router-function.js';
+
+export interface EdgeMaasStackProps extends StackProps {
+  config: StageConfig;
+}
+
+export class EdgeMaasStack extends Stack {
+  constructor(scope: Construct, id: string, props: EdgeMaasStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const store = new ModelStore(this, 'ModelStore');
+    const gpu = new GpuService(this, 'GpuService', { config, modelBucket: store.bucket, accessLogs: store.accessLogs });
+    const router = new RouterFunction(this, 'Router', { generationUrl: `https://${config.generationHostname}`, logRetentionDays: config.logRetentionDays });
+    new ServiceAlarms(this, 'Alarms', { loadBalancer: gpu.loadBalancer, targetGroup: gpu.targetGroup, router: router.function });
+    new CfnOutput(this, 'RouterUrl', { value: router.url.url, description: 'The router (Function URL, streaming)' });
+    new CfnOutput(this, 'GpuLoadBalancerDns', { value: gpu.loadBalancer.loadBalancerDnsName, description: `Point ${config.generationHostname} (CNAME) here` });
+    new CfnOutput(this, 'ModelBucket', { value: store.bucket.bucketName });
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The regional router: the same Hono app in Lambda (Node.js 24, arm64) behind a Function URL in RESPONSE_STREAM
+ * mode, pointed at the GPU service. The bundle carries the models and onnxruntime-web's wasm; its role can write
+ * its own logs and nothing else.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag-suppressions.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface RouterFunctionProps {
+  /** https://<name covered by the GPU service's certificate>, pointing at its load balancer. */
+  generationUrl: string;
+  logRetentionDays: number;
+}
+
+export class RouterFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly url: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: RouterFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+    // Its own log group and nothing else (not AWSLambdaBasicExecutionRole, which reaches every log group).
+    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }));
+    this.function = new nodejs.NodejsFunction(this, 'Router', {
+      entry: path.join(repoRoot, 'functions/lambda/stream-handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1769, // one full vCPU for the WASM engine
+      timeout: Duration.minutes(5),
+      logGroup,
+      role,
+      environment: {
+        GENERATION_UPSTREAM_URL: props.generationUrl,
+        MODELS_DIR: '/var/task/models',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire as edgeMaasCreateRequire } from 'module'; const require = edgeMaasCreateRequire(import.meta.url);",
+        externalModules: ['onnxruntime-node', 'better-sqlite3'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp -r ${inputDir}/models ${outputDir}/models`,
+            `rm -rf ${outputDir}/models/recipes ${outputDir}/models/tools ${outputDir}/models/sst2-bert/onnx/model.onnx`,
+            `cp ${inputDir}/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm ${inputDir}/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs ${outputDir}/`,
+          ],
+        },
+      },
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+    });
+    acknowledge(role, [['AwsSolutions-IAM5[Resource::<RouterLogs4973BD4D.Arn>:*]', 'The log streams of its own log group.']]);
+    this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
+  }
+}
