@@ -5,12 +5,13 @@
  * Usage: npm run bench:billing
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../models/tools/shared-paths.js';
 import { loadRun, sequentialLatency } from '../classify/http-load.js';
 import { devSentences } from '../classify/sentences.js';
+import { writeResultsSection } from '../common/results.js';
 import { ms, percentile } from '../common/stats.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -81,13 +82,7 @@ async function main(): Promise<void> {
   ];
   const table = lines.join('\n');
   console.log(table);
-  const resultsPath = join(repoRoot, 'bench', 'RESULTS.md');
-  const start = '<!-- bench:billing:start -->';
-  const end = '<!-- bench:billing:end -->';
-  let results2 = await readFile(resultsPath, 'utf8');
-  if (!results2.includes(start)) results2 += `\n## Billing overhead: \`npm run bench:billing\`\n\n${start}\n${end}\n`;
-  results2 = results2.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${table}\n${end}`);
-  await writeFile(resultsPath, results2);
+  await writeResultsSection('billing', 'Billing overhead: `npm run bench:billing`', table);
   if (off.failed > 0) process.exitCode = 1;
 }
 

@@ -4,14 +4,12 @@
  * Prints the tables and writes them into bench/RESULTS.md. BENCH_SECONDS sets each load run's length (default 10).
  * Usage: npm run bench:classify
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import { repoRoot } from '../../models/tools/shared-paths.js';
 import { loadRun, sequentialLatency, type LoadResult } from './http-load.js';
 import { startServerProcess } from '../common/processes.js';
 import { rawSession } from './raw-session.js';
 import { devSentences } from './sentences.js';
+import { writeResultsSection } from '../common/results.js';
 import { ms } from '../common/stats.js';
 import { workerBundleSize, workerdFirstRequest } from './workerd.js';
 
@@ -87,14 +85,7 @@ async function main(): Promise<void> {
   ];
   const table = lines.join('\n');
   console.log(`\n${table}`);
-  const resultsPath = join(repoRoot, 'bench', 'RESULTS.md');
-  const start = '<!-- bench:classify:start -->';
-  const end = '<!-- bench:classify:end -->';
-  const section = `${start}\n${table}\n${end}`;
-  let results = await readFile(resultsPath, 'utf8').catch(() => '# Benchmark results\n\nEach section is written by its benchmark; the command is in its heading.\n');
-  if (!results.includes(start)) results += `\n## Classification over HTTP: \`npm run bench:classify\`\n\n${start}\n${end}\n`;
-  results = results.replace(new RegExp(`${start}[\\s\\S]*${end}`), section);
-  await writeFile(resultsPath, results);
+  await writeResultsSection('classify', 'Classification over HTTP: `npm run bench:classify`', table);
   if (failed > 0) process.exitCode = 1;
 }
 

@@ -3,11 +3,9 @@
  * generation server and through the router, with continuous batching on (GEN_MAX_BATCH=16) and off (1).
  * Prints the table and writes it into bench/RESULTS.md. Usage: npm run bench:generate
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import { repoRoot } from '../../models/tools/shared-paths.js';
 import { startServerProcess } from '../common/processes.js';
+import { writeResultsSection } from '../common/results.js';
 import { ms } from '../common/stats.js';
 import { streamRun, type StreamRun } from './streams.js';
 
@@ -59,13 +57,7 @@ async function main(): Promise<void> {
   ];
   const table = lines.join('\n');
   console.log(`\n${table}`);
-  const resultsPath = join(repoRoot, 'bench', 'RESULTS.md');
-  const start = '<!-- bench:generate:start -->';
-  const end = '<!-- bench:generate:end -->';
-  let results = await readFile(resultsPath, 'utf8');
-  if (!results.includes(start)) results += `\n## Generation: \`npm run bench:generate\`\n\n${start}\n${end}\n`;
-  results = results.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${table}\n${end}`);
-  await writeFile(resultsPath, results);
+  await writeResultsSection('generate', 'Generation: `npm run bench:generate`', table);
   if (failed > 0) process.exitCode = 1;
 }
 

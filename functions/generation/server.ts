@@ -12,6 +12,7 @@ import type { GenerationEngine } from '../engine/generation/generation-engine.js
 import type { DecoderTensorFactory } from '../engine/generation/kv-decoder.js';
 import { loadGenerationEngine, type DecoderSessionFactory } from '../engine/loading/load-decoder.js';
 import { sharedDir } from '../../models/tools/shared-paths.js';
+import { choiceFromEnv, intFromEnv, runEntry } from '../node/entry.js';
 import { folderReader } from '../node/load-classifier.js';
 import { createGenerationApp } from './create-generation-app.js';
 
@@ -64,41 +65,18 @@ export async function startGenerationServer(options: GenerationServerOptions = {
   });
 }
 
-function intFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`error: ${name} must be an integer ≥ ${min}, not "${raw}"`);
-    process.exit(1);
-  }
-  return value;
-}
-
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const provider = process.env.GEN_EXECUTION_PROVIDER ?? 'cpu';
-  if (provider !== 'cpu' && provider !== 'cuda') {
-    console.error(`error: GEN_EXECUTION_PROVIDER must be "cpu" or "cuda", not "${provider}"`);
-    process.exit(1);
-  }
-  startGenerationServer({
-    port: intFromEnv('PORT', DEFAULT_GENERATION_PORT, 0),
-    host: process.env.HOST,
-    modelDir: process.env.GEN_MODEL_DIR,
-    modelId: process.env.GEN_MODEL_ID,
-    executionProvider: provider,
-    maxBatch: intFromEnv('GEN_MAX_BATCH', 16, 1),
-    maxQueue: intFromEnv('GEN_MAX_QUEUE', 256, 0),
-    timeoutMs: intFromEnv('GEN_TIMEOUT_MS', 120_000, 1),
-  })
-    .then((running) => {
-      console.log(`generation server listening on ${running.url} (model ${running.modelId})`);
-      const stop = () => void running.close().then(() => process.exit(0));
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    })
-    .catch((error: unknown) => {
-      console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    });
+  runEntry(
+    () => startGenerationServer({
+      port: intFromEnv('PORT', DEFAULT_GENERATION_PORT, 0),
+      host: process.env.HOST,
+      modelDir: process.env.GEN_MODEL_DIR,
+      modelId: process.env.GEN_MODEL_ID,
+      executionProvider: choiceFromEnv('GEN_EXECUTION_PROVIDER', ['cpu', 'cuda'], 'cpu'),
+      maxBatch: intFromEnv('GEN_MAX_BATCH', 16, 1),
+      maxQueue: intFromEnv('GEN_MAX_QUEUE', 256, 0),
+      timeoutMs: intFromEnv('GEN_TIMEOUT_MS', 120_000, 1),
+    }),
+    (running) => console.log(`generation server listening on ${running.url} (model ${running.modelId})`),
+  );
 }

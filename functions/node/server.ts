@@ -17,6 +17,7 @@ import { Registry } from '../engine/registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { startGenerationServer } from '../generation/server.js';
 import { openBilling } from './billing-setup.js';
+import { choiceFromEnv, intFromEnv, runEntry, urlFromEnv } from './entry.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
 
 // MODELS_DIR: where a bundled deployment (the Lambda router) ships the models/ folder.
@@ -109,53 +110,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const started = performance.now();
-  const backend = process.env.ORT_BACKEND ?? 'wasm';
-  const batching = process.env.MICRO_BATCHING ?? 'on';
-  if (backend !== 'wasm' && backend !== 'node') {
-    console.error(`error: ORT_BACKEND must be "wasm" (onnxruntime-web, the default) or "node" (onnxruntime-node), not "${backend}"`);
-    process.exit(1);
-  }
-  if (batching !== 'on' && batching !== 'off') {
-    console.error(`error: MICRO_BATCHING must be "on" (the default) or "off", not "${batching}"`);
-    process.exit(1);
-  }
-  const generation = process.env.EMBEDDED_GENERATION ?? 'on';
-  if (generation !== 'on' && generation !== 'off') {
-    console.error(`error: EMBEDDED_GENERATION must be "on" (the default) or "off", not "${generation}"`);
-    process.exit(1);
-  }
-  const generationUrl = process.env.GENERATION_UPSTREAM_URL;
-  if (generationUrl !== undefined && !/^https?:\/\/[^/]+/.test(generationUrl)) {
-    console.error(`error: GENERATION_UPSTREAM_URL must be an http(s) base URL, not "${generationUrl}"`);
-    process.exit(1);
-  }
-  const auth = process.env.EDGE_MAAS_AUTH ?? 'open';
-  if (auth !== 'open' && auth !== 'keys') {
-    console.error(`error: EDGE_MAAS_AUTH must be "open" (the default, no API keys) or "keys", not "${auth}"`);
-    process.exit(1);
-  }
-  startServer({
-    port: Number(process.env.PORT ?? DEFAULT_PORT), host: process.env.HOST, backend, batching: batching === 'on', generation: generation === 'on', generationUrl,
-    auth, adminToken: process.env.ADMIN_TOKEN || undefined, billing: process.env.BILLING !== 'off',
-  })
-    .then((running) => {
+  runEntry(
+    () => startServer({
+      port: intFromEnv('PORT', DEFAULT_PORT, 0),
+      host: process.env.HOST,
+      backend: choiceFromEnv('ORT_BACKEND', ['wasm', 'node'], 'wasm'),
+      batching: choiceFromEnv('MICRO_BATCHING', ['on', 'off'], 'on') === 'on',
+      generation: choiceFromEnv('EMBEDDED_GENERATION', ['on', 'off'], 'on') === 'on',
+      generationUrl: urlFromEnv('GENERATION_UPSTREAM_URL'),
+      auth: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'open'),
+      adminToken: process.env.ADMIN_TOKEN || undefined,
+      billing: choiceFromEnv('BILLING', ['on', 'off'], 'on') === 'on',
+    }),
+    (running) => {
       const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
       console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}${generating}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
       if (running.billing?.mode === 'open') console.log('open mode: no API keys are required; requests are metered without a key (EDGE_MAAS_AUTH=keys requires them)');
       if (running.billing?.mode === 'keys') console.log(`API keys required; admin API ${process.env.ADMIN_TOKEN ? 'on' : 'off (set ADMIN_TOKEN)'}`);
-      const stop = () =>
-        void running.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            console.error(`error at shutdown: ${error instanceof Error ? error.message : String(error)}`);
-            process.exit(1);
-          },
-        );
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    })
-    .catch((error: unknown) => {
-      console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    });
+    },
+  );
 }

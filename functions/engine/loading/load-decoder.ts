@@ -3,7 +3,7 @@ import { GenerationEngine, type GenerationEngineOptions } from '../generation/ge
 import { KvDecoder, type DecoderSession, type DecoderTensorFactory } from '../generation/kv-decoder.js';
 import { ModelFolderError } from '../model-config.js';
 import { BpeTokenizer } from '../tokenizer/bpe-tokenizer.js';
-import type { FolderReader } from './classifier-from-files.js';
+import { readFolderJson, type FolderReader } from './folder-files.js';
 
 export type DecoderSessionFactory = (onnxBytes: Uint8Array) => Promise<{ session: DecoderSession; tensor: DecoderTensorFactory }>;
 
@@ -17,19 +17,6 @@ interface LlamaConfig {
   eos_token_id?: number | number[];
 }
 
-async function readJson<T>(read: FolderReader, name: string, where: string, required = true): Promise<T> {
-  const bytes = await read(name);
-  if (!bytes) {
-    if (!required) return {} as T;
-    throw new ModelFolderError(`${where} is not a decoder model folder: ${name} is missing`);
-  }
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as T;
-  } catch {
-    throw new ModelFolderError(`${where}: ${name} is not valid JSON`);
-  }
-}
-
 /** A single template, or the one named "default" of a list (as Hugging Face stores several). */
 function chatTemplateOf(value: string | { name: string; template: string }[] | undefined): string | undefined {
   if (typeof value === 'string') return value;
@@ -39,10 +26,10 @@ function chatTemplateOf(value: string | { name: string; template: string }[] | u
 const ids = (value: number | number[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 export async function loadGenerationEngine(read: FolderReader, where: string, createSession: DecoderSessionFactory, options: Omit<GenerationEngineOptions, 'eosIds'>, onnxFile = 'onnx/model.onnx'): Promise<GenerationEngine> {
-  const config = await readJson<LlamaConfig>(read, 'config.json', where);
-  const generation = await readJson<{ eos_token_id?: number | number[] }>(read, 'generation_config.json', where, false);
-  const tokenizer = BpeTokenizer.fromJson(await readJson(read, 'tokenizer.json', where));
-  const tokenizerConfig = await readJson<{ chat_template?: string | { name: string; template: string }[] }>(read, 'tokenizer_config.json', where, false);
+  const config = await readFolderJson<LlamaConfig>(read, 'config.json', where);
+  const generation = await readFolderJson<{ eos_token_id?: number | number[] }>(read, 'generation_config.json', where, false);
+  const tokenizer = BpeTokenizer.fromJson(await readFolderJson(read, 'tokenizer.json', where));
+  const tokenizerConfig = await readFolderJson<{ chat_template?: string | { name: string; template: string }[] }>(read, 'tokenizer_config.json', where, false);
   const { num_hidden_layers: layers, num_attention_heads: heads, hidden_size: hidden, vocab_size: vocabSize, max_position_embeddings: maxPositions } = config;
   if (!layers || !heads || !hidden || !vocabSize || !maxPositions) {
     throw new ModelFolderError(`${where}: config.json lacks num_hidden_layers, num_attention_heads, hidden_size, vocab_size or max_position_embeddings`);
