@@ -1,0 +1,58 @@
+// npm run keys and npm run billing:export against an SQLite file, as an operator runs them.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../paths.js';
+import { tempDb } from './helpers.js';
+
+let db: Awaited<ReturnType<typeof tempDb>>;
+beforeAll(async () => {
+  db = await tempDb();
+});
+afterAll(() => db.remove());
+
+async function cli(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, env: { ...process.env, USAGE_DB: db.path } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+const keys = (...args: string[]) => cli('functions/node/keys-cli.ts', ...args);
+
+describe('npm run keys', () => {
+  it('creates a tenant and a key (shown once), lists, disables and revokes it', async () => {
+    expect((await keys('tenant', 'acme', '--stripe-customer', 'cus_acme')).code).toBe(0);
+    const created = await keys('create', '--tenant', 'acme', '--rpm', '600', '--budget-usd', '2.5');
+    expect(created.code).toBe(0);
+    expect(created.stderr).toMatch(/shown once/);
+    const key = JSON.parse(created.stdout) as { id: string; key: string; rpm: number; monthly_budget_micro_usd: number };
+    expect(key).toMatchObject({ rpm: 600, monthly_budget_micro_usd: 2_500_000 });
+    expect(key.key).toMatch(/^em_/);
+    const listed = JSON.parse((await keys('list', '--tenant', 'acme')).stdout) as { id: string; status: string }[];
+    expect(listed).toEqual([expect.objectContaining({ id: key.id, status: 'active' })]);
+    expect(JSON.stringify(listed)).not.toContain(key.key);
+    expect(JSON.parse((await keys('disable', key.id)).stdout).status).toBe('disabled');
+    expect(JSON.parse((await keys('revoke', key.id)).stdout).status).toBe('revoked');
+  });
+
+  it.each([
+    [['create', '--tenant', 'ghost'], /tenant "ghost" does not exist/],
+    [['create', '--tenant', 'acme', '--rpm=-5'], /"rpm" must be a positive integer/],
+    [['revoke'], /needs a key id/],
+    [['dance'], /usage: npm run keys/],
+  ])('%j fails with one clear line', async (args, message) => {
+    const { code, stderr } = await keys(...args);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('billing:export refuses a bad range with one line', async () => {
+    const { code, stderr } = await cli('functions/node/billing-export-cli.ts', '--from', 'yesterday');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/"from" must be an ISO date/);
+  });
+});
