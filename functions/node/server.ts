@@ -13,6 +13,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app/create-app.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
+import { ModelFolderError } from '../engine/model-config.js';
 import { Registry } from '../engine/registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { startGenerationServer } from '../generation/server.js';
@@ -53,6 +54,17 @@ export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = tru
   return { app: createApp({ registry: models, engines, isReady: () => true, billing, adminToken }), engines };
 }
 
+/** The generation server for "embedded" upstreams; without its model folder the router still starts, without it. */
+async function startEmbeddedGeneration() {
+  try {
+    return await startGenerationServer({ port: 0 });
+  } catch (error) {
+    if (!(error instanceof ModelFolderError)) throw error;
+    console.warn(`generation is off: ${error.message} (MODELS_MIRROR points at the folder holding stories260K)`);
+    return null;
+  }
+}
+
 export interface ServerOptions {
   port?: number;
   host?: string;
@@ -75,7 +87,7 @@ export interface ServerOptions {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   let registry = await readLocalRegistry();
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
-  const generation = embedded ? await startGenerationServer({ port: 0 }) : null;
+  const generation = embedded ? await startEmbeddedGeneration() : null;
   const upstreamUrl = options.generationUrl ?? generation?.url;
   if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
   const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb });
