@@ -51,7 +51,7 @@ def split_holdout(rows: list[tuple[str, int]], size: int, min_words: int, seed: 
         rng.shuffle(candidates)
         joined = "\n".join(" ".join(w) for w in words)
         held = set(itertools.islice((i for i in candidates if joined.count(" ".join(words[i])) == 1), size))
-    else:  # the split the committed sst2-bert model was trained with
+    else:  # the split of the first sst2-bert model (holdout.whole_sentences false)
         candidates = [i for i, (text, _) in enumerate(rows) if len(text.split()) >= min_words]
         held = set(rng.sample(candidates, min(size, len(candidates))))
     held_spans: set[str] = set()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The recipe of the default sentiment model (about 65 minutes on 2 cores): WordPiece vocabulary, masked-LM
+# The recipe of the default sentiment model (about 2 hours on 2 cores): WordPiece vocabulary, masked-LM
 # pretraining, fine-tuning, the no-pretraining ablation, ONNX export, int8 quantization, evaluation on SST-2 dev.
 # Usage: npm run models:train [-- --out DIR]   (DATA_DIR overrides ../shared/data/sst2)
 set -euo pipefail
