@@ -26,6 +26,11 @@ export interface Billing {
   now?: () => number;
 }
 
+const authenticated = new WeakMap<Request, ApiKeyRecord>();
+
+/** The key this request was accepted with (none in open mode). */
+export const authenticatedKey = (request: Request): ApiKeyRecord | undefined => authenticated.get(request);
+
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const OPEN_IDEMPOTENCY_SCOPE = '(open)';
 
@@ -73,6 +78,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler {
       const auth = await billing.authenticator.authenticate(presentedKey(c.req.raw.headers));
       if (!auth.ok) return refuse(auth.status, auth.message, auth.code);
       key = auth.key;
+      authenticated.set(c.req.raw, key);
     }
     const limits = key ? { rpm: key.rpm, tpm: key.tpm } : null;
     let replay = false;

@@ -1,13 +1,10 @@
 /**
- * AWS Lambda entry (Function URL or API Gateway v2): the same app through hono/aws-lambda. Models load once per
- * execution environment, on the first invocation, and stay warm for the next ones.
+ * AWS Lambda entry (Function URL or API Gateway v2), buffered: the same app through hono/aws-lambda. Models load
+ * once per execution environment, on the first invocation, and stay warm for the next ones.
  */
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
-import { buildLocalApp } from '../node/server.js';
-
-let ready: Promise<ReturnType<typeof handle>> | null = null;
+import { lambdaApp } from './lambda-app.js';
 
 export async function handler(event: LambdaEvent, context: LambdaContext) {
-  ready ??= buildLocalApp().then(({ app }) => handle(app));
-  return (await ready)(event, context);
+  return handle(await lambdaApp())(event, context);
 }

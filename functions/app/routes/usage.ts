@@ -1,7 +1,6 @@
 /** GET /v1/usage?from=&to=&group_by=model|day|key: requests, tokens and cost of the caller's tenant. */
 import { Hono } from 'hono';
-import { presentedKey } from '../../billing/api-keys.js';
-import type { Billing } from '../../billing/billing-middleware.js';
+import { authenticatedKey, type Billing } from '../../billing/billing-middleware.js';
 import type { UsageGroup } from '../../billing/types.js';
 import { invalidRequest } from '../errors.js';
 import { timeRange } from './time-range.js';
@@ -15,8 +14,7 @@ export function usageRoutes(billing: Billing): Hono {
     if (!GROUPS.includes(group)) throw invalidRequest(`"group_by" must be one of ${GROUPS.join(', ')}`, 'group_by');
     const range = timeRange({ from: c.req.query('from'), to: c.req.query('to') }, Date.now());
     // In key mode the middleware accepted the key already; usage is that key's tenant's.
-    const auth = billing.mode === 'keys' ? await billing.authenticator.authenticate(presentedKey(c.req.raw.headers)) : null;
-    const tenantId = auth?.ok ? auth.key.tenantId : undefined;
+    const tenantId = authenticatedKey(c.req.raw)?.tenantId;
     await billing.writer.flush(); // the caller's own latest requests count
     const rows = await billing.store.usage({ ...range, tenantId }, group);
     return c.json({

@@ -137,11 +137,8 @@ export class GenerationEngine {
   /** Takes the sequence's sampled token; true when the sequence has finished (and was answered). */
   private accept(s: Sequence): boolean {
     const { request } = s;
-    if (this.options.eosIds.includes(s.next)) {
-      s.generated++;
-      return this.finish(s, 'stop');
-    }
-    s.generated++;
+    s.generated++; // an end-of-sequence token counts too, as vLLM counts it
+    if (this.options.eosIds.includes(s.next)) return this.finish(s, 'stop');
     const { release, stopped } = s.stops.push(s.decoder.decode(this.tokenizer.tokenBytes(s.next), { stream: true }));
     this.emit(s, release);
     if (stopped) return this.finish(s, 'stop', false);
