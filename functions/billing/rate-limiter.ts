@@ -1,7 +1,7 @@
 /**
  * Per-key token buckets for requests per minute and tokens per minute, in memory (one Node process). A request
  * needs one request token and a non-negative token balance; the tokens it used are debited after it ran, since
- * they are known only then. Answers carry the IETF RateLimit / RateLimit-Policy headers and OpenAI's x-ratelimit-*.
+ * they are known only then.
  */
 export interface Limits {
   rpm: number;
@@ -13,7 +13,7 @@ interface Bucket {
   at: number;
 }
 
-/** In memory (Node, one process) or in a Durable Object per key (Workers, exact across isolates). */
+/** In memory (Node, one process), in a Durable Object per key (Workers) or in DynamoDB (AWS): shared across instances. */
 export interface KeyLimiter {
   take(key: string, limits: Limits): LimitDecision | Promise<LimitDecision>;
   spend(key: string, limits: Limits, used: number): void;
@@ -25,7 +25,42 @@ export interface LimitDecision {
   headers: Record<string, string>;
 }
 
-const WINDOW_MS = 60_000;
+export const WINDOW_MS = 60_000;
+
+/** What a limiter found for one request, in milliseconds and (possibly fractional) requests and tokens. */
+export interface LimitState {
+  allowed: boolean;
+  remainingRequests: number;
+  remainingTokens: number;
+  /** Until one more request would be allowed, and until the token balance is non-negative again. */
+  requestWaitMs: number;
+  tokenWaitMs: number;
+  /** Until the limits are whole again. */
+  fullRequestsMs: number;
+  fullTokensMs: number;
+}
+
+/** The answer and its headers: IETF RateLimit / RateLimit-Policy, OpenAI's x-ratelimit-*, Retry-After on refusal. */
+export function limitDecision(limits: Limits, s: LimitState): LimitDecision {
+  const retryAfterSeconds = s.allowed ? 0 : Math.max(1, Math.ceil(Math.max(s.requestWaitMs, s.tokenWaitMs) / 1000));
+  const remainingRequests = Math.max(0, Math.floor(s.remainingRequests));
+  const remainingTokens = Math.max(0, Math.floor(s.remainingTokens));
+  return {
+    allowed: s.allowed,
+    retryAfterSeconds,
+    headers: {
+      'RateLimit-Policy': `"requests";q=${limits.rpm};w=60, "tokens";q=${limits.tpm};w=60`,
+      RateLimit: `"requests";r=${remainingRequests};t=${Math.ceil(s.requestWaitMs / 1000)}, "tokens";r=${remainingTokens};t=${Math.ceil(s.tokenWaitMs / 1000)}`,
+      'x-ratelimit-limit-requests': String(limits.rpm),
+      'x-ratelimit-remaining-requests': String(remainingRequests),
+      'x-ratelimit-reset-requests': `${Math.ceil(s.fullRequestsMs)}ms`,
+      'x-ratelimit-limit-tokens': String(limits.tpm),
+      'x-ratelimit-remaining-tokens': String(remainingTokens),
+      'x-ratelimit-reset-tokens': `${Math.ceil(s.fullTokensMs)}ms`,
+      ...(s.allowed ? {} : { 'Retry-After': String(retryAfterSeconds) }),
+    },
+  };
+}
 
 function refill(bucket: Bucket, capacity: number, now: number): void {
   bucket.level = Math.min(capacity, bucket.level + ((now - bucket.at) * capacity) / WINDOW_MS);
@@ -54,26 +89,15 @@ export class RateLimiter implements KeyLimiter {
     if (allowed) requests.level -= 1;
     const requestWaitMs = requests.level >= 1 ? 0 : msUntil(1 - requests.level, limits.rpm);
     const tokenWaitMs = tokens.level >= 0 ? 0 : msUntil(-tokens.level, limits.tpm);
-    const retryAfterSeconds = allowed ? 0 : Math.max(1, Math.ceil(Math.max(requestWaitMs, tokenWaitMs) / 1000));
-    const remainingRequests = Math.max(0, Math.floor(requests.level));
-    const remainingTokens = Math.max(0, Math.floor(tokens.level));
-    const fullRequestsMs = msUntil(limits.rpm - requests.level, limits.rpm);
-    const fullTokensMs = msUntil(limits.tpm - tokens.level, limits.tpm);
-    return {
+    return limitDecision(limits, {
       allowed,
-      retryAfterSeconds,
-      headers: {
-        'RateLimit-Policy': `"requests";q=${limits.rpm};w=60, "tokens";q=${limits.tpm};w=60`,
-        RateLimit: `"requests";r=${remainingRequests};t=${Math.ceil(requestWaitMs / 1000)}, "tokens";r=${remainingTokens};t=${Math.ceil(tokenWaitMs / 1000)}`,
-        'x-ratelimit-limit-requests': String(limits.rpm),
-        'x-ratelimit-remaining-requests': String(remainingRequests),
-        'x-ratelimit-reset-requests': `${fullRequestsMs}ms`,
-        'x-ratelimit-limit-tokens': String(limits.tpm),
-        'x-ratelimit-remaining-tokens': String(remainingTokens),
-        'x-ratelimit-reset-tokens': `${fullTokensMs}ms`,
-        ...(allowed ? {} : { 'Retry-After': String(retryAfterSeconds) }),
-      },
-    };
+      remainingRequests: requests.level,
+      remainingTokens: tokens.level,
+      requestWaitMs,
+      tokenWaitMs,
+      fullRequestsMs: msUntil(limits.rpm - requests.level, limits.rpm),
+      fullTokensMs: msUntil(limits.tpm - tokens.level, limits.tpm),
+    });
   }
 
   /** Debits the tokens a request used (the balance may go below zero: the next requests wait). */

@@ -1,0 +1,179 @@
+/**
+ * BillingStore on DynamoDB (the AWS router): the layout is in schema.ts. Reads on the request path are single
+ * GetItems (a key by its prefix, a month's spend); usage records are written with a condition so a retried batch
+ * never counts a request twice, and reports query one partition per tenant and month.
+ */
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyRecord, BillingStore, KeyStatus, Tenant, UsageGroup, UsageRecord, UsageRow } from '../types.js';
+import { inParallel, isConditionFailure, queryAll } from './dynamo-client.js';
+import type { BillingTableNames } from './schema.js';
+import { groupUsage } from './usage-groups.js';
+
+const WRITE_CONCURRENCY = 16;
+const QUERY_CONCURRENCY = 8;
+const IDEMPOTENCY_TTL_S = 2 * 24 * 60 * 60;
+const OPEN_TENANT = '(open)';
+
+const monthOf = (time: number) => new Date(time).toISOString().slice(0, 7);
+const sortKey = (createdAt: number, requestId: string) => `${String(createdAt).padStart(13, '0')}#${requestId}`;
+const usagePartition = (tenantId: string | null, month: string) => `${tenantId ?? OPEN_TENANT}#${month}`;
+
+/** The UTC months [from, to) touches, oldest first. */
+export function monthsBetween(from: number, to: number): string[] {
+  const months: string[] = [];
+  const d = new Date(from);
+  let year = d.getUTCFullYear();
+  let month = d.getUTCMonth();
+  while (Date.UTC(year, month, 1) < to) {
+    months.push(`${year}-${String(month + 1).padStart(2, '0')}`);
+    if (++month === 12) [year, month] = [year + 1, 0];
+  }
+  return months;
+}
+
+const KEY_FIELDS = ['id', 'tenantId', 'name', 'prefix', 'keyHash', 'status', 'rpm', 'tpm', 'monthlyBudgetMicroUsd', 'createdAt', 'updatedAt'] as const;
+const USAGE_FIELDS = ['requestId', 'keyId', 'tenantId', 'model', 'modelVersion', 'path', 'route', 'inputTokens', 'outputTokens',
+  'computeMs', 'status', 'costMicroUsd', 'idempotentReplay', 'createdAt'] as const;
+
+function pick<T>(item: Record<string, unknown>, fields: readonly string[]): T {
+  return Object.fromEntries(fields.map((f) => [f, item[f] ?? null])) as T;
+}
+
+export class DynamoBillingStore implements BillingStore {
+  constructor(private readonly client: DynamoDBDocumentClient, private readonly tables: BillingTableNames) {}
+
+  async createTenant(t: Tenant): Promise<void> {
+    await this.client.send(new PutCommand({
+      TableName: this.tables.billing, Item: { pk: `tenant#${t.id}`, ...t }, ConditionExpression: 'attribute_not_exists(pk)',
+    }));
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.billing, Key: { pk: `tenant#${id}` }, ConsistentRead: true }));
+    return Item ? pick<Tenant>(Item, ['id', 'stripeCustomerId', 'createdAt']) : null;
+  }
+
+  async createKey(k: ApiKeyRecord): Promise<void> {
+    // keyId and kind feed the two indexes (by id for the admin API, by creation for listings).
+    await this.client.send(new PutCommand({
+      TableName: this.tables.billing, Item: { pk: `key#${k.prefix}`, keyId: k.id, kind: 'key', ...k }, ConditionExpression: 'attribute_not_exists(pk)',
+    }));
+  }
+
+  async keyByPrefix(prefix: string): Promise<ApiKeyRecord | null> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.billing, Key: { pk: `key#${prefix}` } }));
+    return Item ? pick<ApiKeyRecord>(Item, KEY_FIELDS) : null;
+  }
+
+  async keyById(id: string): Promise<ApiKeyRecord | null> {
+    const [hit] = await queryAll(this.client, {
+      TableName: this.tables.billing, IndexName: 'keysById', KeyConditionExpression: 'keyId = :id', ExpressionAttributeValues: { ':id': id },
+    });
+    if (!hit) return null;
+    // The index is eventually consistent: read the item itself for its current status.
+    return this.keyByPrefixConsistent(hit.prefix as string);
+  }
+
+  private async keyByPrefixConsistent(prefix: string): Promise<ApiKeyRecord | null> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.billing, Key: { pk: `key#${prefix}` }, ConsistentRead: true }));
+    return Item ? pick<ApiKeyRecord>(Item, KEY_FIELDS) : null;
+  }
+
+  async listKeys(tenantId?: string): Promise<ApiKeyRecord[]> {
+    const items = await queryAll(this.client, {
+      TableName: this.tables.billing, IndexName: 'keysByCreation', KeyConditionExpression: 'kind = :kind',
+      ...(tenantId === undefined
+        ? { ExpressionAttributeValues: { ':kind': 'key' } }
+        : { FilterExpression: 'tenantId = :tenant', ExpressionAttributeValues: { ':kind': 'key', ':tenant': tenantId } }),
+    });
+    return items.map((item) => pick<ApiKeyRecord>(item, KEY_FIELDS)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async setKeyStatus(id: string, status: KeyStatus, at: number): Promise<boolean> {
+    const key = await this.keyById(id);
+    if (!key) return false;
+    try {
+      // A revoked key stays revoked.
+      await this.client.send(new UpdateCommand({
+        TableName: this.tables.billing, Key: { pk: `key#${key.prefix}` }, UpdateExpression: 'SET #status = :status, updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :revoked', ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status, ':at': at, ':revoked': 'revoked' },
+      }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async insertUsage(records: UsageRecord[]): Promise<void> {
+    await inParallel(records, WRITE_CONCURRENCY, (r) => this.insertOne(r));
+  }
+
+  private async insertOne(r: UsageRecord): Promise<void> {
+    const month = monthOf(r.createdAt);
+    try {
+      await this.client.send(new PutCommand({
+        TableName: this.tables.usage,
+        Item: { pk: usagePartition(r.tenantId, month), sk: sortKey(r.createdAt, r.requestId), month, ...r },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+    } catch (error) {
+      if (isConditionFailure(error)) return; // written by an earlier attempt of this batch
+      throw error;
+    }
+    // The counter serves budget checks only; invoices and reports come from the records. Without transactions it
+    // can miss a request whose record was written just before a failure, never count one twice.
+    if (r.keyId && r.costMicroUsd > 0) {
+      await this.client.send(new UpdateCommand({
+        TableName: this.tables.usage, Key: { pk: `spend#${r.keyId}`, sk: month }, UpdateExpression: 'ADD spent :cost',
+        ExpressionAttributeValues: { ':cost': r.costMicroUsd },
+      }));
+    }
+  }
+
+  async usage(filter: { from: number; to: number; tenantId?: string }, group: UsageGroup): Promise<UsageRow[]> {
+    return groupUsage(await this.usageRecords(filter), group);
+  }
+
+  async usageRecords(filter: { from: number; to: number; tenantId?: string }): Promise<UsageRecord[]> {
+    const range = { ':from': sortKey(filter.from, ''), ':to': sortKey(filter.to, '') };
+    const pages = await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, (month) => queryAll(this.client, filter.tenantId === undefined
+      ? {
+        TableName: this.tables.usage, IndexName: 'byMonth', KeyConditionExpression: '#month = :month AND sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#month': 'month' }, ExpressionAttributeValues: { ':month': month, ...range },
+      }
+      : {
+        TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': usagePartition(filter.tenantId, month), ...range },
+      }));
+    // "<to>#" sorts after every record before `to` and before every record at `to`: the range is [from, to).
+    return pages.flat().map((item) => pick<UsageRecord>(item, USAGE_FIELDS));
+  }
+
+  /** The spend counters count whole UTC months: `since` must be the start of one (as budget checks ask). */
+  async spentSince(keyId: string, since: number): Promise<number> {
+    const d = new Date(since);
+    if (Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) !== since) throw new RangeError('DynamoBillingStore.spentSince counts whole UTC months');
+    const counters = await queryAll(this.client, {
+      TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk >= :month',
+      ExpressionAttributeValues: { ':pk': `spend#${keyId}`, ':month': monthOf(since) },
+    });
+    return counters.reduce((sum, item) => sum + ((item.spent as number | undefined) ?? 0), 0);
+  }
+
+  async claimIdempotencyKey(keyId: string, idempotencyKey: string, requestId: string, at: number, since: number): Promise<boolean> {
+    try {
+      await this.client.send(new PutCommand({
+        TableName: this.tables.billing,
+        Item: { pk: `idem#${keyId}#${idempotencyKey}`, requestId, createdAt: at, expiresAt: Math.floor(at / 1000) + IDEMPOTENCY_TTL_S },
+        ConditionExpression: 'attribute_not_exists(pk) OR createdAt < :since',
+        ExpressionAttributeValues: { ':since': since },
+      }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The DynamoDB layout of billing on AWS, shared by the CDK stack (which creates the tables) and by local tools and
+ * tests (which create the same tables on a local endpoint). Two tables, both on-demand:
+ * - billing: tenants (`tenant#<id>`), API keys (`key#<prefix>`: the hot-path lookup is one GetItem), idempotency
+ *   claims (`idem#<key id>#<Idempotency-Key>`) and rate-limit windows (`rate#<key id>`); the last two expire by TTL.
+ * - usage: one item per request in a partition per tenant and UTC month, sorted by time; per-key monthly spend
+ *   counters (`spend#<key id>`, sort key the month) that budget checks read with one GetItem.
+ */
+export interface GlobalIndex {
+  name: string;
+  partitionKey: string;
+  sortKey?: { name: string; type: 'S' | 'N' };
+}
+
+export interface TableSchema {
+  partitionKey: string;
+  sortKey?: string;
+  indexes: GlobalIndex[];
+  ttlAttribute?: string;
+}
+
+export const BILLING_TABLE: TableSchema = {
+  partitionKey: 'pk',
+  indexes: [
+    { name: 'keysById', partitionKey: 'keyId' },
+    { name: 'keysByCreation', partitionKey: 'kind', sortKey: { name: 'createdAt', type: 'N' } },
+  ],
+  ttlAttribute: 'expiresAt',
+};
+
+export const USAGE_TABLE: TableSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: [{ name: 'byMonth', partitionKey: 'month', sortKey: { name: 'sk', type: 'S' } }],
+};
+
+export interface BillingTableNames {
+  billing: string;
+  usage: string;
+}
+
+/** The environment the Lambda router reads its table names from (set by the CDK stack). */
+export const TABLE_ENV = { billing: 'BILLING_TABLE', usage: 'USAGE_TABLE' } as const;
