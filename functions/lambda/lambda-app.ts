@@ -1,17 +1,28 @@
 /**
  * The app both Lambda entries serve, built once per execution environment on its first invocation (and again
  * after a failed build): this checkout's models, and the registry's "embedded" upstream pointed at
- * GENERATION_UPSTREAM_URL when it is set.
+ * GENERATION_UPSTREAM_URL when it is set. With BILLING_TABLE and USAGE_TABLE set (the CDK stack sets them) keys,
+ * rate limits and usage live in DynamoDB, and API keys are required unless EDGE_MAAS_AUTH=open; without them the
+ * router runs unmetered.
  */
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { buildLocalApp, readLocalRegistry } from '../node/server.js';
+import { dynamoTablesFromEnv, openBilling } from '../node/billing-setup.js';
+import { choiceFromEnv } from '../node/entry.js';
+import { settleAfterBody } from './settle-after-body.js';
 
 let app: Promise<Hono> | null = null;
 
 async function build(): Promise<Hono> {
   let registry = await readLocalRegistry();
   if (process.env.GENERATION_UPSTREAM_URL) registry = registry.withEmbeddedUpstream(process.env.GENERATION_UPSTREAM_URL);
-  return (await buildLocalApp('wasm', true, registry)).app;
+  const billing = dynamoTablesFromEnv() ? await openBilling({ mode: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') }) : null;
+  if (!billing) console.warn('billing is off: set BILLING_TABLE and USAGE_TABLE to meter requests and require API keys');
+  const { app: inner } = await buildLocalApp('wasm', true, registry, billing?.billing, process.env.ADMIN_TOKEN || undefined);
+  if (!billing) return inner;
+  const router = new Hono();
+  router.all('*', async (c) => settleAfterBody(await inner.fetch(c.req.raw), billing.settle));
+  return router;
 }
 
 export function lambdaApp(): Promise<Hono> {

@@ -1,12 +1,19 @@
-/** Billing for the Node server: an SQLite file (migrations applied), in-memory rate limits, batched usage writes. */
+/**
+ * Billing for the Node server, the CLIs and the Lambda router. The store is DynamoDB when BILLING_TABLE and
+ * USAGE_TABLE name its tables (the AWS deployment; DYNAMODB_ENDPOINT for a local one), with rate limits shared in
+ * DynamoDB; otherwise an SQLite file (migrations applied) with in-memory rate limits. Usage writes are batched.
+ */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { BudgetGuard } from '../billing/budget-guard.js';
-import { RateLimiter } from '../billing/rate-limiter.js';
+import type { BillingTableNames } from '../billing/dynamo/schema.js';
+import { PendingWork } from '../billing/pending-work.js';
+import { RateLimiter, type KeyLimiter } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
+import type { BillingStore } from '../billing/types.js';
 import { UsageWriter } from '../billing/usage-writer.js';
 import { openSqlite } from './sqlite-database.js';
 
@@ -16,26 +23,74 @@ export const defaultUsageDb = () => process.env.USAGE_DB ?? resolve(repoRoot, '.
 
 export interface NodeBilling {
   billing: Billing;
-  /** Writes every queued usage record, then closes the database. */
+  /** Where keys and usage live, for messages: the SQLite file or the DynamoDB tables. */
+  location: string;
+  /** Writes every queued usage record and rate-limit count (Lambda: before an invocation ends). */
+  settle(): Promise<void>;
+  /** Settles, then closes the store. */
   close(): Promise<void>;
 }
 
-export async function openBilling(options: { mode: 'keys' | 'open'; dbPath?: string }): Promise<NodeBilling> {
-  const path = options.dbPath ?? defaultUsageDb();
+export function dynamoTablesFromEnv(env: NodeJS.ProcessEnv = process.env): BillingTableNames | null {
+  const { BILLING_TABLE: billing, USAGE_TABLE: usage } = env;
+  if (!billing && !usage) return null;
+  if (!billing || !usage) throw new Error('set both BILLING_TABLE and USAGE_TABLE for DynamoDB billing, or neither for SQLite');
+  return { billing, usage };
+}
+
+interface Backend {
+  store: BillingStore;
+  limiter: KeyLimiter;
+  location: string;
+  close(): void;
+}
+
+async function sqliteBackend(path: string): Promise<Backend> {
   await mkdir(dirname(path), { recursive: true });
   const db = await openSqlite(path, migrationsDir);
-  const store = new SqlBillingStore(db);
-  const writer = new UsageWriter(store, {
-    intervalMs: 100,
-    maxBatch: 500,
-    onError: (error) => console.error(`usage write failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
-  });
-  const billing: Billing = { mode: options.mode, store, writer, authenticator: new Authenticator(store), limiter: new RateLimiter(), budgets: new BudgetGuard(store) };
+  return { store: new SqlBillingStore(db), limiter: new RateLimiter(), location: path, close: () => db.close() };
+}
+
+async function dynamoBackend(tables: BillingTableNames, pending: PendingWork, onError: (error: unknown) => void): Promise<Backend> {
+  // Loaded on use: the SQLite path never pays for the AWS SDK.
+  const [{ documentClient }, { DynamoBillingStore }, { DynamoKeyLimiter }] = await Promise.all([
+    import('../billing/dynamo/dynamo-client.js'),
+    import('../billing/dynamo/dynamo-billing-store.js'),
+    import('../billing/dynamo/dynamo-key-limiter.js'),
+  ]);
+  const client = documentClient();
+  return {
+    store: new DynamoBillingStore(client, tables),
+    limiter: new DynamoKeyLimiter(client, tables.billing, { waitUntil: pending.add, onError }),
+    location: `DynamoDB tables ${tables.billing} and ${tables.usage}`,
+    close: () => client.destroy(),
+  };
+}
+
+const logError = (what: string) => (error: unknown) => console.error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+
+export async function openBilling(options: { mode: 'keys' | 'open'; dbPath?: string }): Promise<NodeBilling> {
+  const pending = new PendingWork();
+  const tables = options.dbPath === undefined ? dynamoTablesFromEnv() : null;
+  const backend = tables
+    ? await dynamoBackend(tables, pending, logError('rate limit store unavailable, request allowed'))
+    : await sqliteBackend(options.dbPath ?? defaultUsageDb());
+  const writer = new UsageWriter(backend.store, { intervalMs: 100, maxBatch: 500, waitUntil: pending.add, onError: logError('usage write failed, will retry') });
+  const billing: Billing = {
+    mode: options.mode, store: backend.store, writer, authenticator: new Authenticator(backend.store), limiter: backend.limiter, budgets: new BudgetGuard(backend.store),
+  };
+  const settle = async () => {
+    await writer.flush();
+    await pending.settled();
+  };
   return {
     billing,
+    location: backend.location,
+    settle,
     close: async () => {
+      await settle();
       await writer.close();
-      db.close();
+      backend.close();
     },
   };
 }

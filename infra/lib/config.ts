@@ -28,6 +28,8 @@ export interface StageConfig {
   generationHostname: string;
   /** Days to keep logs. */
   logRetentionDays: number;
+  /** Deletion protection on the keys and usage tables, kept when the stack is deleted. */
+  protectBillingData: boolean;
 }
 
 export const STAGES: Record<string, StageConfig> = {
@@ -36,12 +38,14 @@ export const STAGES: Record<string, StageConfig> = {
     image: { kind: 'edge-maas', model: '/models/stories260K' },
     minCapacity: 0, maxCapacity: 1, requestsPerTarget: 600,
     certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/replace-with-yours', generationHostname: 'gpu.dev.example.com', logRetentionDays: 14,
+    protectBillingData: false,
   },
   prod: {
     name: 'prod', region: 'us-east-1', instanceType: 'g6.xlarge',
     image: { kind: 'vllm', model: 'Qwen/Qwen2.5-1.5B-Instruct', vllmTag: 'v0.11.0', args: ['--max-model-len', '8192'] },
     minCapacity: 1, maxCapacity: 4, requestsPerTarget: 300,
     certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/replace-with-yours', generationHostname: 'gpu.example.com', logRetentionDays: 90,
+    protectBillingData: true,
   },
 };
 

@@ -1,7 +1,8 @@
 /**
  * The regional router: the same Hono app in Lambda (Node.js 24, arm64) behind a Function URL in RESPONSE_STREAM
  * mode, pointed at the GPU service. The bundle carries the models and onnxruntime-web's wasm; its role can write
- * its own logs and nothing else.
+ * its own logs and, granted by BillingTables, use the keys and usage tables. API keys are required
+ * (EDGE_MAAS_AUTH=keys); they are managed with `npm run keys` against the tables, so no admin token is exposed.
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,7 @@ export class RouterFunction extends Construct {
       role,
       environment: {
         GENERATION_UPSTREAM_URL: props.generationUrl,
+        EDGE_MAAS_AUTH: 'keys',
         MODELS_DIR: '/var/task/models',
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -62,6 +62,39 @@ describe('the AWS stacks', () => {
     templates.dev!.hasResourceProperties('AWS::S3::BucketPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
   });
 
+  it('keep keys and usage in DynamoDB: on demand, point-in-time recovery, encrypted, protected in production', () => {
+    for (const [stage, t] of Object.entries(templates)) {
+      const tables = Object.values(t.findResources('AWS::DynamoDB::GlobalTable')) as { DeletionPolicy?: string; Properties: Record<string, any> }[];
+      expect(tables).toHaveLength(2);
+      for (const table of tables) {
+        expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+        expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+        expect(table.Properties.Replicas).toHaveLength(1);
+        expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+        expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(stage === 'prod');
+        expect(table.DeletionPolicy).toBe(stage === 'prod' ? 'Retain' : 'Delete');
+      }
+      expect(tables.map((table) => table.Properties.TimeToLiveSpecification?.AttributeName ?? null).sort()).toEqual(['expiresAt', null]);
+    }
+  });
+
+  it('give the router its tables by name, item access to them and their indexes only, and require API keys', () => {
+    const dev = templates.dev!;
+    const tableIds = Object.keys(dev.findResources('AWS::DynamoDB::GlobalTable'));
+    const fn = Object.values(dev.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Environment?.Variables?.BILLING_TABLE) as { Properties: { Role: { 'Fn::GetAtt': string[] }; Environment: { Variables: Record<string, unknown> } } };
+    expect(fn.Properties.Environment.Variables).toMatchObject({ EDGE_MAAS_AUTH: 'keys', BILLING_TABLE: { Ref: expect.any(String) }, USAGE_TABLE: { Ref: expect.any(String) } });
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const statements = (Object.values(dev.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } }[])
+      .filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(statements).toHaveLength(1);
+    expect([statements[0]!.Action].flat().sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    const resources = JSON.stringify(statements[0]!.Resource);
+    expect(resources).not.toContain('*');
+    for (const id of tableIds) expect(resources).toContain(id);
+  });
+
   it('grant no wildcard actions on data services (S3, DynamoDB, KMS, SQS, SNS)', () => {
     for (const t of Object.values(templates)) {
       for (const policy of Object.values(t.findResources('AWS::IAM::Policy')) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[]) {
