@@ -1,5 +1,6 @@
 /**
- * npm run keys -- <command>, on the SQLite file the server uses ($USAGE_DB or .data/edge-maas.sqlite):
+ * npm run keys -- <command>, on the SQLite file the server uses ($USAGE_DB or .data/edge-maas.sqlite), or on the
+ * DynamoDB tables of an AWS deployment when BILLING_TABLE and USAGE_TABLE name them (AWS credentials from the environment):
  *   tenant <id> [--stripe-customer cus_...]
  *   create --tenant <id> [--rpm 600] [--tpm 1000000] [--budget-usd 25] [--name <name>]   (prints the key once)
  *   list [--tenant <id>]
