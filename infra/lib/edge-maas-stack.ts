@@ -21,7 +21,9 @@ export class EdgeMaasStack extends Stack {
     const router = new RouterFunction(this, 'Router', { generationUrl: `https://${config.generationHostname}`, logRetentionDays: config.logRetentionDays });
     const billing = new BillingTables(this, 'BillingTables', { protectData: config.protectBillingData });
     billing.grantRouter(router.function.role!, (name, value) => router.function.addEnvironment(name, value));
-    new ServiceAlarms(this, 'Alarms', { loadBalancer: gpu.loadBalancer, targetGroup: gpu.targetGroup, router: router.function });
+    new ServiceAlarms(this, 'Alarms', {
+      loadBalancer: gpu.loadBalancer, targetGroup: gpu.targetGroup, router: router.function, routerLogs: router.logGroup, tables: [billing.billing, billing.usage],
+    });
     new CfnOutput(this, 'RouterUrl', { value: router.url.url, description: 'The router (Function URL, streaming)' });
     new CfnOutput(this, 'GpuLoadBalancerDns', { value: gpu.loadBalancer.loadBalancerDnsName, description: `Point ${config.generationHostname} (CNAME) here` });
     new CfnOutput(this, 'ModelBucket', { value: store.bucket.bucketName });

@@ -25,10 +25,11 @@ export interface RouterFunctionProps {
 export class RouterFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly url: lambda.FunctionUrl;
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: RouterFunctionProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = (this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY }));
     // Its own log group and nothing else (not AWSLambdaBasicExecutionRole, which reaches every log group).
     const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}:*`] }));

@@ -114,4 +114,13 @@ describe('the AWS stacks', () => {
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', { ExtendedStatistic: 'p99', MetricName: 'TargetResponseTime' });
     for (const group of Object.values(dev.findResources('AWS::Logs::LogGroup')) as { Properties: { RetentionInDays?: number } }[]) expect(group.Properties.RetentionInDays).toBe(14);
   });
+
+  it('alarm on throttled or failing DynamoDB calls and on usage records the router could not write', () => {
+    const dev = templates.dev!;
+    const descriptions = (Object.values(dev.findResources('AWS::CloudWatch::Alarm')) as { Properties: { AlarmDescription: string } }[]).map((a) => a.Properties.AlarmDescription);
+    expect(descriptions.filter((d) => /DynamoDB throttles/.test(d))).toHaveLength(2);
+    expect(descriptions.filter((d) => /DynamoDB fails/.test(d))).toHaveLength(2);
+    dev.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '"usage write failed"', MetricTransformations: [Match.objectLike({ MetricName: 'UsageWriteFailures' })] });
+    dev.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UsageWriteFailures', Namespace: 'EdgeMaas', Threshold: 1 });
+  });
 });
