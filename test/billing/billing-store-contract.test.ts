@@ -143,6 +143,18 @@ describe.each(subjects)('$name billing store', (subject) => {
     expect(await store.spentSince('key_z', NOV)).toBe(0);
   });
 
+  it('reads ranges larger than one DynamoDB response (1 MB) whole', async () => {
+    const many = Array.from({ length: 3_000 }, (_, i) => usage(`bulk-${String(i).padStart(4, '0')}`, DEC + 10 * DAY + i, {
+      tenantId: 'bulk', keyId: 'key_bulk', route: `/v1/classify/${'x'.repeat(300)}`, costMicroUsd: 0,
+    }));
+    await store.insertUsage(many);
+    const range = { from: DEC + 10 * DAY, to: DEC + 11 * DAY, tenantId: 'bulk' };
+    const records = await store.usageRecords(range);
+    expect(records).toHaveLength(3_000);
+    expect(records.at(-1)!.requestId).toBe('bulk-2999');
+    expect(await store.usage(range, 'key')).toEqual([{ group: 'key_bulk', requests: 3_000, inputTokens: 30_000, outputTokens: 0, costMicroUsd: 0 }]);
+  }, 60_000);
+
   it('claims an Idempotency-Key once per window, per key', async () => {
     expect(await store.claimIdempotencyKey('key_a', 'order-1', 'req-1', NOV, NOV - DAY)).toBe(true);
     expect(await store.claimIdempotencyKey('key_a', 'order-1', 'req-2', NOV + 1000, NOV + 1000 - DAY)).toBe(false);

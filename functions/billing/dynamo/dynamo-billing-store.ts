@@ -5,9 +5,9 @@
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, BillingStore, KeyStatus, Tenant, UsageGroup, UsageRecord, UsageRow } from '../types.js';
-import { inParallel, isConditionFailure, queryAll } from './dynamo-client.js';
+import { inParallel, isConditionFailure, queryAll, queryPages } from './dynamo-client.js';
 import type { BillingTableNames } from './schema.js';
-import { groupUsage } from './usage-groups.js';
+import { SUMMED_FIELDS, UsageSummary } from './usage-groups.js';
 
 const WRITE_CONCURRENCY = 16;
 const QUERY_CONCURRENCY = 8;
@@ -132,13 +132,30 @@ export class DynamoBillingStore implements BillingStore {
     }
   }
 
+  /** Sums the range's records page by page (a projection of the summed fields): memory stays one row per group. */
   async usage(filter: { from: number; to: number; tenantId?: string }, group: UsageGroup): Promise<UsageRow[]> {
-    return groupUsage(await this.usageRecords(filter), group);
+    const summary = new UsageSummary(group);
+    await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, async (month) => {
+      const query = this.rangeQuery(filter, month);
+      // Attribute names by placeholder: some of them may be DynamoDB reserved words.
+      const projection = Object.fromEntries(SUMMED_FIELDS.map((field, i) => [`#f${i}`, field]));
+      const input = { ...query, ProjectionExpression: Object.keys(projection).join(', '), ExpressionAttributeNames: { ...query.ExpressionAttributeNames, ...projection } };
+      for await (const page of queryPages(this.client, input)) {
+        for (const item of page) summary.add(item as unknown as Parameters<UsageSummary['add']>[0]);
+      }
+    });
+    return summary.result();
   }
 
   async usageRecords(filter: { from: number; to: number; tenantId?: string }): Promise<UsageRecord[]> {
+    const pages = await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, (month) => queryAll(this.client, this.rangeQuery(filter, month)));
+    return pages.flat().map((item) => pick<UsageRecord>(item, USAGE_FIELDS));
+  }
+
+  /** One month's records of [from, to): "<to>#" sorts after every record before `to` and before every one at `to`. */
+  private rangeQuery(filter: { from: number; to: number; tenantId?: string }, month: string) {
     const range = { ':from': sortKey(filter.from, ''), ':to': sortKey(filter.to, '') };
-    const pages = await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, (month) => queryAll(this.client, filter.tenantId === undefined
+    return filter.tenantId === undefined
       ? {
         TableName: this.tables.usage, IndexName: 'byMonth', KeyConditionExpression: '#month = :month AND sk BETWEEN :from AND :to',
         ExpressionAttributeNames: { '#month': 'month' }, ExpressionAttributeValues: { ':month': month, ...range },
@@ -146,9 +163,7 @@ export class DynamoBillingStore implements BillingStore {
       : {
         TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':pk': usagePartition(filter.tenantId, month), ...range },
-      }));
-    // "<to>#" sorts after every record before `to` and before every record at `to`: the range is [from, to).
-    return pages.flat().map((item) => pick<UsageRecord>(item, USAGE_FIELDS));
+      };
   }
 
   /** The spend counters count whole UTC months: `since` must be the start of one (as budget checks ask). */
