@@ -33,7 +33,7 @@ export const LabelScore = z.object({ label: z.string(), score: z.number() }).ope
 
 export const ClassifyResponse = z
   .object({
-    model: z.string().openapi({ description: 'The model that answered, as id@version.', example: 'sst2-bert@1' }),
+    model: z.string().openapi({ description: 'The model that answered, as id@version.', example: 'sst2-bert@2' }),
     results: z.array(z.array(LabelScore)).openapi({ description: 'Per input text, its labels by descending score (softmax).' }),
     truncated: z.array(z.boolean()).openapi({ description: "Per input text, whether it was cut to the model's max_tokens." }),
     usage: z.object({ input_tokens: z.number().int(), texts: z.number().int() }),
@@ -69,7 +69,7 @@ export const ErrorBody = z
 
 export const ModelCard = z
   .object({
-    id: z.string().openapi({ example: 'sst2-bert@1' }),
+    id: z.string().openapi({ example: 'sst2-bert@2' }),
     object: z.literal('model'),
     task: z.string().openapi({ example: 'text-classification' }),
     runtime: z.enum(['edge-wasm', 'gpu-upstream']),

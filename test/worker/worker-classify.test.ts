@@ -29,7 +29,7 @@ describe('the Worker inside workerd', () => {
     expect(response.headers.get('x-request-id')).toBe('edge-test-1');
     expect(response.headers.get('server-timing')).toMatch(/inference;dur=/);
     const body = (await response.json()) as { model: string; results: Scores[]; usage: { input_tokens: number } };
-    expect(body.model).toBe('sst2-bert@1');
+    expect(body.model).toBe('sst2-bert@2');
     expect(body.results.map((r) => r[0]!.label)).toEqual(['POSITIVE', 'NEGATIVE', 'POSITIVE']);
     expect(body.usage.input_tokens).toBeGreaterThan(texts.length * 3);
     for (const [i, text] of texts.entries()) {
@@ -46,7 +46,7 @@ describe('the Worker inside workerd', () => {
     expect(((await hf.json()) as Scores[])[0]).toEqual([{ label: 'POSITIVE', score: expect.any(Number) }]);
 
     const models = (await (await call('/v1/models')).json()) as { data: { id: string }[] };
-    expect(models.data.map((m) => m.id)).toContain('sst2-bert@1');
+    expect(models.data.map((m) => m.id)).toContain('sst2-bert@2');
 
     const unknown = await postJson('/v1/classify', { model: 'nope', input: 'x' });
     expect(unknown.status).toBe(404);
@@ -74,7 +74,7 @@ describe('the Worker inside workerd', () => {
     }
     expect(row).toMatchObject({ tenant_id: 'edge', model: 'sst2-bert', path: 'edge', status: 200, cost_micro_usd: 10, route: 'POST /v1/classify' });
     const usage = (await (await call('/v1/usage?group_by=model')).json()) as { data: { model: string; requests: number }[] };
-    expect(usage.data.find((d) => d.model === 'sst2-bert@1')!.requests).toBeGreaterThanOrEqual(1);
+    expect(usage.data.find((d) => d.model === 'sst2-bert@2')!.requests).toBeGreaterThanOrEqual(1);
   });
 
   it('limits a key exactly through its Durable Object: 429 with the limit headers past its requests per minute', async () => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Smoke test of the recipe: a few training steps on a few hundred rows, export, quantize, load and classify.
+# Smoke test of the recipe: every stage of run.sh (four teachers, augmentation, teacher logits, the distilled
+# student, export, quantization, evaluation) on a few hundred rows and a few steps.
 # Needs Debian's python3-torch python3-onnx libopenblas0-pthread. Usage: npm run test:recipe
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -8,12 +9,10 @@ source "$here/check-python.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$root"
-"$PYTHON" "$here/train.py" --out "$work/model" --smoke --skip-ablation --pretrained-checkpoint "$work/encoder.pt"
+bash "$here/run.sh" --smoke --work "$work" --out "$work/model"
 # Fine-tuning again from the saved pretrained encoder must give the same model, byte for byte (seeded).
-"$PYTHON" "$here/train.py" --out "$work/again" --smoke --skip-ablation --pretrained-checkpoint "$work/encoder.pt"
-cmp -s "$work/model/onnx/model.onnx" "$work/again/onnx/model.onnx" || { echo "recipe smoke test: FAILED, the rerun from the checkpoint differs"; exit 1; }
-npx tsx models/tools/quantize-cli.ts "$work/model/onnx/model.onnx" "$work/model/onnx/model_quantized.onnx" --min-embedding-rows 64
-npx tsx models/tools/eval-cli.ts "$work/model" --data "$here/smoke-sentences.tsv"
+"$PYTHON" "$here/train.py" --out "$work/again" --smoke --skip-ablation --pretrained-checkpoint "$work/pretrained-encoder.pt" --seed 20261128 --threads 2
+cmp -s "$work/teacher-a/onnx/model.onnx" "$work/again/onnx/model.onnx" || { echo "recipe smoke test: FAILED, the rerun from the checkpoint differs"; exit 1; }
 # The whole-sentence hold-out (recipe.json holdout.whole_sentences) must hold out rows no other row contains.
 "$PYTHON" - "$here" <<'PY'
 import os, sys
@@ -31,7 +30,7 @@ assert len(held) == 50 and all(sum(h in t for t in all_texts) == 1 for h in held
 assert not any(padded(t) in h for t, _ in train for h in held_texts), "a training row is a phrase of a held-out sentence"
 print("whole-sentence hold-out: 50 sentences, none inside another row, none of their phrases in training")
 PY
-for f in config.json tokenizer.json tokenizer_config.json onnx/model.onnx onnx/model_quantized.onnx training_report.json; do
+for f in config.json tokenizer.json tokenizer_config.json onnx/model.onnx onnx/model_quantized.onnx training_report.json teachers_report.json; do
   [ -s "$work/model/$f" ] || { echo "recipe smoke test: FAILED, $f missing"; exit 1; }
 done
 echo "recipe smoke test: 1 passed, 0 failed"

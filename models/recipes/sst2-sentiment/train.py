@@ -50,7 +50,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pretrained-checkpoint", help="reuse the pretrained encoder saved here, or pretrain and save it here")
     p.add_argument("--finetune-epochs", type=int, help="override the recipe's fine-tuning epochs")
     p.add_argument("--write-train-rows", help="write the training split as TSV (for scoring it with teacher models) and stop")
+    p.add_argument("--write-holdout-rows", help="with --write-train-rows: also write the held-out sentences as TSV")
     p.add_argument("--teacher-logits", help="float32 files of teacher logits (comma-separated), one row per training-split row: distil from their mean")
+    p.add_argument("--augmented-rows", help="with --teacher-logits: extra unlabelled sentences (TSV, augment.py), learnt from the teachers alone")
+    p.add_argument("--augmented-logits", help="float32 teacher logits for --augmented-rows (comma-separated files, averaged)")
     return p.parse_args()
 
 
@@ -99,6 +102,9 @@ def main() -> None:
     if args.write_train_rows:
         Path(args.write_train_rows).write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in train_rows), encoding="utf-8")
         log(f"wrote the training split to {args.write_train_rows}")
+        if args.write_holdout_rows:
+            Path(args.write_holdout_rows).write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in holdout_rows), encoding="utf-8")
+            log(f"wrote the held-out sentences to {args.write_holdout_rows}")
         return
     vocab = train_vocab([text for text, _ in train_rows], vocab_size)
     tok = WordPieceTokenizer(vocab, recipe["max_length"])
@@ -112,6 +118,15 @@ def main() -> None:
         teacher_logits = load_teacher_logits(args.teacher_logits, len(train), config.num_labels)
         log(f"distilling from teacher logits in {args.teacher_logits}")
     unlabelled = [e[0] for e in train if len(e[0]) - 2 >= pre_hp["min_words"]]
+    if args.augmented_rows:
+        if teacher_logits is None or not args.augmented_logits:
+            raise RecipeError("--augmented-rows needs --teacher-logits and --augmented-logits")
+        extra = [ids for ids, _ in encode_rows(tok, read_tsv(Path(args.augmented_rows)))]
+        extra_logits = load_teacher_logits(args.augmented_logits, len(extra), config.num_labels)
+        # Their label is the teachers' answer; the loss mixes it with the teachers' soft targets, as for real rows.
+        train += [(ids, int(extra_logits[j].argmax()), len(train) + j) for j, ids in enumerate(extra)]
+        teacher_logits = torch.cat([teacher_logits, extra_logits])
+        log(f"{len(extra)} augmented sentences labelled by the teachers")
     pretrained, pre_report = None, None
     checkpoint = Path(args.pretrained_checkpoint) if args.pretrained_checkpoint else None
     if args.no_pretrain:
@@ -141,6 +156,7 @@ def main() -> None:
         "smoke": args.smoke,
         "pretrained": not args.no_pretrain,
         "distilled_from": args.teacher_logits,
+        "augmented_rows": args.augmented_rows,
         "parameters": params,
         "vocab_size": len(vocab),
         "rows": {"train": len(train), "holdout": len(holdout), "pretrain_sequences": len(unlabelled)},
