@@ -7,13 +7,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBillingStore } from '../../functions/billing/dynamo/dynamo-billing-store.js';
+import { startGenerationServer } from '../../functions/generation/server.js';
 import { startLocalDynamo, type LocalDynamo } from '../billing/local-dynamodb.js';
 import { repoRoot } from '../paths.js';
 import { functionUrlEvent, lambdaContext, type BufferedResult } from './lambda-events.js';
 
 let dynamo: LocalDynamo;
+let generation: Awaited<ReturnType<typeof startGenerationServer>>;
 let handler: typeof import('../../functions/lambda/handler.js').handler;
-const env = () => ({ BILLING_TABLE: dynamo.tables.billing, USAGE_TABLE: dynamo.tables.usage, DYNAMODB_ENDPOINT: dynamo.endpoint });
+const env = () => ({ BILLING_TABLE: dynamo.tables.billing, USAGE_TABLE: dynamo.tables.usage, DYNAMODB_ENDPOINT: dynamo.endpoint, GENERATION_UPSTREAM_URL: generation.url });
 
 async function keys(...args: string[]): Promise<Record<string, unknown>> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'functions/node/keys-cli.ts', ...args], { cwd: repoRoot, env: { ...process.env, ...env() } });
@@ -27,12 +29,14 @@ const classify = async (key: string | null, input = 'a wonderful , heartfelt fil
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
+  generation = await startGenerationServer({ port: 0 });
   Object.assign(process.env, env());
   ({ handler } = await import('../../functions/lambda/handler.js'));
 }, 60_000);
 
 afterAll(async () => {
   for (const name of Object.keys(env())) delete process.env[name];
+  await generation?.close();
   await dynamo?.close();
 });
 
@@ -64,6 +68,23 @@ describe('the Lambda router with DynamoDB billing', () => {
     expect(records.at(-1)!.requestId).toBe(answered.headers['x-request-id']);
     expect(await store.spentSince(keyId, month)).toBeGreaterThan(0);
   });
+
+  it('meters a streamed generation with the tokens it sent, written when the invocation returns', async () => {
+    const { key: genKey, id: genKeyId } = (await keys('create', '--tenant', 'acme')) as { key: string; id: string };
+    const streamed = (await handler(functionUrlEvent('POST', '/v1/chat/completions', JSON.stringify({
+      model: 'tiny-stories', messages: [{ role: 'user', content: 'Once upon a time' }], stream: true, max_tokens: 12, temperature: 0,
+    }), { 'content-type': 'application/json', authorization: `Bearer ${genKey}` }), lambdaContext)) as BufferedResult;
+    expect(streamed.statusCode).toBe(200);
+    // hono/aws-lambda's buffered handler sends text/event-stream base64-encoded.
+    const text = streamed.isBase64Encoded ? Buffer.from(streamed.body, 'base64').toString() : streamed.body;
+    const chunks = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)) as { choices: { delta: { content?: string } }[] });
+    expect(chunks.some((c) => c.choices[0]?.delta.content)).toBe(true);
+    const store = new DynamoBillingStore(dynamo.client, dynamo.tables);
+    const month = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
+    const [record] = (await store.usageRecords({ from: month, to: Date.now() + 1, tenantId: 'acme' })).filter((r) => r.keyId === genKeyId);
+    expect(record).toMatchObject({ route: 'POST /v1/chat/completions', path: 'gpu', model: 'stories260K', status: 200, outputTokens: 12 });
+    expect(record!.inputTokens).toBeGreaterThan(0);
+  }, 60_000);
 
   it('limits the key across invocations, and disabling it with the CLI takes effect', async () => {
     const third = await classify(key);

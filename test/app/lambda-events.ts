@@ -20,4 +20,4 @@ export function functionUrlEvent(method: string, path: string, body?: string, he
 
 export const lambdaContext = { awsRequestId: 'lambda-req-1' } as unknown as LambdaContext;
 
-export type BufferedResult = { statusCode: number; body: string; headers: Record<string, string> };
+export type BufferedResult = { statusCode: number; body: string; headers: Record<string, string>; isBase64Encoded?: boolean };
