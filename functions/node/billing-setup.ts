@@ -23,8 +23,6 @@ export const defaultUsageDb = () => process.env.USAGE_DB ?? resolve(repoRoot, '.
 
 export interface NodeBilling {
   billing: Billing;
-  /** Where keys and usage live, for messages: the SQLite file or the DynamoDB tables. */
-  location: string;
   /** Writes every queued usage record and rate-limit count (Lambda: before an invocation ends). */
   settle(): Promise<void>;
   /** Settles, then closes the store. */
@@ -41,14 +39,13 @@ export function dynamoTablesFromEnv(env: NodeJS.ProcessEnv = process.env): Billi
 interface Backend {
   store: BillingStore;
   limiter: KeyLimiter;
-  location: string;
   close(): void;
 }
 
 async function sqliteBackend(path: string): Promise<Backend> {
   await mkdir(dirname(path), { recursive: true });
   const db = await openSqlite(path, migrationsDir);
-  return { store: new SqlBillingStore(db), limiter: new RateLimiter(), location: path, close: () => db.close() };
+  return { store: new SqlBillingStore(db), limiter: new RateLimiter(), close: () => db.close() };
 }
 
 async function dynamoBackend(tables: BillingTableNames, pending: PendingWork, onError: (error: unknown) => void): Promise<Backend> {
@@ -62,7 +59,6 @@ async function dynamoBackend(tables: BillingTableNames, pending: PendingWork, on
   return {
     store: new DynamoBillingStore(client, tables),
     limiter: new DynamoKeyLimiter(client, tables.billing, { waitUntil: pending.add, onError }),
-    location: `DynamoDB tables ${tables.billing} and ${tables.usage}`,
     close: () => client.destroy(),
   };
 }
@@ -85,7 +81,6 @@ export async function openBilling(options: { mode: 'keys' | 'open'; dbPath?: str
   };
   return {
     billing,
-    location: backend.location,
     settle,
     close: async () => {
       await settle();

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import dynalite from 'dynalite';
-import { createBillingTables } from '../../functions/billing/dynamo/create-tables.js';
+import { createBillingTables } from './create-dynamo-tables.js';
 import { documentClient } from '../../functions/billing/dynamo/dynamo-client.js';
 import type { BillingTableNames } from '../../functions/billing/dynamo/schema.js';
 

@@ -1,6 +1,6 @@
 /**
- * The DynamoDB layout of billing on AWS, shared by the CDK stack (which creates the tables) and by local tools and
- * tests (which create the same tables on a local endpoint). Two tables, both on-demand:
+ * The DynamoDB layout of billing on AWS, shared by the CDK stack (which creates the tables) and by the tests
+ * (which create the same tables on a local DynamoDB). Two tables, both on-demand:
  * - billing: tenants (`tenant#<id>`), API keys (`key#<prefix>`: the hot-path lookup is one GetItem), idempotency
  *   claims (`idem#<key id>#<Idempotency-Key>`) and rate-limit windows (`rate#<key id>`); the last two expire by TTL.
  * - usage: one item per request in a partition per tenant and UTC month, sorted by time; per-key monthly spend

@@ -1,7 +1,7 @@
-/** Creates the billing tables from schema.ts on an endpoint that has none (a local DynamoDB; AWS gets them from CDK). */
+/** Creates the billing tables from functions/billing/dynamo/schema.ts on a local DynamoDB (on AWS the CDK stack creates them). */
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BILLING_TABLE, USAGE_TABLE, type BillingTableNames, type TableSchema } from './schema.js';
+import { BILLING_TABLE, USAGE_TABLE, type BillingTableNames, type TableSchema } from '../../functions/billing/dynamo/schema.js';
 
 async function createTable(client: DynamoDBDocumentClient, name: string, schema: TableSchema): Promise<void> {
   const attributes = new Map<string, AttributeDefinition['AttributeType']>([[schema.partitionKey, 'S']]);
