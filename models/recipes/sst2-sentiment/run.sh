@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The recipe of the default sentiment model, every setting in recipe.json (about 3.3 hours on 2 cores):
+# The recipe of the default sentiment model, every setting in recipe.json (about 3 hours on 2 cores):
 #  1. teacher A: WordPiece vocabulary, masked-LM pretraining on the training sentences (the encoder is saved for the
 #     others), fine-tuning on the labels; beside it teacher B, the same fine-tuning from random weights (the
 #     pretraining ablation the model card reports);
