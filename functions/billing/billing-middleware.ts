@@ -12,6 +12,7 @@ import type { BudgetGuard } from './budget-guard.js';
 import { meterOf } from './meter.js';
 import { costMicroUsd } from './pricing.js';
 import type { KeyLimiter } from './rate-limiter.js';
+import { onStreamEnd } from './stream-end.js';
 import type { ApiKeyRecord, BillingStore } from './types.js';
 import type { UsageWriter } from './usage-writer.js';
 
@@ -36,37 +37,6 @@ const OPEN_IDEMPOTENCY_SCOPE = '(open)';
 
 function refuse(status: 401 | 402 | 403 | 429, message: string, code: string, headers: Record<string, string> = {}): Response {
   return errorJson(status, message, status === 429 ? 'rate_limit_error' : status === 402 ? 'billing_error' : 'authentication_error', code, headers);
-}
-
-/** The same body with a hook when it has been read to the end or cancelled. */
-function onStreamEnd(body: ReadableStream<Uint8Array>, end: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let ended = false;
-  const finish = () => {
-    if (!ended) {
-      ended = true;
-      end();
-    }
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          finish();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        finish();
-        controller.error(error);
-      }
-    },
-    async cancel(reason) {
-      // Cancel inside first: the layers below settle their counts (tokens sent so far) on cancel.
-      await reader.cancel(reason).catch(() => {});
-      finish();
-    },
-  });
 }
 
 export function billingMiddleware(billing: Billing): MiddlewareHandler {

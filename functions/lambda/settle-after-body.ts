@@ -3,20 +3,9 @@
  * the response is complete, so the usage record metered at the body's end (and the rate-limit counts) must reach
  * DynamoDB before the last byte is released. Clients see every byte as before; only the end waits for the write.
  */
+import { onStreamEnd } from '../billing/stream-end.js';
+
 export function settleAfterBody(response: Response, settle: () => Promise<void>): Response | Promise<Response> {
   if (!response.body) return settle().then(() => response);
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (!done) return controller.enqueue(value);
-      await settle();
-      controller.close();
-    },
-    async cancel(reason) {
-      await reader.cancel(reason);
-      await settle();
-    },
-  });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return new Response(onStreamEnd(response.body, settle), { status: response.status, statusText: response.statusText, headers: response.headers });
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { BudgetGuard } from '../billing/budget-guard.js';
-import type { BillingTableNames } from '../billing/dynamo/schema.js';
+import { TABLE_ENV, type BillingTableNames } from '../billing/dynamo/schema.js';
 import { PendingWork } from '../billing/pending-work.js';
 import { RateLimiter, type KeyLimiter } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
@@ -30,9 +30,9 @@ export interface NodeBilling {
 }
 
 export function dynamoTablesFromEnv(env: NodeJS.ProcessEnv = process.env): BillingTableNames | null {
-  const { BILLING_TABLE: billing, USAGE_TABLE: usage } = env;
+  const [billing, usage] = [env[TABLE_ENV.billing], env[TABLE_ENV.usage]];
   if (!billing && !usage) return null;
-  if (!billing || !usage) throw new Error('set both BILLING_TABLE and USAGE_TABLE for DynamoDB billing, or neither for SQLite');
+  if (!billing || !usage) throw new Error(`set both ${TABLE_ENV.billing} and ${TABLE_ENV.usage} for DynamoDB billing, or neither for SQLite`);
   return { billing, usage };
 }
 

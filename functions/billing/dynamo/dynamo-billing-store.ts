@@ -1,9 +1,10 @@
 /**
- * BillingStore on DynamoDB (the AWS router): the layout is in schema.ts. Reads on the request path are single
- * GetItems (a key by its prefix, a month's spend); usage records are written with a condition so a retried batch
+ * BillingStore on DynamoDB (the AWS router): the layout is in schema.ts. Reads on the request path are one
+ * GetItem for a key by its prefix and one Query for a key's spend since the start of the month; usage records are written with a condition so a retried batch
  * never counts a request twice, and reports query one partition per tenant and month.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { monthStart } from '../budget-guard.js';
 import type { ApiKeyRecord, BillingStore, KeyStatus, Tenant, UsageGroup, UsageRecord, UsageRow } from '../types.js';
 import { inParallel, isConditionFailure, queryAll, queryPages } from './dynamo-client.js';
 import type { BillingTableNames } from './schema.js';
@@ -60,8 +61,9 @@ export class DynamoBillingStore implements BillingStore {
     }));
   }
 
-  async keyByPrefix(prefix: string): Promise<ApiKeyRecord | null> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.billing, Key: { pk: `key#${prefix}` } }));
+  /** The hot path reads eventually consistent (half the cost; the authenticator caches for seconds anyway). */
+  async keyByPrefix(prefix: string, consistent = false): Promise<ApiKeyRecord | null> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.billing, Key: { pk: `key#${prefix}` }, ConsistentRead: consistent }));
     return Item ? pick<ApiKeyRecord>(Item, KEY_FIELDS) : null;
   }
 
@@ -71,12 +73,7 @@ export class DynamoBillingStore implements BillingStore {
     });
     if (!hit) return null;
     // The index is eventually consistent: read the item itself for its current status.
-    return this.keyByPrefixConsistent(hit.prefix as string);
-  }
-
-  private async keyByPrefixConsistent(prefix: string): Promise<ApiKeyRecord | null> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.billing, Key: { pk: `key#${prefix}` }, ConsistentRead: true }));
-    return Item ? pick<ApiKeyRecord>(Item, KEY_FIELDS) : null;
+    return this.keyByPrefix(hit.prefix as string, true);
   }
 
   async listKeys(tenantId?: string): Promise<ApiKeyRecord[]> {
@@ -168,8 +165,7 @@ export class DynamoBillingStore implements BillingStore {
 
   /** The spend counters count whole UTC months: `since` must be the start of one (as budget checks ask). */
   async spentSince(keyId: string, since: number): Promise<number> {
-    const d = new Date(since);
-    if (Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) !== since) throw new RangeError('DynamoBillingStore.spentSince counts whole UTC months');
+    if (monthStart(since) !== since) throw new RangeError('DynamoBillingStore.spentSince counts whole UTC months');
     const counters = await queryAll(this.client, {
       TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk >= :month',
       ExpressionAttributeValues: { ':pk': `spend#${keyId}`, ':month': monthOf(since) },

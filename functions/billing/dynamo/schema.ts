@@ -4,7 +4,7 @@
  * - billing: tenants (`tenant#<id>`), API keys (`key#<prefix>`: the hot-path lookup is one GetItem), idempotency
  *   claims (`idem#<key id>#<Idempotency-Key>`) and rate-limit windows (`rate#<key id>`); the last two expire by TTL.
  * - usage: one item per request in a partition per tenant and UTC month, sorted by time; per-key monthly spend
- *   counters (`spend#<key id>`, sort key the month) that budget checks read with one GetItem.
+ *   counters (`spend#<key id>`, sort key the month) that budget checks read with one Query.
  */
 export interface GlobalIndex {
   name: string;
