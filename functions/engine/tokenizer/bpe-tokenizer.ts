@@ -3,6 +3,7 @@
  * merges apply by rank over the characters, and a symbol missing from the vocabulary falls back to its UTF-8
  * bytes (<0xNN> tokens). Special-token strings in user text are encoded as plain text, never as control tokens.
  */
+import { MinHeap } from './merge-queue.js';
 import { TokenizerFormatError } from './tokenizer-json.js';
 
 const SPACE = '\u2581';
@@ -12,12 +13,29 @@ interface BpeJson {
   normalizer?: { type: string; normalizers?: { type: string; prepend?: string }[] } | null;
 }
 
+/** UTF-8 length of a string without encoding it (a lone surrogate becomes the 3-byte U+FFFD, as TextEncoder writes it). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 export class BpeTokenizer {
   private readonly ranks = new Map<string, number>();
   private readonly pieces: string[] = [];
   private readonly byteIds = new Map<number, number>();
   private readonly idBytes = new Map<number, number>();
   private readonly prependSpace: boolean;
+  /** UTF-8 bytes of the longest vocabulary piece (spaces as "▁"): no token covers more of the normalized text. */
+  readonly maxPieceBytes: number;
 
   constructor(
     private readonly vocab: Map<string, number>,
@@ -37,6 +55,7 @@ export class BpeTokenizer {
       }
     }
     this.prependSpace = prependSpace;
+    this.maxPieceBytes = Math.max(1, ...this.pieces.map((piece) => utf8Length(piece ?? '')));
   }
 
   static fromJson(value: unknown, special: { bos: string; eos: string; unk: string } = { bos: '<s>', eos: '</s>', unk: '<unk>' }): BpeTokenizer {
@@ -65,24 +84,20 @@ export class BpeTokenizer {
     return this.pieces.length;
   }
 
+  /**
+   * A lower bound on encode(text, addBos).length without tokenizing, in O(n): every token covers at most
+   * maxPieceBytes bytes of the normalized text (each space becomes a 3-byte "▁", one is prepended).
+   */
+  minTokens(text: string, addBos = true): number {
+    let bytes = utf8Length(text) + (this.prependSpace && text !== '' ? 3 : 0);
+    for (let at = text.indexOf(' '); at >= 0; at = text.indexOf(' ', at + 1)) bytes += 2;
+    return Math.ceil(bytes / this.maxPieceBytes) + (addBos ? 1 : 0);
+  }
+
   encode(text: string, addBos = true): number[] {
     const normalized = (this.prependSpace && text !== '' ? SPACE : '') + text.replaceAll(' ', SPACE);
-    const symbols = Array.from(normalized);
-    for (;;) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i + 1 < symbols.length; i++) {
-        const rank = this.ranks.get(`${symbols[i]} ${symbols[i + 1]}`);
-        if (rank !== undefined && rank < bestRank) {
-          bestRank = rank;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      symbols.splice(best, 2, symbols[best]! + symbols[best + 1]!);
-    }
     const ids = addBos ? [this.bosId] : [];
-    for (const symbol of symbols) {
+    for (const symbol of this.merge(Array.from(normalized))) {
       const id = this.vocab.get(symbol);
       if (id !== undefined) {
         ids.push(id);
@@ -91,6 +106,44 @@ export class BpeTokenizer {
       for (const byte of new TextEncoder().encode(symbol)) ids.push(this.byteIds.get(byte) ?? this.unkId);
     }
     return ids;
+  }
+
+  /**
+   * Applies merges lowest rank first, leftmost first among equal ranks, as Hugging Face's tokenizers do: symbols
+   * form a linked list and candidate pairs wait in a heap, so each merge costs O(log n) instead of a rescan of all
+   * pairs. A queued pair is checked when it comes up: if its left symbol's current pair no longer has that rank,
+   * one of its symbols has changed since and the entry is dropped (equal rank means the same pair, as each pair
+   * has one rank).
+   */
+  private merge(symbols: string[]): string[] {
+    const n = symbols.length;
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const rankOf = (left: number) => (left < 0 || next[left]! < 0 ? undefined : this.ranks.get(`${symbols[left]} ${symbols[next[left]!]}`));
+    const queue = new MinHeap(n);
+    const consider = (left: number) => {
+      const rank = rankOf(left);
+      if (rank !== undefined) queue.push(rank * n + left);
+    };
+    for (let i = 0; i + 1 < n; i++) consider(i);
+    for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
+      const left = key % n;
+      if (rankOf(left) !== (key - left) / n) continue;
+      const right = next[left]!;
+      symbols[left] = symbols[left]! + symbols[right]!;
+      next[left] = next[right]!;
+      if (next[left]! >= 0) prev[next[left]!] = left;
+      next[right] = -2; // merged away: no longer in the list
+      consider(prev[left]!);
+      consider(left);
+    }
+    const merged: string[] = [];
+    for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]!) merged.push(symbols[i]!);
+    return merged;
   }
 
   /**
