@@ -30,6 +30,7 @@ describe('model commands fail with one clear line on bad input', () => {
     ['quantize-cli.ts', [notOnnx, join(scratch, 'out.onnx')], /^error: not an ONNX model/],
     ['quantize-cli.ts', [join(sharedDir, 'models', 'stories260K', 'onnx', 'model.onnx'), join(scratch, 'out.onnx')], /^error: not a BERT-like model/],
     ['quantize-cli.ts', [notOnnx, join(scratch, 'out.onnx'), '--min-embedding-rows=-3'], /^error: --min-embedding-rows must be a positive integer/],
+    ['quantize-cli.ts', [notOnnx, join(scratch, 'out.onnx'), '--weights', 'int4'], /^error: --weights must be one of uint8, int8-reduce-range, int8/],
     ['eval-cli.ts', [], /^error: usage: npm run models:eval/],
     ['eval-cli.ts', [scratch], /^error: .* is not a model folder: config.json is missing/],
     ['eval-cli.ts', [defaultModelDir, '--data', join(scratch, 'missing.tsv')], /^error: data file not found/],
@@ -45,6 +46,6 @@ describe('model commands fail with one clear line on bad input', () => {
     const out = join(scratch, 'model_quantized.onnx');
     const { code, stdout } = await cli('quantize-cli.ts', [join(defaultModelDir, 'onnx', 'model.onnx'), out]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/quantized \d+ MatMul, \d+ Gemm and \d+ embedding tables to int8/);
+    expect(stdout).toMatch(/quantized \d+ MatMul, \d+ Gemm \(uint8 weights\) and \d+ embedding tables to int8/);
   });
 });

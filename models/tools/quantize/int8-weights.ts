@@ -4,32 +4,33 @@ export interface QuantizedMatrix {
   scales: Float32Array;
 }
 
-const scaleFor = (maxAbs: number): number => (maxAbs > 0 ? maxAbs / 127 : 1);
-const toInt8 = (value: number, scale: number): number => Math.max(-127, Math.min(127, Math.round(value / scale)));
+/** The largest magnitude a quantized value may take: 127 uses all of int8; 64 is onnxruntime's reduce_range (7 bits). */
+const scaleFor = (maxAbs: number, qmax: number): number => (maxAbs > 0 ? maxAbs / qmax : 1);
+const quantize = (value: number, scale: number, qmax: number): number => Math.max(-qmax, Math.min(qmax, Math.round(value / scale)));
 
-/** W is row-major [rows, cols]; one scale per column (the N axis of a [K, N] MatMul weight). */
-export function quantizePerColumn(w: Float32Array, rows: number, cols: number): QuantizedMatrix {
+/** W is row-major [rows, cols]; one scale per column (the N axis of a [K, N] MatMul weight); values in [-qmax, qmax]. */
+export function quantizePerColumn(w: Float32Array, rows: number, cols: number, qmax = 127): QuantizedMatrix {
   const maxAbs = new Float32Array(cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) maxAbs[c] = Math.max(maxAbs[c]!, Math.abs(w[r * cols + c]!));
   }
-  const scales = maxAbs.map(scaleFor);
+  const scales = maxAbs.map((m) => scaleFor(m, qmax));
   const values = new Int8Array(w.length);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) values[r * cols + c] = toInt8(w[r * cols + c]!, scales[c]!);
+    for (let c = 0; c < cols; c++) values[r * cols + c] = quantize(w[r * cols + c]!, scales[c]!, qmax);
   }
   return { values, scales };
 }
 
-/** One scale per row (an embedding vector per token id). */
+/** One scale per row (an embedding vector per token id), values in [-127, 127]. */
 export function quantizePerRow(w: Float32Array, rows: number, cols: number): QuantizedMatrix {
   const scales = new Float32Array(rows);
   const values = new Int8Array(w.length);
   for (let r = 0; r < rows; r++) {
     let maxAbs = 0;
     for (let c = 0; c < cols; c++) maxAbs = Math.max(maxAbs, Math.abs(w[r * cols + c]!));
-    scales[r] = scaleFor(maxAbs);
-    for (let c = 0; c < cols; c++) values[r * cols + c] = toInt8(w[r * cols + c]!, scales[r]!);
+    scales[r] = scaleFor(maxAbs, 127);
+    for (let c = 0; c < cols; c++) values[r * cols + c] = quantize(w[r * cols + c]!, scales[r]!, 127);
   }
   return { values, scales };
 }

@@ -63,6 +63,10 @@ export function int8Tensor(name: string, shape: number[], values: Int8Array): Te
   return rawTensor(name, DataType.INT8, shape, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
 }
 
+export function uint8Tensor(name: string, shape: number[], values: Uint8Array): Tensor {
+  return rawTensor(name, DataType.UINT8, shape, values);
+}
+
 export function node(opType: string, inputs: string[], outputs: string[], name: string, attributes: Record<string, number> = {}): Node {
   const attribute = Object.entries(attributes).map(([key, i]) =>
     onnx.AttributeProto.create({ name: key, type: onnx.AttributeProto.AttributeType.INT, i }),

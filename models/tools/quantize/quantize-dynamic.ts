@@ -1,20 +1,24 @@
 /**
  * Dynamic int8 quantization for BERT-family ONNX graphs, in the scheme of onnxruntime's quantize_dynamic:
  * each MatMul/Gemm with a constant weight becomes DynamicQuantizeLinear + MatMulInteger + Cast + Mul (the
- * pattern onnxruntime's optimizer may fuse into DynamicQuantizeMatMul), integer arithmetic either way. Large embedding
+ * pattern onnxruntime's optimizer may fuse into DynamicQuantizeMatMul), integer arithmetic either way; the weights are
+ * stored as weight-format.ts says (uint8 by default: exact on every CPU). Large embedding
  * tables are stored as int8 with a scale per row and dequantized after the Gather, so only looked-up rows cost time.
  */
 import {
   decodeModel, defaultOpset, graphOf, dims, encodeModel, floatAttribute, floatTensor, floatValues, int8Tensor, intAttribute,
   node, DataType, OnnxFormatError, type Model, type Node, type Tensor,
 } from './onnx-model.js';
-import { quantizePerColumn, quantizePerRow, transpose } from './int8-weights.js';
+import { quantizePerRow, transpose } from './int8-weights.js';
+import { weightTensors, type WeightFormat } from './weight-format.js';
 
 export interface QuantizeOptions {
   /** Embedding tables with at least this many rows are stored as int8. */
   minEmbeddingRows: number;
   /** Node names (exact) to leave in float32. */
   exclude: string[];
+  /** How MatMul/Gemm weights are stored (weight-format.ts): the default is saturation-safe on every CPU. */
+  weights: WeightFormat;
 }
 
 export interface QuantizeReport {
@@ -25,7 +29,7 @@ export interface QuantizeReport {
   bytesAfter: number;
 }
 
-export const defaultQuantizeOptions: QuantizeOptions = { minEmbeddingRows: 1024, exclude: [] };
+export const defaultQuantizeOptions: QuantizeOptions = { minEmbeddingRows: 1024, exclude: [], weights: 'uint8' };
 
 class GraphRewriter {
   private readonly initializers: Map<string, Tensor>;
@@ -33,7 +37,7 @@ class GraphRewriter {
   private readonly quantizedInputs = new Map<string, [string, string, string]>();
   private counter = 0;
 
-  constructor(private readonly model: Model) {
+  constructor(private readonly model: Model, private readonly weights: WeightFormat) {
     this.initializers = new Map(graphOf(model).initializer.map((t) => [t.name!, t]));
   }
 
@@ -53,12 +57,13 @@ class GraphRewriter {
     return tensor.name!;
   }
 
-  /** DynamicQuantizeLinear(x) · int8 W → float output, W given as [K, N] row-major. */
+  /** DynamicQuantizeLinear(x) · quantized W → float output, W given as [K, N] row-major. */
   quantizedMatMul(input: string, weight: Float32Array, k: number, n: number, output: string, label: string): Node[] {
-    const { values, scales } = quantizePerColumn(weight, k, n);
-    const w = this.addInitializer(int8Tensor(this.unique(`${label}_W_int8`), [k, n], values));
-    const wScale = this.addInitializer(floatTensor(this.unique(`${label}_W_scale`), [n], scales));
-    const wZero = this.addInitializer(int8Tensor(this.unique(`${label}_W_zero_point`), [n], new Int8Array(n)));
+    const [wName, scaleName, zeroName] = [`W_${this.weights}`, 'W_scale', 'W_zero_point'].map((s) => this.unique(`${label}_${s}`)) as [string, string, string];
+    const q = weightTensors(this.weights, weight, k, n, { weight: wName, zeroPoint: zeroName });
+    const w = this.addInitializer(q.weight);
+    const wScale = this.addInitializer(floatTensor(scaleName, [n], q.scale));
+    const wZero = this.addInitializer(q.zeroPoint);
     const nodes: Node[] = [];
     let quantized = this.quantizedInputs.get(input);
     if (!quantized) {
@@ -147,10 +152,11 @@ function rewriteNode(g: GraphRewriter, n: Node, options: QuantizeOptions, report
   return null;
 }
 
-export function quantizeDynamic(modelBytes: Uint8Array, options: QuantizeOptions = defaultQuantizeOptions): { bytes: Uint8Array; report: QuantizeReport } {
+export function quantizeDynamic(modelBytes: Uint8Array, overrides: Partial<QuantizeOptions> = {}): { bytes: Uint8Array; report: QuantizeReport } {
+  const options: QuantizeOptions = { ...defaultQuantizeOptions, ...overrides };
   const model = decodeModel(modelBytes);
   assertBertLike(model);
-  const g = new GraphRewriter(model);
+  const g = new GraphRewriter(model, options.weights);
   const report: QuantizeReport = { matmuls: 0, gemms: 0, embeddings: 0, bytesBefore: modelBytes.length, bytesAfter: 0 };
   const nodes = graphOf(model).node.flatMap((n) => rewriteNode(g, n, options, report) ?? [n]);
   if (report.matmuls + report.gemms === 0) {
