@@ -3,12 +3,14 @@
  * request ids) is injected, so the Node server, the Worker and Lambda entries build the same app.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import type { Registry } from '../engine/registry/registry.js';
 import { billingMiddleware, type Billing } from '../billing/billing-middleware.js';
+import type { AppEnv } from './context.js';
 import { ApiError, errorResponse } from './errors.js';
-import { assignRequestId, requestIdOf } from './request-id.js';
+import { limitedBody } from './middleware/body-limit.js';
+import { requestState } from './middleware/request-state.js';
 import { classifyRoutes } from './routes/classify.js';
 import { adminRoutes } from './routes/admin.js';
 import { docsRoutes } from './routes/docs.js';
@@ -29,24 +31,32 @@ export interface AppDeps {
   /** API keys, rate limits, budgets and metering of /v1 and /models; none when absent (tests of routes alone). */
   billing?: Billing;
   adminToken?: string;
+  /** Origins browsers may call the API from (CORS); "*" for any; none by default. */
+  corsOrigins?: string[];
 }
 
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
-  const newId = deps.newRequestId ?? (() => crypto.randomUUID());
+/** Headers a browser client may send and read, beyond the CORS-safelisted ones. */
+const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'Idempotency-Key', 'x-api-key', 'x-request-id'];
+const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'Server-Timing',
+  'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
+  'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
 
-  app.use('*', async (c, next) => {
-    const id = assignRequestId(c.req.raw, newId);
-    c.header('x-request-id', id);
-    await next();
-    // Responses that routes build themselves (passed-through upstream answers) skip Hono's header presets.
-    if (!c.res.headers.has('x-request-id')) c.res.headers.set('x-request-id', id);
-  });
-  app.use('*', bodyLimit({
-    maxSize: deps.maxBodyBytes ?? 1024 * 1024,
-    // The rest of the upload is never read, so the connection cannot carry another request.
-    onError: (c) => errorResponse(c, new ApiError(413, `the body is over ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, 'invalid_request_error', 'body_too_large', null, { Connection: 'close' })),
-  }));
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestState(deps.newRequestId ?? (() => crypto.randomUUID())));
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    // Before billing: a preflight carries no key, and answers to refused requests need the headers too.
+    const origins = deps.corsOrigins;
+    app.use('*', cors({
+      origin: origins.includes('*') ? '*' : origins,
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: CORS_REQUEST_HEADERS,
+      exposeHeaders: CORS_EXPOSED_HEADERS,
+      maxAge: 600,
+    }));
+  }
+  app.use('*', limitedBody(deps.maxBodyBytes ?? 1024 * 1024));
 
   if (deps.billing) {
     app.use('/v1/*', billingMiddleware(deps.billing));
@@ -72,7 +82,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    console.error(`request ${requestIdOf(c.req.raw)} failed: ${error instanceof Error ? error.name : 'error'}`);
+    console.error(`request ${c.var.requestId ?? ''} failed: ${error instanceof Error ? error.name : 'error'}`);
     return errorResponse(c, new ApiError(500, 'internal error; the request id identifies it in the logs', 'server_error', 'internal_error'));
   });
   return app;

@@ -13,9 +13,15 @@ export interface NewKeyRequest {
   monthly_budget_micro_usd?: unknown;
 }
 
-const positiveInt = (value: unknown, name: string, fallback?: number): number => {
+/** Bounds past which a limit means nothing but overflow (1e308 rpm was accepted once). */
+export const KEY_LIMIT_MAX = { rpm: 1_000_000, tpm: 1_000_000_000, monthly_budget_micro_usd: 1e12 } as const;
+
+const positiveInt = (value: unknown, name: keyof typeof KEY_LIMIT_MAX, fallback?: number): number => {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw invalidRequest(`"${name}" must be a positive integer`, name);
+  const max = KEY_LIMIT_MAX[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > max) {
+    throw invalidRequest(`"${name}" must be an integer from 1 to ${max.toLocaleString('en-US')}`, name);
+  }
   return value;
 };
 

@@ -1,7 +1,7 @@
 /**
  * Per-key token buckets for requests per minute and tokens per minute, in memory (one Node process). A request
- * needs one request token and a non-negative token balance; the tokens it used are debited after it ran, since
- * they are known only then.
+ * needs one request token and a non-negative token balance; it reserves the most tokens it can use when admitted
+ * (so that concurrent requests see each other) and settles the difference when it ends.
  */
 export interface Limits {
   rpm: number;
@@ -15,8 +15,10 @@ interface Bucket {
 
 /** In memory (Node, one process), in a Durable Object per key (Workers) or in DynamoDB (AWS): shared across instances. */
 export interface KeyLimiter {
-  take(key: string, limits: Limits): LimitDecision | Promise<LimitDecision>;
-  spend(key: string, limits: Limits, used: number): void;
+  /** Admits one request if the key has room, reserving `reserveTokens` of its token limit. */
+  take(key: string, limits: Limits, reserveTokens?: number): LimitDecision | Promise<LimitDecision>;
+  /** A request's tokens when it ended: `used` replaces the `reserved` that take debited at `takenAt`. */
+  settle(key: string, limits: Limits, used: number, reserved: number, takenAt: number): void | Promise<unknown>;
 }
 
 export interface LimitDecision {
@@ -82,11 +84,14 @@ export class RateLimiter implements KeyLimiter {
     return bucket;
   }
 
-  take(key: string, limits: Limits): LimitDecision {
+  take(key: string, limits: Limits, reserveTokens = 0): LimitDecision {
     const requests = this.bucket(this.requests, key, limits.rpm);
     const tokens = this.bucket(this.tokens, key, limits.tpm);
     const allowed = requests.level >= 1 && tokens.level >= 0;
-    if (allowed) requests.level -= 1;
+    if (allowed) {
+      requests.level -= 1;
+      tokens.level -= reserveTokens;
+    }
     const requestWaitMs = requests.level >= 1 ? 0 : msUntil(1 - requests.level, limits.rpm);
     const tokenWaitMs = tokens.level >= 0 ? 0 : msUntil(-tokens.level, limits.tpm);
     return limitDecision(limits, {
@@ -100,8 +105,10 @@ export class RateLimiter implements KeyLimiter {
     });
   }
 
-  /** Debits the tokens a request used (the balance may go below zero: the next requests wait). */
-  spend(key: string, limits: Limits, used: number): void {
-    this.bucket(this.tokens, key, limits.tpm).level -= used;
+  /** The balance may go below zero (the next requests wait) or back up (a refund of what was not used). */
+  settle(key: string, limits: Limits, used: number, reserved: number): void {
+    if (used === reserved) return;
+    const bucket = this.bucket(this.tokens, key, limits.tpm);
+    bucket.level = Math.min(limits.tpm, bucket.level - (used - reserved));
   }
 }

@@ -1,6 +1,10 @@
 /** BillingStore over plain SQL (migrations/*.sql): the same queries on SQLite and D1. */
+import { fromBase64, toBase64 } from './base64.js';
+import { ABANDONED_AFTER_MS, monthOf } from './month.js';
 import type { SqlDatabase } from './sql-database.js';
-import type { ApiKeyRecord, BillingStore, KeyStatus, Tenant, UsageGroup, UsageRecord, UsageRow } from './types.js';
+import type {
+  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
+} from './types.js';
 
 interface KeyRow {
   id: string; tenant_id: string; name: string | null; prefix: string; key_hash: string; status: KeyStatus;
@@ -8,7 +12,7 @@ interface KeyRow {
 }
 
 interface UsageDbRow {
-  request_id: string; key_id: string | null; tenant_id: string | null; model: string | null; model_version: string | null;
+  id: string; request_id: string; key_id: string | null; tenant_id: string | null; model: string | null; model_version: string | null;
   path: 'edge' | 'gpu' | null; route: string; input_tokens: number; output_tokens: number; compute_ms: number; status: number;
   cost_micro_usd: number; idempotent_replay: number; created_at: number;
 }
@@ -19,10 +23,17 @@ const toKey = (r: KeyRow): ApiKeyRecord => ({
 });
 
 const toUsage = (r: UsageDbRow): UsageRecord => ({
-  requestId: r.request_id, keyId: r.key_id, tenantId: r.tenant_id, model: r.model, modelVersion: r.model_version, path: r.path,
+  id: r.id, requestId: r.request_id, keyId: r.key_id, tenantId: r.tenant_id, model: r.model, modelVersion: r.model_version, path: r.path,
   route: r.route, inputTokens: r.input_tokens, outputTokens: r.output_tokens, computeMs: r.compute_ms, status: r.status,
-  costMicroUsd: r.cost_micro_usd, idempotentReplay: r.idempotent_replay === 1, createdAt: r.created_at,
+  costMicroUsd: r.cost_micro_usd, idempotentReplay: r.idempotent_replay === 1, createdAt: r.created_at, heldMicroUsd: 0,
 });
+
+/** `AND tenant_id ...` for a usage filter, and its parameter. */
+function tenantClause(filter: UsageFilter): { sql: string; params: unknown[] } {
+  if (filter.tenantId === undefined) return { sql: '', params: [] };
+  if (filter.tenantId === null) return { sql: ' AND tenant_id IS NULL', params: [] };
+  return { sql: ' AND tenant_id = ?', params: [filter.tenantId] };
+}
 
 const GROUP_SQL: Record<UsageGroup, string> = {
   model: "COALESCE(model || '@' || model_version, '(none)')",
@@ -74,40 +85,84 @@ export class SqlBillingStore implements BillingStore {
 
   async insertUsage(records: UsageRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // OR IGNORE: a batch retried after a failed flush must not count a request twice.
-    await this.db.batch(records.map((r) => ({
-      sql: 'INSERT OR IGNORE INTO usage (request_id, key_id, tenant_id, model, model_version, path, route, input_tokens, output_tokens, compute_ms, status, cost_micro_usd, idempotent_replay, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      params: [r.requestId, r.keyId, r.tenantId, r.model, r.modelVersion, r.path, r.route, r.inputTokens, r.outputTokens, r.computeMs, r.status, r.costMicroUsd, r.idempotentReplay ? 1 : 0, r.createdAt],
-    })));
+    // One transaction: a record, its cost in the key's month and the release of its hold go together. OR IGNORE
+    // and `changes()`: a batch retried after a failed flush counts nothing twice.
+    await this.db.batch(records.flatMap((r) => [
+      {
+        sql: 'INSERT OR IGNORE INTO usage (id, request_id, key_id, tenant_id, model, model_version, path, route, input_tokens, output_tokens, compute_ms, status, cost_micro_usd, idempotent_replay, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        params: [r.id, r.requestId, r.keyId, r.tenantId, r.model, r.modelVersion, r.path, r.route, r.inputTokens, r.outputTokens, r.computeMs, r.status, r.costMicroUsd, r.idempotentReplay ? 1 : 0, r.createdAt],
+      },
+      ...(r.keyId === null ? [] : [{
+        sql: 'INSERT INTO key_month_spend (key_id, month, micro_usd) SELECT ?, ?, ? WHERE changes() > 0 ON CONFLICT (key_id, month) DO UPDATE SET micro_usd = micro_usd + excluded.micro_usd',
+        params: [r.keyId, monthOf(r.createdAt), r.costMicroUsd],
+      }]),
+      { sql: 'DELETE FROM budget_holds WHERE id = ?', params: [r.id] },
+    ]));
   }
 
-  async usage(filter: { from: number; to: number; tenantId?: string }, group: UsageGroup): Promise<UsageRow[]> {
-    const tenant = filter.tenantId === undefined ? '' : ' AND tenant_id = ?';
+  async usage(filter: UsageFilter, group: UsageGroup): Promise<UsageRow[]> {
+    const tenant = tenantClause(filter);
     const rows = await this.db.all<{ grp: string; requests: number; input_tokens: number; output_tokens: number; cost: number }>(
       `SELECT ${GROUP_SQL[group]} AS grp, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_micro_usd) AS cost
-       FROM usage WHERE created_at >= ? AND created_at < ?${tenant} GROUP BY grp ORDER BY grp`,
-      filter.tenantId === undefined ? [filter.from, filter.to] : [filter.from, filter.to, filter.tenantId],
+       FROM usage WHERE created_at >= ? AND created_at < ?${tenant.sql} GROUP BY grp ORDER BY grp`,
+      [filter.from, filter.to, ...tenant.params],
     );
     return rows.map((r) => ({ group: r.grp, requests: r.requests, inputTokens: r.input_tokens, outputTokens: r.output_tokens, costMicroUsd: r.cost }));
   }
 
-  async usageRecords(filter: { from: number; to: number; tenantId?: string }): Promise<UsageRecord[]> {
-    const tenant = filter.tenantId === undefined ? '' : ' AND tenant_id = ?';
+  async usageRecords(filter: UsageFilter): Promise<UsageRecord[]> {
+    const tenant = tenantClause(filter);
     const rows = await this.db.all<UsageDbRow>(
-      `SELECT * FROM usage WHERE created_at >= ? AND created_at < ?${tenant} ORDER BY created_at, request_id`,
-      filter.tenantId === undefined ? [filter.from, filter.to] : [filter.from, filter.to, filter.tenantId],
+      `SELECT * FROM usage WHERE created_at >= ? AND created_at < ?${tenant.sql} ORDER BY created_at, id`,
+      [filter.from, filter.to, ...tenant.params],
     );
     return rows.map(toUsage);
   }
 
   async spentSince(keyId: string, since: number): Promise<number> {
-    const [row] = await this.db.all<{ spent: number | null }>('SELECT SUM(cost_micro_usd) AS spent FROM usage WHERE key_id = ? AND created_at >= ?', [keyId, since]);
+    const [row] = await this.db.all<{ spent: number | null }>('SELECT SUM(micro_usd) AS spent FROM key_month_spend WHERE key_id = ? AND month >= ?', [keyId, monthOf(since)]);
     return row?.spent ?? 0;
   }
 
-  async claimIdempotencyKey(keyId: string, idempotencyKey: string, requestId: string, at: number, since: number): Promise<boolean> {
-    await this.db.run('DELETE FROM idempotency_keys WHERE key_id = ? AND idempotency_key = ? AND created_at < ?', [keyId, idempotencyKey, since]);
-    const { changes } = await this.db.run('INSERT OR IGNORE INTO idempotency_keys (key_id, idempotency_key, request_id, created_at) VALUES (?, ?, ?, ?)', [keyId, idempotencyKey, requestId, at]);
+  async holdBudget(h: BudgetHold): Promise<boolean> {
+    // One statement, so the check and the hold are atomic on SQLite and D1 alike. Holds of requests that died
+    // without writing their record stop counting once abandoned.
+    const { changes } = await this.db.run(
+      `INSERT INTO budget_holds (id, key_id, micro_usd, created_at) SELECT ?, ?, ?, ?
+       WHERE COALESCE((SELECT micro_usd FROM key_month_spend WHERE key_id = ? AND month = ?), 0)
+         + COALESCE((SELECT SUM(micro_usd) FROM budget_holds WHERE key_id = ? AND created_at >= ?), 0) + ? <= ?`,
+      [h.id, h.keyId, h.microUsd, h.at, h.keyId, monthOf(h.at), h.keyId, h.at - ABANDONED_AFTER_MS, h.microUsd, h.budgetMicroUsd],
+    );
     return changes > 0;
+  }
+
+  async claimIdempotencyKey(r: IdempotencyRequest): Promise<IdempotencyClaim> {
+    await this.db.run(
+      'DELETE FROM idempotency_keys WHERE key_id = ? AND idempotency_key = ? AND (created_at < ? OR (status IS NULL AND created_at < ?))',
+      [r.scope, r.key, r.since, r.staleBefore],
+    );
+    const { changes } = await this.db.run(
+      'INSERT OR IGNORE INTO idempotency_keys (key_id, idempotency_key, request_hash, usage_id, created_at) VALUES (?, ?, ?, ?, ?)',
+      [r.scope, r.key, r.requestHash, r.usageId, r.at],
+    );
+    if (changes > 0) return { state: 'new' };
+    const [row] = await this.db.all<{ request_hash: string; status: number | null; content_type: string | null; body_base64: string | null }>(
+      'SELECT request_hash, status, content_type, body_base64 FROM idempotency_keys WHERE key_id = ? AND idempotency_key = ?', [r.scope, r.key],
+    );
+    if (!row) return this.claimIdempotencyKey(r); // released between the two statements
+    if (row.request_hash !== r.requestHash) return { state: 'mismatch' };
+    if (row.status === null) return { state: 'in_progress' };
+    return { state: 'replay', response: { status: row.status, contentType: row.content_type ?? 'application/json', body: fromBase64(row.body_base64 ?? '') } };
+  }
+
+  async completeIdempotencyKey(scope: string, key: string, usageId: string, response: StoredResponse): Promise<void> {
+    await this.db.run(
+      'UPDATE idempotency_keys SET status = ?, content_type = ?, body_base64 = ? WHERE key_id = ? AND idempotency_key = ? AND usage_id = ?',
+      [response.status, response.contentType, toBase64(response.body), scope, key, usageId],
+    );
+  }
+
+  async releaseIdempotencyKey(scope: string, key: string, usageId: string): Promise<void> {
+    await this.db.run('DELETE FROM idempotency_keys WHERE key_id = ? AND idempotency_key = ? AND usage_id = ?', [scope, key, usageId]);
   }
 }

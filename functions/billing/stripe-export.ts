@@ -1,6 +1,6 @@
 /**
  * Billing events as Stripe meter events, one JSON object per line: `event_name`, `payload.stripe_customer_id`,
- * `payload.value` (the request's cost in micro-dollars, a whole number as Stripe requires), `identifier` (the
+ * `payload.value` (the request's cost in micro-dollars, a whole number as Stripe requires), `identifier` (the usage
  * request id, so Stripe drops a resent event) and `timestamp` (Unix seconds). Free and unbilled requests are left out.
  */
 import type { BillingStore } from './types.js';
@@ -18,7 +18,7 @@ export async function* stripeMeterEvents(store: BillingStore, from: number, to: 
     yield `${JSON.stringify({
       event_name: METER_EVENT_NAME,
       payload: { stripe_customer_id: customer, value: String(value) },
-      identifier: record.requestId,
+      identifier: record.id,
       timestamp: Math.floor(record.createdAt / 1000),
     })}\n`;
   }

@@ -22,6 +22,9 @@ export interface ApiKeyRecord {
 }
 
 export interface UsageRecord {
+  /** Made by the server, unique per billed request: the Stripe export's identifier. */
+  id: string;
+  /** The client's x-request-id (or the one made for it): for correlation with logs, not unique. */
   requestId: string;
   keyId: string | null;
   tenantId: string | null;
@@ -36,6 +39,46 @@ export interface UsageRecord {
   costMicroUsd: number;
   idempotentReplay: boolean;
   createdAt: number;
+  /** Budget reserved for this request (a hold with the record's id), released when the record is written. */
+  heldMicroUsd: number;
+}
+
+/** A reservation of a key's monthly budget for one request in flight. */
+export interface BudgetHold {
+  /** The id of the usage record that will settle it. */
+  id: string;
+  keyId: string;
+  microUsd: number;
+  budgetMicroUsd: number;
+  at: number;
+}
+
+/** A response kept for Idempotency-Key replays (bodies up to IDEMPOTENT_BODY_LIMIT bytes). */
+export interface StoredResponse {
+  status: number;
+  contentType: string;
+  body: Uint8Array;
+}
+
+export type IdempotencyClaim =
+  | { state: 'new' }
+  | { state: 'in_progress' }
+  | { state: 'mismatch' }
+  | { state: 'replay'; response: StoredResponse };
+
+export interface IdempotencyRequest {
+  /** The key's id, or "(open)" in open mode. */
+  scope: string;
+  key: string;
+  /** SHA-256 of method, path and body. */
+  requestHash: string;
+  /** The usage record of the request that claims the key. */
+  usageId: string;
+  at: number;
+  /** Claims made before this are expired. */
+  since: number;
+  /** Claims still in progress since before this were abandoned (a process that died) and may be taken over. */
+  staleBefore: number;
 }
 
 export type UsageGroup = 'model' | 'day' | 'key';
@@ -57,10 +100,27 @@ export interface BillingStore {
   keyById(id: string): Promise<ApiKeyRecord | null>;
   listKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
   setKeyStatus(id: string, status: KeyStatus, at: number): Promise<boolean>;
+  /** Inserting a record also releases its budget hold and adds its cost to the key's month, in one write. */
   insertUsage(records: UsageRecord[]): Promise<void>;
-  usage(filter: { from: number; to: number; tenantId?: string }, group: UsageGroup): Promise<UsageRow[]>;
-  usageRecords(filter: { from: number; to: number; tenantId?: string }): Promise<UsageRecord[]>;
+  usage(filter: UsageFilter, group: UsageGroup): Promise<UsageRow[]>;
+  usageRecords(filter: UsageFilter): Promise<UsageRecord[]>;
+  /** The key's spend in the UTC months from `since` (the start of one), written records only. */
   spentSince(keyId: string, since: number): Promise<number>;
-  /** Records the first use of an idempotency key; false when it was used after `since` already. */
-  claimIdempotencyKey(keyId: string, idempotencyKey: string, requestId: string, at: number, since: number): Promise<boolean>;
+  /**
+   * Reserves `microUsd` of the key's monthly budget if the month's spend plus holds in flight plus it stay within
+   * the budget; one atomic step in the shared store, so that every process serving the key sees it.
+   */
+  holdBudget(hold: BudgetHold): Promise<boolean>;
+  claimIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim>;
+  /** Keeps the answer of the request that claimed the key (that usage id) for replays. */
+  completeIdempotencyKey(scope: string, key: string, usageId: string, response: StoredResponse): Promise<void>;
+  /** Gives the key up (the request failed or its answer is too large to keep): a retry runs again. */
+  releaseIdempotencyKey(scope: string, key: string, usageId: string): Promise<void>;
+}
+
+/** tenantId: one tenant's records; null: those of requests made without a key (open mode); absent: all. */
+export interface UsageFilter {
+  from: number;
+  to: number;
+  tenantId?: string | null;
 }

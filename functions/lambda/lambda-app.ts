@@ -6,26 +6,29 @@
  * router runs unmetered.
  */
 import { Hono } from 'hono';
+import type { AppEnv } from '../app/context.js';
 import { buildLocalApp, readLocalRegistry } from '../node/server.js';
 import { dynamoTablesFromEnv, openBilling } from '../node/billing-setup.js';
 import { choiceFromEnv } from '../node/entry.js';
 import { settleAfterBody } from './settle-after-body.js';
+import { setUpStage } from './stage-setup.js';
 
-let app: Promise<Hono> | null = null;
+let app: Promise<Hono<AppEnv>> | null = null;
 
-async function build(): Promise<Hono> {
+async function build(): Promise<Hono<AppEnv>> {
   let registry = await readLocalRegistry();
   if (process.env.GENERATION_UPSTREAM_URL) registry = registry.withEmbeddedUpstream(process.env.GENERATION_UPSTREAM_URL);
+  registry = await setUpStage(registry);
   const billing = dynamoTablesFromEnv() ? await openBilling({ mode: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') }) : null;
   if (!billing) console.warn('billing is off: set BILLING_TABLE and USAGE_TABLE to meter requests and require API keys');
   const { app: inner } = await buildLocalApp('wasm', true, registry, billing?.billing, process.env.ADMIN_TOKEN || undefined);
   if (!billing) return inner;
-  const router = new Hono();
+  const router = new Hono<AppEnv>();
   router.all('*', async (c) => settleAfterBody(await inner.fetch(c.req.raw), billing.settle));
   return router;
 }
 
-export function lambdaApp(): Promise<Hono> {
+export function lambdaApp(): Promise<Hono<AppEnv>> {
   app ??= build().catch((error: unknown) => {
     app = null;
     throw error;

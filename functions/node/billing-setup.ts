@@ -8,7 +8,6 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
-import { BudgetGuard } from '../billing/budget-guard.js';
 import { TABLE_ENV, type BillingTableNames } from '../billing/dynamo/schema.js';
 import { PendingWork } from '../billing/pending-work.js';
 import { RateLimiter, type KeyLimiter } from '../billing/rate-limiter.js';
@@ -73,7 +72,7 @@ export async function openBilling(options: { mode: 'keys' | 'open'; dbPath?: str
     : await sqliteBackend(options.dbPath ?? defaultUsageDb());
   const writer = new UsageWriter(backend.store, { intervalMs: 100, maxBatch: 500, waitUntil: pending.add, onError: logError('usage write failed, will retry') });
   const billing: Billing = {
-    mode: options.mode, store: backend.store, writer, authenticator: new Authenticator(backend.store), limiter: backend.limiter, budgets: new BudgetGuard(backend.store),
+    mode: options.mode, store: backend.store, writer, authenticator: new Authenticator(backend.store), limiter: backend.limiter,
   };
   const settle = async () => {
     await writer.flush();

@@ -5,11 +5,12 @@
  * stay for the next ones. Usage records are written with ctx.waitUntil, after the response.
  */
 import type { Hono } from 'hono';
+import type { ExecutionContext } from 'hono';
+import type { AppEnv } from '../app/context.js';
 import { createApp } from '../app/create-app.js';
 import { errorJson } from '../app/errors.js';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
-import { BudgetGuard } from '../billing/budget-guard.js';
 import { RateLimiter } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
 import { UsageWriter } from '../billing/usage-writer.js';
@@ -51,13 +52,13 @@ export function modelFileReader(folder: string, bucket: R2BucketLike | undefined
   };
 }
 
-interface ExecutionContext {
-  waitUntil(promise: Promise<unknown>): void;
-}
 
-let app: Promise<Hono> | null = null;
+let app: Promise<Hono<AppEnv>> | null = null;
 let writer: UsageWriter | null = null;
-let currentCtx: ExecutionContext | null = null;
+
+// Background writes are tied to the request they belong to: the billing middleware hands each one to that
+// request's ExecutionContext (Hono's c.executionCtx), never to another request's that may have ended.
+const detached = (work: Promise<unknown>) => void work.catch(() => {});
 
 function workerBilling(env: Env): Billing | undefined {
   if (!env.DB) return undefined;
@@ -65,14 +66,13 @@ function workerBilling(env: Env): Billing | undefined {
   writer = new UsageWriter(store, {
     intervalMs: 50,
     maxBatch: 100,
-    waitUntil: (promise) => currentCtx?.waitUntil(promise),
     onError: (error) => console.error(`usage write failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
   });
-  const limiter = env.RATE_LIMITER ? new DurableKeyLimiter(env.RATE_LIMITER, (promise) => currentCtx?.waitUntil(promise)) : new RateLimiter();
-  return { mode: env.AUTH_MODE === 'open' ? 'open' : 'keys', store, writer, authenticator: new Authenticator(store), limiter, budgets: new BudgetGuard(store) };
+  const limiter = env.RATE_LIMITER ? new DurableKeyLimiter(env.RATE_LIMITER, detached) : new RateLimiter();
+  return { mode: env.AUTH_MODE === 'open' ? 'open' : 'keys', store, writer, authenticator: new Authenticator(store), limiter };
 }
 
-async function buildApp(env: Env): Promise<Hono> {
+async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   let registry = Registry.parse(JSON.parse(new TextDecoder().decode(registryBytes)));
   if (env.GENERATION_UPSTREAM_URL) registry = registry.withEmbeddedUpstream(env.GENERATION_UPSTREAM_URL);
   const engines = await loadEdgeEngines(registry, {
@@ -88,9 +88,8 @@ export default {
       app = null; // the next request tries again
       throw error;
     });
-    currentCtx = ctx;
     try {
-      const response = await (await app).fetch(request);
+      const response = await (await app).fetch(request, env, ctx);
       if (writer) ctx.waitUntil(writer.flush());
       return response;
     } catch (error) {

@@ -6,19 +6,21 @@
 import { RateLimiter, type KeyLimiter, type LimitDecision, type Limits } from '../billing/rate-limiter.js';
 
 interface LimitRequest {
-  op: 'take' | 'spend';
+  op: 'take' | 'settle';
   key: string;
   limits: Limits;
+  reserve?: number;
   used?: number;
+  reserved?: number;
 }
 
 export class KeyRateLimiter {
   private readonly limiter = new RateLimiter();
 
   async fetch(request: Request): Promise<Response> {
-    const { op, key, limits, used } = (await request.json()) as LimitRequest;
-    if (op === 'take') return Response.json(this.limiter.take(key, limits));
-    this.limiter.spend(key, limits, used ?? 0);
+    const { op, key, limits, reserve, used, reserved } = (await request.json()) as LimitRequest;
+    if (op === 'take') return Response.json(this.limiter.take(key, limits, reserve ?? 0));
+    this.limiter.settle(key, limits, used ?? 0, reserved ?? 0);
     return new Response(null, { status: 204 });
   }
 }
@@ -40,11 +42,15 @@ export class DurableKeyLimiter implements KeyLimiter {
     return stub.fetch(new Request('https://limiter.internal/', { method: 'POST', body: JSON.stringify(body) }));
   }
 
-  async take(key: string, limits: Limits): Promise<LimitDecision> {
-    return (await (await this.call({ op: 'take', key, limits })).json()) as LimitDecision;
+  async take(key: string, limits: Limits, reserveTokens = 0): Promise<LimitDecision> {
+    return (await (await this.call({ op: 'take', key, limits, reserve: reserveTokens })).json()) as LimitDecision;
   }
 
-  spend(key: string, limits: Limits, used: number): void {
-    if (used > 0) this.waitUntil(this.call({ op: 'spend', key, limits, used }));
+  /** The call, for the caller's request to keep alive (its waitUntil); the constructor's waitUntil too. */
+  settle(key: string, limits: Limits, used: number, reserved: number): Promise<unknown> | void {
+    if (used === reserved) return;
+    const call = this.call({ op: 'settle', key, limits, used, reserved });
+    this.waitUntil(call);
+    return call;
   }
 }

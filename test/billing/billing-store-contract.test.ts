@@ -20,8 +20,8 @@ const key = (id: string, tenantId: string, prefix: string, createdAt: number): A
 });
 
 const usage = (requestId: string, createdAt: number, over: Partial<UsageRecord> = {}): UsageRecord => ({
-  requestId, keyId: 'key_a', tenantId: 'acme', model: 'sst2-bert', modelVersion: '1', path: 'edge', route: '/v1/classify',
-  inputTokens: 10, outputTokens: 0, computeMs: 2.5, status: 200, costMicroUsd: 1.5, idempotentReplay: false, createdAt, ...over,
+  id: `u-${requestId}`, requestId, keyId: 'key_a', tenantId: 'acme', model: 'sst2-bert', modelVersion: '1', path: 'edge', route: '/v1/classify',
+  inputTokens: 10, outputTokens: 0, computeMs: 2.5, status: 200, costMicroUsd: 1.5, idempotentReplay: false, createdAt, heldMicroUsd: 0, ...over,
 });
 
 const RECORDS: UsageRecord[] = [
@@ -155,12 +155,55 @@ describe.each(subjects)('$name billing store', (subject) => {
     expect(await store.usage(range, 'key')).toEqual([{ group: 'key_bulk', requests: 3_000, inputTokens: 30_000, outputTokens: 0, costMicroUsd: 0 }]);
   }, 60_000);
 
-  it('claims an Idempotency-Key once per window, per key', async () => {
-    expect(await store.claimIdempotencyKey('key_a', 'order-1', 'req-1', NOV, NOV - DAY)).toBe(true);
-    expect(await store.claimIdempotencyKey('key_a', 'order-1', 'req-2', NOV + 1000, NOV + 1000 - DAY)).toBe(false);
-    expect(await store.claimIdempotencyKey('key_b', 'order-1', 'req-3', NOV + 1000, NOV + 1000 - DAY)).toBe(true);
-    expect(await store.claimIdempotencyKey('key_a', 'order-1', 'req-4', NOV + 2 * DAY, NOV + DAY)).toBe(true);
-    expect(await store.claimIdempotencyKey('key_a', 'order-1', 'req-5', NOV + 2 * DAY + 1, NOV + DAY + 1)).toBe(false);
+  it('keeps every record of requests that sent the same x-request-id, even across tenants', async () => {
+    const at = DEC + 20 * DAY;
+    const same = [usage('dup', at, { id: 'u-dup-1' }), usage('dup', at + 1, { id: 'u-dup-2' }), usage('dup', at + 2, { id: 'u-dup-3', keyId: 'key_b', tenantId: 'globex' })];
+    await store.insertUsage(same);
+    await store.insertUsage(same.slice(1)); // retried: still once each
+    const records = await store.usageRecords({ from: at, to: at + DAY });
+    expect(records.map((r) => [r.id, r.requestId])).toEqual([['u-dup-1', 'dup'], ['u-dup-2', 'dup'], ['u-dup-3', 'dup']]);
+  });
+
+  it('gives the usage of requests made without a key apart from every tenant\'s', async () => {
+    expect((await store.usageRecords({ from: NOV, to: DEC, tenantId: null })).map((r) => r.requestId)).toEqual(['r6']);
+    expect(await store.usage({ from: NOV, to: DEC, tenantId: null }, 'key')).toEqual([{ group: '(open)', requests: 1, inputTokens: 10, outputTokens: 0, costMicroUsd: 1.5 }]);
+  });
+
+  it('holds budget atomically: spend plus holds never pass the budget, and a written record turns its hold into its cost', async () => {
+    const JAN = Date.UTC(2027, 0, 1);
+    await store.createKey(key('key_h', 'acme', 'em_hhhhhhhhh', JAN));
+    const hold = (id: string, microUsd: number, at = JAN + 10) => store.holdBudget({ id, keyId: 'key_h', microUsd, budgetMicroUsd: 100, at });
+    // 30 concurrent holds of 10 against a budget of 100: exactly 10 fit.
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => hold(`h${i}`, 10)));
+    expect(results.filter(Boolean)).toHaveLength(10);
+    const held = results.flatMap((ok, i) => (ok ? [`h${i}`] : []));
+    expect(await hold('h-more', 1)).toBe(false);
+    // Settling: three requests cost 2 each, the rest nothing; 100 - 6 is left.
+    await store.insertUsage(held.map((id, i) => usage(`req-${id}`, JAN + 20 + i, { id, keyId: 'key_h', costMicroUsd: i < 3 ? 2 : 0, heldMicroUsd: 10 })));
+    expect(await store.spentSince('key_h', JAN)).toBe(6);
+    expect(await hold('h-94', 94)).toBe(true);
+    expect(await hold('h-1', 1)).toBe(false);
+    expect(await hold('h-feb', 100, Date.UTC(2027, 1, 1))).toBe(true); // a new month
+  });
+
+  it('binds an Idempotency-Key to its request, keeps the answer, and lets a failed first attempt go', async () => {
+    const at = NOV + 5 * DAY;
+    const ask = (scope: string, key: string, requestHash: string, usageId: string, when = at) =>
+      store.claimIdempotencyKey({ scope, key, requestHash, usageId, at: when, since: when - DAY, staleBefore: when - 15 * 60_000 });
+    expect(await ask('key_a', 'order-1', 'hash-1', 'u1')).toEqual({ state: 'new' });
+    expect(await ask('key_a', 'order-1', 'hash-1', 'u2', at + 1)).toEqual({ state: 'in_progress' });
+    expect(await ask('key_a', 'order-1', 'hash-other', 'u3', at + 1)).toEqual({ state: 'mismatch' });
+    expect(await ask('key_b', 'order-1', 'hash-other', 'u4', at + 1)).toEqual({ state: 'new' }); // another key's namespace
+    const body = new TextEncoder().encode('{"ok":true}');
+    await store.completeIdempotencyKey('key_a', 'order-1', 'u1', { status: 200, contentType: 'application/json', body });
+    expect(await ask('key_a', 'order-1', 'hash-1', 'u5', at + 2)).toEqual({ state: 'replay', response: { status: 200, contentType: 'application/json', body } });
+    expect(await ask('key_a', 'order-1', 'hash-1', 'u6', at + DAY + 1)).toEqual({ state: 'new' }); // the window passed
+    await store.releaseIdempotencyKey('key_a', 'order-1', 'not-u6'); // only the claimant may let it go
+    expect(await ask('key_a', 'order-1', 'hash-1', 'u7', at + DAY + 2)).toEqual({ state: 'in_progress' });
+    await store.releaseIdempotencyKey('key_a', 'order-1', 'u6');
+    expect(await ask('key_a', 'order-1', 'hash-1', 'u8', at + DAY + 3)).toEqual({ state: 'new' });
+    // A claim left in progress by a process that died is taken over once abandoned.
+    expect(await ask('key_a', 'order-1', 'hash-1', 'u9', at + DAY + 3 + 16 * 60_000)).toEqual({ state: 'new' });
   });
 });
 

@@ -76,7 +76,7 @@ describe('DynamoDB rate limiter', () => {
     const limits = { rpm: 100, tpm: 500 };
     clock = T0 + 20 * MINUTE;
     expect((await a.take('key_tokens', limits)).allowed).toBe(true);
-    a.spend('key_tokens', limits, 800);
+    a.settle('key_tokens', limits, 800, 0, clock);
     await settle();
     const refused = await b.take('key_tokens', limits);
     expect(refused.allowed).toBe(false);
@@ -86,11 +86,28 @@ describe('DynamoDB rate limiter', () => {
     await settle();
   });
 
+  it('reserves tokens at admission, so concurrent requests on two instances cannot all pass a token limit', async () => {
+    const [a, b] = [instance(), instance()];
+    const limits = { rpm: 100, tpm: 500 };
+    clock = T0 + 25 * MINUTE;
+    const decisions = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).take('key_reserve', limits, 200)));
+    // Each sees the reservations before it: 0, 200 and 400 are within 500; the rest are refused and not counted.
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
+    await settle();
+    // The three used 50 each: the refund lets more in at once.
+    for (let i = 0; i < 3; i++) a.settle('key_reserve', limits, 50, 200, clock);
+    await settle();
+    expect((await b.take('key_reserve', limits, 200)).allowed).toBe(true);
+    expect((await b.take('key_reserve', limits, 200)).allowed).toBe(true);
+    expect((await a.take('key_reserve', limits, 200)).allowed).toBe(false);
+    await settle();
+  });
+
   it('keeps only the current and previous minute in the key\'s item, which expires when the key is idle', async () => {
     const limiter = instance();
     clock = T0 + 30 * MINUTE;
     await limiter.take('key_tidy', { rpm: 10, tpm: 10 });
-    limiter.spend('key_tidy', { rpm: 10, tpm: 10 }, 3);
+    limiter.settle('key_tidy', { rpm: 10, tpm: 10 }, 3, 0, clock);
     await settle();
     clock = T0 + 45 * MINUTE + 1;
     await limiter.take('key_tidy', { rpm: 10, tpm: 10 });

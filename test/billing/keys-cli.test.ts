@@ -40,7 +40,7 @@ describe('npm run keys', () => {
 
   it.each([
     [['create', '--tenant', 'ghost'], /tenant "ghost" does not exist/],
-    [['create', '--tenant', 'acme', '--rpm=-5'], /"rpm" must be a positive integer/],
+    [['create', '--tenant', 'acme', '--rpm=-5'], /"rpm" must be an integer from 1 to 1,000,000/],
     [['revoke'], /needs a key id/],
     [['dance'], /usage: npm run keys/],
   ])('%j fails with one clear line', async (args, message) => {

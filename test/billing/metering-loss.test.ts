@@ -45,7 +45,7 @@ async function load(url: string, keys: string[], connections: number, total: num
 const readUsage = (path: string) => {
   const db = new Database(path, { readonly: true });
   try {
-    return db.prepare('SELECT request_id, key_id, status FROM usage').all() as { request_id: string; key_id: string; status: number }[];
+    return db.prepare('SELECT id, request_id, key_id, status FROM usage').all() as { id: string; request_id: string; key_id: string; status: number }[];
   } finally {
     db.close();
   }
@@ -58,8 +58,11 @@ describe('metering under load', () => {
     const server = await startServer({ port: 0, backend: 'node', auth: 'keys', usageDb: db.path, adminToken: ADMIN, generation: false });
     cleanups.push(() => server.close());
     const admin = adminClient(server.url);
-    const keys = [await admin.key('one', { rpm: 1_000_000 }), await admin.key('two', { rpm: 1_000_000 }), await admin.key('three', { rpm: 2_000 })];
+    const THIRD_RPM = 100;
+    const keys = [await admin.key('one', { rpm: 1_000_000 }), await admin.key('two', { rpm: 1_000_000 }), await admin.key('three', { rpm: THIRD_RPM })];
+    const started = Date.now();
     const seen = await load(server.url, keys.map((k) => k.key), 64, 10_000);
+    const elapsedMinutes = (Date.now() - started) / 60_000;
     expect(seen).toHaveLength(10_000);
     await server.billing!.writer.flush();
     const usage = readUsage(db.path);
@@ -67,8 +70,15 @@ describe('metering under load', () => {
     const byKey = new Map(keys.map((k) => [k.key, k.id]));
     expect(tally(usage.map((u) => ({ key: u.key_id, status: u.status })))).toEqual(tally(seen.map((s) => ({ key: byKey.get(s.key)!, status: s.status }))));
     expect(new Set(usage.map((u) => u.request_id))).toEqual(new Set(seen.map((s) => s.id)));
-    expect(server.billing!.writer.written).toBe(usage.length); // nothing was written twice (and then ignored)
-    expect(seen.some((s) => s.status === 429)).toBe(true); // the third key's limit was hit and metered too
+    // One row per answer, each with an id of its own (not the client's x-request-id): none lost, none twice.
+    expect(usage).toHaveLength(seen.length);
+    expect(new Set(usage.map((u) => u.id)).size).toBe(usage.length);
+    expect(server.billing!.writer.written).toBe(usage.length);
+    // The third key's bucket holds THIRD_RPM and refills THIRD_RPM a minute: at most that many of its requests pass,
+    // however long the load took; the rest were refused, and metered too.
+    const thirdAllowed = seen.filter((s) => s.key === keys[2]!.key && s.status === 200).length;
+    expect(thirdAllowed).toBeLessThanOrEqual(Math.ceil(THIRD_RPM * (1 + elapsedMinutes)) + 1);
+    expect(seen.filter((s) => s.key === keys[2]!.key && s.status === 429).length).toBe(Math.ceil(10_000 / 3) - thirdAllowed);
   }, 180_000);
 
   it('SIGTERM in the middle of a load: every answered request is in the usage table, none twice', async () => {
@@ -103,7 +113,8 @@ describe('metering under load', () => {
     expect(seen.length).toBeGreaterThan(100);
     const usage = readUsage(db.path);
     const metered = new Set(usage.map((u) => u.request_id));
-    expect(metered.size).toBe(usage.length);
+    expect(metered.size).toBe(usage.length); // the clients' ids were unique: so are the rows
+    expect(new Set(usage.map((u) => u.id)).size).toBe(usage.length);
     expect(seen.filter((s) => !metered.has(s.id))).toEqual([]);
   }, 120_000);
 });

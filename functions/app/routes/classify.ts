@@ -4,7 +4,8 @@ import { QueueFullError } from '../../engine/classification/micro-batcher.js';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
 import { modelRef, type ModelEntry, type Registry } from '../../engine/registry/registry.js';
-import { meterOf } from '../../billing/meter.js';
+import { classificationEstimate } from '../../billing/usage-estimate.js';
+import type { AppEnv } from '../context.js';
 import { ApiError, errorResponse, invalidRequest } from '../errors.js';
 import { readJsonObject } from '../json-body.js';
 import { ClassifyRequest } from '../schemas.js';
@@ -19,15 +20,16 @@ export function batchOf(input: string | string[], model: ModelEntry, param: stri
 }
 
 /** Runs texts through the model's engine; 400 for a model that does not classify, 503 when its queue is full. */
-export async function classifyTexts(c: Context, model: ModelEntry, engines: Map<string, ClassificationEngine>, texts: string[]) {
+export async function classifyTexts(c: Context<AppEnv>, model: ModelEntry, engines: Map<string, ClassificationEngine>, texts: string[]) {
   const engine = engines.get(modelRef(model));
   if (model.task !== 'text-classification' || !engine) {
     throw invalidRequest(`model "${modelRef(model)}" does not classify text here`, 'model', 'wrong_task');
   }
+  await c.var.admit(classificationEstimate(model, texts));
   try {
     const results = await engine.classify(texts);
     c.header('Server-Timing', `tokenize;dur=${results[0]!.tokenizeMs.toFixed(3)}, inference;dur=${results[0]!.inferenceMs.toFixed(3)}`);
-    Object.assign(meterOf(c.req.raw), {
+    Object.assign(c.var.meter, {
       model: model.id, modelVersion: model.version, path: 'edge', price: model.price,
       inputTokens: results.reduce((sum, r) => sum + r.tokens, 0), outputTokens: 0,
       computeMs: results[0]!.tokenizeMs + results[0]!.inferenceMs,
@@ -41,8 +43,8 @@ export async function classifyTexts(c: Context, model: ModelEntry, engines: Map<
   }
 }
 
-export function classifyRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono {
-  const app = new Hono();
+export function classifyRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.post('/', async (c) => {
     const request = parseBody(ClassifyRequest, await readJsonObject(c));
     const model = registry.resolve(request.model);

@@ -7,7 +7,8 @@ import { Hono } from 'hono';
 import type { Registry } from '../../engine/registry/registry.js';
 import { modelRef } from '../../engine/registry/registry.js';
 import { ChatCompletionRequest, CompletionRequest } from '../../generation/openai-schemas.js';
-import { meterOf } from '../../billing/meter.js';
+import { generationEstimate, promptTokenBound } from '../../billing/usage-estimate.js';
+import type { AppEnv } from '../context.js';
 import { invalidRequest } from '../errors.js';
 import { readJsonObject } from '../json-body.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
@@ -15,8 +16,8 @@ import { observeJson, observeStream } from '../upstream/usage-observer.js';
 import { parseBody } from '../validate.js';
 import { unknownModel } from './models.js';
 
-export function generationRoutes(registry: Registry, upstreams: UpstreamClient): Hono {
-  const app = new Hono();
+export function generationRoutes(registry: Registry, upstreams: UpstreamClient): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const forward = (path: '/chat/completions' | '/completions', schema: typeof ChatCompletionRequest | typeof CompletionRequest) =>
     app.post(path, async (c) => {
       const body = await readJsonObject(c);
@@ -30,7 +31,11 @@ export function generationRoutes(registry: Registry, upstreams: UpstreamClient):
       if (asked !== undefined && asked > model.maxTokens) {
         throw invalidRequest(`max_tokens is ${asked}; ${modelRef(model)} allows at most ${model.maxTokens}`, 'max_tokens');
       }
-      const meter = Object.assign(meterOf(c.req.raw), { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
+      const promptParts = 'messages' in request
+        ? request.messages.map((m) => (typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join('')))
+        : [typeof request.prompt === 'string' ? request.prompt : request.prompt[0]!];
+      await c.var.admit(generationEstimate(model, promptTokenBound(promptParts, 'messages' in request), asked ?? model.maxTokens));
+      const meter = Object.assign(c.var.meter, { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
       const streamOptions = (body.stream_options ?? {}) as Record<string, unknown>;
       const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true } } : body;
       const started = Date.now();

@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
 import type { Registry } from '../../engine/registry/registry.js';
+import type { AppEnv } from '../context.js';
 import { errorResponse } from '../errors.js';
 import { readJsonObject } from '../json-body.js';
 import { HfClassifyRequest } from '../schemas.js';
@@ -14,8 +15,8 @@ import { parseBody } from '../validate.js';
 import { batchOf, classifyTexts } from './classify.js';
 import { unknownModel } from './models.js';
 
-export function hfInferenceRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono {
-  const app = new Hono();
+export function hfInferenceRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.post('/:id{.+}', async (c) => {
     const request = parseBody(HfClassifyRequest, await readJsonObject(c));
     const model = registry.resolve(c.req.param('id'));

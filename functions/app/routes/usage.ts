@@ -1,24 +1,26 @@
 /** GET /v1/usage?from=&to=&group_by=model|day|key: requests, tokens and cost of the caller's tenant. */
 import { Hono } from 'hono';
-import { authenticatedKey, type Billing } from '../../billing/billing-middleware.js';
+import type { Billing } from '../../billing/billing-middleware.js';
+import type { AppEnv } from '../context.js';
 import type { UsageGroup } from '../../billing/types.js';
 import { invalidRequest } from '../errors.js';
 import { timeRange } from './time-range.js';
 
 const GROUPS: UsageGroup[] = ['model', 'day', 'key'];
 
-export function usageRoutes(billing: Billing): Hono {
-  const app = new Hono();
+export function usageRoutes(billing: Billing): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.get('/', async (c) => {
     const group = (c.req.query('group_by') ?? 'model') as UsageGroup;
     if (!GROUPS.includes(group)) throw invalidRequest(`"group_by" must be one of ${GROUPS.join(', ')}`, 'group_by');
     const range = timeRange({ from: c.req.query('from'), to: c.req.query('to') }, Date.now());
-    // In key mode the middleware accepted the key already; usage is that key's tenant's.
-    const tenantId = authenticatedKey(c.req.raw)?.tenantId;
+    // In key mode the middleware accepted the key already; usage is that key's tenant's. In open mode it is the
+    // usage of requests made without a key only: never a tenant's, which a database shared with keys mode holds.
+    const tenantId = c.var.apiKey?.tenantId ?? null;
     await billing.writer.flush(); // the caller's own latest requests count
     const rows = await billing.store.usage({ ...range, tenantId }, group);
     return c.json({
-      object: 'usage', group_by: group, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), tenant: tenantId ?? null,
+      object: 'usage', group_by: group, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), tenant: tenantId,
       data: rows.map((r) => ({ [group]: r.group, requests: r.requests, input_tokens: r.inputTokens, output_tokens: r.outputTokens, cost_micro_usd: r.costMicroUsd })),
     });
   });

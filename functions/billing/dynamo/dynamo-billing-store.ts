@@ -3,9 +3,12 @@
  * GetItem for a key by its prefix and one Query for a key's spend since the start of the month; usage records are written with a condition so a retried batch
  * never counts a request twice, and reports query one partition per tenant and month.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { monthStart } from '../budget-guard.js';
-import type { ApiKeyRecord, BillingStore, KeyStatus, Tenant, UsageGroup, UsageRecord, UsageRow } from '../types.js';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { fromBase64, toBase64 } from '../base64.js';
+import { monthOf, monthStart } from '../month.js';
+import type {
+  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
+} from '../types.js';
 import { inParallel, isConditionFailure, queryAll, queryPages } from './dynamo-client.js';
 import type { BillingTableNames } from './schema.js';
 import { SUMMED_FIELDS, UsageSummary } from './usage-groups.js';
@@ -15,8 +18,7 @@ const QUERY_CONCURRENCY = 8;
 const IDEMPOTENCY_TTL_S = 2 * 24 * 60 * 60;
 const OPEN_TENANT = '(open)';
 
-const monthOf = (time: number) => new Date(time).toISOString().slice(0, 7);
-const sortKey = (createdAt: number, requestId: string) => `${String(createdAt).padStart(13, '0')}#${requestId}`;
+const sortKey = (createdAt: number, id: string) => `${String(createdAt).padStart(13, '0')}#${id}`;
 const usagePartition = (tenantId: string | null, month: string) => `${tenantId ?? OPEN_TENANT}#${month}`;
 
 /** The UTC months [from, to) touches, oldest first. */
@@ -33,7 +35,7 @@ export function monthsBetween(from: number, to: number): string[] {
 }
 
 const KEY_FIELDS = ['id', 'tenantId', 'name', 'prefix', 'keyHash', 'status', 'rpm', 'tpm', 'monthlyBudgetMicroUsd', 'createdAt', 'updatedAt'] as const;
-const USAGE_FIELDS = ['requestId', 'keyId', 'tenantId', 'model', 'modelVersion', 'path', 'route', 'inputTokens', 'outputTokens',
+const USAGE_FIELDS = ['id', 'requestId', 'keyId', 'tenantId', 'model', 'modelVersion', 'path', 'route', 'inputTokens', 'outputTokens',
   'computeMs', 'status', 'costMicroUsd', 'idempotentReplay', 'createdAt'] as const;
 
 function pick<T>(item: Record<string, unknown>, fields: readonly string[]): T {
@@ -112,25 +114,26 @@ export class DynamoBillingStore implements BillingStore {
     try {
       await this.client.send(new PutCommand({
         TableName: this.tables.usage,
-        Item: { pk: usagePartition(r.tenantId, month), sk: sortKey(r.createdAt, r.requestId), month, ...r },
+        Item: { pk: usagePartition(r.tenantId, month), sk: sortKey(r.createdAt, r.id), month, ...r },
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
     } catch (error) {
       if (isConditionFailure(error)) return; // written by an earlier attempt of this batch
       throw error;
     }
-    // The counter serves budget checks only; invoices and reports come from the records. Without transactions it
+    // The counter serves budget checks only; invoices and reports come from the records. `committed` is the spend
+    // plus the holds of requests in flight: writing a record turns its hold into its cost. Without transactions it
     // can miss a request whose record was written just before a failure, never count one twice.
-    if (r.keyId && r.costMicroUsd > 0) {
+    if (r.keyId && (r.costMicroUsd > 0 || r.heldMicroUsd > 0)) {
       await this.client.send(new UpdateCommand({
-        TableName: this.tables.usage, Key: { pk: `spend#${r.keyId}`, sk: month }, UpdateExpression: 'ADD spent :cost',
-        ExpressionAttributeValues: { ':cost': r.costMicroUsd },
+        TableName: this.tables.usage, Key: { pk: `spend#${r.keyId}`, sk: month }, UpdateExpression: 'ADD spent :cost, committed :delta',
+        ExpressionAttributeValues: { ':cost': r.costMicroUsd, ':delta': r.costMicroUsd - r.heldMicroUsd },
       }));
     }
   }
 
   /** Sums the range's records page by page (a projection of the summed fields): memory stays one row per group. */
-  async usage(filter: { from: number; to: number; tenantId?: string }, group: UsageGroup): Promise<UsageRow[]> {
+  async usage(filter: UsageFilter, group: UsageGroup): Promise<UsageRow[]> {
     const summary = new UsageSummary(group);
     await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, async (month) => {
       const query = this.rangeQuery(filter, month);
@@ -144,13 +147,14 @@ export class DynamoBillingStore implements BillingStore {
     return summary.result();
   }
 
-  async usageRecords(filter: { from: number; to: number; tenantId?: string }): Promise<UsageRecord[]> {
+  async usageRecords(filter: UsageFilter): Promise<UsageRecord[]> {
     const pages = await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, (month) => queryAll(this.client, this.rangeQuery(filter, month)));
-    return pages.flat().map((item) => pick<UsageRecord>(item, USAGE_FIELDS));
+    // Records written before usage ids existed are keyed by their request id.
+    return pages.flat().map((item) => ({ ...pick<UsageRecord>(item, USAGE_FIELDS), id: (item.id ?? item.requestId) as string, heldMicroUsd: 0 }));
   }
 
   /** One month's records of [from, to): "<to>#" sorts after every record before `to` and before every one at `to`. */
-  private rangeQuery(filter: { from: number; to: number; tenantId?: string }, month: string) {
+  private rangeQuery(filter: UsageFilter, month: string) {
     const range = { ':from': sortKey(filter.from, ''), ':to': sortKey(filter.to, '') };
     return filter.tenantId === undefined
       ? {
@@ -173,18 +177,70 @@ export class DynamoBillingStore implements BillingStore {
     return counters.reduce((sum, item) => sum + ((item.spent as number | undefined) ?? 0), 0);
   }
 
-  async claimIdempotencyKey(keyId: string, idempotencyKey: string, requestId: string, at: number, since: number): Promise<boolean> {
+  /**
+   * DynamoDB conditions cannot add, so the hold's condition compares `committed` (spend + holds) with the budget
+   * less this hold. A hold whose request died before its record was written stays counted until the month ends:
+   * the key may be refused early, never allowed past its budget.
+   */
+  async holdBudget(h: BudgetHold): Promise<boolean> {
+    const limit = h.budgetMicroUsd - h.microUsd;
+    if (limit < 0) return false;
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tables.billing,
-        Item: { pk: `idem#${keyId}#${idempotencyKey}`, requestId, createdAt: at, expiresAt: Math.floor(at / 1000) + IDEMPOTENCY_TTL_S },
-        ConditionExpression: 'attribute_not_exists(pk) OR createdAt < :since',
-        ExpressionAttributeValues: { ':since': since },
+      await this.client.send(new UpdateCommand({
+        TableName: this.tables.usage, Key: { pk: `spend#${h.keyId}`, sk: monthOf(h.at) }, UpdateExpression: 'ADD committed :amount',
+        ConditionExpression: 'attribute_not_exists(committed) OR committed <= :limit', ExpressionAttributeValues: { ':amount': h.microUsd, ':limit': limit },
       }));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  }
+
+  private idempotencyKey(scope: string, key: string) {
+    return { pk: `idem#${scope}#${key}` };
+  }
+
+  async claimIdempotencyKey(r: IdempotencyRequest): Promise<IdempotencyClaim> {
+    try {
+      await this.client.send(new PutCommand({
+        TableName: this.tables.billing,
+        Item: { ...this.idempotencyKey(r.scope, r.key), requestHash: r.requestHash, usageId: r.usageId, createdAt: r.at, expiresAt: Math.floor(r.at / 1000) + IDEMPOTENCY_TTL_S },
+        ConditionExpression: 'attribute_not_exists(pk) OR createdAt < :since OR (attribute_not_exists(#status) AND createdAt < :stale)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':since': r.since, ':stale': r.staleBefore },
+      }));
+      return { state: 'new' };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.billing, Key: this.idempotencyKey(r.scope, r.key), ConsistentRead: true }));
+    if (!Item) return this.claimIdempotencyKey(r); // released in between
+    if (Item.requestHash !== r.requestHash) return { state: 'mismatch' };
+    if (typeof Item.status !== 'number') return { state: 'in_progress' };
+    return { state: 'replay', response: { status: Item.status, contentType: (Item.contentType as string | undefined) ?? 'application/json', body: fromBase64((Item.bodyBase64 as string | undefined) ?? '') } };
+  }
+
+  async completeIdempotencyKey(scope: string, key: string, usageId: string, response: StoredResponse): Promise<void> {
+    try {
+      await this.client.send(new UpdateCommand({
+        TableName: this.tables.billing, Key: this.idempotencyKey(scope, key),
+        UpdateExpression: 'SET #status = :status, contentType = :type, bodyBase64 = :body', ConditionExpression: 'usageId = :usage',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': response.status, ':type': response.contentType, ':body': toBase64(response.body), ':usage': usageId },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // taken over by another request: nothing to complete
+    }
+  }
+
+  async releaseIdempotencyKey(scope: string, key: string, usageId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteCommand({
+        TableName: this.tables.billing, Key: this.idempotencyKey(scope, key), ConditionExpression: 'usageId = :usage', ExpressionAttributeValues: { ':usage': usageId },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
     }
   }
 }

@@ -28,14 +28,16 @@ export class DynamoKeyLimiter implements KeyLimiter {
     this.now = options.now ?? (() => Date.now());
   }
 
-  private add(key: string, counter: string, amount: number, now: number, remove: string[] = []) {
-    const names = Object.fromEntries([counter, ...remove].map((name, i) => [`#a${i}`, name]));
+  private add(key: string, counters: Record<string, number>, now: number, remove: string[] = []) {
+    const names = Object.fromEntries([...Object.keys(counters), ...remove].map((name, i) => [`#a${i}`, name]));
+    const adds = Object.values(counters).map((_, i) => `#a${i} :v${i}`);
+    const removes = remove.map((_, i) => `#a${i + adds.length}`);
     return this.client.send(new UpdateCommand({
       TableName: this.table,
       Key: { pk: `rate#${key}` },
-      UpdateExpression: `ADD #a0 :amount SET expiresAt = :expires${remove.length ? ` REMOVE ${remove.map((_, i) => `#a${i + 1}`).join(', ')}` : ''}`,
+      UpdateExpression: `ADD ${adds.join(', ')} SET expiresAt = :expires${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':amount': amount, ':expires': Math.floor(now / 1000) + TTL_S },
+      ExpressionAttributeValues: { ...Object.fromEntries(Object.values(counters).map((v, i) => [`:v${i}`, v])), ':expires': Math.floor(now / 1000) + TTL_S },
       ReturnValues: 'ALL_NEW',
     }));
   }
@@ -44,13 +46,14 @@ export class DynamoKeyLimiter implements KeyLimiter {
     this.options.waitUntil(work.catch((error: unknown) => this.options.onError?.(error)));
   }
 
-  async take(key: string, limits: Limits): Promise<LimitDecision> {
+  async take(key: string, limits: Limits, reserveTokens = 0): Promise<LimitDecision> {
     const now = this.now();
     const minute = Math.floor(now / WINDOW_MS);
     const fraction = (now % WINDOW_MS) / WINDOW_MS;
     let item: Record<string, unknown>;
     try {
-      item = (await this.add(key, `r${minute}`, 1, now, [`r${minute - 2}`, `t${minute - 2}`])).Attributes ?? {};
+      const counters = reserveTokens > 0 ? { [`r${minute}`]: 1, [`t${minute}`]: reserveTokens } : { [`r${minute}`]: 1 };
+      item = (await this.add(key, counters, now, [`r${minute - 2}`, `t${minute - 2}`])).Attributes ?? {};
     } catch (error) {
       this.options.onError?.(error);
       return limitDecision(limits, { allowed: true, remainingRequests: limits.rpm, remainingTokens: limits.tpm, requestWaitMs: 0, tokenWaitMs: 0, fullRequestsMs: 0, fullTokensMs: 0 });
@@ -59,20 +62,28 @@ export class DynamoKeyLimiter implements KeyLimiter {
     const state = slidingWindowState(
       limits,
       { previous: count(`r${minute - 1}`), current: count(`r${minute}`) - 1 },
-      { previous: count(`t${minute - 1}`), current: count(`t${minute}`) },
+      { previous: count(`t${minute - 1}`), current: count(`t${minute}`) - reserveTokens },
       fraction,
     );
     // A refused request does not count against the key.
-    if (!state.allowed) this.background(this.add(key, `r${minute}`, -1, now));
+    if (!state.allowed) this.background(this.add(key, reserveTokens > 0 ? { [`r${minute}`]: -1, [`t${minute}`]: -reserveTokens } : { [`r${minute}`]: -1 }, now));
     // Minutes older than the previous one, left by a key that was idle when they would have been removed.
     const stale = Object.keys(item).filter((name) => Number(COUNTER.exec(name)?.[1] ?? minute) < minute - 1);
-    if (stale.length > 0) this.background(this.add(key, `r${minute}`, 0, now, stale));
+    if (stale.length > 0) this.background(this.add(key, { [`r${minute}`]: 0 }, now, stale));
     return limitDecision(limits, state);
   }
 
-  spend(key: string, _limits: Limits, used: number): void {
-    if (used <= 0) return;
+  /**
+   * Extra use counts in the current minute; a refund goes back to the minute it was reserved in while that minute
+   * is still inside the window (past it, the reservation no longer counts anyway).
+   */
+  settle(key: string, _limits: Limits, used: number, reserved: number, takenAt: number): void {
+    const delta = used - reserved;
+    if (delta === 0) return;
     const now = this.now();
-    this.background(this.add(key, `t${Math.floor(now / WINDOW_MS)}`, used, now));
+    const minute = Math.floor(now / WINDOW_MS);
+    const reservedIn = Math.floor(takenAt / WINDOW_MS);
+    if (delta < 0 && reservedIn < minute - 1) return;
+    this.background(this.add(key, { [`t${delta > 0 ? minute : reservedIn}`]: delta }, now));
   }
 }
