@@ -11,6 +11,7 @@ import { Template } from '@huggingface/jinja';
 import { invalidRequest } from '../app/errors.js';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
 import type { ChatMessage } from './openai-schemas.js';
+import { checkMessagesFit, checkPromptFits } from './prompt-limits.js';
 
 const ROLE_NAMES: Record<ChatMessage['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant' };
 
@@ -22,9 +23,15 @@ export function plainChatPrompt(messages: ChatMessage[]): string {
 
 const compiled = new Map<string, Template>();
 
-export function chatPromptIds(engine: GenerationEngine, messages: ChatMessage[]): number[] {
+/** `reserved`: tokens the reply needs; a conversation that cannot fit beside them is refused before any work. */
+export function chatPromptIds(engine: GenerationEngine, messages: ChatMessage[], reserved = 1): number[] {
+  checkMessagesFit(engine, messages, reserved);
   const source = engine.chatTemplate;
-  if (!source) return engine.tokenizer.encode(plainChatPrompt(messages));
+  if (!source) {
+    const prompt = plainChatPrompt(messages);
+    checkPromptFits(engine, prompt, true, reserved, 'messages');
+    return engine.tokenizer.encode(prompt);
+  }
   let template = compiled.get(source);
   if (!template) compiled.set(source, (template = new Template(source)));
   let rendered: string;
@@ -39,5 +46,6 @@ export function chatPromptIds(engine: GenerationEngine, messages: ChatMessage[])
     // Templates refuse conversations they cannot format (roles out of order, say) with raise_exception.
     throw invalidRequest(`the model's chat template refused these messages: ${error instanceof Error ? error.message : String(error)}`, 'messages');
   }
+  checkPromptFits(engine, rendered, false, reserved, 'messages');
   return engine.tokenizer.encodeTemplated(rendered);
 }

@@ -4,6 +4,7 @@
  * batch concurrent requests continuously. Runtime-agnostic: engines, clock and ids are injected.
  */
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { ApiError, errorResponse, invalidRequest } from '../app/errors.js';
 import { readJsonObject } from '../app/json-body.js';
 import { parseBody } from '../app/validate.js';
@@ -12,11 +13,14 @@ import type { GenerationEngine, GenerationRequest } from '../engine/generation/g
 import { chatPromptIds } from './chat-prompt.js';
 import { chunk, fullResponse, usageChunk, usageOf, type ApiKind, type ResponseMeta } from './completion-shapes.js';
 import { ChatCompletionRequest, CompletionRequest } from './openai-schemas.js';
+import { checkPromptFits } from './prompt-limits.js';
 
 export interface GenerationAppOptions {
   models: Map<string, GenerationEngine>;
   /** Whole-request limit; a stream past it ends with an error event. */
   requestTimeoutMs: number;
+  /** Largest request body; default: 1 MiB, or more for a model whose context holds more text (JSON escapes included). */
+  maxBodyBytes?: number;
   newId?: () => string;
   now?: () => number;
 }
@@ -30,6 +34,8 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
   const app = new Hono();
   const newId = options.newId ?? (() => crypto.randomUUID().replaceAll('-', ''));
   const now = options.now ?? (() => Date.now());
+  const largestPrompt = Math.max(0, ...[...options.models.values()].map((e) => e.decoder.shape.maxPositions * e.tokenizer.maxPieceBytes));
+  const maxBodyBytes = options.maxBodyBytes ?? Math.max(1024 * 1024, 8 * largestPrompt);
 
   const engineFor = (name: string) => {
     const engine = options.models.get(name);
@@ -37,9 +43,10 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
     return engine;
   };
 
-  async function generate(c: Context, kind: ApiKind, request: Sampled, prompt: (engine: GenerationEngine) => number[], maxTokensAsked: number | undefined): Promise<Response> {
+  async function generate(c: Context, kind: ApiKind, request: Sampled, prompt: (engine: GenerationEngine, reserved: number) => number[], maxTokensAsked: number | undefined): Promise<Response> {
     const engine = engineFor(request.model);
-    const promptIds = prompt(engine);
+    // Tokens the reply needs at least: what max_tokens asks for, else the default (16 for completions), else one.
+    const promptIds = prompt(engine, maxTokensAsked ?? (kind === 'completion' ? 16 : 1));
     const context = engine.decoder.shape.maxPositions;
     const maxTokens = maxTokensAsked ?? (kind === 'completion' ? 16 : context - promptIds.length);
     if (promptIds.length + maxTokens > context) {
@@ -110,6 +117,11 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
     return new Response(body, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' } });
   }
 
+  // JSON.parse and validation run on the event loop: bound what one request can hand them.
+  app.use('*', bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => errorResponse(c, new ApiError(413, `the body is over ${maxBodyBytes} bytes`, 'invalid_request_error', 'body_too_large', null, { Connection: 'close' })),
+  }));
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/v1/models', (c) =>
     c.json({
@@ -120,11 +132,14 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
   app.post('/v1/completions', async (c) => {
     const request = parseBody(CompletionRequest, await readJsonObject(c));
     const text = typeof request.prompt === 'string' ? request.prompt : request.prompt[0]!;
-    return generate(c, 'completion', request, (engine) => engine.tokenizer.encode(text), request.max_tokens);
+    return generate(c, 'completion', request, (engine, reserved) => {
+      checkPromptFits(engine, text, true, reserved, 'prompt');
+      return engine.tokenizer.encode(text);
+    }, request.max_tokens);
   });
   app.post('/v1/chat/completions', async (c) => {
     const request = parseBody(ChatCompletionRequest, await readJsonObject(c));
-    return generate(c, 'chat', request, (engine) => chatPromptIds(engine, request.messages), request.max_completion_tokens ?? request.max_tokens);
+    return generate(c, 'chat', request, (engine, reserved) => chatPromptIds(engine, request.messages, reserved), request.max_completion_tokens ?? request.max_tokens);
   });
   app.notFound((c) => errorResponse(c, new ApiError(404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`, 'invalid_request_error', 'not_found')));
   app.onError((error, c) => {

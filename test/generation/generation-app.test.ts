@@ -27,4 +27,11 @@ describe('the generation app', () => {
     expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 503]);
     expect(answers.find((r) => r.status === 503)!.headers.get('retry-after')).toBe('1');
   });
+
+  it('refuses a body over its limit with 413 before parsing it', async () => {
+    const app = createGenerationApp({ models: new Map([['stories260K', await storiesEngine()]]), requestTimeoutMs: 10_000 });
+    const res = await post(app, { model: 'stories260K', prompt: 'a'.repeat(2 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
+  });
 });
