@@ -3,9 +3,20 @@ import { z } from '@hono/zod-openapi';
 
 const positiveInt = (what: string) => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
 
-const Stop = z.union([z.string(), z.array(z.string(), { error: 'must be a string or an array of strings' }).max(4, { error: 'holds at most 4 stop strings' })], {
-  error: 'must be a string or an array of at most 4 strings',
-});
+/** Stop matching rescans up to a stop string's length of text on every generated token: bound it. */
+export const MAX_STOP_LENGTH = 256;
+
+const Stop = z
+  .union([z.string(), z.array(z.string(), { error: 'must be a string or an array of strings' }).max(4, { error: 'holds at most 4 stop strings' })], {
+    error: 'must be a string or an array of at most 4 strings',
+  })
+  .superRefine((stop, ctx) => {
+    const texts = typeof stop === 'string' ? [stop] : stop;
+    const long = texts.find((text) => text.length > MAX_STOP_LENGTH);
+    // An empty stop string matches before the first token: every generation would end at once, empty.
+    if (texts.includes('')) ctx.addIssue({ code: 'custom', message: 'holds an empty string; each stop string needs at least one character' });
+    else if (long !== undefined) ctx.addIssue({ code: 'custom', message: `holds a string of ${long.length} characters; each stop string may have at most ${MAX_STOP_LENGTH}` });
+  });
 
 const sampling = {
   model: z.string({ error: 'must be a string naming a model from GET /v1/models' }).min(1, { error: 'must name a model' }),

@@ -28,6 +28,26 @@ describe('the generation app', () => {
     expect(answers.find((r) => r.status === 503)!.headers.get('retry-after')).toBe('1');
   });
 
+  it.each([
+    ['an empty stop string', '', /"stop" holds an empty string/],
+    ['an empty stop string in a list', ['\n', ''], /"stop" holds an empty string/],
+    ['a stop string over 256 characters', ['x'.repeat(257)], /"stop" holds a string of 257 characters; each stop string may have at most 256/],
+    ['five stop strings', ['a', 'b', 'c', 'd', 'e'], /at most 4/],
+  ])('refuses %s with 400 naming "stop"', async (_name, stop, message) => {
+    const app = createGenerationApp({ models: new Map([['stories260K', await storiesEngine()]]), requestTimeoutMs: 10_000 });
+    const res = await post(app, { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 5, stop });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { message: string; param: string } };
+    expect(error.param).toBe('stop');
+    expect(error.message).toMatch(message);
+  });
+
+  it('takes a stop string of 256 characters', async () => {
+    const app = createGenerationApp({ models: new Map([['stories260K', await storiesEngine()]]), requestTimeoutMs: 10_000 });
+    const res = await post(app, { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 5, stop: ['y'.repeat(256)] });
+    expect(res.status).toBe(200);
+  });
+
   it('refuses a body over its limit with 413 before parsing it', async () => {
     const app = createGenerationApp({ models: new Map([['stories260K', await storiesEngine()]]), requestTimeoutMs: 10_000 });
     const res = await post(app, { model: 'stories260K', prompt: 'a'.repeat(2 * 1024 * 1024) });
