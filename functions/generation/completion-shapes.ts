@@ -29,9 +29,12 @@ export function fullResponse(kind: ApiKind, meta: ResponseMeta, text: string, fi
   };
 }
 
-/** One streamed chunk: text (or the chat role on the first chunk) and, on the last, the finish reason. */
-export function chunk(kind: ApiKind, meta: ResponseMeta, delta: { text?: string; role?: boolean }, finish: ApiFinish, withUsageField: boolean) {
-  const usage = withUsageField ? { usage: null } : {};
+/**
+ * One streamed chunk: text (or the chat role on the first chunk) and, on the last, the finish reason. `usage`:
+ * left out when undefined; null with include_usage; the usage so far with vLLM's continuous_usage_stats.
+ */
+export function chunk(kind: ApiKind, meta: ResponseMeta, delta: { text?: string; role?: boolean }, finish: ApiFinish, usageField?: Usage | null) {
+  const usage = usageField === undefined ? {} : { usage: usageField };
   if (kind === 'completion') {
     return { ...meta, object: 'text_completion', choices: [{ index: 0, text: delta.text ?? '', logprobs: null, finish_reason: finish }], ...usage };
   }

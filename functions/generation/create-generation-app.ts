@@ -78,7 +78,11 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
       return c.json(fullResponse(kind, meta, result.text, result.finishReason, usageOf(result.promptTokens, result.completionTokens)));
     }
 
-    const includeUsage = request.stream_options?.include_usage === true;
+    // As vLLM: stream_options given means include_usage unless it says false; continuous_usage_stats needs it.
+    const streamOptions = request.stream_options;
+    const includeUsage = streamOptions != null && streamOptions.include_usage !== false;
+    const continuous = includeUsage && streamOptions?.continuous_usage_stats === true;
+    const usageSoFar = (completionTokens: number) => (continuous ? usageOf(promptIds.length, completionTokens) : includeUsage ? null : undefined);
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
       start: (ctrl) => void (controller = ctrl),
@@ -91,8 +95,8 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
         abort.abort();
       }
     };
-    if (kind === 'chat') send(chunk(kind, meta, { role: true }, null, includeUsage));
-    const done = start({ ...generation, onText: (text) => send(chunk(kind, meta, { text }, null, includeUsage)) });
+    if (kind === 'chat') send(chunk(kind, meta, { role: true }, null, usageSoFar(0)));
+    const done = start({ ...generation, onText: (text, tokens) => send(chunk(kind, meta, { text }, null, usageSoFar(tokens))) });
     done
       .then((result) => {
         if (result.finishReason === 'cancelled') {
@@ -101,7 +105,7 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
             send({ error: { message: error.message, type: error.type, code: error.code, param: null } });
           }
         } else {
-          send(chunk(kind, meta, {}, result.finishReason, includeUsage));
+          send(chunk(kind, meta, {}, result.finishReason, usageSoFar(result.completionTokens)));
           if (includeUsage) send(usageChunk(kind, meta, usageOf(result.promptTokens, result.completionTokens)));
           send('[DONE]');
         }

@@ -18,6 +18,15 @@ const Stop = z
     else if (long !== undefined) ctx.addIssue({ code: 'custom', message: `holds a string of ${long.length} characters; each stop string may have at most ${MAX_STOP_LENGTH}` });
   });
 
+const StreamOptions = z.object(
+  {
+    include_usage: z.boolean({ error: 'must be true or false' }).optional(),
+    /** vLLM's extension: every chunk carries the usage so far (with include_usage, which defaults to true here). */
+    continuous_usage_stats: z.boolean({ error: 'must be true or false' }).optional(),
+  },
+  { error: 'must be an object' },
+);
+
 const sampling = {
   model: z.string({ error: 'must be a string naming a model from GET /v1/models' }).min(1, { error: 'must name a model' }),
   max_tokens: positiveInt('a positive integer').optional(),
@@ -28,7 +37,7 @@ const sampling = {
   stop: Stop.nullable().optional(),
   n: z.literal(1, { error: 'must be 1: this server returns one choice per request' }).optional(),
   stream: z.boolean({ error: 'must be true or false' }).optional(),
-  stream_options: z.object({ include_usage: z.boolean({ error: 'must be true or false' }).optional() }, { error: 'must be an object' }).nullable().optional(),
+  stream_options: StreamOptions.nullable().optional(),
   user: z.string().optional(),
 };
 

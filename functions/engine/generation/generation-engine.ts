@@ -18,8 +18,8 @@ export interface GenerationRequest {
   seed: number;
   stop: string[];
   signal?: AbortSignal;
-  /** Text as it becomes final (stop strings never leak into it). */
-  onText?: (text: string) => void;
+  /** Text as it becomes final (stop strings never leak into it), with the tokens generated so far. */
+  onText?: (text: string, completionTokens: number) => void;
 }
 
 export interface GenerationResult {
@@ -153,7 +153,7 @@ export class GenerationEngine {
   private emit(s: Sequence, text: string): void {
     if (!text) return;
     s.text += text;
-    s.request.onText?.(text);
+    s.request.onText?.(text, s.generated);
   }
 
   private finish(s: Sequence, reason: FinishReason, flush = true): true {
