@@ -24,10 +24,17 @@ export function checkPromptFits(engine: GenerationEngine, text: string, addBos: 
 }
 
 /**
+ * OpenAI's own limit. Jinja renders about 0.2 ms per message on the event loop: a long-context model's bound
+ * alone (one token per message) would let one request hold it for seconds.
+ */
+export const MAX_MESSAGES = 2048;
+
+/**
  * Before the chat template renders: every message adds at least one token (its role's markup), and its text is
  * tokenized whole, so more messages than the context, or more characters than the context's bytes, cannot fit.
  */
 export function checkMessagesFit(engine: GenerationEngine, messages: ChatMessage[], reserved: number): void {
+  if (messages.length > MAX_MESSAGES) throw invalidRequest(`"messages" holds ${messages.length} messages; at most ${MAX_MESSAGES} are allowed`, 'messages');
   const context = engine.decoder.shape.maxPositions;
   const budget = context - reserved;
   if (messages.length > budget) throw tooLong(context, `${messages.length} messages take at least ${messages.length} tokens`, reserved, 'messages');

@@ -43,4 +43,15 @@ describe('chat prompts', () => {
     expect(plainChatPrompt(messages)).toBe('System: Be brief.\n\nUser: Hi\n\nAssistant:');
     expect(chatPromptIds(engine, messages)).toEqual(engine.tokenizer.encode(plainChatPrompt(messages)));
   });
+
+  it('refuse more messages than the context or 2,048 before rendering them, and render what fits', async () => {
+    const config = JSON.parse(await readFile(`${storiesDir}/config.json`, 'utf8')) as Record<string, unknown>;
+    const plain = await storiesEngine();
+    const long = await storiesEngine({}, { 'config.json': { ...config, max_position_embeddings: 100_000 } });
+    const chat = (n: number) => Array.from({ length: n }, (_, i) => ({ role: i % 2 ? ('assistant' as const) : ('user' as const), content: 'hi' }));
+    expect(() => chatPromptIds(plain, chat(600))).toThrow(/maximum context length is 512 tokens; 600 messages take at least 600 tokens/);
+    expect(() => chatPromptIds(plain, chat(400))).toThrow(/the prompt is \d+ characters|the prompt has at least \d+ tokens/); // rendered, then refused by its bytes
+    expect(() => chatPromptIds(long, chat(2_049))).toThrow(/"messages" holds 2049 messages; at most 2048 are allowed/);
+    expect(chatPromptIds(long, chat(2_048)).length).toBeGreaterThan(2_048);
+  });
 });
