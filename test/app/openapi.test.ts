@@ -21,7 +21,7 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/v1/chat/completions']!.post!.requestBody!.content['application/json']!.schema.$ref).toBe('#/components/schemas/ChatCompletionRequest');
     expect(doc.paths['/v1/classify']!.post!.requestBody!.content['application/json']!.schema.$ref).toBe('#/components/schemas/ClassifyRequest');
     expect(doc.paths['/models/{id}']!.post!.requestBody!.content['application/json']!.schema.$ref).toBe('#/components/schemas/HfTextClassificationRequest');
-    expect(Object.keys(doc.paths['/v1/classify']!.post!.responses).sort()).toEqual(['200', '400', '401', '402', '403', '404', '413', '415', '429', '503']);
+    expect(Object.keys(doc.paths['/v1/classify']!.post!.responses).sort()).toEqual(['200', '400', '401', '402', '403', '404', '409', '413', '415', '422', '429', '503']);
     const request = doc.components.schemas.ClassifyRequest as { required: string[]; properties: Record<string, unknown> };
     expect(request.required).toEqual(['input']);
     expect(Object.keys(request.properties).sort()).toEqual(['input', 'model', 'top_k']);

@@ -9,15 +9,17 @@ const json = <S extends z.ZodType>(schema: S, description: string) => ({ descrip
 const errors = {
   400: json(ErrorBody, 'Malformed JSON, invalid UTF-8, or an invalid field (error.param names it).'),
   404: json(ErrorBody, 'Unknown model; the message lists the available ones.'),
-  413: json(ErrorBody, 'The body is over the size limit (1 MiB).'),
-  415: json(ErrorBody, 'The body is not application/json.'),
+  413: json(ErrorBody, 'The body is over the size limit (1 MiB, after gzip or deflate decoding).'),
+  415: json(ErrorBody, 'The body is not application/json, or its Content-Encoding is not gzip, deflate or none.'),
   503: json(ErrorBody, 'Overloaded: the queue is full. Retry after the Retry-After header.'),
 } as const;
 
 const billingErrors = {
   401: json(ErrorBody, 'With API keys required: no key, or an unknown one.'),
-  402: json(ErrorBody, "The key's monthly budget is spent."),
+  402: json(ErrorBody, "The request's maximum cost does not fit in what is left of the key's monthly budget."),
   403: json(ErrorBody, 'The key is disabled or revoked.'),
+  409: json(ErrorBody, 'A request with this Idempotency-Key is still running: retry after Retry-After.'),
+  422: json(ErrorBody, 'This Idempotency-Key was used with another request (method, path or body) in the last 24 hours.'),
   429: json(ErrorBody, 'Rate limit reached: see Retry-After, RateLimit and x-ratelimit-* headers.'),
 } as const;
 
