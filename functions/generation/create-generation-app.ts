@@ -45,9 +45,12 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
 
   async function generate(c: Context, kind: ApiKind, request: Sampled, prompt: (engine: GenerationEngine, reserved: number) => number[], maxTokensAsked: number | undefined): Promise<Response> {
     const engine = engineFor(request.model);
+    const context = engine.decoder.shape.maxPositions;
+    if (maxTokensAsked !== undefined && maxTokensAsked >= context) {
+      throw invalidRequest(`this model's maximum context length is ${context} tokens; max_tokens asks for ${maxTokensAsked}, which leaves no room for a prompt`, 'max_tokens', 'context_length_exceeded');
+    }
     // Tokens the reply needs at least: what max_tokens asks for, else the default (16 for completions), else one.
     const promptIds = prompt(engine, maxTokensAsked ?? (kind === 'completion' ? 16 : 1));
-    const context = engine.decoder.shape.maxPositions;
     const maxTokens = maxTokensAsked ?? (kind === 'completion' ? 16 : context - promptIds.length);
     if (promptIds.length + maxTokens > context) {
       throw invalidRequest(`this model's maximum context length is ${context} tokens; the prompt has ${promptIds.length} and max_tokens asks for ${maxTokens}`, 'max_tokens', 'context_length_exceeded');

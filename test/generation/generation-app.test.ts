@@ -54,4 +54,11 @@ describe('the generation app', () => {
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
   });
+
+  it('names max_tokens when it alone leaves no room for a prompt', async () => {
+    const app = createGenerationApp({ models: new Map([['stories260K', await storiesEngine()]]), requestTimeoutMs: 10_000 });
+    const res = await post(app, { model: 'stories260K', prompt: 'hi', max_tokens: 512 });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'context_length_exceeded', param: 'max_tokens', message: expect.stringMatching(/max_tokens asks for 512, which leaves no room/) });
+  });
 });
