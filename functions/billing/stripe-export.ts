@@ -1,16 +1,19 @@
 /**
  * Billing events as Stripe meter events, one JSON object per line: `event_name`, `payload.stripe_customer_id`,
- * `payload.value` (the request's cost in micro-dollars, a whole number as Stripe requires), `identifier` (the usage
- * request id, so Stripe drops a resent event) and `timestamp` (Unix seconds). Free and unbilled requests are left out.
+ * `payload.value` (the request's cost in pico-dollars, 1e-12 USD: a whole number as Stripe requires, and exact, since
+ * costs are kept to 1e-6 micro-dollars; rounding each record to micro-dollars dropped sub-micro-dollar requests and
+ * drifted from /v1/usage), `identifier` (the usage record's own id, so Stripe drops a resent event, and two
+ * requests never share one) and `timestamp` (Unix seconds). Free and unbilled requests are left out.
  */
 import type { BillingStore } from './types.js';
 
-export const METER_EVENT_NAME = 'edge_maas_cost_micro_usd';
+export const METER_EVENT_NAME = 'edge_maas_cost_pico_usd';
+export const PICO_PER_MICRO = 1_000_000;
 
 export async function* stripeMeterEvents(store: BillingStore, from: number, to: number): AsyncGenerator<string> {
   const customers = new Map<string, string | null>();
   for (const record of await store.usageRecords({ from, to })) {
-    const value = Math.round(record.costMicroUsd);
+    const value = Math.round(record.costMicroUsd * PICO_PER_MICRO);
     if (value <= 0 || !record.tenantId) continue;
     if (!customers.has(record.tenantId)) customers.set(record.tenantId, (await store.getTenant(record.tenantId))?.stripeCustomerId ?? null);
     const customer = customers.get(record.tenantId);

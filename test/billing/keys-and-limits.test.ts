@@ -153,7 +153,7 @@ describe('budgets, idempotency and usage', () => {
     const events = ((await admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l));
     const [row] = rows("SELECT id FROM usage WHERE tenant_id = 'stripe'") as { id: string }[];
     const mine = events.find((e) => e.identifier === row!.id);
-    expect(mine).toEqual({ event_name: 'edge_maas_cost_micro_usd', payload: { stripe_customer_id: 'cus_stripe', value: '10' }, identifier: row!.id, timestamp: expect.any(Number) });
+    expect(mine).toEqual({ event_name: 'edge_maas_cost_pico_usd', payload: { stripe_customer_id: 'cus_stripe', value: '10000000' }, identifier: row!.id, timestamp: expect.any(Number) });
   });
 
   it('meters generation from the upstream\'s usage: streamed when the stream ends, cancelled with what it produced', async () => {
