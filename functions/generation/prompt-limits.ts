@@ -7,8 +7,9 @@ import { invalidRequest } from '../app/errors.js';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
 import type { ChatMessage } from './openai-schemas.js';
 
+/** `reserved`: tokens kept for the reply (max_tokens, or its default). */
 const tooLong = (context: number, what: string, reserved: number, param: string) =>
-  invalidRequest(`this model's maximum context length is ${context} tokens; ${what} and max_tokens asks for ${reserved}`, param, 'context_length_exceeded');
+  invalidRequest(`this model's maximum context length is ${context} tokens; ${what}, with ${reserved} kept for the reply`, param, 'context_length_exceeded');
 
 /** Throws unless `text` (at least minTokens tokens) plus `reserved` generated tokens could fit the context. */
 export function checkPromptFits(engine: GenerationEngine, text: string, addBos: boolean, reserved: number, param: string): void {
@@ -17,7 +18,7 @@ export function checkPromptFits(engine: GenerationEngine, text: string, addBos: 
   const budget = context - reserved;
   // UTF-16 length never exceeds UTF-8 length: an O(1) refusal before the O(n) count.
   if (text.length > budget * maxPieceBytes) {
-    throw tooLong(context, `the prompt is ${text.length} characters, at least ${Math.ceil(text.length / maxPieceBytes)} tokens,`, reserved, param);
+    throw tooLong(context, `the prompt is ${text.length} characters, at least ${Math.ceil(text.length / maxPieceBytes)} tokens`, reserved, param);
   }
   const least = engine.tokenizer.minTokens(text, addBos);
   if (least > budget) throw tooLong(context, `the prompt has at least ${least} tokens`, reserved, param);
@@ -44,6 +45,6 @@ export function checkMessagesFit(engine: GenerationEngine, messages: ChatMessage
     characters += typeof content === 'string' ? content.length : content.reduce((sum, part) => sum + part.text.length, 0);
   }
   if (characters > budget * engine.tokenizer.maxPieceBytes) {
-    throw tooLong(context, `the messages hold ${characters} characters, at least ${Math.ceil(characters / engine.tokenizer.maxPieceBytes)} tokens,`, reserved, 'messages');
+    throw tooLong(context, `the messages hold ${characters} characters, at least ${Math.ceil(characters / engine.tokenizer.maxPieceBytes)} tokens`, reserved, 'messages');
   }
 }
