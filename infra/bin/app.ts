@@ -1,11 +1,12 @@
 /**
  * The CDK app: one stage per environment (infra/lib/config.ts), each with the EdgeMaas stack, and cdk-nag's
- * AwsSolutions checks on everything. `npm run synth:aws` synthesizes offline; `npm run deploy:aws -- <stage>`
- * deploys (STAGE selects one, default all).
+ * AwsSolutions checks on everything. `npm run synth:aws -- <stage>` synthesizes offline, `npm run deploy:aws --
+ * <stage>` deploys (infra/scripts/cdk-stage.ts: STAGE=<stage> and the stack pattern "<stage>/*").
  */
 import { App, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { STAGES, validateStage } from '../lib/config.js';
+import { STAGES } from '../lib/config.js';
+import { validateStage } from '../lib/validate-stage.js';
 import { EdgeMaasStack } from '../lib/edge-maas-stack.js';
 
 export function buildApp(app = new App(), stages = Object.keys(STAGES)): App {

@@ -1,54 +1,105 @@
 /**
- * The task's one container: the public vLLM OpenAI server, or our TypeScript generation server built from this
- * repository (infra/docker/generation.Dockerfile), with one GPU, logs, and a health check on /health.
+ * The task's one container: the public vLLM OpenAI server (pulled through this stage's ECR cache of Docker Hub, by
+ * digest, weights streamed from the model bucket), or our TypeScript generation server built from this repository
+ * (infra/docker/generation.Dockerfile, for linux/amd64 whatever the build machine), with one GPU, logs and a
+ * health check on /health.
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { StageConfig } from './config.js';
+import type { GenerationImage, StageConfig } from './config.js';
+import { acknowledge } from './nag-suppressions.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PORT = 8000;
+/** ECS accepts at most 300 s; the service's health-check grace period covers longer starts. */
+const MAX_START_PERIOD = Duration.seconds(300);
 
-export function generationContainer(scope: Construct, task: ecs.Ec2TaskDefinition, config: StageConfig, modelBucket: s3.IBucket): ecs.ContainerDefinition {
+export interface GenerationContainerProps {
+  config: StageConfig;
+  modelBucket: s3.IBucket;
+  /** Required from every caller: vLLM reads it as VLLM_API_KEY. */
+  upstreamKey: secretsmanager.ISecret;
+  port: number;
+}
+
+/** Where a vLLM stage's weights live in the model bucket: one prefix per model and Hugging Face commit. */
+export const vllmWeightsPrefix = (image: GenerationImage): string => `${image.model}/${image.revision}`;
+
+export function generationContainer(scope: Construct, task: ecs.Ec2TaskDefinition, props: GenerationContainerProps): ecs.ContainerDefinition {
+  const { config, modelBucket, port } = props;
   const logGroup = new logs.LogGroup(scope, 'GenerationLogs', { retention: config.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+  const health = (command: string) => ({ command: ['CMD-SHELL', command], interval: Duration.seconds(15), startPeriod: MAX_START_PERIOD, retries: 3 });
   const common = {
     gpuCount: 1,
     memoryReservationMiB: 12_288,
-    portMappings: [{ containerPort: PORT }],
+    portMappings: [{ containerPort: port }],
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'generation' }),
+    // PyTorch and NCCL use /dev/shm; Docker's default is 64 MiB.
+    linuxParameters: new ecs.LinuxParameters(scope, 'GenerationLinux', { sharedMemorySize: 2048 }),
   };
+  const region = { AWS_REGION: Aws.REGION, AWS_DEFAULT_REGION: Aws.REGION, AWS_EC2_METADATA_DISABLED: 'true' };
   const { image } = config;
   if (image.kind === 'vllm') {
-    return task.addContainer('vllm', {
+    const secrets: Record<string, ecs.Secret> = { VLLM_API_KEY: ecs.Secret.fromSecretsManager(props.upstreamKey) };
+    if (image.huggingFaceTokenSecretArn) {
+      secrets.HF_TOKEN = ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretCompleteArn(scope, 'HuggingFaceToken', image.huggingFaceTokenSecretArn));
+    }
+    const container = task.addContainer('vllm', {
       ...common,
-      image: ecs.ContainerImage.fromRegistry(`vllm/vllm-openai:${image.vllmTag ?? 'latest'}`),
-      command: ['--model', image.model, '--port', String(PORT), ...(image.args ?? [])],
-      environment: { MODEL_BUCKET: modelBucket.bucketName },
-      healthCheck: {
-        command: ['CMD-SHELL', `python3 -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:${PORT}/health').status == 200 else 1)"`],
-        interval: Duration.seconds(15),
-        startPeriod: Duration.minutes(10), // weights download and load before the first answer
-        retries: 3,
-      },
+      image: ecs.ContainerImage.fromRegistry(dockerHubThroughCache(scope, task, config)),
+      command: [
+        '--model', `s3://${modelBucket.bucketName}/${vllmWeightsPrefix(image)}/`, '--load-format', 'runai_streamer',
+        '--served-model-name', config.generation.servedName, '--port', String(port), ...(image.args ?? []),
+      ],
+      environment: region,
+      secrets,
+      healthCheck: health(`python3 -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:${port}/health').status == 200 else 1)"`),
     });
+    return container;
   }
   return task.addContainer('edge-maas-generation', {
     ...common,
-    image: ecs.ContainerImage.fromAsset(repoRoot, { file: 'infra/docker/generation.Dockerfile', exclude: ['node_modules', '.git', '.data', '.recipe-work', '.wrangler', '.cdk.out', 'bench', 'test', 'models/recipes'] }),
+    image: ecs.ContainerImage.fromAsset(repoRoot, {
+      file: 'infra/docker/generation.Dockerfile',
+      platform: Platform.LINUX_AMD64, // g5/g6 are x86_64: an arm64 laptop would otherwise build an image they cannot run
+      exclude: ['node_modules', '.git', '.data', '.recipe-work', '.wrangler', '.cdk.out', 'bench', 'test', 'models/recipes'],
+    }),
     environment: {
-      PORT: String(PORT), HOST: '0.0.0.0', GEN_MODEL_DIR: image.model, GEN_EXECUTION_PROVIDER: 'cuda',
+      ...region,
+      PORT: String(port), HOST: '0.0.0.0', GEN_MODEL_DIR: image.model, GEN_MODEL_ID: config.generation.servedName, GEN_EXECUTION_PROVIDER: 'cuda',
       MODEL_S3_URI: `s3://${modelBucket.bucketName}/${image.model.split('/').pop()}`,
     },
-    healthCheck: {
-      command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:${PORT}/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`],
-      interval: Duration.seconds(15),
-      startPeriod: Duration.minutes(2),
-      retries: 3,
-    },
+    healthCheck: health(`node -e "fetch('http://127.0.0.1:${port}/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`),
   });
+}
+
+/**
+ * The vLLM image through an ECR pull-through cache rule for Docker Hub, with the user's Docker Hub credentials:
+ * anonymous pulls from behind one NAT address share Docker Hub's rate limit, and a cached image stays in-region.
+ */
+function dockerHubThroughCache(scope: Construct, task: ecs.Ec2TaskDefinition, config: StageConfig): string {
+  const image = config.image;
+  const prefix = `${config.name}-docker-hub`;
+  const rule = new ecr.CfnPullThroughCacheRule(scope, 'DockerHubCache', {
+    ecrRepositoryPrefix: prefix, upstreamRegistry: 'docker-hub', upstreamRegistryUrl: 'registry-1.docker.io', credentialArn: image.dockerHubSecretArn,
+  });
+  task.node.addDependency(rule);
+  const role = task.obtainExecutionRole();
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    // The first pull of an image creates its cache repository and imports it from Docker Hub.
+    actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+    resources: [`arn:${Aws.PARTITION}:ecr:${Aws.REGION}:${Aws.ACCOUNT_ID}:repository/${prefix}/*`],
+  }));
+  acknowledge(role, [[`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/${prefix}/*]`, 'The cache repositories under this stage\'s pull-through prefix, created on first pull.']]);
+  const repository = image.vllmImage!.split(':')[0]!;
+  return `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${prefix}/${repository}@${image.vllmDigest}`;
 }

@@ -1,24 +1,34 @@
 /**
  * The regional router: the same Hono app in Lambda (Node.js 24, arm64) behind a Function URL in RESPONSE_STREAM
  * mode, pointed at the GPU service. The bundle carries the models and onnxruntime-web's wasm; its role can write
- * its own logs and, granted by BillingTables, use the keys and usage tables. API keys are required
- * (EDGE_MAAS_AUTH=keys); they are managed with `npm run keys` against the tables, so no admin token is exposed.
+ * its own logs, read the GPU service's upstream key and, granted by BillingTables, use the keys and usage tables.
+ * API keys are required (EDGE_MAAS_AUTH=keys); they are managed with `npm run keys` against the tables, so no admin
+ * token is exposed. Its timeout outlasts the router's own (stream-timeouts.ts), and reserved concurrency caps what
+ * a flood of requests to the public Function URL can cost.
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag-suppressions.js';
+import { REGISTRY_OVERLAY_ENV, type RegistryOverlay } from './registry-overlay.js';
+import { ROUTER_LAMBDA_TIMEOUT } from './stream-timeouts.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface RouterFunctionProps {
   /** https://<name covered by the GPU service's certificate>, pointing at its load balancer. */
   generationUrl: string;
+  /** The stage's GPU models as the registry should list them. */
+  registryOverlay: RegistryOverlay;
+  /** The key the GPU service requires (sent as `Authorization: Bearer`). */
+  upstreamKey: secretsmanager.ISecret;
+  reservedConcurrency?: number;
   logRetentionDays: number;
 }
 
@@ -39,11 +49,16 @@ export class RouterFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 1769, // one full vCPU for the WASM engine
-      timeout: Duration.minutes(5),
+      timeout: ROUTER_LAMBDA_TIMEOUT,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup,
       role,
+      // Serves the key to the function on localhost, cached, so the bundle needs no Secrets Manager SDK.
+      paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103),
       environment: {
         GENERATION_UPSTREAM_URL: props.generationUrl,
+        [REGISTRY_OVERLAY_ENV]: JSON.stringify(props.registryOverlay),
+        UPSTREAM_KEY_SECRET_ARN: props.upstreamKey.secretArn,
         EDGE_MAAS_AUTH: 'keys',
         MODELS_DIR: '/var/task/models',
         NODE_OPTIONS: '--enable-source-maps',
@@ -67,6 +82,7 @@ export class RouterFunction extends Construct {
       projectRoot: repoRoot,
       depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
     });
+    props.upstreamKey.grantRead(role);
     acknowledge(role, [['AwsSolutions-IAM5[Resource::<RouterLogs4973BD4D.Arn>:*]', 'The log streams of its own log group.']]);
     this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
   }
