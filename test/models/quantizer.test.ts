@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
@@ -43,6 +44,13 @@ describe('the int8 quantizer on the committed fp32 model', () => {
     expect(graph.node.filter((n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && constants.has(n.input![1]!))).toEqual([]);
     expect(report.matmuls + report.gemms).toBeGreaterThanOrEqual(4 * 6);
     expect(report.embeddings).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives the committed int8 file byte for byte, with the registry\'s sha256', async () => {
+    const registry = JSON.parse(await readFile(join(defaultModelDir, '..', 'registry.json'), 'utf8')) as { models: { id: string; files?: Record<string, string> }[] };
+    const sha256 = registry.models.find((m) => m.id === 'sst2-bert')!.files!['onnx/model_quantized.onnx'];
+    expect(createHash('sha256').update(int8).digest('hex')).toBe(sha256);
+    expect(Buffer.compare(Buffer.from(int8), await readFile(join(defaultModelDir, 'onnx', 'model_quantized.onnx')))).toBe(0);
   });
 
   it('makes the file at most a third of fp32', () => {

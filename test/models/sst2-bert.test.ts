@@ -24,9 +24,11 @@ const clearlyNegative = [
 
 type Pipeline = (texts: string[], options: { topk: number }) => Promise<{ label: string; score: number }[][]>;
 
-// Dynamic int8 quantization rounds activations to uint8 with a scale taken from each run's own tensor, so two
-// runtimes (onnxruntime-web 1.30 WASM here, onnxruntime-node 1.14 inside transformers.js v2), or one sentence alone
-// versus inside a batch, can round a few activations differently: int8 scores agree to about 1e-2, fp32 to 1e-4.
+// Dynamic int8 quantization rounds activations to uint8 with a scale taken from each run's whole tensor, so a
+// sentence's int8 scores depend on the batch it runs in (ours groups a batch by length, the pipeline pads all of
+// it): the runtimes are compared one sentence at a time on both sides, and batching has its own test below.
+// onnxruntime-web 1.30 (WASM) and onnxruntime-node 1.14 (inside transformers.js v2) agree on int8 scores within
+// 2e-2 (measured at most 0.005 on SST-2 dev, see the model card), on fp32 within 1e-4.
 describe.each([
   ['fp32', 'model', false, 1e-4, 1e-4],
   ['int8', 'model_quantized', true, 2e-2, 1e-2],
@@ -41,12 +43,12 @@ describe.each([
 
   it(`gives the labels and scores of the transformers.js pipeline within ${scoreTolerance}`, async () => {
     const texts = (await readLabelledTsv(devTsv)).slice(0, 64).map((r) => r.text);
-    const expected = await reference(texts, { topk: 2 });
-    for (const [i, text] of texts.entries()) {
+    for (const text of texts) {
+      const expected = (await reference([text], { topk: 2 }))[0]!;
       const got = rankLabels((await ours.classify([text])).logits[0]!, ours.labels);
-      got.forEach((g, k) => expect(Math.abs(g.score - expected[i]![k]!.score)).toBeLessThan(scoreTolerance));
+      got.forEach((g, k) => expect(Math.abs(g.score - expected[k]!.score)).toBeLessThan(scoreTolerance));
       // A label can only differ where both runtimes are within the tolerance of a tie.
-      if (got[0]!.score > 0.5 + scoreTolerance) expect(got.map((g) => g.label)).toEqual(expected[i]!.map((e) => e.label));
+      if (got[0]!.score > 0.5 + scoreTolerance) expect(got.map((g) => g.label)).toEqual(expected.map((e) => e.label));
     }
   });
 
