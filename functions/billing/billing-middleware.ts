@@ -18,7 +18,7 @@ import { costMicroUsd } from './pricing.js';
 import type { KeyLimiter } from './rate-limiter.js';
 import { onStreamEnd } from './stream-end.js';
 import type { ApiKeyRecord, BillingStore } from './types.js';
-import type { UsageWriter } from './usage-writer.js';
+import type { UsageSink } from './usage-writer.js';
 
 export interface Billing {
   /** "keys": every API request needs a key; "open": no keys, requests are still metered (without a key). */
@@ -26,7 +26,7 @@ export interface Billing {
   store: BillingStore;
   authenticator: Authenticator;
   limiter: KeyLimiter;
-  writer: UsageWriter;
+  writer: UsageSink;
   now?: () => number;
   newId?: () => string;
 }
@@ -75,7 +75,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       const meter = c.var.meter;
       const billable = status < 400 && !replay && meter.price !== null;
       const cost = billable ? costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens) : 0;
-      billing.writer.record({
+      const written = billing.writer.record({
         id: usageId, requestId: c.var.requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
         model: meter.model, modelVersion: meter.modelVersion, path: meter.path, route: `${c.req.method} ${new URL(c.req.url).pathname}`,
         inputTokens: meter.inputTokens, outputTokens: meter.outputTokens, computeMs: Math.round(meter.computeMs * 1000) / 1000,
@@ -85,7 +85,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
         const settled = billing.limiter.settle(key.id, limits, meter.inputTokens + meter.outputTokens, reservedTokens, started);
         if (settled && waitUntil) waitUntil(settled);
       }
-      if (waitUntil) waitUntil(billing.writer.flush());
+      if (waitUntil) waitUntil(written ?? billing.writer.flush());
     };
 
     const admit = async (estimate: UsageEstimate) => {

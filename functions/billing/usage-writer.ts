@@ -13,7 +13,16 @@ export interface UsageWriterOptions {
   onError?: (error: unknown) => void;
 }
 
-export class UsageWriter {
+/** Where the billing middleware sends each request's usage record. */
+export interface UsageSink {
+  /** Queues or writes the record; a promise when the write belongs to the calling request (the Worker's waitUntil). */
+  record(record: UsageRecord): void | Promise<void>;
+  /** Writes what is queued (reports and exports call it first, so that the caller's own requests count). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class UsageWriter implements UsageSink {
   private queue: UsageRecord[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private writing: Promise<void> = Promise.resolve();

@@ -13,7 +13,7 @@ import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { RateLimiter } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
-import { UsageWriter } from '../billing/usage-writer.js';
+import { RequestUsageWriter } from '../billing/request-usage-writer.js';
 import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
 import { Registry } from '../engine/registry/registry.js';
 import { modelFolders, registryBytes } from './bundled-models.js';
@@ -54,7 +54,6 @@ export function modelFileReader(folder: string, bucket: R2BucketLike | undefined
 
 
 let app: Promise<Hono<AppEnv>> | null = null;
-let writer: UsageWriter | null = null;
 
 // Background writes are tied to the request they belong to: the billing middleware hands each one to that
 // request's ExecutionContext (Hono's c.executionCtx), never to another request's that may have ended.
@@ -63,10 +62,10 @@ const detached = (work: Promise<unknown>) => void work.catch(() => {});
 function workerBilling(env: Env): Billing | undefined {
   if (!env.DB) return undefined;
   const store = new SqlBillingStore(d1Database(env.DB));
-  writer = new UsageWriter(store, {
-    intervalMs: 50,
-    maxBatch: 100,
-    onError: (error) => console.error(`usage write failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+  const writer = new RequestUsageWriter(store, {
+    attempts: 3,
+    backoffMs: 200,
+    onError: (error) => console.error(`usage write failed: ${error instanceof Error ? error.message : String(error)}`),
   });
   const limiter = env.RATE_LIMITER ? new DurableKeyLimiter(env.RATE_LIMITER, detached) : new RateLimiter();
   return { mode: env.AUTH_MODE === 'open' ? 'open' : 'keys', store, writer, authenticator: new Authenticator(store), limiter };
@@ -78,6 +77,8 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   const engines = await loadEdgeEngines(registry, {
     readerFor: (model) => modelFileReader(model.folder!, env.MODELS),
     createSession: workerdSessionFactory(),
+    // One isolate serves concurrent requests, but workerd ties work to the request that started it.
+    batchAcrossRequests: false,
   });
   return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined });
 }
@@ -89,9 +90,7 @@ export default {
       throw error;
     });
     try {
-      const response = await (await app).fetch(request, env, ctx);
-      if (writer) ctx.waitUntil(writer.flush());
-      return response;
+      return await (await app).fetch(request, env, ctx);
     } catch (error) {
       const message = `the models failed to load: ${error instanceof Error ? error.message : String(error)}`;
       console.error(message);

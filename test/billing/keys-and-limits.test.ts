@@ -149,7 +149,7 @@ describe('budgets, idempotency and usage', () => {
 
   it('exports billed requests as Stripe meter events', async () => {
     const { key } = await admin.key('stripe');
-    const res = await classifyWith(server.url, key);
+    expect((await classifyWith(server.url, key)).status).toBe(200);
     const events = ((await admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l));
     const [row] = rows("SELECT id FROM usage WHERE tenant_id = 'stripe'") as { id: string }[];
     const mine = events.find((e) => e.identifier === row!.id);

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { UsageWriter } from '../../functions/billing/usage-writer.js';
 import { startServer } from '../../functions/node/server.js';
 import { repoRoot } from '../paths.js';
 import { ADMIN, adminClient, tempDb } from './helpers.js';
@@ -73,7 +74,7 @@ describe('metering under load', () => {
     // One row per answer, each with an id of its own (not the client's x-request-id): none lost, none twice.
     expect(usage).toHaveLength(seen.length);
     expect(new Set(usage.map((u) => u.id)).size).toBe(usage.length);
-    expect(server.billing!.writer.written).toBe(usage.length);
+    expect((server.billing!.writer as UsageWriter).written).toBe(usage.length);
     // The third key's bucket holds THIRD_RPM and refills THIRD_RPM a minute: at most that many of its requests pass,
     // however long the load took; the rest were refused, and metered too.
     const thirdAllowed = seen.filter((s) => s.key === keys[2]!.key && s.status === 200).length;

@@ -113,7 +113,7 @@ describe('bodies', () => {
   it('are decoded when gzip-compressed, refused in an unknown encoding (415), and bounded once decoded (413)', async () => {
     const { key } = await admin.key('encodings');
     const send = (body: Uint8Array, encoding: string) => fetch(`${server.url}/v1/classify`, {
-      method: 'POST', body, headers: { 'content-type': 'application/json', 'content-encoding': encoding, authorization: `Bearer ${key}` },
+      method: 'POST', body: body as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/json', 'content-encoding': encoding, authorization: `Bearer ${key}` },
     });
     const zipped = await send(gzipSync(JSON.stringify({ input: 'a wonderful, heartfelt film' })), 'gzip');
     expect(zipped.status).toBe(200);

@@ -14,6 +14,8 @@ export interface EdgeLoadOptions {
   createSession: SessionFactory;
   /** Defaults: batches up to the model's max_batch, no coalescing window beyond one event-loop turn, 4,096 queued texts. */
   engine?: (model: ModelEntry) => Partial<MicroBatcherOptions>;
+  /** false: each request's texts run as their own batch (Workers); default true. */
+  batchAcrossRequests?: boolean;
 }
 
 export async function loadEdgeEngines(registry: Registry, options: EdgeLoadOptions): Promise<Map<string, ClassificationEngine>> {
@@ -21,7 +23,8 @@ export async function loadEdgeEngines(registry: Registry, options: EdgeLoadOptio
   for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
     const verified = await verifyModelFiles(model, options.readerFor(model));
     const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, `model ${modelRef(model)}`, options.createSession);
-    const engine = new ClassificationEngine(classifier, { maxBatchSize: model.maxBatch, maxWaitMs: 0, maxQueue: 4 * 1024, ...options.engine?.(model) });
+    const batching = { maxBatchSize: model.maxBatch, maxWaitMs: 0, maxQueue: 4 * 1024, ...options.engine?.(model) };
+    const engine = new ClassificationEngine(classifier, batching, options.batchAcrossRequests ?? true);
     await engine.classify(['warm up the session']);
     engines.set(modelRef(model), engine);
   }

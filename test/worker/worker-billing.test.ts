@@ -1,0 +1,64 @@
+// Billing inside workerd with D1: every concurrent request's usage written through its own waitUntil, budgets held
+// in D1 at admission (exact under concurrency), Idempotency-Key bound to the request.
+import { env } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { D1Database } from '../../functions/worker/d1-database.js';
+
+const DB = (env as { DB: D1Database }).DB;
+const ADMIN = { authorization: 'Bearer worker-test-admin' };
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  exports.default.fetch(new Request(`http://edge.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+
+async function newKey(limits: Record<string, unknown> = {}): Promise<string> {
+  const created = await post('/admin/keys', { tenant: 'edge_billing', rpm: 10_000, ...limits }, ADMIN);
+  expect(created.status).toBe(201);
+  return ((await created.json()) as { key: string }).key;
+}
+
+async function rowsWhere(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]> {
+  return (await DB.prepare(sql).bind(...params).all<Record<string, unknown>>()).results;
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 100 && !done(value); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    value = await read();
+  }
+  return value;
+}
+
+beforeAll(async () => {
+  expect((await post('/admin/tenants', { id: 'edge_billing' }, ADMIN)).status).toBe(201);
+});
+
+describe('billing in the Worker', () => {
+  it('writes the usage of every one of 24 concurrent requests', async () => {
+    const key = await newKey();
+    const ids = Array.from({ length: 24 }, (_, i) => `edge-concurrent-${i}`);
+    const answers = await Promise.all(ids.map((id) => post('/v1/classify', { input: `text number ${id}` }, { authorization: `Bearer ${key}`, 'x-request-id': id })));
+    expect(answers.map((a) => a.status)).toEqual(Array(24).fill(200));
+    const written = await eventually(() => rowsWhere("SELECT request_id FROM usage WHERE request_id LIKE 'edge-concurrent-%'"), (rows) => rows.length >= 24);
+    expect(written.map((r) => r.request_id).sort()).toEqual([...ids].sort());
+  });
+
+  it('holds a budget exactly under concurrent requests', async () => {
+    const key = await newKey({ monthly_budget_micro_usd: 35 }); // 10 micro-USD a classification: three fit
+    const statuses = await Promise.all(Array.from({ length: 12 }, () => post('/v1/classify', { input: 'a fine film' }, { authorization: `Bearer ${key}` }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(9);
+  });
+
+  it('replays an Idempotency-Key with the stored answer and refuses it with another body', async () => {
+    const key = await newKey();
+    const headers = { authorization: `Bearer ${key}`, 'idempotency-key': 'edge-order-1' };
+    const first = await post('/v1/classify', { input: 'a fine film' }, headers);
+    const again = await post('/v1/classify', { input: 'a fine film' }, headers);
+    const other = await post('/v1/classify', { input: 'another film' }, headers);
+    expect([first.status, again.status, other.status]).toEqual([200, 200, 422]);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.text()).toBe(await first.text());
+  });
+});
