@@ -13,7 +13,11 @@ export function buildApp(app = new App(), stages = Object.keys(STAGES)): App {
   for (const name of stages) {
     const base = STAGES[name];
     if (!base) throw new Error(`unknown stage "${name}"; known: ${Object.keys(STAGES).join(', ')}`);
-    const config = validateStage({ ...base, account: process.env.CDK_DEFAULT_ACCOUNT ?? base.account });
+    // `-c minCapacity=0` for a first deploy: no task starts before its model is in the bucket the deploy creates.
+    const minCapacity = app.node.tryGetContext('minCapacity') as string | number | undefined;
+    const config = validateStage({
+      ...base, account: process.env.CDK_DEFAULT_ACCOUNT ?? base.account, ...(minCapacity === undefined ? {} : { minCapacity: Number(minCapacity) }),
+    });
     const stage = new Stage(app, name, { env: { account: config.account, region: config.region } });
     new EdgeMaasStack(stage, 'EdgeMaas', { config });
   }

@@ -42,7 +42,7 @@ export class GpuEndpoint extends Construct {
       // Alphanumeric: the listener compares it with wildcards (* and ?) enabled, and case-insensitively.
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
-    acknowledge(this.upstreamKey, [['AwsSolutions-SMG4', 'The key is resolved into the listener rule at deploy time; rotating it is a put-secret-value and a redeploy (docs/DEPLOY.md), not a rotation Lambda.']]);
+    acknowledge(this.upstreamKey, [['AwsSolutions-SMG4', 'CloudFormation resolves the key into the listener rule when the rule is updated, so a rotation Lambda would lock the router out; rotation is a manual step (docs/DEPLOY.md).']]);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'AlbSg', { vpc: props.vpc, description: 'Public HTTPS', allowAllOutbound: true });
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from anywhere; the listener refuses requests without the key');

@@ -296,6 +296,15 @@ describe('issue 19: a first deploy that works, closed to strangers', () => {
   });
 });
 
+describe('a first deploy of an always-on stage with -c minCapacity=0', () => {
+  it('starts no task, so none looks for a model that is not uploaded yet', () => {
+    const app = buildApp(new App({ context: { ...noBundling, minCapacity: '0' } }), ['prod']);
+    const t = Template.fromStack(app.node.findChild('prod').node.findChild('EdgeMaas') as Stack);
+    expect(only(t, 'AWS::ECS::Service')[1].Properties.DesiredCount).toBe(0);
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0 });
+  });
+});
+
 describe('a stage with an alarm e-mail and a Hugging Face token', () => {
   it('subscribes the e-mail to the alarm topic and gives vLLM the token from Secrets Manager', () => {
     const app = new App({ context: noBundling });
