@@ -35,6 +35,9 @@ export interface AppDeps {
   corsOrigins?: string[];
 }
 
+/** CORS_ORIGINS as the entries read it: comma-separated origins, or "*". */
+export const corsOriginsFrom = (raw: string | undefined): string[] => (raw ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+
 /** Headers a browser client may send and read, beyond the CORS-safelisted ones. */
 const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'Idempotency-Key', 'x-api-key', 'x-request-id'];
 const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'Server-Timing',

@@ -7,7 +7,7 @@
 import type { Hono } from 'hono';
 import type { ExecutionContext } from 'hono';
 import type { AppEnv } from '../app/context.js';
-import { createApp } from '../app/create-app.js';
+import { corsOriginsFrom, createApp } from '../app/create-app.js';
 import { errorJson } from '../app/errors.js';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
@@ -34,6 +34,8 @@ export interface Env {
   RATE_LIMITER?: DurableObjectNamespaceLike;
   /** Model files too large to bundle, at `<folder>/<path>` (checked against the registry's sha256 like the rest). */
   MODELS?: R2BucketLike;
+  /** Origins browsers may call the API from (comma-separated, or "*"); none when empty. */
+  CORS_ORIGINS?: string;
   /** The GPU generation service (the ALB of the AWS stack, or any OpenAI-compatible server) for "embedded" upstreams. */
   GENERATION_UPSTREAM_URL?: string;
 }
@@ -80,7 +82,7 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
     // One isolate serves concurrent requests, but workerd ties work to the request that started it.
     batchAcrossRequests: false,
   });
-  return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined });
+  return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined, corsOrigins: corsOriginsFrom(env.CORS_ORIGINS) });
 }
 
 export default {
