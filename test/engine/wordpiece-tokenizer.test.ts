@@ -58,6 +58,22 @@ describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
     expect(ours.encode('short text').truncated).toBe(false);
   });
 
+  it('reads long text window by window with the ids of the whole text, and stops once the budget is full', async () => {
+    const { ours, referenceIds } = await pair(bertBaseTokenizerDir, 1_000_000);
+    // Texts far longer than a window, mixing every boundary a window may end at and runs it may not cut.
+    const pieces = ['Café', 'naïve', 'über', 'déjà', '中文字符', 'English', 'a'.repeat(130), '!', '...', '—', '\u00a0', '\t', '😀', 'e\u0301\u0301', 'ΣΑΣ', 'won\'t', '$100'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const texts = Array.from({ length: 20 }, () => Array.from({ length: 600 }, () => pieces[Math.floor(next() * pieces.length)]!).join(next() < 0.5 ? ' ' : ''));
+    for (const text of texts) expect(ours.encode(text).ids).toEqual(referenceIds(text));
+    // One megabyte of CJK text: 128 ids, at the cost of the first few hundred characters.
+    const { ours: model } = await pair(defaultModelDir, 128);
+    const huge = '日本語の文章'.repeat(170_000);
+    const encoded = model.encode(huge);
+    expect(encoded).toMatchObject({ truncated: true });
+    expect(encoded.ids).toHaveLength(128);
+  });
+
   it('rejects a tokenizer.json that is not WordPiece with a clear error', () => {
     expect(() => WordPieceTokenizer.fromJson({ model: { type: 'BPE', vocab: {}, merges: [] } }, 16)).toThrow(/BPE.*not supported/);
     expect(() => WordPieceTokenizer.fromJson({}, 16)).toThrow(/no "model" section/);

@@ -1,5 +1,6 @@
 import { normalizeBert, type BertNormalizerOptions } from './bert-normalizer.js';
 import { preTokenizeBert } from './bert-pre-tokenizer.js';
+import { textWindows } from './text-windows.js';
 import { parseTokenizerJson, TokenizerFormatError } from './tokenizer-json.js';
 
 export interface Encoding {
@@ -59,19 +60,22 @@ export class WordPieceTokenizer {
     );
   }
 
+  /** Reads the text window by window and stops once maxLength is filled: the cost is bounded by what is kept. */
   encode(text: string, maxLength = this.maxLength): Encoding {
-    const normalized = this.normalizer ? normalizeBert(text, this.normalizer) : text;
     const ids = [this.clsId];
     const budget = maxLength - 1;
     let truncated = false;
-    for (const word of preTokenizeBert(normalized)) {
-      const pieces = this.wordIds(word);
-      if (ids.length + pieces.length > budget) {
-        for (let i = 0; ids.length < budget; i++) ids.push(pieces[i]!);
-        truncated = true;
-        break;
+    windows: for (const window of textWindows(text)) {
+      const normalized = this.normalizer ? normalizeBert(window, this.normalizer) : window;
+      for (const word of preTokenizeBert(normalized)) {
+        const pieces = this.wordIds(word);
+        if (ids.length + pieces.length > budget) {
+          for (let i = 0; ids.length < budget; i++) ids.push(pieces[i]!);
+          truncated = true;
+          break windows;
+        }
+        for (const piece of pieces) ids.push(piece);
       }
-      for (const piece of pieces) ids.push(piece);
     }
     ids.push(this.sepId);
     return { ids, truncated };
