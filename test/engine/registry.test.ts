@@ -20,6 +20,11 @@ const entry = (overrides: Record<string, unknown> = {}) => ({
   price: { request_micro_usd: 1, input_token_micro_usd: 0, output_token_micro_usd: 0 }, ...overrides,
 });
 
+const generation = (overrides: Record<string, unknown> = {}) => ({
+  id: 'g', version: '1', task: 'text-generation', runtime: 'gpu-upstream', max_tokens: 64,
+  price: { request_micro_usd: 0, input_token_micro_usd: 0.05, output_token_micro_usd: 0.2 }, ...overrides,
+});
+
 describe('the model registry', () => {
   it('resolves the default, ids, id@version and aliases of the committed registry', () => {
     const registry = Registry.parse(registryJson);
@@ -48,6 +53,17 @@ describe('the model registry', () => {
     const altered: FileReader = async (path) => (path === 'config.json' ? new TextEncoder().encode('{}') : readFrom(model.folder!)(path));
     await expect(verifyModelFiles(model, altered)).rejects.toThrow(/config.json has sha256 .* the registry says/);
     await expect(verifyModelFiles(model, async () => null)).rejects.toThrow(/file .* is missing/);
+  });
+
+  it('reads an upstream\'s warmup_seconds, and leaves it out when absent', () => {
+    const upstreams = [{ url: 'https://gpu.example.com/', model: 'qwen', warmup_seconds: 240 }, { url: 'embedded', model: 'stories260K' }];
+    const model = Registry.parse({ default: 'g', models: [generation({ upstreams })] }).resolve('g')!;
+    expect(model.upstreams).toEqual([{ url: 'https://gpu.example.com', model: 'qwen', warmupSeconds: 240 }, { url: 'embedded', model: 'stories260K' }]);
+  });
+
+  it.each([0, -5, '60', Number.NaN, null])('rejects warmup_seconds %j', (warmup) => {
+    const upstreams = [{ url: 'https://gpu.example.com', model: 'qwen', warmup_seconds: warmup }];
+    expect(() => Registry.parse({ default: 'g', models: [generation({ upstreams })] })).toThrow(/model g upstreams\[0\]: "warmup_seconds" must be a positive number of seconds/);
   });
 
   it.each([

@@ -18,6 +18,11 @@ export interface Upstream {
   /** Base URL without /v1; "embedded" is the generation server that `npm start` runs itself. */
   url: string;
   model: string;
+  /**
+   * Set for a service that scales to zero: how long it takes to wake. While it is down the router answers 503
+   * `upstream_warming` with this as Retry-After, instead of 502s.
+   */
+  warmupSeconds?: number;
 }
 
 export interface ModelEntry {
@@ -55,6 +60,7 @@ function field<T>(entry: Json, key: string, where: string, check: (v: unknown) =
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isPrice = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 const isSha256 = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
@@ -66,7 +72,9 @@ function parseUpstreams(raw: unknown, where: string): Upstream[] {
     const upstream = (u ?? {}) as Json;
     const url = field(upstream, 'url', `${where} upstreams[${i}]`, isString, 'an http(s) base URL or "embedded"');
     if (url !== 'embedded' && !/^https?:\/\/[^/]+/.test(url)) throw new RegistryError(`${where} upstreams[${i}]: "url" must be an http(s) base URL or "embedded"`);
-    return { url: url.replace(/\/+$/, ''), model: field(upstream, 'model', `${where} upstreams[${i}]`, isString, "the model's name on that server") };
+    const parsed: Upstream = { url: url.replace(/\/+$/, ''), model: field(upstream, 'model', `${where} upstreams[${i}]`, isString, "the model's name on that server") };
+    if (upstream.warmup_seconds !== undefined) parsed.warmupSeconds = field(upstream, 'warmup_seconds', `${where} upstreams[${i}]`, isPositive, 'a positive number of seconds');
+    return parsed;
   });
 }
 
