@@ -1,6 +1,7 @@
 /**
  * A circuit breaker per upstream: after `failureThreshold` failures in a row it opens and refuses calls for
- * `openMs`; then one probe is let through (half-open): success closes it, failure opens it again.
+ * `openMs`; then one probe is let through (half-open): success closes it, failure opens it again. An outcome that
+ * says nothing about the upstream's health (busy, slow) only frees the probe's slot.
  */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -39,6 +40,11 @@ export class CircuitBreaker {
   onSuccess(): void {
     this.failures = 0;
     this.opened = false;
+    this.probing = false;
+  }
+
+  /** Neither success nor failure: a half-open probe's slot is free again, the counts stay as they are. */
+  release(): void {
     this.probing = false;
   }
 

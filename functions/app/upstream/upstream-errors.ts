@@ -1,0 +1,34 @@
+/** The router's answers when no upstream serves a request, in the OpenAI error shape; and the stream's error event. */
+import { ApiError } from '../errors.js';
+
+const retryAfter = (seconds: number) => ({ 'Retry-After': String(Math.max(1, Math.ceil(seconds))) });
+
+export const upstreamDown = (message: string) => new ApiError(502, message, 'server_error', 'upstream_error');
+
+export const upstreamTimeout = (message: string) => new ApiError(504, message, 'server_error', 'upstream_timeout');
+
+/** The upstream said 503: busy. Its Retry-After goes to the client as it was (seconds or an HTTP date). */
+export function upstreamBusy(header: string | null): ApiError {
+  const valid = header !== null && (/^\d+$/.test(header.trim()) || !Number.isNaN(Date.parse(header)));
+  return new ApiError(503, 'the model\'s servers are overloaded; retry after the time Retry-After gives', 'server_error', 'upstream_overloaded', null, valid ? { 'Retry-After': header.trim() } : retryAfter(1));
+}
+
+export const upstreamWarming = (seconds: number) =>
+  new ApiError(503, `the model's servers are starting; retry in about ${Math.ceil(seconds)} s`, 'server_error', 'upstream_warming', null, retryAfter(seconds));
+
+export const circuitOpen = (waitMs: number) =>
+  new ApiError(503, 'every upstream for this model is failing; the circuit is open', 'server_error', 'upstream_unavailable', null, retryAfter(waitMs / 1000));
+
+// A deployment whose upstreams are all "embedded" and that runs no generation server; an operator has to act.
+export const noUpstream = () =>
+  new ApiError(503, 'no upstream is configured for this model', 'server_error', 'upstream_unavailable', null, retryAfter(60));
+
+const RANK: Record<string, number> = { upstream_warming: 0, upstream_overloaded: 1, upstream_unavailable: 2 };
+
+/** Of the reasons each upstream gave, the one most useful to the client: one that says when to come back first. */
+export const mostUseful = (errors: ApiError[]): ApiError =>
+  errors.reduce((best, e) => ((RANK[e.code] ?? 3) < (RANK[best.code] ?? 3) ? e : best));
+
+const encoder = new TextEncoder();
+export const errorEvent = (message: string, code: string) =>
+  encoder.encode(`data: ${JSON.stringify({ error: { message, type: 'server_error', code, param: null } })}\n\n`);
