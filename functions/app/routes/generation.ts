@@ -37,7 +37,8 @@ export function generationRoutes(registry: Registry, upstreams: UpstreamClient):
       await c.var.admit(generationEstimate(model, promptTokenBound(promptParts, 'messages' in request), asked ?? model.maxTokens));
       const meter = Object.assign(c.var.meter, { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
       const streamOptions = (body.stream_options ?? {}) as Record<string, unknown>;
-      const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true } } : body;
+      // Usage on every chunk (vLLM's continuous_usage_stats): a stream cut short is still billed its prompt.
+      const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true, continuous_usage_stats: true } } : body;
       const started = Date.now();
       const response = await upstreams.post(model.upstreams, path, forwarded, c.req.raw.signal);
       if (!response.ok) return response;
@@ -45,7 +46,8 @@ export function generationRoutes(registry: Registry, upstreams: UpstreamClient):
         meter.computeMs = Date.now() - started;
         return observeJson(response, meter);
       }
-      return observeStream(response, meter, streamOptions.include_usage === true, started, Date.now);
+      const final = streamOptions.include_usage === true;
+      return observeStream(response, meter, { final, continuous: final && streamOptions.continuous_usage_stats === true }, started, Date.now);
     });
   forward('/chat/completions', ChatCompletionRequest);
   forward('/completions', CompletionRequest);

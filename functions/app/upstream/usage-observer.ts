@@ -1,33 +1,71 @@
 /**
  * Reads the token usage of an upstream's answer for metering without holding the answer back: a JSON answer is
  * already whole; a stream is split into its server-sent events, each forwarded as soon as it is complete. The
- * router always asks upstreams for the final usage chunk; when the client did not, that chunk is dropped.
+ * router asks upstreams for vLLM's continuous usage (every chunk carries the usage so far), so a stream cut short
+ * is billed with the prompt and the tokens it sent. What the client sees keeps OpenAI's shapes: without
+ * include_usage no usage at all, with it `"usage":null` on every chunk but the last, usage everywhere only if
+ * the client asked for continuous_usage_stats itself. Per event this is a string scan, never a JSON.parse.
  */
 import type { Meter } from '../../billing/meter.js';
 
 interface UsageJson {
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  choices?: unknown[];
-}
-
-function takeUsage(meter: Meter, json: UsageJson): boolean {
-  if (!json.usage) return false;
-  meter.inputTokens = json.usage.prompt_tokens ?? meter.inputTokens;
-  meter.outputTokens = json.usage.completion_tokens ?? meter.outputTokens;
-  return true;
 }
 
 export async function observeJson(response: Response, meter: Meter): Promise<Response> {
   const bytes = await response.arrayBuffer();
   try {
-    takeUsage(meter, JSON.parse(new TextDecoder().decode(bytes)) as UsageJson);
+    const usage = (JSON.parse(new TextDecoder().decode(bytes)) as UsageJson).usage;
+    if (usage) {
+      meter.inputTokens = usage.prompt_tokens ?? meter.inputTokens;
+      meter.outputTokens = usage.completion_tokens ?? meter.outputTokens;
+    }
   } catch {
     // not JSON: nothing to meter beyond the request
   }
   return new Response(bytes, response);
 }
 
-export function observeStream(response: Response, meter: Meter, clientWantsUsage: boolean, started: number, now: () => number): Response {
+/** What the client asked to see of the usage. */
+export interface UsageShown {
+  /** stream_options.include_usage: the final usage chunk, and `"usage":null` on the others. */
+  final: boolean;
+  /** stream_options.continuous_usage_stats (with include_usage): the usage so far on every chunk. */
+  continuous: boolean;
+}
+
+const KEY = '"usage":';
+const OBJECT = '"usage":{';
+const NULL = '"usage":null';
+
+/**
+ * Where the usage object of one event ends (just past its closing brace). A quote inside a JSON string is
+ * escaped, so `"usage":{` can only be the key; the usage object holds numbers and nested objects, no strings.
+ */
+function objectEnd(event: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < event.length; i++) {
+    const ch = event.charCodeAt(i);
+    if (ch === 123) depth++;
+    else if (ch === 125 && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+const PROMPT = /"prompt_tokens":(\d+)/;
+const COMPLETION = /"completion_tokens":(\d+)/;
+const count = (usage: string, pattern: RegExp): number | null => {
+  const match = pattern.exec(usage);
+  return match ? Number(match[1]) : null;
+};
+
+/** The event without its `"usage":…` member (from `start` to `end`) and one comma beside it. */
+function withoutMember(event: string, start: number, end: number): string {
+  if (event[start - 1] === ',') return event.slice(0, start - 1) + event.slice(end);
+  return event.slice(0, start) + event.slice(event[end] === ',' ? end + 1 : end);
+}
+
+export function observeStream(response: Response, meter: Meter, shown: UsageShown, started: number, now: () => number): Response {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
@@ -36,9 +74,32 @@ export function observeStream(response: Response, meter: Meter, clientWantsUsage
   let contentEvents = 0;
   const settle = () => {
     meter.computeMs = now() - started;
-    // Cut short before the usage chunk: bill what the client received, one token per content event.
+    // An upstream that sent no usage at all: bill what the client received, one token per content event.
     if (!sawUsage) meter.outputTokens = contentEvents;
   };
+
+  /** The event as the client should see it, or null to drop it; meters the usage it carries. */
+  const shape = (event: string): string | null => {
+    const at = event.indexOf(OBJECT);
+    if (at >= 0) {
+      const end = objectEnd(event, at + KEY.length);
+      if (end < 0) return event;
+      const usage = event.slice(at + KEY.length, end);
+      meter.inputTokens = count(usage, PROMPT) ?? meter.inputTokens;
+      meter.outputTokens = count(usage, COMPLETION) ?? meter.outputTokens;
+      sawUsage = true;
+      if (shown.continuous) return event;
+      if (event.includes('"choices":[]')) return shown.final ? event : null; // the final usage chunk
+      return shown.final ? event.slice(0, at) + NULL + event.slice(end) : withoutMember(event, at, end);
+    }
+    if (!sawUsage && /"(text|content)":"[^"]/.test(event)) contentEvents++;
+    if (!shown.final) {
+      const empty = event.indexOf(NULL);
+      if (empty >= 0) return withoutMember(event, empty, empty + NULL.length);
+    }
+    return event;
+  };
+
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
@@ -60,18 +121,9 @@ export function observeStream(response: Response, meter: Meter, clientWantsUsage
         let out = '';
         let end: number;
         while ((end = pending.indexOf('\n\n')) >= 0) {
-          const event = pending.slice(0, end + 2);
+          const event = shape(pending.slice(0, end + 2));
           pending = pending.slice(end + 2);
-          if (event.includes('"usage":{')) {
-            try {
-              const json = JSON.parse(event.replace(/^data: /, '')) as UsageJson;
-              sawUsage = takeUsage(meter, json) || sawUsage;
-              if (!clientWantsUsage && Array.isArray(json.choices) && json.choices.length === 0) continue;
-            } catch {
-              // pass it on untouched
-            }
-          } else if (/"(text|content)":"[^"]/.test(event)) contentEvents++;
-          out += event;
+          if (event !== null) out += event;
         }
         if (out) {
           controller.enqueue(encoder.encode(out));
