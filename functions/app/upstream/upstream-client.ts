@@ -79,7 +79,7 @@ export class UpstreamClient {
         break;
       }
     }
-    throw mostUseful(reasons);
+    throw reasons.length > 0 ? mostUseful(reasons) : noUpstream();
   }
 
   private reportDown(upstream: Upstream): void {
