@@ -1,0 +1,8 @@
+import type { Price } from '../../functions/engine/registry/registry.js';
+
+/**
+ * What a request costs by the README's rule (the registry's per-request fee plus its per-token prices, in
+ * micro-dollars to 6 decimals), worked out here rather than with the code under test.
+ */
+export const priceOf = (price: Price, inputTokens: number, outputTokens: number): number =>
+  Math.round((price.requestMicroUsd + inputTokens * price.inputTokenMicroUsd + outputTokens * price.outputTokenMicroUsd) * 1e6) / 1e6;
