@@ -1,0 +1,44 @@
+// Without ADMIN_TOKEN the admin API does not exist: every admin route answers 404 in the JSON error shape, with or
+// without a token, so that nobody can probe it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorBody } from '../../functions/app/schemas.js';
+import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { tempDb } from './helpers.js';
+
+let server: RunningServer;
+let db: Awaited<ReturnType<typeof tempDb>>;
+beforeAll(async () => {
+  db = await tempDb();
+  server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, generation: false });
+});
+afterAll(async () => {
+  await server?.close();
+  await db?.remove();
+});
+
+const routes: [string, string, unknown?][] = [
+  ['POST', '/admin/tenants', { id: 'acme' }],
+  ['POST', '/admin/keys', { tenant: 'acme' }],
+  ['GET', '/admin/keys'],
+  ['POST', '/admin/keys/key_1/disable'],
+  ['POST', '/admin/keys/key_1/enable'],
+  ['DELETE', '/admin/keys/key_1'],
+  ['GET', '/admin/billing/export'],
+];
+
+describe('the admin API without ADMIN_TOKEN', () => {
+  it.each(routes.flatMap(([method, path, body]) => [[method, path, 'no token', body], [method, path, 'a guessed token', body]] as const))(
+    '%s %s with %s answers 404 in the JSON error shape',
+    async (method, path, token, body) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { ...(token === 'no token' ? {} : { authorization: 'Bearer change-me' }), ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const error = ErrorBody.parse(await res.json()).error;
+      expect(error.type).toBe('invalid_request_error');
+    },
+  );
+});
