@@ -11,6 +11,26 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Decoded bodies are held to what an uncompressed one may be (the app's body limit, 1 MiB by default). */
 export const DECODED_BODY_LIMIT = 1024 * 1024;
 const ENCODINGS = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' } as const;
+/** Deeper JSON serves no request of this API, and what the app does with a body (JSON.stringify when it forwards
+ * one upstream, zod) recurses: 100,000 levels in 200 KB made a 500. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether the JSON text nests arrays and objects deeper than `limit` (strings skipped), without parsing it. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
 
 export const clientClosed = () =>
   new ApiError(499 as ContentfulStatusCode, 'the client closed the connection before the request was read', 'invalid_request_error', 'client_closed');
@@ -72,6 +92,7 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   } catch {
     throw invalidRequest('the body is not valid UTF-8', null, 'invalid_encoding');
   }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw invalidRequest(`the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, null, 'too_deeply_nested');
   let body: unknown;
   try {
     body = JSON.parse(text);

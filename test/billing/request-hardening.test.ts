@@ -124,6 +124,17 @@ describe('bodies', () => {
     expect((await send(new Uint8Array([1, 2, 3]), 'gzip')).status).toBe(400);
   });
 
+  it.each(['/v1/completions', '/v1/chat/completions', '/v1/classify'])('nested too deep are refused (400) on %s, not a 500', async (path) => {
+    const { key } = await admin.key(`nesting_${path.replace(/\W/g, '')}`);
+    const deep = `{"model": "stories260K", "prompt": "x", "messages": [], "input": "x", "extra": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const res = await fetch(`${server.url}${path}`, { method: 'POST', body: deep, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('too_deeply_nested');
+    // Strings that look like brackets are not nesting.
+    const ok = await classifyWith(server.url, key, { input: '[[[[{{{{'.repeat(20) });
+    expect(ok.status).toBe(200);
+  });
+
   it('cut short by a client that hangs up are a client error: no 5xx, nothing billed, no error logged', async () => {
     const { key } = await admin.key('hangup');
     const errors = vi.spyOn(console, 'error');
