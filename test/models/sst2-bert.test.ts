@@ -1,9 +1,11 @@
-import { dirname, basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
 import { env, pipeline } from '@xenova/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
 import { rankLabels } from '../../functions/engine/classification/scores.js';
 import type { SequenceClassifier } from '../../functions/engine/classification/sequence-classifier.js';
+import { evaluateVariants } from '../../models/tools/evaluate.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
 import { defaultModelDir, devTsv } from '../paths.js';
 
@@ -63,4 +65,20 @@ describe.each([
     const batched = (await ours.classify(['short', clearlyPositive[0]!, clearlyNegative[1]!])).logits[1]!;
     alone.forEach((x, k) => expect(Math.abs(batched[k]! - x)).toBeLessThan(batchTolerance));
   });
+});
+
+// The card's figure comes from `npm run models:eval` (onnxruntime-web, WASM, one thread, one sentence per run) into
+// eval_sst2_dev.json; the committed int8 file, run the same way, must not score more than 0.5 points below it.
+describe('the committed default model on SST-2 dev', () => {
+  it('scores within 0.5 points of the int8 accuracy its model card states', async () => {
+    const evaluation = JSON.parse(await readFile(join(defaultModelDir, 'eval_sst2_dev.json'), 'utf8')) as { rows: number; results: { variant: string; accuracy: number }[] };
+    const stated = evaluation.results.find((r) => r.variant === 'model_quantized')!.accuracy;
+    const card = await readFile(join(defaultModelDir, 'README.md'), 'utf8');
+    expect(card).toContain(`SST-2 dev accuracy ${(100 * stated).toFixed(2)} % int8`);
+    const dev = await readLabelledTsv(devTsv);
+    expect(dev).toHaveLength(evaluation.rows);
+    const int8 = await loadClassifier(defaultModelDir, { variant: 'model_quantized', threads: 1 });
+    const [result] = await evaluateVariants(new Map([['model_quantized', int8]]), dev);
+    expect(100 * result!.accuracy).toBeGreaterThanOrEqual(100 * stated - 0.5);
+  }, 60_000);
 });
