@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MicroBatcher, QueueFullError } from '../../functions/engine/classification/micro-batcher.js';
+import { MicroBatcher, QueueDeadlineError, QueueFullError } from '../../functions/engine/classification/micro-batcher.js';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +26,8 @@ describe('MicroBatcher', () => {
 
   it('refuses waiting work beyond the queue bound with a retry hint, and recovers', async () => {
     const batcher = doubler(20);
-    const running = batcher.submit(Array.from({ length: 8 }, (_, i) => i)); // a full batch starts at once
+    const running = batcher.submit(Array.from({ length: 8 }, (_, i) => i)); // a full batch starts after one turn
+    await delay(1);
     const waiting = batcher.submit(Array.from({ length: 20 }, (_, i) => i)); // fills the queue
     let refusal: unknown;
     try {
@@ -58,7 +59,7 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher<number, number>(async (xs) => {
       await new Promise<void>((r) => (release = r));
       return xs;
-    }, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, defer: (run) => deferred.push(run) });
+    }, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, defer: (run) => deferred.push(run) }, () => 0); // time stands still
     const first = [batcher.submit([1]), batcher.submit([2]), batcher.submit([3])];
     expect(deferred).toHaveLength(1); // one turn is awaited for all three, not one each
     expect(batcher.batchSizes).toEqual([]);
@@ -69,10 +70,113 @@ describe('MicroBatcher', () => {
     release();
     expect(await Promise.all(first)).toEqual([[1], [2], [3]]);
     await Promise.resolve();
-    expect(deferred).toHaveLength(1); // after the run, one turn lets bytes that arrived during it join
+    // After the run, turns until two in a row were quiet let requests that arrived during it be read first.
+    expect(deferred).toHaveLength(1);
     deferred.shift()!();
-    expect(batcher.batchSizes).toEqual([3, 5]);
+    expect(batcher.batchSizes).toEqual([3]);
+    const late = batcher.submit([9]); // read in the first turn after the run: the next quiet turn is not enough
+    deferred.shift()!();
+    expect(batcher.batchSizes).toEqual([3]);
+    deferred.shift()!();
+    expect(batcher.batchSizes).toEqual([3]);
+    deferred.shift()!();
+    expect(batcher.batchSizes).toEqual([3, 6]);
     release();
     expect(await Promise.all(second)).toEqual([[4], [5], [6], [7], [8]]);
+    expect(await late).toEqual([9]);
+  });
+
+  // A batcher on a hand-driven clock and event loop: every batch takes exactly what the test says.
+  function driven(options: { maxBatchSize: number; maxQueueMs: number }) {
+    let clock = 0;
+    const deferred: (() => void)[] = [];
+    const releases: (() => void)[] = [];
+    const batcher = new MicroBatcher<number, number>(async (xs) => {
+      await new Promise<void>((r) => releases.push(r));
+      return xs.map((x) => -x);
+    }, { maxWaitMs: 0, maxQueue: 10_000, defer: (run) => deferred.push(run), ...options }, () => clock);
+    /** The running batch ends after `ms` (and its callers hear of it). */
+    const complete = async (ms: number) => {
+      clock += ms;
+      releases.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    };
+    /** One turn of the event loop: what the batcher deferred runs. */
+    const turn = () => deferred.splice(0).forEach((run) => run());
+    /** The turns after a run, until two in a row were quiet. */
+    const quiet = () => {
+      turn();
+      turn();
+    };
+    const finish = async (ms: number) => {
+      await complete(ms);
+      quiet();
+    };
+    return { batcher, deferred, complete, turn, quiet, finish };
+  }
+
+  it('refuses at once a submission that would wait past maxQueueMs, estimated from the batches it measured', async () => {
+    const { batcher, finish, turn } = driven({ maxBatchSize: 4, maxQueueMs: 250 });
+    const cold = batcher.submit([0]);
+    turn();
+    await finish(5_000); // the first run (lazy initialisation) is not measured
+    expect(await cold).toEqual([-0]);
+    const first = batcher.submit([1, 2, 3, 4]);
+    turn();
+    await finish(100); // measured: 100 ms for 4 items
+    expect(await first).toEqual([-1, -2, -3, -4]);
+    const running = batcher.submit([5, 6, 7, 8]);
+    turn();
+    // 100 ms left of the running batch, then one batch of 4 per 100 ms: two more requests fit in 250 ms.
+    const accepted = [batcher.submit([9, 10, 11, 12]), batcher.submit([13, 14, 15, 16])];
+    let refusal: unknown;
+    try {
+      batcher.submit([17]);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(QueueDeadlineError);
+    expect(refusal).toBeInstanceOf(QueueFullError); // the routes answer every QueueFullError with 503
+    expect((refusal as QueueFullError).retryAfterSeconds).toBe(1);
+    expect((refusal as Error).message).toMatch(/250 ms/);
+    await finish(100);
+    await finish(100);
+    await finish(100);
+    expect(await running).toEqual([-5, -6, -7, -8]);
+    expect(await Promise.all(accepted)).toEqual([[-9, -10, -11, -12], [-13, -14, -15, -16]]);
+  });
+
+  it('sheds a request whose deadline passed while it waited, without running it, and keeps serving', async () => {
+    const { batcher, finish, turn } = driven({ maxBatchSize: 2, maxQueueMs: 50 });
+    const running = batcher.submit([1, 2]); // nothing measured yet: everything is accepted
+    turn();
+    const outcome = batcher.submit([3, 4, 5]).then(() => 'ran', (error: unknown) => error);
+    await finish(80); // the first batch took longer than the second request may wait
+    expect(await running).toEqual([-1, -2]);
+    expect(await outcome).toBeInstanceOf(QueueDeadlineError);
+    expect(batcher.batchSizes).toEqual([2]); // none of its items ran
+    const next = batcher.submit([6]);
+    turn(); // an idle batcher waits one turn for company
+    await finish(1);
+    expect(await next).toEqual([-6]);
+    expect(batcher.batchSizes).toEqual([2, 1]);
+  });
+
+  it('yields to the event loop before every batch, even when full batches wait', async () => {
+    const { batcher, complete, turn, quiet } = driven({ maxBatchSize: 2, maxQueueMs: Infinity });
+    const all = batcher.submit([1, 2, 3, 4, 5, 6]);
+    expect(batcher.batchSizes).toEqual([]); // not even a full batch starts inside submit()
+    turn();
+    expect(batcher.batchSizes).toEqual([2]);
+    await complete(10);
+    expect(batcher.batchSizes).toEqual([2]); // requests that arrived during the run are read first
+    turn();
+    expect(batcher.batchSizes).toEqual([2]);
+    turn();
+    expect(batcher.batchSizes).toEqual([2, 2]);
+    await complete(10);
+    quiet();
+    await complete(10);
+    expect(await all).toEqual([-1, -2, -3, -4, -5, -6]);
   });
 });

@@ -1,37 +1,81 @@
 /**
  * Dynamic micro-batching: items submitted while a batch runs (or within `maxWaitMs` of the first one) are
- * coalesced into the next batch, up to `maxBatchSize`. The queue is bounded; past `maxQueue` pending items a
- * submission is refused at once with QueueFullError so callers can answer 503 with Retry-After.
+ * coalesced into the next batch, up to `maxBatchSize`. The queue is bounded twice, so callers can answer 503 with
+ * Retry-After: past `maxQueue` pending items, and past `maxQueueMs` of waiting. A submission whose last item would
+ * start later than `maxQueueMs` from now (estimated from measured batch times) is refused at once; one whose
+ * deadline passes while it waits anyway (the estimate was low) is shed before it runs. Both are QueueFullErrors.
  *
- * With `maxWaitMs` 0 an idle batcher waits only for `defer`: one turn of the event loop, so that requests read
- * in the same turn share a batch while a lone request pays nothing. Node passes setImmediate (which runs right
- * after the I/O phase); the default, setTimeout(0), works in every runtime.
+ * A batch never starts inside submit(): it waits for `defer`, one turn of the event loop (Node passes setImmediate,
+ * which runs right after the I/O phase; the default, setTimeout(0), works in every runtime), and so does every
+ * next batch. A WASM session.run blocks the event loop, and its promise settles before the loop reads another
+ * socket: a batch started inside submit() would run each request alone, before the next arrival was even parsed,
+ * so the queue would never hold the backlog (it would sit unread in the sockets) and never look full. With the
+ * turn, requests read in the same I/O phase share a batch, and what arrived during a run is queued and counted
+ * against the bounds before the next run. A lone request pays one turn.
  */
+import { BatchCostModel } from './batch-cost.js';
+
 export interface MicroBatcherOptions {
   maxBatchSize: number;
   maxWaitMs: number;
   maxQueue: number;
+  /** Longest a submission may wait for its last item's batch to start (default 3,000 ms; Infinity: no bound). */
+  maxQueueMs?: number;
   defer?: (run: () => void) => void;
 }
 
+export const DEFAULT_MAX_QUEUE_MS = 3_000;
+/** How long a batch may wait for arrivals still being read: a small share of one batch's run time. */
+const READ_BACKLOG_SHARE = 0.05;
+const READ_BACKLOG_MIN_MS = 2;
+
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
-  constructor(readonly retryAfterSeconds: number) {
-    super('the model is overloaded: its request queue is full');
+  constructor(readonly retryAfterSeconds: number, message = 'the model is overloaded: its request queue is full') {
+    super(message);
   }
+}
+
+/** The queue holds too much work to start this request within the deadline (or it waited past it). */
+export class QueueDeadlineError extends QueueFullError {
+  override name = 'QueueDeadlineError';
+  constructor(retryAfterSeconds: number, maxQueueMs: number) {
+    super(retryAfterSeconds, `the model is overloaded: the request would wait more than ${maxQueueMs} ms in its queue`);
+  }
+}
+
+/** One submit() call: its items' results, and the deadline by which each of its items must have started. */
+interface Ticket<O> {
+  results: O[];
+  left: number;
+  /** Items still in the queue (not yet taken into a batch). */
+  queued: number;
+  deadline: number;
+  done: boolean;
+  resolve: (values: O[]) => void;
+  reject: (error: unknown) => void;
 }
 
 interface Pending<I, O> {
   item: I;
-  resolve: (value: O) => void;
-  reject: (error: unknown) => void;
+  index: number;
+  ticket: Ticket<O>;
 }
 
 export class MicroBatcher<I, O> {
-  private readonly queue: Pending<I, O>[] = [];
+  private queue: Pending<I, O>[] = [];
+  /** Queued items of tickets still alive (the queue may hold items of failed tickets until they are skipped). */
+  private live = 0;
   private running = false;
+  private runningSize = 0;
+  private runningSince = 0;
+  private deferred = false;
+  /** submit() calls so far, refused ones included: whether a turn of the event loop brought new requests. */
+  private submissions = 0;
+  private warm = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private lastBatchMs = 0;
+  private readonly cost = new BatchCostModel();
+  private readonly maxQueueMs: number;
   /** Sizes of the batches run so far (bounded), for metrics and tests. */
   readonly batchSizes: number[] = [];
 
@@ -39,58 +83,134 @@ export class MicroBatcher<I, O> {
     private readonly runBatch: (items: I[]) => Promise<O[]>,
     private readonly options: MicroBatcherOptions,
     private readonly now: () => number = () => performance.now(),
-  ) {}
-
-  submit(items: I[]): Promise<O[]> {
-    if (this.queue.length + items.length > this.options.maxQueue) {
-      const batchesAhead = Math.ceil(this.queue.length / this.options.maxBatchSize) + 1;
-      throw new QueueFullError(Math.max(1, Math.ceil((batchesAhead * this.lastBatchMs) / 1000)));
-    }
-    const results = items.map((item) => new Promise<O>((resolve, reject) => this.queue.push({ item, resolve, reject })));
-    this.schedule();
-    return Promise.all(results);
+  ) {
+    this.maxQueueMs = options.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS;
   }
 
-  private deferred = false;
+  submit(items: I[]): Promise<O[]> {
+    this.submissions++;
+    if (items.length === 0) return Promise.resolve([]);
+    if (this.live + items.length > this.options.maxQueue) {
+      throw new QueueFullError(this.retryAfter(this.waitMs(this.live + items.length)));
+    }
+    const wait = this.waitMs(this.live + items.length);
+    if (wait > this.maxQueueMs) throw new QueueDeadlineError(this.retryAfter(wait - this.maxQueueMs), this.maxQueueMs);
+    // A request that finds the batcher idle waits only for one turn of the event loop: shedding it would free
+    // nothing (and a loop blocked by other work, e.g. a start-up, is no backlog of this queue).
+    const idle = !this.running && this.live === 0;
+    return new Promise<O[]>((resolve, reject) => {
+      const ticket: Ticket<O> = {
+        results: new Array<O>(items.length), left: items.length, queued: items.length,
+        deadline: idle ? Infinity : this.now() + this.maxQueueMs, done: false, resolve, reject,
+      };
+      items.forEach((item, index) => this.queue.push({ item, index, ticket }));
+      this.live += items.length;
+      this.schedule();
+    });
+  }
+
+  /** Estimated time until the batch holding the `items`-th queued item starts. */
+  private waitMs(items: number): number {
+    const size = this.options.maxBatchSize;
+    const ahead = Math.ceil(items / size) - 1;
+    const current = this.running ? Math.max(0, this.cost.predict(this.runningSize) - (this.now() - this.runningSince)) : 0;
+    return current + ahead * this.cost.predict(size);
+  }
+
+  private retryAfter(ms: number): number {
+    return Math.max(1, Math.ceil(ms / 1000));
+  }
+
+  private fail(ticket: Ticket<O>, error: unknown): void {
+    if (ticket.done) return;
+    ticket.done = true;
+    this.live -= ticket.queued;
+    ticket.queued = 0;
+    ticket.reject(error);
+  }
 
   private schedule(): void {
     if (this.running) return;
-    if (this.queue.length >= this.options.maxBatchSize) {
-      this.flush();
-    } else if (this.options.maxWaitMs > 0) {
+    if (this.options.maxWaitMs > 0 && this.live < this.options.maxBatchSize) {
       this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs);
-    } else if (!this.deferred) {
-      this.deferred = true;
-      (this.options.defer ?? ((run) => setTimeout(run, 0)))(() => {
-        this.deferred = false;
-        this.flush();
-      });
+    } else {
+      this.yieldThenFlush();
     }
+  }
+
+  /**
+   * Flushes after one turn of the event loop. After a batch (`afterRun`) it takes turns until two in a row bring
+   * no submission (for at most 5 % of a batch's time): connections that arrived while the batch blocked the loop
+   * wait in the listening socket, and Node accepts one of them per turn and reads it in the next.
+   */
+  private yieldThenFlush(afterRun = false): void {
+    if (this.deferred) return;
+    this.deferred = true;
+    const defer = this.options.defer ?? ((run) => setTimeout(run, 0));
+    const until = this.now() + Math.max(READ_BACKLOG_MIN_MS, READ_BACKLOG_SHARE * this.cost.predict(this.options.maxBatchSize));
+    const turn = (seen: number, quiet: number) => defer(() => {
+      const quietNow = this.submissions === seen ? quiet + 1 : 0;
+      if (afterRun && quietNow < 2 && this.now() < until) return turn(this.submissions, quietNow);
+      this.deferred = false;
+      this.flush();
+    });
+    turn(this.submissions, 0);
+  }
+
+  /** Takes up to maxBatchSize items of live tickets, shedding tickets whose deadline has passed. */
+  private take(): Pending<I, O>[] {
+    const now = this.now();
+    const batch: Pending<I, O>[] = [];
+    let i = 0;
+    for (; i < this.queue.length && batch.length < this.options.maxBatchSize; i++) {
+      const pending = this.queue[i]!;
+      if (pending.ticket.done) continue;
+      if (now > pending.ticket.deadline) {
+        this.fail(pending.ticket, new QueueDeadlineError(this.retryAfter(this.waitMs(this.live)), this.maxQueueMs));
+        continue;
+      }
+      batch.push(pending);
+      pending.ticket.queued--;
+      this.live--;
+    }
+    this.queue = this.queue.slice(i);
+    return batch;
   }
 
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.running || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.options.maxBatchSize);
+    if (this.running) return;
+    const batch = this.take();
+    if (batch.length === 0) return;
     this.running = true;
+    this.runningSize = batch.length;
     this.batchSizes.push(batch.length);
     if (this.batchSizes.length > 10_000) this.batchSizes.splice(0, 5_000);
     const started = this.now();
+    this.runningSince = started;
     this.runBatch(batch.map((p) => p.item))
       .then((outputs) => {
         if (outputs.length !== batch.length) throw new Error(`batch of ${batch.length} gave ${outputs.length} results`);
-        batch.forEach((p, i) => p.resolve(outputs[i]!));
+        batch.forEach((p, i) => {
+          const ticket = p.ticket;
+          if (ticket.done) return;
+          ticket.results[p.index] = outputs[i]!;
+          if (--ticket.left === 0) {
+            ticket.done = true;
+            ticket.resolve(ticket.results);
+          }
+        });
       })
-      .catch((error: unknown) => batch.forEach((p) => p.reject(error)))
+      .catch((error: unknown) => batch.forEach((p) => this.fail(p.ticket, error)))
       .finally(() => {
-        this.lastBatchMs = this.now() - started;
+        // The first run pays for the session's lazy initialisation: not a batch time to plan with.
+        if (this.warm) this.cost.record(batch.length, this.now() - started);
+        this.warm = true;
         this.running = false;
-        // Whatever arrived while this batch ran goes next, without waiting out another window; a full batch
-        // goes at once, otherwise after one more turn for requests whose bytes arrived during the run.
-        if (this.queue.length >= this.options.maxBatchSize) this.flush();
-        else if (this.queue.length > 0 && this.options.maxWaitMs > 0) this.flush();
-        else if (this.queue.length > 0) this.schedule();
+        // Whatever arrived while this batch ran goes next, after one turn so that requests whose bytes arrived
+        // during the run are read (and counted against the bounds) first.
+        if (this.live > 0) this.yieldThenFlush(true);
       });
   }
 }
