@@ -6,18 +6,22 @@
  * or GENERATION_UPSTREAM_URL points the router at one that runs elsewhere.
  */
 import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app/create-app.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
+import { DEFAULT_MAX_QUEUE_MS, type MicroBatcherOptions } from '../engine/classification/micro-batcher.js';
 import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
 import { ModelFolderError } from '../engine/model-config.js';
 import { Registry } from '../engine/registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { startGenerationServer } from '../generation/server.js';
 import { openBilling } from './billing-setup.js';
+import { answerClientErrorsAsJson } from './client-error.js';
+import { gracefulClose } from './graceful-close.js';
 import { choiceFromEnv, intFromEnv, runEntry, urlFromEnv } from './entry.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
 
@@ -48,9 +52,11 @@ export async function readLocalRegistry(): Promise<Registry> {
   return Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
 }
 
-export async function buildLocalApp(backend: OrtBackend = 'wasm', batching = true, registry?: Registry, billing?: Billing, adminToken?: string): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
+/** `batching`: true (the defaults), false (every request's texts alone), or micro-batcher options. */
+export async function buildLocalApp(backend: OrtBackend = 'wasm', batching: boolean | Partial<MicroBatcherOptions> = true, registry?: Registry, billing?: Billing, adminToken?: string): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
   const models = registry ?? (await readLocalRegistry());
-  const engines = await loadEngines(models, backend, batching ? undefined : () => ({ maxBatchSize: 1 }));
+  const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
+  const engines = await loadEngines(models, backend, () => engine);
   return { app: createApp({ registry: models, engines, isReady: () => true, billing, adminToken }), engines };
 }
 
@@ -82,6 +88,8 @@ export interface ServerOptions {
   adminToken?: string;
   /** Switch billing off entirely (benchmarks of the routes alone). */
   billing?: boolean;
+  /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
+  classifyMaxQueueMs?: number;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -91,7 +99,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const upstreamUrl = options.generationUrl ?? generation?.url;
   if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
   const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb });
-  const { app, engines } = await buildLocalApp(options.backend, options.batching ?? true, registry, billing?.billing, options.adminToken);
+  const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
+  const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue };
+  const { app, engines } = await buildLocalApp(options.backend, batching, registry, billing?.billing, options.adminToken);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
@@ -100,23 +110,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         engines,
         generationUrl: upstreamUrl ?? null,
         billing: billing?.billing ?? null,
-        // Stop taking connections, let requests in flight finish, then write every usage record left.
+        // Stop taking connections, answer requests in flight and arriving, then write every usage record left.
         close: async () => {
-          const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
-          const closed = new Promise<void>((done) => server.close(() => done()));
-          // Keep-alive connections go idle between requests: close each as soon as it does, and give up on
-          // stragglers after the drain limit (their requests were answered or were never read).
-          const idle = setInterval(() => http.closeIdleConnections?.(), 20);
-          const limit = setTimeout(() => http.closeAllConnections?.(), DRAIN_LIMIT_MS);
-          http.closeIdleConnections?.();
-          await closed;
-          clearInterval(idle);
-          clearTimeout(limit);
+          await drain();
           await generation?.close();
           await billing?.close();
         },
       });
-    });
+    }) as Server;
+    answerClientErrorsAsJson(server);
+    const drain = gracefulClose(server, { limitMs: DRAIN_LIMIT_MS });
   });
 }
 
@@ -133,6 +136,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       auth: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'open'),
       adminToken: process.env.ADMIN_TOKEN || undefined,
       billing: choiceFromEnv('BILLING', ['on', 'off'], 'on') === 'on',
+      classifyMaxQueueMs: intFromEnv('CLASSIFY_MAX_QUEUE_MS', DEFAULT_MAX_QUEUE_MS, 1),
     }),
     (running) => {
       const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
