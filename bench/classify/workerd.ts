@@ -1,5 +1,5 @@
-/** The Worker: bundle size from wrangler's dry run, and the first request to a fresh `wrangler dev` (workerd). */
-import { execFile, spawn } from 'node:child_process';
+/** The Worker: bundle size from wrangler's dry run, and the first request to a fresh `npm run dev:edge` (workerd). */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { repoRoot } from '../../models/tools/shared-paths.js';
+import { devEdgeReady, startDevEdge, stopDevEdge } from '../common/dev-edge.js';
 
 const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
 
@@ -34,19 +35,16 @@ const freePort = () => new Promise<number>((resolve) => {
   });
 });
 
-/** Time of the first POST /v1/classify after wrangler dev says it is ready (models load on that request), then the second. */
+/**
+ * Time of the first POST /v1/classify after `npm run dev:edge`'s launcher says it is ready (models load on that
+ * request), then the second; in open mode, on a fresh local state folder.
+ */
 export async function workerdFirstRequest(text: string): Promise<{ firstMs: number; secondMs: number }> {
   const port = await freePort();
-  const child = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port)], { cwd: repoRoot, env: wranglerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const state = await mkdtemp(join(tmpdir(), 'edge-maas-bench-state-'));
+  const child = await startDevEdge({ port, persistTo: state });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let seen = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (/Ready on/.test(seen)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`wrangler dev exited with ${code}`)));
-    });
+    await devEdgeReady(child);
     const classify = async () => {
       const t0 = performance.now();
       const res = await fetch(`http://127.0.0.1:${port}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: text }) });
@@ -57,6 +55,7 @@ export async function workerdFirstRequest(text: string): Promise<{ firstMs: numb
     const firstMs = await classify();
     return { firstMs, secondMs: await classify() };
   } finally {
-    process.kill(-child.pid!, 'SIGTERM');
+    await stopDevEdge(child);
+    await rm(state, { recursive: true, force: true });
   }
 }
