@@ -3,6 +3,7 @@ import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { D1Database } from '../../functions/worker/d1-database.js';
+import { eventually } from '../helpers/eventually.js';
 
 type Scores = { label: string; score: number }[];
 const DB = (env as { DB: D1Database }).DB;
@@ -40,25 +41,20 @@ describe('the Worker inside workerd', () => {
     }
   });
 
-  it('answers the Hugging Face route, the registry and errors as in Node', async () => {
-    const hf = await postJson('/models/sentiment', { inputs: 'I loved every minute of it', parameters: { top_k: 1 } });
-    expect(hf.status).toBe(200);
-    expect(((await hf.json()) as Scores[])[0]).toEqual([{ label: 'POSITIVE', score: expect.any(Number) }]);
-
-    const models = (await (await call('/v1/models')).json()) as { data: { id: string }[] };
-    expect(models.data.map((m) => m.id)).toContain('sst2-bert@2');
-
-    const unknown = await postJson('/v1/classify', { model: 'nope', input: 'x' });
-    expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/sst2-bert/);
-
-    const malformed = await call('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input": ' });
-    expect(malformed.status).toBe(400);
-    expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
-
-    expect((await call('/v1/classify')).status).toBe(405);
-    expect((await call('/healthz')).status).toBe(200);
-    expect(((await (await call('/openapi.json')).json()) as { openapi: string }).openapi).toMatch(/^3\./);
+  it.each<[string, () => Promise<Response>, number, (body: any) => void]>([
+    ['the Hugging Face route', () => postJson('/models/sentiment', { inputs: 'I loved every minute of it', parameters: { top_k: 1 } }), 200,
+      (body) => expect(body[0]).toEqual([{ label: 'POSITIVE', score: expect.any(Number) }])],
+    ['the model list', () => call('/v1/models'), 200, (body) => expect(body.data.map((m: { id: string }) => m.id)).toContain('sst2-bert@2')],
+    ['an unknown model', () => postJson('/v1/classify', { model: 'nope', input: 'x' }), 404, (body) => expect(body.error.message).toMatch(/sst2-bert/)],
+    ['malformed JSON', () => call('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input": ' }), 400,
+      (body) => expect(body.error.type).toBe('invalid_request_error')],
+    ['a wrong method', () => call('/v1/classify'), 405, (body) => expect(body.error.message).toMatch(/GET is not allowed/)],
+    ['the health check', () => call('/healthz'), 200, (body) => expect(body).toEqual({ status: 'ok' })],
+    ['the OpenAPI document', () => call('/openapi.json'), 200, (body) => expect(body.openapi).toMatch(/^3\./)],
+  ])('answers %s as in Node', async (_name, send, status, check) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    check(await res.json());
   });
 
   it('needs a key, and meters each request into D1 with the same schema as SQLite', async () => {
@@ -73,8 +69,18 @@ describe('the Worker inside workerd', () => {
       if (!row) await new Promise((r) => setTimeout(r, 20));
     }
     expect(row).toMatchObject({ tenant_id: 'edge', model: 'sst2-bert', path: 'edge', status: 200, cost_micro_usd: 10, route: 'POST /v1/classify' });
-    const usage = (await (await call('/v1/usage?group_by=model')).json()) as { data: { model: string; requests: number }[] };
-    expect(usage.data.find((d) => d.model === 'sst2-bert@2')!.requests).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports exactly the requests a fresh tenant made', async () => {
+    expect((await postJson('/admin/tenants', { id: 'edge_report' }, ADMIN)).status).toBe(201);
+    const { key: own } = (await (await postJson('/admin/keys', { tenant: 'edge_report', rpm: 1000 }, ADMIN)).json()) as { key: string };
+    const mine = { authorization: `Bearer ${own}` };
+    for (const input of ['one text', ['two', 'texts']]) expect((await postJson('/v1/classify', { input }, mine)).status).toBe(200);
+    const report = () => call('/v1/usage?group_by=model', { headers: mine }).then((r) => r.json() as Promise<{ tenant: string; data: { model: string; requests: number }[] }>);
+    // Usage is written after each response (ctx.waitUntil): wait for both rows, then the count is exact.
+    const usage = await eventually(report, (u) => (u.data.find((d) => d.model === 'sst2-bert@2')?.requests ?? 0) >= 2);
+    expect(usage.tenant).toBe('edge_report');
+    expect(usage.data.find((d) => d.model === 'sst2-bert@2')).toMatchObject({ requests: 2, cost_micro_usd: 20 });
   });
 
   it('limits a key exactly through its Durable Object: 429 with the limit headers past its requests per minute', async () => {
