@@ -8,14 +8,13 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../../functions/worker/index.js';
 import type { Env } from '../../../functions/worker/index.js';
 import type { D1Database } from '../../../functions/worker/d1-database.js';
-import config from '../../../models/sst2-bert/config.json';
-import tokenizer from '../../../models/sst2-bert/tokenizer.json';
-import tokenizerConfig from '../../../models/sst2-bert/tokenizer_config.json';
-import onnx from '../../../models/sst2-bert/onnx/model_quantized.onnx';
+import type { ExecutionContext } from 'hono';
+// The real bundle module (the config replaces only the Worker's own './bundled-models.js' import): the files to upload.
+import { modelFolders } from '../../../functions/worker/bundled-models.js';
 
 const bindings = env as Env & { MODELS: { put(key: string, value: ArrayBuffer | Uint8Array): Promise<unknown> }; DB: D1Database };
 const ADMIN = { authorization: 'Bearer worker-test-admin', 'content-type': 'application/json' };
-const files: Record<string, ArrayBuffer> = { 'config.json': config, 'tokenizer.json': tokenizer, 'tokenizer_config.json': tokenizerConfig, 'onnx/model_quantized.onnx': onnx };
+const files = modelFolders['sst2-bert']!;
 
 const call = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(`http://edge.test${path}`, init));
 const errorOf = async (res: Response) => ((await res.json()) as { error: { message: string; code: string } }).error;
@@ -43,7 +42,7 @@ describe('a registry model read from R2', () => {
   });
 
   it('loads once its files are right, and classifies as the bundled model does', async () => {
-    await bindings.MODELS.put('sst2-r2/tokenizer_config.json', tokenizerConfig);
+    await bindings.MODELS.put('sst2-r2/tokenizer_config.json', files['tokenizer_config.json']!);
     expect((await call('/healthz')).status).toBe(200);
     const key = await newKey('r2_models');
     const classify = async (model: string) => {
