@@ -1,5 +1,6 @@
 // The OpenAPI document and docs page: complete, true to the routes, and true to what the API answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ClassifyResponse, ErrorBody, HfClassifyResponse, ModelList } from '../../functions/app/schemas.js';
 import { startServer, type RunningServer } from '../../functions/node/server.js';
 
@@ -9,7 +10,27 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-type Doc = { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
+type Content = Record<string, { schema: { $ref?: string } }>;
+type Doc = { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Content }; responses: Record<string, { content?: Content }> }>>; components: { schemas: Record<string, unknown> } };
+
+/** OpenAPI 3.0's `nullable: true` as JSON Schema's null type, and component refs as $defs, for zod's JSON-schema reader. */
+function asJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(asJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const { nullable, ...rest } = node as Record<string, unknown>;
+  const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? v.replace('#/components/schemas/', '#/$defs/') : asJsonSchema(v)]));
+  if (nullable !== true) return out;
+  return typeof out.type === 'string' ? { ...out, type: [out.type, 'null'] } : { anyOf: [out, { type: 'null' }] };
+}
+
+/** The schema the document declares for one operation's answer with this status (throws when none is declared). */
+function declaredSchema(doc: Doc, path: string, method: string, status: number, type = 'application/json'): z.ZodType {
+  const response = doc.paths[path]?.[method]?.responses[String(status)];
+  if (!response) throw new Error(`${method} ${path} does not declare a ${status} answer`);
+  const schema = response.content?.[type]?.schema;
+  if (!schema) throw new Error(`${method} ${path} declares no ${type} schema for ${status}`);
+  return z.fromJSONSchema({ ...(asJsonSchema(schema) as object), $defs: asJsonSchema(doc.components.schemas) } as Parameters<typeof z.fromJSONSchema>[0]);
+}
 const getDoc = async () => (await (await fetch(`${server.url}/openapi.json`)).json()) as Doc;
 const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -27,16 +48,37 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(request.properties).sort()).toEqual(['input', 'model', 'top_k']);
   });
 
-  it('every documented operation is served (none answers "no route")', async () => {
+  it('every documented operation answers what its declared schema for that status says', async () => {
     const doc = await getDoc();
+    const checked: string[] = [];
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of Object.keys(item)) {
         const url = `${server.url}${path.replace('{id}', 'sentiment')}`;
         const body = { input: 'fine', inputs: 'fine', model: path.includes('completions') ? 'stories260K' : undefined, prompt: 'Once', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 };
         const res = await fetch(url, method === 'post' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
         expect(res.status, `${method} ${path}`).toBe(200);
+        const type = res.headers.get('content-type')!.split(';')[0]!;
+        const answer = type === 'application/json' ? await res.json() : await res.text();
+        const parsed = declaredSchema(doc, path, method, res.status, type).safeParse(answer);
+        expect(parsed.error?.issues ?? [], `${method} ${path}: ${JSON.stringify(answer).slice(0, 300)}`).toEqual([]);
+        checked.push(`${method} ${path}`);
       }
     }
+    expect(checked).toHaveLength(Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0));
+  });
+
+  it.each([
+    ['a malformed classification', 'post', '/v1/classify', '/v1/classify', { input: 3 }, 400],
+    ['an unknown model', 'post', '/v1/classify', '/v1/classify', { model: 'nope', input: 'x' }, 404],
+    ['an unknown model by path', 'get', '/v1/models/{id}', '/v1/models/nope', undefined, 404],
+    ['a bad Hugging Face body', 'post', '/models/{id}', '/models/sentiment', { inputs: 'x', parameters: { function_to_apply: 'tanh' } }, 400],
+    ['a generation without messages', 'post', '/v1/chat/completions', '/v1/chat/completions', { model: 'stories260K' }, 400],
+    ['a bad usage query', 'get', '/v1/usage', '/v1/usage?group_by=planet', undefined, 400],
+  ])('%s answers its status with the declared error schema', async (_name, method, path, url, body, status) => {
+    const res = await fetch(`${server.url}${url}`, method === 'post' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
+    expect(res.status).toBe(status);
+    const parsed = declaredSchema(await getDoc(), path, method, status).safeParse(await res.json());
+    expect(parsed.error?.issues ?? []).toEqual([]);
   });
 
   it('the documented response schemas hold for what the API answers', async () => {
