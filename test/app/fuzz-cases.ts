@@ -41,7 +41,7 @@ const ADMIN_ACTIONS: [string, string][] = [['POST', '/admin/keys/{victim}/disabl
 const ODD_PATHS = ['/', '/v2/anything', '/v1', '/v1/', '/V1/CLASSIFY', '/v1/classify/', '//v1//classify', '/v1/classify?input=x', '/v1/models/%ff',
   '/v1/models/%2e%2e%2fadmin', '/v1/models/%00', '/models/', '/models/%ff%fe', '/models/sentiment/extra', '/admin', '/admin/', '/admin/keys/%ff/disable',
   `/x${'/y'.repeat(1500)}`, `/v1/models/${'a'.repeat(6000)}`, '/favicon.ico', '/.env', '/docs/../admin/keys', '/healthz/..', '/openapi.json.bak', '/v1/usage/',
-  '/v1/completions/', '/v1/chat', '/v1/chat/completions/x', '/*', '/v1/models?%', '/%'];
+  '/v1/completions/', '/v1/chat', '/v1/chat/completions/x', '/*', '/v1/models?%', '/%', '/v1\\models', '\\healthz'];
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
 
 const USAGE_QUERIES = ['', '?from=1', '?from=2026-11-01&to=2026-12-01', '?from=2026-13-01', '?from=2026-02-30', '?from=2026-02-29', '?to=2020-01-01',

@@ -72,6 +72,7 @@ export const RAW_CASES: [string, string | Buffer][] = [
   ['bad chunk size', 'POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'],
   ['HTTP/1.0 without Host', 'GET /healthz HTTP/1.0\r\n\r\n'],
   ['absolute-form target', 'GET http://evil.example/v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+  ['another scheme', 'GET ftp://evil.example/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
   ['HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'],
 ];
 
