@@ -21,7 +21,7 @@ async function build(): Promise<Hono<AppEnv>> {
   registry = await setUpStage(registry);
   const billing = dynamoTablesFromEnv() ? await openBilling({ mode: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') }) : null;
   if (!billing) console.warn('billing is off: set BILLING_TABLE and USAGE_TABLE to meter requests and require API keys');
-  const { app: inner } = await buildLocalApp('wasm', true, registry, billing?.billing, process.env.ADMIN_TOKEN || undefined);
+  const { app: inner } = await buildLocalApp({ registry, billing: billing?.billing, app: { adminToken: process.env.ADMIN_TOKEN || undefined } });
   if (!billing) return inner;
   const router = new Hono<AppEnv>();
   router.all('*', async (c) => settleAfterBody(await inner.fetch(c.req.raw), billing.settle));

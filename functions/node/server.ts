@@ -6,12 +6,15 @@
  * or GENERATION_UPSTREAM_URL points the router at one that runs elsewhere.
  */
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
-import { createApp } from '../app/create-app.js';
+import { getRequestListener } from '@hono/node-server';
+import { corsOriginsFrom, createApp, type AppDeps } from '../app/create-app.js';
+import { DEFAULT_UPSTREAM_POLICY } from '../app/upstream/upstream-policy.js';
+import { UpstreamClient } from '../app/upstream/upstream-client.js';
+import { requestErrorAsJson } from './request-error.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import { DEFAULT_MAX_QUEUE_MS, type MicroBatcherOptions } from '../engine/classification/micro-batcher.js';
 import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
@@ -52,12 +55,22 @@ export async function readLocalRegistry(): Promise<Registry> {
   return Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
 }
 
-/** `batching`: true (the defaults), false (every request's texts alone), or micro-batcher options. */
-export async function buildLocalApp(backend: OrtBackend = 'wasm', batching: boolean | Partial<MicroBatcherOptions> = true, registry?: Registry, billing?: Billing, adminToken?: string): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
-  const models = registry ?? (await readLocalRegistry());
+export interface LocalAppOptions {
+  backend?: OrtBackend;
+  /** true (the defaults), false (every request's texts alone), or micro-batcher options. */
+  batching?: boolean | Partial<MicroBatcherOptions>;
+  registry?: Registry;
+  billing?: Billing;
+  /** The rest of what createApp takes: admin token, CORS origins, the upstream client. */
+  app?: Pick<AppDeps, 'adminToken' | 'corsOrigins' | 'upstreams'>;
+}
+
+export async function buildLocalApp(options: LocalAppOptions = {}): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
+  const models = options.registry ?? (await readLocalRegistry());
+  const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
-  const engines = await loadEngines(models, backend, () => engine);
-  return { app: createApp({ registry: models, engines, isReady: () => true, billing, adminToken }), engines };
+  const engines = await loadEngines(models, options.backend ?? 'wasm', () => engine);
+  return { app: createApp({ registry: models, engines, isReady: () => true, billing: options.billing, ...options.app }), engines };
 }
 
 /** The generation server for "embedded" upstreams; without its model folder the router still starts, without it. */
@@ -86,6 +99,10 @@ export interface ServerOptions {
   /** The SQLite file for keys and usage (default $USAGE_DB or .data/edge-maas.sqlite). */
   usageDb?: string;
   adminToken?: string;
+  /** Origins browsers may call the API from (CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
+  /** How long a stream may go without a chunk from its upstream before it ends with an error event. */
+  upstreamIdleTimeoutMs?: number;
   /** Switch billing off entirely (benchmarks of the routes alone). */
   billing?: boolean;
   /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
@@ -101,10 +118,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb });
   const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
   const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue };
-  const { app, engines } = await buildLocalApp(options.backend, batching, registry, billing?.billing, options.adminToken);
+  const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
+  const { app, engines } = await buildLocalApp({
+    backend: options.backend, batching, registry, billing: billing?.billing,
+    app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams },
+  });
   const host = options.host ?? '127.0.0.1';
-  return new Promise((resolveStart) => {
-    const server = serve({ fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: host }, (info: AddressInfo) => {
+  return new Promise((resolveStart, failStart) => {
+    // getRequestListener, not serve(): only the listener takes an errorHandler, for requests it cannot build.
+    const server = createServer(getRequestListener(app.fetch, { hostname: host, errorHandler: requestErrorAsJson }));
+    server.once('error', failStart);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      const info = server.address() as AddressInfo;
       resolveStart({
         url: `http://${host}:${info.port}`,
         engines,
@@ -117,7 +142,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           await billing?.close();
         },
       });
-    }) as Server;
+    });
     answerClientErrorsAsJson(server);
     const drain = gracefulClose(server, { limitMs: DRAIN_LIMIT_MS });
   });
@@ -137,6 +162,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       adminToken: process.env.ADMIN_TOKEN || undefined,
       billing: choiceFromEnv('BILLING', ['on', 'off'], 'on') === 'on',
       classifyMaxQueueMs: intFromEnv('CLASSIFY_MAX_QUEUE_MS', DEFAULT_MAX_QUEUE_MS, 1),
+      corsOrigins: corsOriginsFrom(process.env.CORS_ORIGINS),
+      upstreamIdleTimeoutMs: intFromEnv('UPSTREAM_IDLE_TIMEOUT_MS', DEFAULT_UPSTREAM_POLICY.idleTimeoutMs, 1),
     }),
     (running) => {
       const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
