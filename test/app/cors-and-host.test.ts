@@ -45,6 +45,7 @@ describe('requests the server cannot build', () => {
   it.each(['evil.example:99999', 'a b'])('with Host "%s" get the JSON error shape', async (host) => {
     const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
     const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
     expect(JSON.parse(body.trim().replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n$/, '')).error.type).toBe('invalid_request_error');
   });
