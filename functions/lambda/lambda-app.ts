@@ -18,10 +18,10 @@ let app: Promise<Hono<AppEnv>> | null = null;
 async function build(): Promise<Hono<AppEnv>> {
   let registry = await readLocalRegistry();
   if (process.env.GENERATION_UPSTREAM_URL) registry = registry.withEmbeddedUpstream(process.env.GENERATION_UPSTREAM_URL);
-  registry = await setUpStage(registry);
+  const stage = await setUpStage(registry);
   const billing = dynamoTablesFromEnv() ? await openBilling({ mode: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') }) : null;
   if (!billing) console.warn('billing is off: set BILLING_TABLE and USAGE_TABLE to meter requests and require API keys');
-  const { app: inner } = await buildLocalApp({ registry, billing: billing?.billing, app: { adminToken: process.env.ADMIN_TOKEN || undefined } });
+  const { app: inner } = await buildLocalApp({ registry: stage.registry, billing: billing?.billing, app: { adminToken: process.env.ADMIN_TOKEN || undefined, upstreams: stage.upstreams } });
   if (!billing) return inner;
   const router = new Hono<AppEnv>();
   router.all('*', async (c) => settleAfterBody(await inner.fetch(c.req.raw), billing.settle));

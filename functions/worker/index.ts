@@ -8,6 +8,9 @@ import type { Hono } from 'hono';
 import type { ExecutionContext } from 'hono';
 import type { AppEnv } from '../app/context.js';
 import { corsOriginsFrom, createApp } from '../app/create-app.js';
+import { UpstreamClient } from '../app/upstream/upstream-client.js';
+import { withUpstreamKey } from '../app/upstream/upstream-key.js';
+import { applyRegistryOverlay } from '../engine/registry/registry-overlay.js';
 import { errorJson } from '../app/errors.js';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
@@ -34,6 +37,10 @@ export interface Env {
   RATE_LIMITER?: DurableObjectNamespaceLike;
   /** Model files too large to bundle, at `<folder>/<path>` (checked against the registry's sha256 like the rest). */
   MODELS?: R2BucketLike;
+  /** The key the GPU service requires (`wrangler secret put GENERATION_UPSTREAM_KEY`), sent to its origin only. */
+  GENERATION_UPSTREAM_KEY?: string;
+  /** The deployment's generation models as JSON (the AWS stack's REGISTRY_OVERLAY output), replacing the checkout's. */
+  REGISTRY_OVERLAY?: string;
   /** Origins browsers may call the API from (comma-separated, or "*"); none when empty. */
   CORS_ORIGINS?: string;
   /** The GPU generation service (the ALB of the AWS stack, or any OpenAI-compatible server) for "embedded" upstreams. */
@@ -76,13 +83,17 @@ function workerBilling(env: Env): Billing | undefined {
 async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   let registry = Registry.parse(JSON.parse(new TextDecoder().decode(registryBytes)));
   if (env.GENERATION_UPSTREAM_URL) registry = registry.withEmbeddedUpstream(env.GENERATION_UPSTREAM_URL);
+  registry = applyRegistryOverlay(registry, env.REGISTRY_OVERLAY || undefined);
+  const keyed = env.GENERATION_UPSTREAM_URL && env.GENERATION_UPSTREAM_KEY
+    ? withUpstreamKey((input, init) => fetch(input, init), env.GENERATION_UPSTREAM_URL, env.GENERATION_UPSTREAM_KEY)
+    : undefined;
   const engines = await loadEdgeEngines(registry, {
     readerFor: (model) => modelFileReader(model.folder!, env.MODELS),
     createSession: workerdSessionFactory(),
     // One isolate serves concurrent requests, but workerd ties work to the request that started it.
     batchAcrossRequests: false,
   });
-  return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined, corsOrigins: corsOriginsFrom(env.CORS_ORIGINS) });
+  return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined, corsOrigins: corsOriginsFrom(env.CORS_ORIGINS), upstreams: new UpstreamClient({}, { fetch: keyed }) });
 }
 
 export default {

@@ -44,7 +44,8 @@ export class EdgeMaasStack extends Stack {
 
     new CfnOutput(this, 'RouterUrl', { value: router.url.url, description: 'The router (Function URL, streaming)' });
     new CfnOutput(this, 'GpuLoadBalancerDns', { value: gpu.endpoint.loadBalancer.loadBalancerDnsName, description: `Point ${config.generationHostname} (CNAME) here` });
-    new CfnOutput(this, 'UpstreamKeySecret', { value: gpu.endpoint.upstreamKey.secretArn, description: 'The key the GPU service requires (Authorization: Bearer); the edge Worker needs it too' });
+    new CfnOutput(this, 'UpstreamKeySecret', { value: gpu.endpoint.upstreamKey.secretArn, description: 'The key the GPU service requires (Authorization: Bearer); the edge Worker needs it too (wrangler secret put GENERATION_UPSTREAM_KEY)' });
+    new CfnOutput(this, 'RegistryOverlay', { value: JSON.stringify(registryOverlay(config, generationUrl)), description: "The stage's generation models: the edge Worker's REGISTRY_OVERLAY var" });
     new CfnOutput(this, 'ModelBucket', { value: store.bucket.bucketName });
     new CfnOutput(this, 'ModelPrefix', {
       value: config.image.kind === 'vllm' ? vllmWeightsPrefix(config.image) : config.image.model.split('/').pop()!,

@@ -255,6 +255,13 @@ describe('issue 19: a first deploy that works, closed to strangers', () => {
     expect(images[0]!.source.platform).toBe('linux/amd64');
   });
 
+  it('2-3. the stack outputs what the edge Worker needs to reach the same GPU service: its models and the key\'s secret', () => {
+    for (const t of Object.values(templates)) {
+      expect(JSON.stringify(t.toJSON().Outputs.RegistryOverlay.Value)).toMatch(/upstreams/);
+      expect(t.toJSON().Outputs.UpstreamKeySecret.Value).toBeDefined();
+    }
+  });
+
   it('10. alarms reach someone and are not noise: topic output, capacity failures, stuck tasks, a budget, no p99 alarms', () => {
     for (const [stage, t] of Object.entries(templates)) {
       const [topicId] = only(t, 'AWS::SNS::Topic');

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../functions/engine/registry/registry.js';
-import { applyRegistryOverlay, readUpstreamKey, withUpstreamKey } from '../../functions/lambda/stage-setup.js';
+import { applyRegistryOverlay, readUpstreamKey, setUpStage, withUpstreamKey } from '../../functions/lambda/stage-setup.js';
 import { STAGES } from '../../infra/lib/config.js';
 import { registryOverlay } from '../../infra/lib/registry-overlay.js';
 import { repoRoot } from '../paths.js';
@@ -70,4 +70,18 @@ describe('the router\'s stage setup', () => {
     const devRegistry = applyRegistryOverlay(base, JSON.stringify(registryOverlay(dev, 'https://gpu.acme.dev')));
     expect(devRegistry.resolve('tiny-stories')?.upstreams).toEqual([{ url: 'https://gpu.acme.dev', model: 'stories260K', warmupSeconds: dev.wakeSeconds }]);
   });
+
+  it('gives the router an upstream client that sends the key to the GPU service, without patching global fetch', async () => {
+    const before = globalThis.fetch;
+    const port = new URL(extension).port;
+    const env = { UPSTREAM_KEY_SECRET_ARN: 'arn:key', PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: port, AWS_SESSION_TOKEN: 'session-token', GENERATION_UPSTREAM_URL: gpu };
+    const base = Registry.parse(JSON.parse(await readFile(join(repoRoot, 'models', 'registry.json'), 'utf8')));
+    const stage = await setUpStage(base, env);
+    expect(globalThis.fetch).toBe(before);
+    seen.length = 0;
+    const answer = await stage.upstreams.post([{ url: gpu, model: 'm' }], '/completions', { prompt: 'x' }, new AbortController().signal);
+    expect(answer.status).toBe(200);
+    expect(seen.map((s) => s.headers.authorization)).toEqual(['Bearer k3y']);
+  });
 });
+
