@@ -9,6 +9,8 @@ import type { ApiKeyRecord } from '../billing/types.js';
 export interface UsageEstimate {
   tokens: number;
   costMicroUsd: number;
+  /** The request field that lowers the estimate, named in a refusal (generation: max_tokens). */
+  lowerWith?: string;
 }
 
 export interface AppVariables {

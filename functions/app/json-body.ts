@@ -82,6 +82,10 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError(415, `send the body as application/json (got "${type || 'no content type'}")`, 'invalid_request_error', 'unsupported_media_type');
   }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ApiError(415, `send the body as UTF-8 JSON (got charset "${charset.slice(0, 40)}")`, 'invalid_request_error', 'unsupported_media_type');
+  }
   const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
   const sent = await rawBody(c);
   const bytes = encoding === 'identity' || encoding === '' ? sent : await decode(sent, encoding);

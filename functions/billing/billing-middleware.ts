@@ -104,7 +104,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       if (budget !== null && estimate.costMicroUsd > 0) {
         if (!(await billing.store.holdBudget({ id: usageId, keyId: key.id, microUsd: estimate.costMicroUsd, budgetMicroUsd: budget, at: started }))) {
           record(402);
-          throw refusal(402, `this request may cost up to ${estimate.costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${(budget / 1e6).toFixed(2)} USD; it renews on the 1st (UTC)${estimate.tokens > 0 ? ' (a lower max_tokens costs less)' : ''}`, 'budget_exhausted', rateHeaders);
+          throw refusal(402, `this request may cost up to ${estimate.costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${(budget / 1e6).toFixed(2)} USD; it renews on the 1st (UTC)${estimate.lowerWith ? ` (a lower ${estimate.lowerWith} costs less)` : ''}`, 'budget_exhausted', rateHeaders);
         }
         heldMicroUsd = estimate.costMicroUsd;
       }
@@ -122,7 +122,15 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
         throw new ApiError(400, 'Idempotency-Key must be 1 to 255 characters', 'invalid_request_error', 'invalid_idempotency_key', 'Idempotency-Key');
       }
       const candidate = { scope: key?.id ?? OPEN_IDEMPOTENCY_SCOPE, key: idempotencyKey, usageId };
-      const hash = await requestHash(c.req.method, new URL(c.req.url).pathname, await rawBody(c));
+      let body: Uint8Array;
+      try {
+        body = await rawBody(c);
+      } catch (error) {
+        record(error instanceof ApiError ? error.status : 499);
+        throw error;
+      }
+      const url = new URL(c.req.url);
+      const hash = await requestHash(c.req.method, `${url.pathname}${url.search}`, body);
       const found = await claim(billing.store, candidate, hash, started);
       if (found.state !== 'new') {
         await admit({ tokens: 0, costMicroUsd: 0 });

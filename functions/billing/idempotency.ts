@@ -2,8 +2,8 @@
  * Idempotency-Key, as Stripe defines it: the first request with a key runs and its answer is kept for 24 hours; a
  * retry of the same request (same method, path and body) gets that answer again, marked `Idempotent-Replayed: true`
  * and not billed; the same key with another request is refused (422), and one while the first still runs waits
- * (409). A first request that fails (5xx), is cut short or whose answer is too large to keep gives the key up, so
- * that a retry runs (and is billed) again. Only answers are kept, never request bodies: a hash stands for those.
+ * (409). A first request that is refused (4xx), fails (5xx), is cut short or whose answer is too large to keep
+ * gives the key up, so that a retry runs (and is billed) again. Only answers are kept, never request bodies: a hash stands for those.
  */
 import type { IdempotencyClaim, BillingStore, StoredResponse } from './types.js';
 import { ABANDONED_AFTER_MS } from './month.js';
@@ -32,9 +32,12 @@ export function claim(store: BillingStore, slot: IdempotencySlot, hash: string, 
   return store.claimIdempotencyKey({ ...slot, requestHash: hash, at, since: at - IDEMPOTENCY_WINDOW_MS, staleBefore: at - ABANDONED_AFTER_MS });
 }
 
-/** Keeps a finished answer, or gives the key up when the answer is not one to repeat. */
+/**
+ * Keeps a finished answer, or gives the key up when the answer is not one to repeat: as Stripe, only a request that
+ * ran is kept; a refusal (400, 402, 404, 429 …), a failure or a cut-short answer lets a retry with the key run.
+ */
 export async function settleClaim(store: BillingStore, slot: IdempotencySlot, response: StoredResponse | null): Promise<void> {
-  const repeatable = response !== null && response.status < 500 && response.status !== 499 && response.body.length <= IDEMPOTENT_BODY_LIMIT;
+  const repeatable = response !== null && response.status < 400 && response.body.length <= IDEMPOTENT_BODY_LIMIT;
   if (repeatable) await store.completeIdempotencyKey(slot.scope, slot.key, slot.usageId, response);
   else await store.releaseIdempotencyKey(slot.scope, slot.key, slot.usageId);
 }

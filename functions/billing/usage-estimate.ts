@@ -14,14 +14,21 @@ export function classificationEstimate(model: ModelEntry, texts: string[]): Usag
   return { tokens, costMicroUsd: costMicroUsd(model.price, tokens, 0) };
 }
 
-/** Per message, what a chat template adds around its content (role names, separators), generously. */
-const CHAT_OVERHEAD_TOKENS = 16;
+/**
+ * What a chat template adds, generously: per message (role name, separators) and once (a default system prompt such
+ * as Qwen's, the generation prompt). The plain "System: …\n\nUser: …" template stays well inside it.
+ */
+const CHAT_TOKENS_PER_MESSAGE = 32;
+const CHAT_TOKENS_FIXED = 64;
+/** BOS, the space SentencePiece-style tokenizers prepend, and what other tokenizers add around a prompt. */
+const PROMPT_SPECIAL_TOKENS = 8;
 
-/** Byte-level and byte-fallback BPE give at most one token per UTF-8 byte, plus BOS. */
+/** Byte-level and byte-fallback BPE give at most one token per UTF-8 byte; the rest is the template's and specials'. */
 export function promptTokenBound(parts: string[], chat: boolean): number {
-  return parts.reduce((sum, part) => sum + utf8.encode(part).length + (chat ? CHAT_OVERHEAD_TOKENS : 0), 0) + 1;
+  const bytes = parts.reduce((sum, part) => sum + utf8.encode(part).length, 0);
+  return bytes + PROMPT_SPECIAL_TOKENS + (chat ? CHAT_TOKENS_FIXED + parts.length * CHAT_TOKENS_PER_MESSAGE : 0);
 }
 
 export function generationEstimate(model: ModelEntry, promptTokens: number, maxOutputTokens: number): UsageEstimate {
-  return { tokens: promptTokens + maxOutputTokens, costMicroUsd: costMicroUsd(model.price, promptTokens, maxOutputTokens) };
+  return { tokens: promptTokens + maxOutputTokens, costMicroUsd: costMicroUsd(model.price, promptTokens, maxOutputTokens), lowerWith: 'max_tokens' };
 }

@@ -4,7 +4,7 @@
  * instead of Node's bare `400 Bad Request`. The connection is closed after the answer: the parser's state is lost.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 const statusFor = (code: string | undefined) => {
@@ -14,7 +14,24 @@ const statusFor = (code: string | undefined) => {
   return { status: 400, message: 'the request is not valid HTTP/1.1', code: 'malformed_request' };
 };
 
+/** A whole HTTP/1.1 answer in the error shape, for a socket the app never gets to see. */
+function rawAnswer(status: number, message: string, code: string): string {
+  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: null } });
+  return [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`,
+    `x-request-id: ${randomUUID()}`, 'Connection: close', '', body].join('\r\n');
+}
+
 export function answerClientErrorsAsJson(server: Server): void {
+  // Node's own check answers a missing Host with a bare 400: withHostRequired answers it in the error shape instead.
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify({ error: { message: 'only "Expect: 100-continue" is supported', type: 'invalid_request_error', code: 'expectation_failed', param: null } });
+    response.writeHead(417, { 'content-type': 'application/json', 'x-request-id': randomUUID(), connection: 'close' }).end(body);
+  });
+  // CONNECT (a proxy tunnel) is not something this server does: say so instead of dropping the socket.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.end(rawAnswer(405, 'CONNECT is not allowed: this is an API server, not a proxy', 'method_not_allowed'));
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // What Node's default handler does too: nothing can be written to a broken socket or after a response began.
     const message = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -23,15 +40,18 @@ export function answerClientErrorsAsJson(server: Server): void {
       return;
     }
     const answer = statusFor(error.code);
-    const body = JSON.stringify({ error: { message: answer.message, type: 'invalid_request_error', code: answer.code, param: null } });
-    socket.end([
-      `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}`,
-      'Content-Type: application/json',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      `x-request-id: ${randomUUID()}`,
-      'Connection: close',
-      '',
-      body,
-    ].join('\r\n'));
+    socket.end(rawAnswer(answer.status, answer.message, answer.code));
   });
+}
+
+/** HTTP/1.1 requires a Host header (RFC 9112): a request without one gets 400 in the error shape, not the app. */
+export function withHostRequired(listener: (request: IncomingMessage, response: ServerResponse) => unknown) {
+  return (request: IncomingMessage, response: ServerResponse) => {
+    if (request.headers.host === undefined && request.httpVersionMajor === 1 && request.httpVersionMinor >= 1) {
+      const body = JSON.stringify({ error: { message: 'an HTTP/1.1 request needs a Host header', type: 'invalid_request_error', code: 'malformed_request', param: null } });
+      response.writeHead(400, { 'content-type': 'application/json', 'x-request-id': randomUUID(), connection: 'close' }).end(body);
+      return;
+    }
+    return listener(request, response);
+  };
 }

@@ -23,7 +23,7 @@ import { Registry } from '../engine/registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { startGenerationServer } from '../generation/server.js';
 import { openBilling } from './billing-setup.js';
-import { answerClientErrorsAsJson } from './client-error.js';
+import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
 import { choiceFromEnv, intFromEnv, runEntry, urlFromEnv } from './entry.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
@@ -126,7 +126,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolveStart, failStart) => {
     // getRequestListener, not serve(): only the listener takes an errorHandler, for requests it cannot build.
-    const server = createServer(getRequestListener(app.fetch, { hostname: host, errorHandler: requestErrorAsJson }));
+    const server = createServer(withHostRequired(getRequestListener(app.fetch, { hostname: host, errorHandler: requestErrorAsJson })));
     server.once('error', failStart);
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
       const info = server.address() as AddressInfo;

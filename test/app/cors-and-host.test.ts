@@ -42,6 +42,17 @@ describe('CORS', () => {
 });
 
 describe('requests the server cannot build', () => {
+  it.each([
+    ['no Host header', 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n', 400],
+    ['an Expect it does not know', 'POST /v1/classify HTTP/1.1\r\nHost: x\r\nExpect: weird\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', 417],
+    ['CONNECT', 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n', 405],
+  ])('with %s get the JSON error shape and a request id', async (_what, request, status) => {
+    const answer = await raw(request);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status}`));
+    expect(answer).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+    expect(answer).toMatch(/"type":"invalid_request_error"/);
+  });
+
   it.each(['evil.example:99999', 'a b'])('with Host "%s" get the JSON error shape', async (host) => {
     const answer = await raw(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 400/);

@@ -98,6 +98,19 @@ describe('Idempotency-Key', () => {
     expect(billed).toEqual([{ idempotent_replay: 0, billed: 1 }, { idempotent_replay: 1, billed: 0 }]);
   });
 
+  it('keeps no refusal: a request refused (402, 400) with a key leaves it free for a retry that can succeed', async () => {
+    const { key } = await admin.key('idem_refused', { monthly_budget_micro_usd: 0 });
+    expect((await post(key, '/v1/classify', { input: 'a fine film' }, 'refused-1')).status).toBe(402);
+    expect((await post(key, '/v1/classify', { input: '' }, 'refused-2')).status).toBe(400);
+    expect(await rows("SELECT idempotency_key FROM idempotency_keys WHERE idempotency_key LIKE 'refused-%'")).toEqual([]);
+  });
+
+  it('tells requests apart by their query string too', async () => {
+    const { key } = await admin.key('idem_query');
+    expect((await post(key, '/v1/classify', { input: 'a fine film' }, 'q-1')).status).toBe(200);
+    expect((await post(key, '/v1/classify?x=1', { input: 'a fine film' }, 'q-1')).status).toBe(422);
+  });
+
   it('answers 409 while the first request still runs', async () => {
     const { key } = await admin.key('idem_busy');
     const body = { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 400, stream: true };
@@ -133,6 +146,27 @@ describe('bodies', () => {
     // Strings that look like brackets are not nesting.
     const ok = await classifyWith(server.url, key, { input: '[[[[{{{{'.repeat(20) });
     expect(ok.status).toBe(200);
+  });
+
+  it('in another charset than UTF-8 are refused (415)', async () => {
+    const { key } = await admin.key('charset');
+    const res = await fetch(`${server.url}/v1/classify`, { method: 'POST', body: '{"input": "fine"}', headers: { 'content-type': 'application/json; charset=utf-16', authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(415);
+  });
+
+  it('chunked and cut short by a client that hangs up are a 499 row too', async () => {
+    const { key } = await admin.key('hangup_chunked');
+    const url = new URL(server.url);
+    const { connect } = await import('node:net');
+    await new Promise<void>((done) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${key}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"inp\r\n`);
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.on('close', () => done());
+      socket.on('error', () => done());
+    });
+    await expect.poll(async () => (await rows("SELECT status, cost_micro_usd FROM usage WHERE tenant_id = 'hangup_chunked'")), { timeout: 5_000 }).toEqual([{ status: 499, cost_micro_usd: 0 }]);
   });
 
   it('cut short by a client that hangs up are a client error: no 5xx, nothing billed, no error logged', async () => {

@@ -77,4 +77,18 @@ describe('reserved at admission', () => {
     const { key } = await admin.key('refund', { tpm: 200 });
     for (let i = 0; i < 2; i++) expect((await generate(first.url, key, 200, { temperature: 0, stop: '.' })).status).toBe(200);
   });
+
+  it('reserves at least what prompts really cost, so a budget holds even for tiny, odd prompts', async () => {
+    // Prompts whose token counts run past their UTF-8 bytes: the prepended space, BOS, the chat template's text.
+    const { key } = await admin.key('odd_prompts', { monthly_budget_micro_usd: 10 });
+    const chat = (content: string, role = 'assistant') => fetch(`${first.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'stories260K', messages: [{ role, content }], max_tokens: 1 }),
+    }).then((r) => r.status);
+    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? chat('') : i % 3 === 1 ? chat('', 'system') : generate(first.url, key, 1, { prompt: i % 2 ? 'x' : '😀', stream: false }).then((a) => a.status))));
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    const { spent: total } = await spent('odd_prompts');
+    expect(total).toBeLessThanOrEqual(10);
+  });
 });
+
