@@ -10,14 +10,24 @@ import type { BillingStore } from './types.js';
 export const METER_EVENT_NAME = 'edge_maas_cost_pico_usd';
 export const PICO_PER_MICRO = 1_000_000;
 
-export async function* stripeMeterEvents(store: BillingStore, from: number, to: number): AsyncGenerator<string> {
+/** Billed records no event can carry: made without a key (open mode), or of a tenant without a Stripe customer. */
+export interface Unexported {
+  records: number;
+  microUsd: number;
+}
+
+export async function* stripeMeterEvents(store: BillingStore, from: number, to: number, unexported: Unexported = { records: 0, microUsd: 0 }): AsyncGenerator<string> {
   const customers = new Map<string, string | null>();
   for (const record of await store.usageRecords({ from, to })) {
     const value = Math.round(record.costMicroUsd * PICO_PER_MICRO);
-    if (value <= 0 || !record.tenantId) continue;
-    if (!customers.has(record.tenantId)) customers.set(record.tenantId, (await store.getTenant(record.tenantId))?.stripeCustomerId ?? null);
-    const customer = customers.get(record.tenantId);
-    if (!customer) continue;
+    if (value <= 0) continue;
+    if (record.tenantId && !customers.has(record.tenantId)) customers.set(record.tenantId, (await store.getTenant(record.tenantId))?.stripeCustomerId ?? null);
+    const customer = record.tenantId ? customers.get(record.tenantId) : null;
+    if (!customer) {
+      unexported.records++;
+      unexported.microUsd += record.costMicroUsd;
+      continue;
+    }
     yield `${JSON.stringify({
       event_name: METER_EVENT_NAME,
       payload: { stripe_customer_id: customer, value: String(value) },

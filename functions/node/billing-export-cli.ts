@@ -20,11 +20,15 @@ runCli(async () => {
   const { billing, close } = await openBilling({ mode: 'keys' });
   try {
     let count = 0;
-    for await (const line of stripeMeterEvents(billing.store, range.from, range.to)) {
+    const unexported = { records: 0, microUsd: 0 };
+    for await (const line of stripeMeterEvents(billing.store, range.from, range.to, unexported)) {
       process.stdout.write(line);
       count++;
     }
     console.error(`${count} meter events from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}`);
+    if (unexported.records > 0) {
+      console.error(`left out: ${unexported.records} billed records (${Math.round(unexported.microUsd * 1e6) / 1e6} micro-USD) made without a key or of tenants without a Stripe customer (npm run keys -- tenant <id> --stripe-customer cus_...)`);
+    }
   } finally {
     await close();
   }

@@ -35,3 +35,16 @@ it('exports per customer the same total, to the pico-dollar, as /v1/usage report
   expect(reported % 1).not.toBe(0); // the load has fractional costs
   expect(exported).toBe(Math.round(reported * PICO_PER_MICRO));
 });
+
+it('counts the billed usage no event can carry (a tenant without a Stripe customer) instead of dropping it silently', async () => {
+  const admin = adminClient(server.url);
+  expect((await admin.call('POST', '/tenants', { id: 'no_customer' })).status).toBe(201);
+  const created = await admin.call('POST', '/keys', { tenant: 'no_customer' });
+  const key = (created.body as { key: string }).key;
+  const before = await fetch(`${server.url}/admin/billing/export`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const counted = Number(before.headers.get('x-unexported-records'));
+  for (let i = 0; i < 3; i++) expect((await classifyWith(server.url, key)).status).toBe(200);
+  const after = await fetch(`${server.url}/admin/billing/export`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  expect(Number(after.headers.get('x-unexported-records'))).toBe(counted + 3);
+  expect(Number(after.headers.get('x-unexported-micro-usd'))).toBeGreaterThanOrEqual(30);
+});

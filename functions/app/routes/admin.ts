@@ -38,8 +38,14 @@ export function adminRoutes(billing: Billing, adminToken: string | undefined): H
     const range = timeRange({ from: c.req.query('from'), to: c.req.query('to') }, Date.now());
     await billing.writer.flush();
     let lines = '';
-    for await (const line of stripeMeterEvents(billing.store, range.from, range.to)) lines += line;
-    return c.body(lines, 200, { 'content-type': 'application/x-ndjson' });
+    const unexported = { records: 0, microUsd: 0 };
+    for await (const line of stripeMeterEvents(billing.store, range.from, range.to, unexported)) lines += line;
+    // Billed usage no event carries (no key, or a tenant without a Stripe customer) is counted, never silently lost.
+    return c.body(lines, 200, {
+      'content-type': 'application/x-ndjson',
+      'x-unexported-records': String(unexported.records),
+      'x-unexported-micro-usd': String(Math.round(unexported.microUsd * 1e6) / 1e6),
+    });
   });
   return app;
 }
