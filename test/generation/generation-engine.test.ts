@@ -23,8 +23,10 @@ describe('GenerationEngine on stories260K', () => {
     const alone = [];
     for (const p of prompts) alone.push((await engine.generate(request(p))).text);
     const before = engine.stepSizes.length;
-    const first = prompts.slice(0, 2).map((p) => engine.generate(request(p)));
-    await new Promise((r) => setTimeout(r, 30)); // the others join a batch already decoding
+    let decoding!: () => void;
+    const firstToken = new Promise<void>((resolve) => (decoding = resolve));
+    const first = prompts.slice(0, 2).map((p) => engine.generate(request(p, { onText: () => decoding() })));
+    await firstToken; // the others join a batch already decoding
     const later = prompts.slice(2).map((p) => engine.generate(request(p)));
     const together = await Promise.all([...first, ...later]);
     expect(together.map((r) => r.text)).toEqual(alone);
