@@ -24,6 +24,19 @@ async function firstClassification(url: string, deadline: number): Promise<void>
   throw new Error(`${url} did not classify in time`);
 }
 
+/** The URL a server entry prints once it listens ("listening on http://…"); fails if it exits first. */
+export function listeningUrl(child: ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(seen);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before listening`)));
+  });
+}
+
 /** Spawns `script` with tsx; ready once it printed its URL and `probe` succeeded (default: a classification). */
 export async function startServerProcess(script: string, env: Record<string, string> = {}, probe: (url: string, deadline: number) => Promise<void> = firstClassification): Promise<ServerProcess> {
   const started = performance.now();
@@ -32,15 +45,7 @@ export async function startServerProcess(script: string, env: Record<string, str
     env: { ...process.env, PORT: '0', EMBEDDED_GENERATION: 'off', BILLING: 'off', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(seen);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
-  });
+  const url = await listeningUrl(child, script);
   await probe(url, started + 60_000);
   const coldStartMs = performance.now() - started;
   return {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { repoRoot } from '../../models/tools/shared-paths.js';
+import { listeningUrl } from '../common/processes.js';
 
 export interface SoakServer {
   url: string;
@@ -28,15 +29,7 @@ export async function startSoakServer(env: Record<string, string>): Promise<Soak
       console.error(`server: ${line}`);
     }
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(seen);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
-  });
+  const url = await listeningUrl(child, 'the server');
   return {
     url,
     errorLines,

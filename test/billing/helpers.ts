@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServer, type RunningServer, type ServerOptions } from '../../functions/node/server.js';
 
 export const ADMIN = 'test-admin-token';
 
@@ -36,3 +37,10 @@ export const classifyWith = (url: string, key: string | null, body: unknown = { 
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
     body: JSON.stringify(body),
   });
+
+/** A real server in keys mode on port 0 over a fresh SQLite file, with the admin API on; `close` removes both. */
+export async function startKeysServer(options: ServerOptions = {}): Promise<{ server: RunningServer; db: Awaited<ReturnType<typeof tempDb>>; admin: ReturnType<typeof adminClient>; close(): Promise<void> }> {
+  const db = await tempDb();
+  const server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, adminToken: ADMIN, ...options });
+  return { server, db, admin: adminClient(server.url), close: async () => { await server.close(); await db.remove(); } };
+}

@@ -1,22 +1,18 @@
 // API keys, rate limits, budgets, idempotency and usage against the real server with an SQLite file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import type { RunningServer } from '../../functions/node/server.js';
 import { eventually } from '../helpers/eventually.js';
-import { ADMIN, adminClient, classifyWith, tempDb } from './helpers.js';
+import { adminClient, classifyWith, startKeysServer, tempDb } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 
 let server: RunningServer;
 let db: Awaited<ReturnType<typeof tempDb>>;
 let admin: ReturnType<typeof adminClient>;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  db = await tempDb();
-  server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, adminToken: ADMIN });
-  admin = adminClient(server.url);
-});
-afterAll(async () => {
-  await server.close();
-  await db.remove();
-});
+  ({ server, db, admin, close } = await startKeysServer());
+}, 60_000);
+afterAll(async () => close?.());
 
 const rows = (sql: string, ...params: unknown[]) => sqliteRows(db.path, sql, ...params);
 

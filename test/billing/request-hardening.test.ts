@@ -4,22 +4,17 @@ import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer } from '../../functions/node/server.js';
-import { ADMIN, adminClient, classifyWith, tempDb } from './helpers.js';
+import { adminClient, classifyWith, startKeysServer, tempDb } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 
 let server: RunningServer;
 let db: Awaited<ReturnType<typeof tempDb>>;
 let admin: ReturnType<typeof adminClient>;
-
+let close: () => Promise<void>;
 beforeAll(async () => {
-  db = await tempDb();
-  server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, adminToken: ADMIN });
-  admin = adminClient(server.url);
+  ({ server, db, admin, close } = await startKeysServer());
 }, 60_000);
-afterAll(async () => {
-  await server?.close();
-  await db?.remove();
-});
+afterAll(async () => close?.());
 
 const rows = async (sql: string, ...params: unknown[]) => {
   await server.billing!.writer.flush();
