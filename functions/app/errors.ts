@@ -23,7 +23,10 @@ export function errorResponse(c: Context, error: ApiError): Response {
   return c.json({ error: { message: error.message, type: error.type, code: error.code, param: error.param } }, error.status);
 }
 
+/** The error shape as a JSON text, for answers written without a Hono context or a Response (raw sockets). */
+export const errorBody = (message: string, type: string, code: string): string => JSON.stringify({ error: { message, type, code, param: null } });
+
 /** The same shape without a Hono context, for entries that answer before the app exists. */
 export function errorJson(status: number, message: string, type: string, code: string, headers: Record<string, string> = {}): Response {
-  return Response.json({ error: { message, type, code, param: null } }, { status, headers });
+  return new Response(errorBody(message, type, code), { status, headers: { 'content-type': 'application/json', ...headers } });
 }

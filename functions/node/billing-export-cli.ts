@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ApiError } from '../app/errors.js';
 import { timeRange } from '../app/routes/time-range.js';
+import { roundMicroUsd } from '../billing/pricing.js';
 import { stripeMeterEvents } from '../billing/stripe-export.js';
 import { runCli, UsageError } from '../../models/tools/cli.js';
 import { openBilling } from './billing-setup.js';
@@ -27,7 +28,7 @@ runCli(async () => {
     }
     console.error(`${count} meter events from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}`);
     if (unexported.records > 0) {
-      console.error(`left out: ${unexported.records} billed records (${Math.round(unexported.microUsd * 1e6) / 1e6} micro-USD) made without a key or of tenants without a Stripe customer (npm run keys -- tenant <id> --stripe-customer cus_...)`);
+      console.error(`left out: ${unexported.records} billed records (${roundMicroUsd(unexported.microUsd)} micro-USD) made without a key or of tenants without a Stripe customer (npm run keys -- tenant <id> --stripe-customer cus_...)`);
     }
   } finally {
     await close();

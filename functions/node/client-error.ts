@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorBody } from '../app/errors.js';
 
 const statusFor = (code: string | undefined) => {
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, message: 'the request headers are too large', code: 'headers_too_large' };
@@ -16,17 +17,21 @@ const statusFor = (code: string | undefined) => {
 
 /** A whole HTTP/1.1 answer in the error shape, for a socket the app never gets to see. */
 function rawAnswer(status: number, message: string, code: string): string {
-  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: null } });
+  const body = errorBody(message, 'invalid_request_error', code);
   return [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`,
     `x-request-id: ${randomUUID()}`, 'Connection: close', '', body].join('\r\n');
+}
+
+/** The same answer on a response object Node made before the app could. */
+function answer(response: ServerResponse, status: number, message: string, code: string): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'x-request-id': randomUUID(), connection: 'close' }).end(errorBody(message, 'invalid_request_error', code));
 }
 
 export function answerClientErrorsAsJson(server: Server): void {
   // Node's own check answers a missing Host with a bare 400: withHostRequired answers it in the error shape instead.
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
-    const body = JSON.stringify({ error: { message: 'only "Expect: 100-continue" is supported', type: 'invalid_request_error', code: 'expectation_failed', param: null } });
-    response.writeHead(417, { 'content-type': 'application/json', 'x-request-id': randomUUID(), connection: 'close' }).end(body);
+    answer(response, 417, 'only "Expect: 100-continue" is supported', 'expectation_failed');
   });
   // CONNECT (a proxy tunnel) is not something this server does: say so instead of dropping the socket.
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
@@ -48,8 +53,7 @@ export function answerClientErrorsAsJson(server: Server): void {
 export function withHostRequired(listener: (request: IncomingMessage, response: ServerResponse) => unknown) {
   return (request: IncomingMessage, response: ServerResponse) => {
     if (request.headers.host === undefined && request.httpVersionMajor === 1 && request.httpVersionMinor >= 1) {
-      const body = JSON.stringify({ error: { message: 'an HTTP/1.1 request needs a Host header', type: 'invalid_request_error', code: 'malformed_request', param: null } });
-      response.writeHead(400, { 'content-type': 'application/json', 'x-request-id': randomUUID(), connection: 'close' }).end(body);
+      answer(response, 400, 'an HTTP/1.1 request needs a Host header', 'malformed_request');
       return;
     }
     return listener(request, response);

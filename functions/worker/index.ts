@@ -64,10 +64,6 @@ export function modelFileReader(folder: string, bucket: R2BucketLike | undefined
 
 let app: Promise<Hono<AppEnv>> | null = null;
 
-// Background writes are tied to the request they belong to: the billing middleware hands each one to that
-// request's ExecutionContext (Hono's c.executionCtx), never to another request's that may have ended.
-const detached = (work: Promise<unknown>) => void work.catch(() => {});
-
 function workerBilling(env: Env): Billing | undefined {
   if (!env.DB) return undefined;
   const store = new SqlBillingStore(d1Database(env.DB));
@@ -76,7 +72,7 @@ function workerBilling(env: Env): Billing | undefined {
     backoffMs: 200,
     onError: (error) => console.error(`usage write failed: ${error instanceof Error ? error.message : String(error)}`),
   });
-  const limiter = env.RATE_LIMITER ? new DurableKeyLimiter(env.RATE_LIMITER, detached) : new RateLimiter();
+  const limiter = env.RATE_LIMITER ? new DurableKeyLimiter(env.RATE_LIMITER) : new RateLimiter();
   return { mode: env.AUTH_MODE === 'open' ? 'open' : 'keys', store, writer, authenticator: new Authenticator(store), limiter };
 }
 

@@ -32,10 +32,7 @@ export interface DurableObjectNamespaceLike {
 
 /** The billing middleware's limiter, backed by KeyRateLimiter objects. */
 export class DurableKeyLimiter implements KeyLimiter {
-  constructor(
-    private readonly namespace: DurableObjectNamespaceLike,
-    private readonly waitUntil: (promise: Promise<unknown>) => void,
-  ) {}
+  constructor(private readonly namespace: DurableObjectNamespaceLike) {}
 
   private call(body: LimitRequest): Promise<Response> {
     const stub = this.namespace.get(this.namespace.idFromName(body.key));
@@ -46,11 +43,11 @@ export class DurableKeyLimiter implements KeyLimiter {
     return (await (await this.call({ op: 'take', key, limits, reserve: reserveTokens })).json()) as LimitDecision;
   }
 
-  /** The call, for the caller's request to keep alive (its waitUntil); the constructor's waitUntil too. */
+  /** The call, for the calling request to keep alive (the billing middleware hands it to that request's waitUntil). */
   settle(key: string, limits: Limits, used: number, reserved: number): Promise<unknown> | void {
     if (used === reserved) return;
-    const call = this.call({ op: 'settle', key, limits, used, reserved });
-    this.waitUntil(call);
-    return call;
+    return this.call({ op: 'settle', key, limits, used, reserved }).catch((error: unknown) => {
+      console.error(`rate limit settle failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 }

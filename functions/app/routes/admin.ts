@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import type { Billing } from '../../billing/billing-middleware.js';
 import { createKey, createTenant, describeKey, setStatus } from '../../billing/key-admin.js';
+import { roundMicroUsd } from '../../billing/pricing.js';
 import { stripeMeterEvents } from '../../billing/stripe-export.js';
 import { sameHash } from '../../billing/api-keys.js';
 import { ApiError } from '../errors.js';
@@ -44,7 +45,7 @@ export function adminRoutes(billing: Billing, adminToken: string | undefined): H
     return c.body(lines, 200, {
       'content-type': 'application/x-ndjson',
       'x-unexported-records': String(unexported.records),
-      'x-unexported-micro-usd': String(Math.round(unexported.microUsd * 1e6) / 1e6),
+      'x-unexported-micro-usd': String(roundMicroUsd(unexported.microUsd)),
     });
   });
   return app;

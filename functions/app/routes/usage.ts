@@ -1,14 +1,13 @@
 /** GET /v1/usage?from=&to=&group_by=model|day|key: requests, tokens and cost of the caller's tenant. */
 import { Hono } from 'hono';
 import type { Billing } from '../../billing/billing-middleware.js';
+import { roundMicroUsd } from '../../billing/pricing.js';
 import type { AppEnv } from '../context.js';
 import type { UsageGroup } from '../../billing/types.js';
 import { invalidRequest } from '../errors.js';
 import { timeRange } from './time-range.js';
 
 const GROUPS: UsageGroup[] = ['model', 'day', 'key'];
-/** Costs are kept to 1e-6 micro-dollars; a sum of many in floating point is rounded back to that (what the export bills). */
-const roundPico = (microUsd: number) => Math.round(microUsd * 1e6) / 1e6;
 
 export function usageRoutes(billing: Billing): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -23,7 +22,7 @@ export function usageRoutes(billing: Billing): Hono<AppEnv> {
     const rows = await billing.store.usage({ ...range, tenantId }, group);
     return c.json({
       object: 'usage', group_by: group, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), tenant: tenantId,
-      data: rows.map((r) => ({ [group]: r.group, requests: r.requests, input_tokens: r.inputTokens, output_tokens: r.outputTokens, cost_micro_usd: roundPico(r.costMicroUsd) })),
+      data: rows.map((r) => ({ [group]: r.group, requests: r.requests, input_tokens: r.inputTokens, output_tokens: r.outputTokens, cost_micro_usd: roundMicroUsd(r.costMicroUsd) })),
     });
   });
   return app;
