@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { repoRoot, sharedDir, sst2Dir } from '../models/tools/shared-paths.js';
+import { repoRoot, sharedDir, sst2Dir } from '../functions/node/shared-paths.js';
 
 export { repoRoot, sharedDir, sst2Dir };
 export const defaultModelDir = resolve(repoRoot, 'models', 'sst2-bert');

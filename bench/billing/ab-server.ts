@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../../functions/app/create-app.js';
 import { createKey, createTenant } from '../../functions/billing/key-admin.js';
 import { openBilling } from '../../functions/node/billing-setup.js';
-import { loadEngines, readLocalRegistry } from '../../functions/node/server.js';
+import { loadEngines, readLocalRegistry } from '../../functions/node/local-app.js';
 
 const registry = await readLocalRegistry();
 const engines = await loadEngines(registry, 'node');

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../models/tools/shared-paths.js';
+import { repoRoot } from '../../functions/node/shared-paths.js';
 import { loadRun, sequentialLatency } from '../classify/http-load.js';
 import { devSentences } from '../classify/sentences.js';
 import { writeResultsSection } from '../common/results.js';

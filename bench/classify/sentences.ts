@@ -1,7 +1,7 @@
 /** The benchmark's inputs: SST-2 dev sentences (from ../shared), one per request. */
 import { resolve } from 'node:path';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
-import { repoRoot, sst2Dir } from '../../models/tools/shared-paths.js';
+import { repoRoot, sst2Dir } from '../../functions/node/shared-paths.js';
 
 export const defaultModelDir = resolve(repoRoot, 'models', 'sst2-bert');
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { repoRoot } from '../../models/tools/shared-paths.js';
+import { repoRoot } from '../../functions/node/shared-paths.js';
 import { devEdgeReady, startDevEdge, stopDevEdge } from '../common/dev-edge.js';
 
 const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false' };

@@ -9,7 +9,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { repoRoot } from '../../models/tools/shared-paths.js';
+import { repoRoot } from '../../functions/node/shared-paths.js';
 
 export interface DevEdgeOptions {
   port?: number;

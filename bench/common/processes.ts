@@ -1,7 +1,7 @@
 /** Starts a server as a child process and measures its cold start (spawn to first classification) and peak RSS. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { repoRoot } from '../../models/tools/shared-paths.js';
+import { repoRoot } from '../../functions/node/shared-paths.js';
 
 export interface ServerProcess {
   url: string;

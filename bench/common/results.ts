@@ -1,7 +1,7 @@
 /** Writes one benchmark's section of bench/RESULTS.md (between its markers), leaving the other sections as they are. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoRoot } from '../../models/tools/shared-paths.js';
+import { repoRoot } from '../../functions/node/shared-paths.js';
 
 export async function writeResultsSection(name: string, heading: string, table: string): Promise<void> {
   const path = join(repoRoot, 'bench', 'RESULTS.md');

@@ -26,7 +26,7 @@ async function measure(url: string, model: string): Promise<StreamRun[]> {
 async function main(): Promise<void> {
   const rows: { name: string; runs: StreamRun[] }[] = [];
   for (const batch of [16, 1]) {
-    const generation = await startServerProcess('functions/generation/server.ts', { GEN_MAX_BATCH: String(batch) }, listening);
+    const generation = await startServerProcess('functions/node/generation-server.ts', { GEN_MAX_BATCH: String(batch) }, listening);
     const router = await startServerProcess('functions/node/server.ts', { GENERATION_UPSTREAM_URL: generation.url }, listening);
     try {
       const label = batch > 1 ? 'continuous batching on' : 'continuous batching off';

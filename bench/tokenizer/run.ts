@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BpeTokenizer } from '../../functions/engine/tokenizer/bpe-tokenizer.js';
-import { sharedDir } from '../../models/tools/shared-paths.js';
+import { sharedDir } from '../../functions/node/shared-paths.js';
 import { QuadraticBpe } from './quadratic-bpe.js';
 
 const SIZES = [1_000, 4_000, 16_000, 64_000];

@@ -5,18 +5,18 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
-import type { Registry } from '../engine/registry/registry.js';
+import type { Registry } from '../registry/registry.js';
 import { billingMiddleware, type Billing } from '../billing/billing-middleware.js';
-import type { AppEnv } from './context.js';
-import { ApiError, errorResponse } from './errors.js';
-import { limitedBody } from './middleware/body-limit.js';
-import { requestState } from './middleware/request-state.js';
+import type { AppEnv } from '../http/request-context.js';
+import { ApiError, errorResponse } from '../http/errors.js';
+import { limitedBody } from '../http/body-limit.js';
+import { requestState } from '../http/request-state.js';
 import { classifyRoutes } from './routes/classify.js';
-import { adminRoutes } from './routes/admin.js';
+import { adminRoutes } from '../billing/routes/admin.js';
 import { docsRoutes } from './routes/docs.js';
-import { usageRoutes } from './routes/usage.js';
+import { usageRoutes } from '../billing/routes/usage.js';
 import { generationRoutes } from './routes/generation.js';
-import { UpstreamClient } from './upstream/upstream-client.js';
+import { UpstreamClient } from '../upstream/upstream-client.js';
 import { hfInferenceRoutes } from './routes/hf-inference.js';
 import { modelRoutes } from './routes/models.js';
 

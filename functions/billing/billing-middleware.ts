@@ -8,13 +8,13 @@
  * Bodies are never recorded.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv, UsageEstimate } from '../app/context.js';
-import { ApiError } from '../app/errors.js';
-import { rawBody } from '../app/json-body.js';
+import type { AppEnv, UsageEstimate } from '../http/request-context.js';
+import { ApiError } from '../http/errors.js';
+import { rawBody } from '../http/json-body.js';
 import { presentedKey } from './api-keys.js';
 import type { Authenticator } from './authenticator.js';
 import { claim, collectStream, OPEN_IDEMPOTENCY_SCOPE, requestHash, settleClaim, type IdempotencySlot } from './idempotency.js';
-import { costMicroUsd } from './pricing.js';
+import { costMicroUsd } from '../registry/pricing.js';
 import type { KeyLimiter } from './rate-limiter.js';
 import { onStreamEnd } from './stream-end.js';
 import type { ApiKeyRecord, BillingStore } from './types.js';

@@ -1,5 +1,5 @@
 /** Creating tenants and keys and changing key status: shared by the admin API and the keys CLI. */
-import { ApiError, invalidRequest } from '../app/errors.js';
+import { ApiError, invalidRequest } from '../http/errors.js';
 import { hashKey, keyPrefix, newApiKey } from './api-keys.js';
 import type { ApiKeyRecord, BillingStore, KeyStatus } from './types.js';
 

@@ -8,9 +8,9 @@
  * and the model continues after the final "Assistant:".
  */
 import { Template } from '@huggingface/jinja';
-import { invalidRequest } from '../app/errors.js';
+import { invalidRequest } from '../http/errors.js';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
-import type { ChatMessage } from './openai-schemas.js';
+import type { ChatMessage } from '../protocol/openai-schemas.js';
 import { checkMessagesFit, checkPromptFits } from './prompt-limits.js';
 
 const ROLE_NAMES: Record<ChatMessage['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant' };

@@ -5,14 +5,14 @@
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ApiError, errorResponse, invalidRequest } from '../app/errors.js';
-import { readJsonObject } from '../app/json-body.js';
-import { parseBody } from '../app/validate.js';
+import { ApiError, errorResponse, invalidRequest } from '../http/errors.js';
+import { readJsonObject } from '../http/json-body.js';
+import { parseBody } from '../http/validate.js';
 import { QueueFullError } from '../engine/classification/micro-batcher.js';
 import type { GenerationEngine, GenerationRequest } from '../engine/generation/generation-engine.js';
 import { chatPromptIds } from './chat-prompt.js';
-import { chunk, fullResponse, usageChunk, usageOf, type ApiKind, type ResponseMeta } from './completion-shapes.js';
-import { ChatCompletionRequest, CompletionRequest } from './openai-schemas.js';
+import { chunk, fullResponse, usageChunk, usageOf, type ApiKind, type ResponseMeta } from '../protocol/completion-shapes.js';
+import { ChatCompletionRequest, CompletionRequest } from '../protocol/openai-schemas.js';
 import { checkPromptFits } from './prompt-limits.js';
 
 export interface GenerationAppOptions {

@@ -3,9 +3,9 @@
  * linear in the request and with no tokenizer work: a prompt's token count is at least its normalized UTF-8 bytes
  * over the longest vocabulary piece, so a prompt past that bound gets 400 context_length_exceeded at once.
  */
-import { invalidRequest } from '../app/errors.js';
+import { invalidRequest } from '../http/errors.js';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
-import type { ChatMessage } from './openai-schemas.js';
+import type { ChatMessage } from '../protocol/openai-schemas.js';
 
 /** `reserved`: tokens kept for the reply (max_tokens, or its default). */
 const tooLong = (context: number, what: string, reserved: number, param: string) =>

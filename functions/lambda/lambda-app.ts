@@ -6,8 +6,8 @@
  * router runs unmetered.
  */
 import { Hono } from 'hono';
-import type { AppEnv } from '../app/context.js';
-import { buildLocalApp, readLocalRegistry } from '../node/server.js';
+import type { AppEnv } from '../http/request-context.js';
+import { buildLocalApp, readLocalRegistry } from '../node/local-app.js';
 import { dynamoTablesFromEnv, openBilling } from '../node/billing-setup.js';
 import { choiceFromEnv } from '../node/entry.js';
 import { settleAfterBody } from './settle-after-body.js';

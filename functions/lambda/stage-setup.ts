@@ -5,10 +5,10 @@
  * Lambda Parameters and Secrets extension (no SDK in the bundle) and sent as `Authorization: Bearer` on requests
  * to that service's origin only.
  */
-import { withUpstreamKey } from '../app/upstream/upstream-key.js';
-import { UpstreamClient } from '../app/upstream/upstream-client.js';
-import { applyRegistryOverlay } from '../engine/registry/registry-overlay.js';
-import type { Registry } from '../engine/registry/registry.js';
+import { withUpstreamKey } from '../upstream/upstream-key.js';
+import { UpstreamClient } from '../upstream/upstream-client.js';
+import { applyRegistryOverlay } from '../registry/registry-overlay.js';
+import type { Registry } from '../registry/registry.js';
 
 export { applyRegistryOverlay, withUpstreamKey };
 

@@ -3,11 +3,11 @@
  * Writes the billed requests of the range (default: this month so far) as Stripe meter events, one per line.
  */
 import { parseArgs } from 'node:util';
-import { ApiError } from '../app/errors.js';
-import { timeRange } from '../app/routes/time-range.js';
-import { roundMicroUsd } from '../billing/pricing.js';
+import { ApiError } from '../http/errors.js';
+import { timeRange } from '../billing/routes/time-range.js';
+import { roundMicroUsd } from '../registry/pricing.js';
 import { stripeMeterEvents } from '../billing/stripe-export.js';
-import { runCli, UsageError } from '../../models/tools/cli.js';
+import { runCli, UsageError } from './cli.js';
 import { openBilling } from './billing-setup.js';
 
 runCli(async () => {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorBody } from '../app/errors.js';
+import { errorBody } from '../http/errors.js';
 
 const statusFor = (code: string | undefined) => {
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, message: 'the request headers are too large', code: 'headers_too_large' };

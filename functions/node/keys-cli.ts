@@ -8,9 +8,9 @@
  * A running server sees status changes within 2 s (its key cache).
  */
 import { parseArgs } from 'node:util';
-import { ApiError } from '../app/errors.js';
+import { ApiError } from '../http/errors.js';
 import { createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
-import { runCli, UsageError } from '../../models/tools/cli.js';
+import { runCli, UsageError } from './cli.js';
 import { openBilling } from './billing-setup.js';
 
 const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id>';

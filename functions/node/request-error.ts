@@ -3,7 +3,7 @@
  * URL with another scheme) is answered in the API's JSON error shape instead of a bare 400.
  */
 import { RequestError } from '@hono/node-server';
-import { errorJson } from '../app/errors.js';
+import { errorJson } from '../http/errors.js';
 
 export function requestErrorAsJson(error: unknown): Response {
   // Every answer carries a request id, as the app's do; the client's cannot be trusted from a request this broken.

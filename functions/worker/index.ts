@@ -6,19 +6,19 @@
  */
 import type { Hono } from 'hono';
 import type { ExecutionContext } from 'hono';
-import type { AppEnv } from '../app/context.js';
+import type { AppEnv } from '../http/request-context.js';
 import { corsOriginsFrom, createApp } from '../app/create-app.js';
-import { UpstreamClient } from '../app/upstream/upstream-client.js';
-import { withUpstreamKey } from '../app/upstream/upstream-key.js';
-import { applyRegistryOverlay } from '../engine/registry/registry-overlay.js';
-import { errorJson } from '../app/errors.js';
+import { UpstreamClient } from '../upstream/upstream-client.js';
+import { withUpstreamKey } from '../upstream/upstream-key.js';
+import { applyRegistryOverlay } from '../registry/registry-overlay.js';
+import { errorJson } from '../http/errors.js';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { RateLimiter } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
 import { RequestUsageWriter } from '../billing/request-usage-writer.js';
 import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
-import { Registry } from '../engine/registry/registry.js';
+import { Registry } from '../registry/registry.js';
 import { modelFolders, registryBytes } from './bundled-models.js';
 import { d1Database, type D1Database } from './d1-database.js';
 import { DurableKeyLimiter, type DurableObjectNamespaceLike } from './key-rate-limiter.js';

@@ -5,4 +5,4 @@ if [ -n "${MODEL_S3_URI:-}" ]; then
   mkdir -p "$GEN_MODEL_DIR"
   aws s3 sync --only-show-errors "$MODEL_S3_URI" "$GEN_MODEL_DIR"
 fi
-exec npx tsx functions/generation/server.ts
+exec npx tsx functions/node/generation-server.ts

@@ -1,4 +1,4 @@
-# The GPU container of our own generation server (functions/generation/server.ts) on onnxruntime-node with CUDA.
+# The GPU container of our own generation server (functions/node/generation-server.ts) on onnxruntime-node with CUDA.
 # Build context: the repository root (.dockerignore keeps it small). The model folder is synced from S3 at start
 # (MODEL_S3_URI, e.g. s3://<model bucket>/stories260K) into GEN_MODEL_DIR.
 FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04
@@ -16,7 +16,6 @@ COPY package.json package-lock.json .npmrc ./
 RUN ONNXRUNTIME_NODE_INSTALL_CUDA=v12 ONNXRUNTIME_NODE_INSTALL=1 npm ci --omit=dev --ignore-scripts=false \
  && npm install --no-save tsx@4.23.15
 COPY functions ./functions
-COPY models/tools/shared-paths.ts models/tools/cli.ts ./models/tools/
 COPY tsconfig.json ./
 COPY infra/docker/generation-entrypoint.sh /usr/local/bin/generation-entrypoint
 

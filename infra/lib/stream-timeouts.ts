@@ -3,7 +3,7 @@
  * total timeout passes, so neither Lambda nor the load balancer may cut the stream first.
  */
 import { Duration } from 'aws-cdk-lib';
-import { DEFAULT_UPSTREAM_POLICY } from '../../functions/app/upstream/upstream-client.js';
+import { DEFAULT_UPSTREAM_POLICY } from '../../functions/upstream/upstream-client.js';
 
 const policy = DEFAULT_UPSTREAM_POLICY;
 

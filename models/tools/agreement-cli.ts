@@ -8,11 +8,11 @@ import { parseArgs } from 'node:util';
 import { env, pipeline } from '@xenova/transformers';
 import { applyScoreFunction } from '../../functions/engine/classification/scores.js';
 import { loadClassifier, type OrtBackend } from '../../functions/node/load-classifier.js';
-import { runCli, UsageError } from './cli.js';
+import { runCli, UsageError } from '../../functions/node/cli.js';
 import { argmax } from './classification-metrics.js';
 import { readLabelledTsv } from './labelled-tsv.js';
 import { scoreAgreement } from './score-agreement.js';
-import { sst2Dir } from './shared-paths.js';
+import { sst2Dir } from '../../functions/node/shared-paths.js';
 
 type Scores = number[][];
 

@@ -4,10 +4,10 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
 import type { SequenceClassifier } from '../../functions/engine/classification/sequence-classifier.js';
-import { runCli, UsageError } from './cli.js';
+import { runCli, UsageError } from '../../functions/node/cli.js';
 import { agreement, evaluateVariants, type VariantResult } from './evaluate.js';
 import { readLabelledTsv } from './labelled-tsv.js';
-import { repoRoot, sst2Dir } from './shared-paths.js';
+import { repoRoot, sst2Dir } from '../../functions/node/shared-paths.js';
 
 const pct = (x: number) => (100 * x).toFixed(2);
 

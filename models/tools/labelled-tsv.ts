@@ -1,6 +1,6 @@
 /** Reads a labelled TSV (header `<text column>\tlabel`, one `text\tclass id` row per line), as SST-2 ships it. */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from './cli.js';
+import { UsageError } from '../../functions/node/cli.js';
 
 export interface LabelledText {
   text: string;

@@ -1,7 +1,7 @@
 /** npm run models:quantize -- <in.onnx> <out.onnx> [--weights uint8|int8-reduce-range|int8] [--min-embedding-rows N] [--exclude node,node] */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { readFileOrFail, runCli, UsageError } from './cli.js';
+import { readFileOrFail, runCli, UsageError } from '../../functions/node/cli.js';
 import { defaultQuantizeOptions, quantizeDynamic } from './quantize/quantize-dynamic.js';
 import { isWeightFormat, weightFormats } from './quantize/weight-format.js';
 

@@ -1,7 +1,7 @@
 // Browser clients (CORS) and requests Node cannot even turn into a Request, against a real server on 127.0.0.1.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 
 let server: RunningServer;
 beforeAll(async () => {

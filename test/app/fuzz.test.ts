@@ -4,7 +4,7 @@
 // JSON error shape on every 4xx/5xx, a request id on every answer, whole streams, nothing logged as an error, and
 // /healthz answering under 50 ms (p95) between requests.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { ADMIN, adminClient, tempDb } from '../billing/helpers.js';
 import { fuzzCases } from './fuzz-cases.js';
 import { violations, type Target } from './fuzz-client.js';

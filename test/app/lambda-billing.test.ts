@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBillingStore } from '../../functions/billing/dynamo/dynamo-billing-store.js';
 import { monthStart } from '../../functions/billing/month.js';
-import { startGenerationServer } from '../../functions/generation/server.js';
+import { startGenerationServer } from '../../functions/node/start-generation-server.js';
 import { startLocalDynamo, type LocalDynamo } from '../billing/local-dynamodb.js';
 import { eventually } from '../helpers/eventually.js';
 import { repoRoot } from '../paths.js';

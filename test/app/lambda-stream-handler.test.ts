@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBillingStore } from '../../functions/billing/dynamo/dynamo-billing-store.js';
-import { startGenerationServer } from '../../functions/generation/server.js';
-import { readLocalRegistry } from '../../functions/node/server.js';
+import { startGenerationServer } from '../../functions/node/start-generation-server.js';
+import { readLocalRegistry } from '../../functions/node/local-app.js';
 import { startLocalDynamo, type LocalDynamo } from '../billing/local-dynamodb.js';
 import { priceOf } from '../billing/prices.js';
 import { eventually } from '../helpers/eventually.js';

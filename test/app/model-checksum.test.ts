@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { repoRoot } from '../paths.js';
 
 let dir: string;
-let startServer: typeof import('../../functions/node/server.js').startServer;
+let startServer: typeof import('../../functions/node/start-server.js').startServer;
 
 const modelFolder = () => join(dir, 'sst2-bert');
 const restore = () => cp(join(repoRoot, 'models', 'sst2-bert'), modelFolder(), { recursive: true });
@@ -18,7 +18,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edge-maas-models-'));
   await cp(join(repoRoot, 'models', 'registry.json'), join(dir, 'registry.json'));
   process.env.MODELS_DIR = dir; // read when server.ts is first imported
-  ({ startServer } = await import('../../functions/node/server.js'));
+  ({ startServer } = await import('../../functions/node/start-server.js'));
 });
 beforeEach(restore);
 afterAll(async () => {

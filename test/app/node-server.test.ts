@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argmax } from '../../models/tools/classification-metrics.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { defaultModelDir, devTsv } from '../paths.js';
 
 let server: RunningServer;

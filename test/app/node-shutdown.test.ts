@@ -3,7 +3,7 @@
 import http from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 
 /** Writes raw bytes on a fresh connection and reads everything until the server closes it. */
 function raw(url: string, bytes: string): Promise<string> {

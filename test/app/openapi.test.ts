@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ClassifyResponse, ErrorBody, HfClassifyResponse, ModelList } from '../../functions/app/schemas.js';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 
 let server: RunningServer;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Registry } from '../../functions/engine/registry/registry.js';
+import { Registry } from '../../functions/registry/registry.js';
 import { repoRoot } from '../paths.js';
 
 const run = promisify(execFile);

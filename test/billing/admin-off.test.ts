@@ -2,7 +2,7 @@
 // without a token, so that nobody can probe it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBody } from '../../functions/app/schemas.js';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { tempDb } from './helpers.js';
 
 let server: RunningServer;

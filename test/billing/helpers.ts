@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer, type ServerOptions } from '../../functions/node/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../functions/node/start-server.js';
 
 export const ADMIN = 'test-admin-token';
 

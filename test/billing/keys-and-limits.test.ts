@@ -1,6 +1,6 @@
 // API keys, rate limits, budgets, idempotency and usage against the real server with an SQLite file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../functions/node/server.js';
+import type { RunningServer } from '../../functions/node/start-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { adminClient, classifyWith, startKeysServer, tempDb } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';

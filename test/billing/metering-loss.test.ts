@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { priceOf } from './prices.js';
 import type { UsageWriter } from '../../functions/billing/usage-writer.js';
-import { readLocalRegistry, startServer } from '../../functions/node/server.js';
+import { readLocalRegistry } from '../../functions/node/local-app.js';
+import { startServer } from '../../functions/node/start-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { spawnEntry } from '../helpers/spawn-entry.js';
 import { ADMIN, adminClient, tempDb } from './helpers.js';

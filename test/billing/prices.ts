@@ -1,4 +1,4 @@
-import type { Price } from '../../functions/engine/registry/registry.js';
+import type { Price } from '../../functions/registry/registry.js';
 
 /**
  * What a request costs by the README's rule (the registry's per-request fee plus its per-token prices, in

@@ -3,7 +3,7 @@
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { adminClient, classifyWith, startKeysServer, tempDb } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 

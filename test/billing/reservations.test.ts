@@ -1,7 +1,7 @@
 // Budgets and token limits are reserved when a request is admitted: concurrent requests, in one server or in two
 // servers over one store, never spend past them. Real servers on 127.0.0.1, one SQLite file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { ADMIN, adminClient, classifyWith, tempDb } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 

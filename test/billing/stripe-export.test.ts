@@ -2,7 +2,7 @@
 // micro-dollar (generation at 0.05 and 0.2 per token) and whole ones (classification at 10).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PICO_PER_MICRO } from '../../functions/billing/stripe-export.js';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { ADMIN, adminClient, classifyWith, tempDb } from './helpers.js';
 
 let server: RunningServer;

@@ -2,7 +2,8 @@
 // every usage row bills the tokens its answer reported at the registry's prices, and /v1/usage sums to the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { priceOf } from './prices.js';
-import { readLocalRegistry, startServer, type RunningServer } from '../../functions/node/server.js';
+import { readLocalRegistry } from '../../functions/node/local-app.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { ADMIN, adminClient, tempDb } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 

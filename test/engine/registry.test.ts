@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Registry, RegistryError } from '../../functions/engine/registry/registry.js';
-import { verifyModelFiles, type FileReader } from '../../functions/engine/registry/verify-files.js';
+import { Registry, RegistryError } from '../../functions/registry/registry.js';
+import { verifyModelFiles, type FileReader } from '../../functions/registry/verify-files.js';
 import { repoRoot } from '../paths.js';
 
 const registryJson = JSON.parse(await readFile(join(repoRoot, 'models', 'registry.json'), 'utf8'));

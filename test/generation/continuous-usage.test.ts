@@ -2,7 +2,7 @@
 // every chunk carries the usage so far, so a stream cut short still tells what its prompt cost (issue 17, defect 9).
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGenerationServer, type RunningGenerationServer } from '../../functions/generation/server.js';
+import { startGenerationServer, type RunningGenerationServer } from '../../functions/node/start-generation-server.js';
 
 let server: RunningGenerationServer;
 let client: OpenAI;

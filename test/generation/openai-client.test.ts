@@ -1,7 +1,7 @@
 // The official openai client, unchanged, against the router that npm start runs (with its embedded generation server).
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/server.js';
+import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { REFERENCE } from './helpers.js';
 
 let server: RunningServer;

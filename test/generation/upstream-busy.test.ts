@@ -3,9 +3,9 @@
 // and the breaker never opens on "busy". Also: no upstream configured at all is a 503 with Retry-After.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/app/create-app.js';
-import { UpstreamClient } from '../../functions/app/upstream/upstream-client.js';
-import { Registry } from '../../functions/engine/registry/registry.js';
-import { startGenerationServer, type RunningGenerationServer } from '../../functions/generation/server.js';
+import { UpstreamClient } from '../../functions/upstream/upstream-client.js';
+import { Registry } from '../../functions/registry/registry.js';
+import { startGenerationServer, type RunningGenerationServer } from '../../functions/node/start-generation-server.js';
 import { complete, errorOf, rawUpstream, router, stopAfterEach } from './upstream-helpers.js';
 
 const POLICY = { connectTimeoutMs: 1_000, retries: 1, backoffMs: 10, breaker: { failureThreshold: 2, openMs: 10_000 } };

@@ -1,7 +1,7 @@
 // Faults with real processes on 127.0.0.1: a generation server killed mid-stream, down, slow, and a client
 // that goes away. The router is the real app on a real port; the upstreams are real servers.
 import { describe, expect, it } from 'vitest';
-import { startGenerationServer } from '../../functions/generation/server.js';
+import { startGenerationServer } from '../../functions/node/start-generation-server.js';
 import { closedPort, complete, onCleanup, rawUpstream, readEvents, router as routerWith, spawnGenerationServer, stopAfterEach } from './upstream-helpers.js';
 
 const POLICY = {

@@ -10,8 +10,8 @@ import { serve } from '@hono/node-server';
 import { afterEach } from 'vitest';
 import type { Billing } from '../../functions/billing/billing-middleware.js';
 import { createApp } from '../../functions/app/create-app.js';
-import { UpstreamClient, type UpstreamClientOptions, type UpstreamPolicyOverrides } from '../../functions/app/upstream/upstream-client.js';
-import { Registry } from '../../functions/engine/registry/registry.js';
+import { UpstreamClient, type UpstreamClientOptions, type UpstreamPolicyOverrides } from '../../functions/upstream/upstream-client.js';
+import { Registry } from '../../functions/registry/registry.js';
 import { repoRoot } from '../paths.js';
 
 type Cleanup = () => Promise<void> | void;
@@ -34,7 +34,7 @@ export const closedPort = () => new Promise<number>((resolve) => {
 
 /** `npm run start:generation` as a child process, so a test can SIGKILL or SIGSTOP it. */
 export async function spawnGenerationServer(port = 0): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/generation/server.ts'], { cwd: repoRoot, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/node/generation-server.ts'], { cwd: repoRoot, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   onCleanup(() => void child.kill('SIGKILL'));
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';

@@ -4,7 +4,7 @@
 // sees of the continuous usage the router asks upstreams for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBilling, type NodeBilling } from '../../functions/node/billing-setup.js';
-import { startGenerationServer, type RunningGenerationServer } from '../../functions/generation/server.js';
+import { startGenerationServer, type RunningGenerationServer } from '../../functions/node/start-generation-server.js';
 import { tempDb } from '../billing/helpers.js';
 import { sqliteRows } from '../billing/sqlite-rows.js';
 import { rawUpstream, readEvents, router, stopAfterEach } from './upstream-helpers.js';

@@ -2,7 +2,7 @@
 // upstream that takes longer than the connect timeout is waiting on the model, not gone. The router keeps
 // waiting (up to the total timeout), runs nothing twice, and its breaker stays closed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGenerationServer, type RunningGenerationServer } from '../../functions/generation/server.js';
+import { startGenerationServer, type RunningGenerationServer } from '../../functions/node/start-generation-server.js';
 import { complete, errorOf, rawUpstream, router, stopAfterEach } from './upstream-helpers.js';
 
 const POLICY = { connectTimeoutMs: 20, firstTokenTimeoutMs: 5_000, idleTimeoutMs: 5_000, totalTimeoutMs: 20_000, retries: 1, backoffMs: 10 };

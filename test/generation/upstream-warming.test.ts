@@ -2,7 +2,7 @@
 // answers 503 (not JSON) or 502, or no connection is made at all. For an upstream with `warmup_seconds` the
 // client gets 503 `upstream_warming` with that Retry-After every time, and the onUpstreamDown hook hears of it.
 import { describe, expect, it } from 'vitest';
-import type { Upstream } from '../../functions/engine/registry/registry.js';
+import type { Upstream } from '../../functions/registry/registry.js';
 import { closedPort, complete, errorOf, rawUpstream, router, stopAfterEach } from './upstream-helpers.js';
 
 const POLICY = { connectTimeoutMs: 1_000, retries: 1, backoffMs: 10, breaker: { failureThreshold: 3, openMs: 60_000 } };

@@ -62,7 +62,7 @@ describe('the generation image', () => {
   it('needs only production dependencies, and files its COPY lines bring in', async () => {
     const docker = parseDockerfile(await readFile(DOCKERFILE, 'utf8'));
     const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const { files, packages } = await importGraph(join(repoRoot, 'functions/generation/server.ts'));
+    const { files, packages } = await importGraph(join(repoRoot, 'functions/node/generation-server.ts'));
     expect([...packages].filter((p) => !(p in pkg.dependencies))).toEqual([]);
     const copied = docker.copies.flatMap((c) => c.sources.map((s) => resolve(repoRoot, s)));
     const outside = [...files].filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)));

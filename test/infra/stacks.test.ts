@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/bin/app.js';
 import { STAGES } from '../../infra/lib/config.js';
 import { EdgeMaasStack } from '../../infra/lib/edge-maas-stack.js';
-import { DEFAULT_UPSTREAM_POLICY } from '../../functions/app/upstream/upstream-client.js';
-import { Registry } from '../../functions/engine/registry/registry.js';
+import { DEFAULT_UPSTREAM_POLICY } from '../../functions/upstream/upstream-client.js';
+import { Registry } from '../../functions/registry/registry.js';
 import { applyRegistryOverlay } from '../../functions/lambda/stage-setup.js';
 import { repoRoot } from '../paths.js';
 

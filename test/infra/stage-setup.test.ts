@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from '../../functions/engine/registry/registry.js';
+import { Registry } from '../../functions/registry/registry.js';
 import { applyRegistryOverlay, readUpstreamKey, setUpStage, withUpstreamKey } from '../../functions/lambda/stage-setup.js';
 import { STAGES } from '../../infra/lib/config.js';
 import { registryOverlay } from '../../infra/lib/registry-overlay.js';

@@ -1,7 +1,7 @@
 /** The OpenAPI 3 document of the public API, generated from the schemas that validate its requests. */
 import { createRoute, OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
-import type { Registry } from '../../engine/registry/registry.js';
-import { ChatCompletionRequest, CompletionRequest } from '../../generation/openai-schemas.js';
+import type { Registry } from '../../registry/registry.js';
+import { ChatCompletionRequest, CompletionRequest } from '../../protocol/openai-schemas.js';
 import { ClassifyRequest, ClassifyResponse, ErrorBody, HfClassifyRequest, HfClassifyResponse, ModelCard, ModelList } from '../schemas.js';
 
 const json = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } });

@@ -3,13 +3,13 @@ import { Hono, type Context } from 'hono';
 import { QueueFullError } from '../../engine/classification/micro-batcher.js';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
-import { modelRef, type ModelEntry, type Registry } from '../../engine/registry/registry.js';
-import { classificationEstimate } from '../../billing/usage-estimate.js';
-import type { AppEnv } from '../context.js';
-import { ApiError, errorResponse, invalidRequest } from '../errors.js';
-import { readJsonObject } from '../json-body.js';
+import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
+import { classificationEstimate } from '../../registry/usage-estimate.js';
+import type { AppEnv } from '../../http/request-context.js';
+import { ApiError, errorResponse, invalidRequest } from '../../http/errors.js';
+import { readJsonObject } from '../../http/json-body.js';
 import { ClassifyRequest } from '../schemas.js';
-import { parseBody } from '../validate.js';
+import { parseBody } from '../../http/validate.js';
 import { unknownModel } from './models.js';
 
 /** One text becomes a batch of one; a batch may hold at most the model's max_batch texts. */

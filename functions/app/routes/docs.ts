@@ -1,6 +1,6 @@
 /** GET /openapi.json and GET /docs: the API's OpenAPI 3 document and a page that renders it. */
 import { Hono } from 'hono';
-import type { Registry } from '../../engine/registry/registry.js';
+import type { Registry } from '../../registry/registry.js';
 import { buildOpenApiDocument } from '../openapi/document.js';
 import { renderDocsPage } from '../openapi/docs-page.js';
 

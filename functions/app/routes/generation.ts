@@ -4,16 +4,16 @@
  * the model's upstreams; streams pass through unbuffered.
  */
 import { Hono } from 'hono';
-import type { Registry } from '../../engine/registry/registry.js';
-import { modelRef } from '../../engine/registry/registry.js';
-import { ChatCompletionRequest, CompletionRequest } from '../../generation/openai-schemas.js';
-import { generationEstimate, promptTokenBound } from '../../billing/usage-estimate.js';
-import type { AppEnv } from '../context.js';
-import { invalidRequest } from '../errors.js';
-import { readJsonObject } from '../json-body.js';
-import type { UpstreamClient } from '../upstream/upstream-client.js';
-import { observeJson, observeStream } from '../upstream/usage-observer.js';
-import { parseBody } from '../validate.js';
+import type { Registry } from '../../registry/registry.js';
+import { modelRef } from '../../registry/registry.js';
+import { ChatCompletionRequest, CompletionRequest } from '../../protocol/openai-schemas.js';
+import { generationEstimate, promptTokenBound } from '../../registry/usage-estimate.js';
+import type { AppEnv } from '../../http/request-context.js';
+import { invalidRequest } from '../../http/errors.js';
+import { readJsonObject } from '../../http/json-body.js';
+import type { UpstreamClient } from '../../upstream/upstream-client.js';
+import { observeJson, observeStream } from '../../upstream/usage-observer.js';
+import { parseBody } from '../../http/validate.js';
 import { unknownModel } from './models.js';
 
 export function generationRoutes(registry: Registry, upstreams: UpstreamClient): Hono<AppEnv> {

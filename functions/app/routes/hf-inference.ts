@@ -6,12 +6,12 @@
 import { Hono } from 'hono';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
-import type { Registry } from '../../engine/registry/registry.js';
-import type { AppEnv } from '../context.js';
-import { errorResponse } from '../errors.js';
-import { readJsonObject } from '../json-body.js';
+import type { Registry } from '../../registry/registry.js';
+import type { AppEnv } from '../../http/request-context.js';
+import { errorResponse } from '../../http/errors.js';
+import { readJsonObject } from '../../http/json-body.js';
 import { HfClassifyRequest } from '../schemas.js';
-import { parseBody } from '../validate.js';
+import { parseBody } from '../../http/validate.js';
 import { batchOf, classifyTexts } from './classify.js';
 import { unknownModel } from './models.js';
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { modelRef, type ModelEntry, type Registry } from '../../engine/registry/registry.js';
-import { ApiError, errorResponse } from '../errors.js';
+import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
+import { ApiError, errorResponse } from '../../http/errors.js';
 
 export function describeModel(m: ModelEntry) {
   return {

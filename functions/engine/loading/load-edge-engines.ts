@@ -4,8 +4,8 @@
  */
 import { ClassificationEngine } from '../classification/classification-engine.js';
 import type { MicroBatcherOptions } from '../classification/micro-batcher.js';
-import { modelRef, type ModelEntry, type Registry } from '../registry/registry.js';
-import { verifyModelFiles } from '../registry/verify-files.js';
+import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
+import { verifyModelFiles } from '../../registry/verify-files.js';
 import { classifierFromFiles, type FolderReader, type SessionFactory } from './classifier-from-files.js';
 
 export interface EdgeLoadOptions {

@@ -1,6 +1,6 @@
 // Node side of vitest.workers-r2.config.mts: a real generation server (stories260K) for the Worker to stream from.
 import type { TestProject } from 'vitest/node';
-import { startGenerationServer } from '../../../functions/generation/server.js';
+import { startGenerationServer } from '../../../functions/node/start-generation-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 /** Gives each request its id (`x-request-id`, echoed when valid, else generated), an empty meter and no key. */
 import type { MiddlewareHandler } from 'hono';
-import { newMeter } from '../../billing/meter.js';
-import type { AppEnv } from '../context.js';
+import { newMeter } from './meter.js';
+import type { AppEnv } from './request-context.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -1,6 +1,6 @@
 /** ?from=&to= as ISO dates (2026-11-01) or date-times with a zone (2026-11-01T12:00:00Z), UTC; by default the month so far. */
-import { monthStart } from '../../billing/month.js';
-import { invalidRequest } from '../errors.js';
+import { monthStart } from '../month.js';
+import { invalidRequest } from '../../http/errors.js';
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 

@@ -6,7 +6,7 @@
  * include_usage no usage at all, with it `"usage":null` on every chunk but the last, usage everywhere only if
  * the client asked for continuous_usage_stats itself. Per event this is a string scan, never a JSON.parse.
  */
-import type { Meter } from '../../billing/meter.js';
+import type { Meter } from '../http/meter.js';
 
 interface UsageJson {
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;

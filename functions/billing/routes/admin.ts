@@ -3,13 +3,13 @@
  * status, and the Stripe meter-event export. Without an admin token configured it answers 404.
  */
 import { Hono } from 'hono';
-import type { Billing } from '../../billing/billing-middleware.js';
-import { createKey, createTenant, describeKey, setStatus } from '../../billing/key-admin.js';
-import { roundMicroUsd } from '../../billing/pricing.js';
-import { stripeMeterEvents } from '../../billing/stripe-export.js';
-import { sameHash } from '../../billing/api-keys.js';
-import { ApiError } from '../errors.js';
-import { readJsonObject } from '../json-body.js';
+import type { Billing } from '../billing-middleware.js';
+import { createKey, createTenant, describeKey, setStatus } from '../key-admin.js';
+import { roundMicroUsd } from '../../registry/pricing.js';
+import { stripeMeterEvents } from '../stripe-export.js';
+import { sameHash } from '../api-keys.js';
+import { ApiError } from '../../http/errors.js';
+import { readJsonObject } from '../../http/json-body.js';
 import { timeRange } from './time-range.js';
 
 export function adminRoutes(billing: Billing, adminToken: string | undefined): Hono {

@@ -6,9 +6,9 @@
  * - slow: the upstream has the request but passed a deadline (or said 504): never run again elsewhere.
  * For an upstream with `warmup_seconds`, a 503 that is not JSON (an ALB with no healthy target) is "down".
  */
-import type { ApiError } from '../errors.js';
-import { clientClosed } from '../json-body.js';
-import type { Upstream } from '../../engine/registry/registry.js';
+import type { ApiError } from '../http/errors.js';
+import { clientClosed } from '../http/json-body.js';
+import type { Upstream } from '../registry/registry.js';
 import { upstreamBusy, upstreamDown, upstreamTimeout } from './upstream-errors.js';
 import type { UpstreamPolicy } from './upstream-policy.js';
 import { passThrough } from './upstream-stream.js';

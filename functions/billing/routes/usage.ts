@@ -1,10 +1,10 @@
 /** GET /v1/usage?from=&to=&group_by=model|day|key: requests, tokens and cost of the caller's tenant. */
 import { Hono } from 'hono';
-import type { Billing } from '../../billing/billing-middleware.js';
-import { roundMicroUsd } from '../../billing/pricing.js';
-import type { AppEnv } from '../context.js';
-import type { UsageGroup } from '../../billing/types.js';
-import { invalidRequest } from '../errors.js';
+import type { Billing } from '../billing-middleware.js';
+import { roundMicroUsd } from '../../registry/pricing.js';
+import type { AppEnv } from '../../http/request-context.js';
+import type { UsageGroup } from '../types.js';
+import { invalidRequest } from '../../http/errors.js';
 import { timeRange } from './time-range.js';
 
 const GROUPS: UsageGroup[] = ['model', 'day', 'key'];

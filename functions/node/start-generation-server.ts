@@ -1,20 +1,16 @@
 /**
- * The generation server's Node entry (what the GPU container runs): `npm run start:generation` serves an ONNX
- * decoder on http://127.0.0.1:8000 with the OpenAI API. GEN_MODEL_DIR (default: stories260K from ../shared, or
- * $MODELS_MIRROR/stories260K), GEN_MODEL_ID, GEN_EXECUTION_PROVIDER=cpu|cuda, GEN_MAX_BATCH (1 turns continuous
- * batching off), GEN_MAX_QUEUE, GEN_TIMEOUT_MS, PORT and HOST configure it.
+ * Starts the generation server (an ONNX decoder behind the OpenAI API) on a Node HTTP server: used by its entry
+ * (`generation-server.ts`), by the Node router for "embedded" upstreams, and by tests and benchmarks.
  */
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
 import type { DecoderTensorFactory } from '../engine/generation/kv-decoder.js';
 import { loadGenerationEngine, type DecoderSessionFactory } from '../engine/loading/load-decoder.js';
-import { sharedDir } from '../../models/tools/shared-paths.js';
-import { choiceFromEnv, intFromEnv, runEntry } from '../node/entry.js';
-import { folderReader } from '../node/load-classifier.js';
-import { createGenerationApp } from './create-generation-app.js';
+import { sharedDir } from './shared-paths.js';
+import { folderReader } from './load-classifier.js';
+import { createGenerationApp } from '../generation/create-generation-app.js';
 
 export const DEFAULT_GENERATION_PORT = 8000;
 
@@ -63,20 +59,4 @@ export async function startGenerationServer(options: GenerationServerOptions = {
       started({ url: `http://${host}:${info.port}`, modelId, engine, close: () => new Promise((done) => server.close(() => done())) });
     });
   });
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runEntry(
-    () => startGenerationServer({
-      port: intFromEnv('PORT', DEFAULT_GENERATION_PORT, 0),
-      host: process.env.HOST,
-      modelDir: process.env.GEN_MODEL_DIR,
-      modelId: process.env.GEN_MODEL_ID,
-      executionProvider: choiceFromEnv('GEN_EXECUTION_PROVIDER', ['cpu', 'cuda'], 'cpu'),
-      maxBatch: intFromEnv('GEN_MAX_BATCH', 16, 1),
-      maxQueue: intFromEnv('GEN_MAX_QUEUE', 256, 0),
-      timeoutMs: intFromEnv('GEN_TIMEOUT_MS', 120_000, 1),
-    }),
-    (running) => console.log(`generation server listening on ${running.url} (model ${running.modelId})`),
-  );
 }

@@ -1,5 +1,5 @@
 /** The router's answers when no upstream serves a request, in the OpenAI error shape; and the stream's error event. */
-import { ApiError } from '../errors.js';
+import { ApiError } from '../http/errors.js';
 
 const retryAfter = (seconds: number) => ({ 'Retry-After': String(Math.max(1, Math.ceil(seconds))) });
 

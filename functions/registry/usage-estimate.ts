@@ -2,8 +2,8 @@
  * The most a request can use, computed from the request alone before a model runs, so that admission can reserve
  * it (rate limits and budgets are then exact under concurrency) and settle the difference when the request ends.
  */
-import type { ModelEntry } from '../engine/registry/registry.js';
-import type { UsageEstimate } from '../app/context.js';
+import type { ModelEntry } from './registry.js';
+import type { UsageEstimate } from '../http/request-context.js';
 import { costMicroUsd } from './pricing.js';
 
 const utf8 = new TextEncoder();

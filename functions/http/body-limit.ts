@@ -4,8 +4,8 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ApiError, errorResponse } from '../errors.js';
-import { clientClosed } from '../json-body.js';
+import { ApiError, errorResponse } from './errors.js';
+import { clientClosed } from './json-body.js';
 
 export function limitedBody(maxBytes: number): MiddlewareHandler {
   const limit = bodyLimit({

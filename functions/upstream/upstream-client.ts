@@ -5,9 +5,9 @@
  * the next one without counting; a slow one (the upstream has the request) ends it with 504, so nothing is ever
  * generated twice. When none answers, the client gets the reason most useful to it (upstream-errors.ts).
  */
-import type { ApiError } from '../errors.js';
-import { clientClosed } from '../json-body.js';
-import type { Upstream } from '../../engine/registry/registry.js';
+import type { ApiError } from '../http/errors.js';
+import { clientClosed } from '../http/json-body.js';
+import type { Upstream } from '../registry/registry.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { Reachability } from './reachability.js';
 import { attempt } from './upstream-attempt.js';

@@ -1,0 +1,107 @@
+/**
+ * Starts the router on a Node HTTP server (used by its entry `server.ts`, tests and benchmarks): the registry's edge
+ * models with onnxruntime-web (WASM) or onnxruntime-node, sha256-checked before they load. The registry's "embedded"
+ * generation upstream is a generation server started in this process, unless told not to or pointed elsewhere.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
+import { UpstreamClient } from '../upstream/upstream-client.js';
+import { requestErrorAsJson } from './request-error.js';
+import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
+import { ModelFolderError } from '../engine/model-config.js';
+import type { Billing } from '../billing/billing-middleware.js';
+import { startGenerationServer } from './start-generation-server.js';
+import { openBilling } from './billing-setup.js';
+import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
+import { gracefulClose } from './graceful-close.js';
+import { buildLocalApp, readLocalRegistry } from './local-app.js';
+import type { OrtBackend } from './load-classifier.js';
+
+export const DEFAULT_PORT = 8787;
+const DRAIN_LIMIT_MS = 10_000;
+
+export interface RunningServer {
+  url: string;
+  engines: Map<string, ClassificationEngine>;
+  /** The embedded generation server, when this process runs one. */
+  generationUrl: string | null;
+  billing: Billing | null;
+  close(): Promise<void>;
+}
+
+/** The generation server for "embedded" upstreams; without its model folder the router still starts, without it. */
+async function startEmbeddedGeneration() {
+  try {
+    return await startGenerationServer({ port: 0 });
+  } catch (error) {
+    if (!(error instanceof ModelFolderError)) throw error;
+    console.warn(`generation is off: ${error.message} (MODELS_MIRROR points at the folder holding stories260K)`);
+    return null;
+  }
+}
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  backend?: OrtBackend;
+  /** false runs every request's texts alone (for comparison); concurrent requests are batched by default. */
+  batching?: boolean;
+  /** Run the generation server for the registry's "embedded" upstreams in this process (default true). */
+  generation?: boolean;
+  /** Point the "embedded" upstreams at this generation server instead of running one. */
+  generationUrl?: string;
+  /** "open" (the default): no API keys, requests metered without one; "keys": every API request needs a key. */
+  auth?: 'keys' | 'open';
+  /** The SQLite file for keys and usage (default $USAGE_DB or .data/edge-maas.sqlite). */
+  usageDb?: string;
+  adminToken?: string;
+  /** Origins browsers may call the API from (CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
+  /** How long a stream may go without a chunk from its upstream before it ends with an error event. */
+  upstreamIdleTimeoutMs?: number;
+  /** Switch billing off entirely (benchmarks of the routes alone). */
+  billing?: boolean;
+  /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
+  classifyMaxQueueMs?: number;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  let registry = await readLocalRegistry();
+  const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
+  const generation = embedded ? await startEmbeddedGeneration() : null;
+  const upstreamUrl = options.generationUrl ?? generation?.url;
+  if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
+  const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb });
+  const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
+  const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue };
+  const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
+  const { app, engines } = await buildLocalApp({
+    backend: options.backend, batching, registry, billing: billing?.billing,
+    app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams },
+  });
+  const host = options.host ?? '127.0.0.1';
+  return new Promise((resolveStart, failStart) => {
+    // getRequestListener, not serve(): only the listener takes an errorHandler, for requests it cannot build.
+    const server = createServer(withHostRequired(getRequestListener(app.fetch, { hostname: host, errorHandler: requestErrorAsJson })));
+    server.once('error', failStart);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      const info = server.address() as AddressInfo;
+      resolveStart({
+        url: `http://${host}:${info.port}`,
+        engines,
+        generationUrl: upstreamUrl ?? null,
+        billing: billing?.billing ?? null,
+        // Stop taking connections, answer requests in flight and arriving, then write every usage record left.
+        close: async () => {
+          await drain();
+          await generation?.close();
+          await billing?.close();
+        },
+      });
+    });
+    answerClientErrorsAsJson(server);
+    const drain = gracefulClose(server, { limitMs: DRAIN_LIMIT_MS });
+  });
+}
