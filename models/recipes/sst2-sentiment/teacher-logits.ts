@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadClassifier } from '../../../functions/node/load-classifier.js';
-import { runCli, UsageError } from '../../tools/cli.js';
+import { runCli, UsageError } from '../../../functions/node/cli.js';
 import { readLabelledTsv } from '../../tools/labelled-tsv.js';
 
 const BATCH = 64;
