@@ -37,11 +37,16 @@ export function listeningUrl(child: ChildProcess, what: string): Promise<string>
   });
 }
 
+export interface ServerProcessOptions {
+  /** The checkout the script runs in (default: this one); bench:compare runs another commit's. */
+  cwd?: string;
+}
+
 /** Spawns `script` with tsx; ready once it printed its URL and `probe` succeeded (default: a classification). */
-export async function startServerProcess(script: string, env: Record<string, string> = {}, probe: (url: string, deadline: number) => Promise<void> = firstClassification): Promise<ServerProcess> {
+export async function startServerProcess(script: string, env: Record<string, string> = {}, probe: (url: string, deadline: number) => Promise<void> = firstClassification, options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: repoRoot,
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, PORT: '0', EMBEDDED_GENERATION: 'off', BILLING: 'off', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
