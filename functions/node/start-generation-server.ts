@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import type { GenerationEngine } from '../engine/generation/generation-engine.js';
+import type { GenerationEngine, GenerationEngineOptions } from '../engine/generation/generation-engine.js';
 import type { DecoderTensorFactory } from '../engine/generation/kv-decoder.js';
 import { loadGenerationEngine, type DecoderSessionFactory } from '../engine/loading/load-decoder.js';
 import { sharedDir } from './shared-paths.js';
@@ -23,6 +23,8 @@ export interface GenerationServerOptions {
   maxBatch?: number;
   maxQueue?: number;
   timeoutMs?: number;
+  /** Told after each decode step (batch size, model time), for metrics or a test. */
+  onStep?: GenerationEngineOptions['onStep'];
 }
 
 export interface RunningGenerationServer {
@@ -51,6 +53,7 @@ export async function startGenerationServer(options: GenerationServerOptions = {
     maxBatch: options.maxBatch ?? 16,
     maxQueue: options.maxQueue ?? 256,
     defer: setImmediate,
+    onStep: options.onStep,
   });
   const app = createGenerationApp({ models: new Map([[modelId, engine]]), requestTimeoutMs: options.timeoutMs ?? 120_000 });
   const host = options.host ?? '127.0.0.1';

@@ -1,9 +1,8 @@
 /** Shared set-up for generation tests: stories260K loaded on onnxruntime-node, as the generation server does. */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import type { GenerationEngineOptions } from '../../functions/engine/generation/generation-engine.js';
 import type { DecoderTensorFactory } from '../../functions/engine/generation/kv-decoder.js';
-import { loadGenerationEngine } from '../../functions/engine/loading/load-decoder.js';
+import { loadGenerationEngine, type DecoderLoadOptions } from '../../functions/engine/loading/load-decoder.js';
 import { storiesDir } from '../paths.js';
 
 export const GREEDY = { temperature: 0, topP: 1, topK: 0 };
@@ -11,7 +10,7 @@ export const GREEDY = { temperature: 0, topP: 1, topK: 0 };
 export const REFERENCE = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.';
 
 /** stories260K on onnxruntime-node; `files` replaces files of the folder (as JSON) for a test. */
-export async function storiesEngine(options: Partial<Omit<GenerationEngineOptions, 'eosIds'>> = {}, files: Record<string, unknown> = {}) {
+export async function storiesEngine(options: Partial<DecoderLoadOptions> = {}, files: Record<string, unknown> = {}) {
   const read = async (path: string) => {
     if (path in files) return new TextEncoder().encode(JSON.stringify(files[path]));
     try {

@@ -38,6 +38,8 @@ export interface GenerationEngineOptions {
   defer?: (run: () => void) => void;
   /** The model's Jinja chat template (tokenizer_config.json), when it has one. */
   chatTemplate?: string;
+  /** Told after each decode step: how many sequences it ran and how long the model took (for metrics). */
+  onStep?: (batchSize: number, ms: number) => void;
 }
 
 interface Sequence {
@@ -57,8 +59,6 @@ export class GenerationEngine {
   private readonly waiting: { request: GenerationRequest; done: Sequence['done']; fail: Sequence['fail'] }[] = [];
   private active: Sequence[] = [];
   private looping = false;
-  /** Sizes of the decode steps run so far (bounded), for metrics and tests. */
-  readonly stepSizes: number[] = [];
 
   constructor(
     readonly decoder: KvDecoder,
@@ -119,10 +119,10 @@ export class GenerationEngine {
 
   private async step(): Promise<void> {
     const batch = this.active;
-    this.stepSizes.push(batch.length);
-    if (this.stepSizes.length > 10_000) this.stepSizes.splice(0, 5_000);
     try {
+      const started = performance.now();
       const { logits, caches } = await this.decoder.step(batch.map((s) => ({ token: s.next, cache: s.cache })));
+      this.options.onStep?.(batch.length, performance.now() - started);
       this.active = batch.filter((s, i) => {
         s.cache = caches[i]!;
         s.next = sampleToken(logits[i]!, s.request.sampling, s.random);

@@ -30,8 +30,6 @@ export interface KvCache {
 }
 
 export class KvDecoder {
-  runs = 0;
-
   constructor(
     private readonly session: DecoderSession,
     private readonly tensor: DecoderTensorFactory,
@@ -108,7 +106,6 @@ export class KvDecoder {
   }
 
   private async run(feeds: Record<string, DecoderTensor>) {
-    this.runs++;
     const out = await this.session.run(feeds);
     if (!out.logits || !(out.logits.data instanceof Float32Array)) throw new Error('the decoder has no float32 "logits" output');
     return out;

@@ -7,6 +7,12 @@ import { readFolderJson, type FolderReader } from './folder-files.js';
 
 export type DecoderSessionFactory = (onnxBytes: Uint8Array) => Promise<{ session: DecoderSession; tensor: DecoderTensorFactory }>;
 
+/** How the engine runs (the folder gives its end-of-sequence ids and chat template), and which ONNX file to load. */
+export type DecoderLoadOptions = Omit<GenerationEngineOptions, 'eosIds' | 'chatTemplate'> & {
+  /** Default: onnx/model.onnx. */
+  onnxFile?: string;
+};
+
 interface LlamaConfig {
   num_hidden_layers?: number;
   num_attention_heads?: number;
@@ -25,7 +31,9 @@ function chatTemplateOf(value: string | { name: string; template: string }[] | u
 
 const ids = (value: number | number[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
-export async function loadGenerationEngine(read: FolderReader, where: string, createSession: DecoderSessionFactory, options: Omit<GenerationEngineOptions, 'eosIds'>, onnxFile = 'onnx/model.onnx'): Promise<GenerationEngine> {
+/** `where` names the folder in errors; `read` reads its files. */
+export async function loadGenerationEngine(read: FolderReader, where: string, createSession: DecoderSessionFactory, options: DecoderLoadOptions): Promise<GenerationEngine> {
+  const { onnxFile = 'onnx/model.onnx', ...engineOptions } = options;
   const config = await readFolderJson<LlamaConfig>(read, 'config.json', where);
   const generation = await readFolderJson<{ eos_token_id?: number | number[] }>(read, 'generation_config.json', where, false);
   const tokenizer = BpeTokenizer.fromJson(await readFolderJson(read, 'tokenizer.json', where));
@@ -42,5 +50,5 @@ export async function loadGenerationEngine(read: FolderReader, where: string, cr
   }
   const decoder = new KvDecoder(session, tensor, { layers, kvHeads: config.num_key_value_heads ?? heads, headDim: hidden / heads, vocabSize, maxPositions });
   const eosIds = [...new Set([...ids(generation.eos_token_id), ...ids(config.eos_token_id), tokenizer.eosId])];
-  return new GenerationEngine(decoder, tokenizer, { ...options, eosIds, chatTemplate: chatTemplateOf(tokenizerConfig.chat_template) });
+  return new GenerationEngine(decoder, tokenizer, { ...engineOptions, eosIds, chatTemplate: chatTemplateOf(tokenizerConfig.chat_template) });
 }
