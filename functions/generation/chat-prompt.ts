@@ -11,11 +11,10 @@ import { Template } from '@huggingface/jinja';
 import { invalidRequest } from '../http/errors.js';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
 import type { ChatMessage } from '../protocol/openai-schemas.js';
+import { messageText } from '../protocol/request-text.js';
 import { checkMessagesFit, checkPromptFits } from './prompt-limits.js';
 
 const ROLE_NAMES: Record<ChatMessage['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant' };
-
-export const messageText = (content: ChatMessage['content']) => (typeof content === 'string' ? content : content.map((part) => part.text).join(''));
 
 export function plainChatPrompt(messages: ChatMessage[]): string {
   return `${messages.map((m) => `${ROLE_NAMES[m.role]}: ${messageText(m.content)}`).join('\n\n')}\n\nAssistant:`;
@@ -29,7 +28,7 @@ export function chatPromptIds(engine: GenerationEngine, messages: ChatMessage[],
   const source = engine.chatTemplate;
   if (!source) {
     const prompt = plainChatPrompt(messages);
-    checkPromptFits(engine, prompt, true, reserved, 'messages');
+    checkPromptFits(engine, prompt, { addBos: true, reserved, param: 'messages' });
     return engine.tokenizer.encode(prompt);
   }
   let template = compiled.get(source);
@@ -46,6 +45,6 @@ export function chatPromptIds(engine: GenerationEngine, messages: ChatMessage[],
     // Templates refuse conversations they cannot format (roles out of order, say) with raise_exception.
     throw invalidRequest(`the model's chat template refused these messages: ${error instanceof Error ? error.message : String(error)}`, 'messages');
   }
-  checkPromptFits(engine, rendered, false, reserved, 'messages');
+  checkPromptFits(engine, rendered, { addBos: false, reserved, param: 'messages' });
   return engine.tokenizer.encodeTemplated(rendered);
 }

@@ -11,8 +11,17 @@ import type { ChatMessage } from '../protocol/openai-schemas.js';
 const tooLong = (context: number, what: string, reserved: number, param: string) =>
   invalidRequest(`this model's maximum context length is ${context} tokens; ${what}, with ${reserved} kept for the reply`, param, 'context_length_exceeded');
 
+export interface PromptFit {
+  /** Whether the tokenizer will prepend BOS (a rendered chat template writes its own). */
+  addBos: boolean;
+  /** Tokens kept for the reply. */
+  reserved: number;
+  /** The request's field an error names. */
+  param: string;
+}
+
 /** Throws unless `text` (at least minTokens tokens) plus `reserved` generated tokens could fit the context. */
-export function checkPromptFits(engine: GenerationEngine, text: string, addBos: boolean, reserved: number, param: string): void {
+export function checkPromptFits(engine: GenerationEngine, text: string, { addBos, reserved, param }: PromptFit): void {
   const context = engine.decoder.shape.maxPositions;
   const { maxPieceBytes } = engine.tokenizer;
   const budget = context - reserved;

@@ -19,7 +19,13 @@ export interface ResponseMeta {
 
 type ApiFinish = Exclude<FinishReason, 'cancelled'> | null;
 
-export function fullResponse(kind: ApiKind, meta: ResponseMeta, text: string, finish: ApiFinish, usage: Usage) {
+export interface WholeAnswer {
+  text: string;
+  finish: ApiFinish;
+  usage: Usage;
+}
+
+export function fullResponse(kind: ApiKind, meta: ResponseMeta, { text, finish, usage }: WholeAnswer) {
   if (kind === 'completion') {
     return { ...meta, object: 'text_completion', choices: [{ index: 0, text, logprobs: null, finish_reason: finish }], usage };
   }
@@ -29,16 +35,23 @@ export function fullResponse(kind: ApiKind, meta: ResponseMeta, text: string, fi
   };
 }
 
-/**
- * One streamed chunk: text (or the chat role on the first chunk) and, on the last, the finish reason. `usage`:
- * left out when undefined; null with include_usage; the usage so far with vLLM's continuous_usage_stats.
- */
-export function chunk(kind: ApiKind, meta: ResponseMeta, delta: { text?: string; role?: boolean }, finish: ApiFinish, usageField?: Usage | null) {
+export interface ChunkParts {
+  /** Generated text; or, on chat's first chunk, `role` (the assistant's role, empty content). */
+  text?: string;
+  role?: boolean;
+  /** On the last chunk. */
+  finish?: ApiFinish;
+  /** Left out when undefined; null with include_usage; the usage so far with vLLM's continuous_usage_stats. */
+  usage?: Usage | null;
+}
+
+/** One streamed chunk. */
+export function chunk(kind: ApiKind, meta: ResponseMeta, { text, role, finish = null, usage: usageField }: ChunkParts) {
   const usage = usageField === undefined ? {} : { usage: usageField };
   if (kind === 'completion') {
-    return { ...meta, object: 'text_completion', choices: [{ index: 0, text: delta.text ?? '', logprobs: null, finish_reason: finish }], ...usage };
+    return { ...meta, object: 'text_completion', choices: [{ index: 0, text: text ?? '', logprobs: null, finish_reason: finish }], ...usage };
   }
-  const content = delta.role ? { role: 'assistant', content: '' } : delta.text !== undefined ? { content: delta.text } : {};
+  const content = role ? { role: 'assistant', content: '' } : text !== undefined ? { content: text } : {};
   return { ...meta, object: 'chat.completion.chunk', choices: [{ index: 0, delta: content, logprobs: null, finish_reason: finish }], ...usage };
 }
 
