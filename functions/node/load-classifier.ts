@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { classifierFromFiles, type FolderReader, type SessionFactory } from '../engine/loading/classifier-from-files.js';
-import type { SequenceClassifier } from '../engine/classification/sequence-classifier.js';
+import type { SequenceClassifier, SequenceClassifierOptions } from '../engine/classification/sequence-classifier.js';
 
 /** onnxruntime-web (WASM, what the edge runs) or onnxruntime-node (native CPU kernels). */
 export type OrtBackend = 'wasm' | 'node';
@@ -13,6 +13,8 @@ export interface LoadOptions {
   variant: string;
   threads?: number;
   backend?: OrtBackend;
+  /** Sees every session.run (texts, padded length, ms). */
+  onRun?: SequenceClassifierOptions['onRun'];
 }
 
 export function nodeSessionFactory(backend: OrtBackend = 'wasm', threads = 1): SessionFactory {
@@ -39,5 +41,11 @@ export function folderReader(folder: string): FolderReader {
 }
 
 export function loadClassifier(folder: string, options: LoadOptions): Promise<SequenceClassifier> {
-  return classifierFromFiles(folderReader(folder), `onnx/${options.variant}.onnx`, folder, nodeSessionFactory(options.backend, options.threads ?? 1));
+  return classifierFromFiles({
+    read: folderReader(folder),
+    onnxFile: `onnx/${options.variant}.onnx`,
+    where: folder,
+    createSession: nodeSessionFactory(options.backend, options.threads ?? 1),
+    onRun: options.onRun,
+  });
 }

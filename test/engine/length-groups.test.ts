@@ -24,11 +24,12 @@ describe('groupByLength', () => {
 
 describe('SequenceClassifier with mixed lengths', () => {
   it('splits a batch into runs by length and returns each text its own logits, as when run alone (fp32)', async () => {
-    const classifier = await loadClassifier(defaultModelDir, { variant: 'model' });
+    let runs = 0;
+    const classifier = await loadClassifier(defaultModelDir, { variant: 'model', onRun: () => runs++ });
     const texts = ['good', 'a long , winding and ultimately rewarding story about two brothers who never quite forgive each other', 'bad', 'fine film', 'an utterly dull , lifeless and overlong mess that wastes a fine cast and a clever premise entirely'];
-    const before = classifier.runs;
+    const before = runs;
     const batch = await classifier.classify(texts);
-    expect(classifier.runs - before).toBe(2);
+    expect(runs - before).toBe(2);
     for (const [i, text] of texts.entries()) {
       const alone = await classifier.classify([text]);
       const gap = Math.max(...Array.from(batch.logits[i]!, (x, k) => Math.abs(x - alone.logits[0]![k]!)));

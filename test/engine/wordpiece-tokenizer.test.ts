@@ -34,15 +34,15 @@ describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
   it('for bert-base-uncased on every SST-2 dev sentence and on tricky text', async () => {
     const { ours, referenceIds } = await pair(bertBaseTokenizerDir, 512);
     const texts = [...(await readLabelledTsv(devTsv)).map((r) => r.text), ...tricky];
-    const mismatches = texts.filter((t) => JSON.stringify(ours.encode(t).ids) !== JSON.stringify(referenceIds(t)));
+    const mismatches = texts.filter((t) => JSON.stringify(ours.tokenize(t).ids) !== JSON.stringify(referenceIds(t)));
     expect(mismatches).toEqual([]);
-    expect(ours.encode('a'.repeat(150)).ids).toEqual([ours.clsId, ours.unkId, ours.sepId]);
+    expect(ours.tokenize('a'.repeat(150)).ids).toEqual([ours.clsId, ours.unkId, ours.sepId]);
   });
 
   it('for the default model on every SST-2 dev sentence and on tricky text', async () => {
     const { ours, referenceIds } = await pair(defaultModelDir, 128);
     const texts = [...(await readLabelledTsv(devTsv)).map((r) => r.text), ...tricky];
-    for (const text of texts) expect(ours.encode(text).ids).toEqual(referenceIds(text));
+    for (const text of texts) expect(ours.tokenize(text).ids).toEqual(referenceIds(text));
   });
 
   it('truncates long text to the model maximum and keeps the final [SEP], and says so', async () => {
@@ -50,12 +50,12 @@ describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
     // the [SEP] off instead, so the reference here is its untruncated encoding.
     const { ours, referenceIds } = await pair(defaultModelDir, 128);
     const long = 'this film is a wonderful surprise . '.repeat(60);
-    const encoded = ours.encode(long);
+    const encoded = ours.tokenize(long);
     expect(encoded.truncated).toBe(true);
     expect(encoded.ids).toHaveLength(128);
     expect(encoded.ids.slice(0, 127)).toEqual(referenceIds(long).slice(0, 127));
     expect(encoded.ids[127]).toBe(ours.sepId);
-    expect(ours.encode('short text').truncated).toBe(false);
+    expect(ours.tokenize('short text').truncated).toBe(false);
   });
 
   it('reads long text window by window with the ids of the whole text, and stops once the budget is full', async () => {
@@ -65,11 +65,11 @@ describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const texts = Array.from({ length: 20 }, () => Array.from({ length: 600 }, () => pieces[Math.floor(next() * pieces.length)]!).join(next() < 0.5 ? ' ' : ''));
-    for (const text of texts) expect(ours.encode(text).ids).toEqual(referenceIds(text));
+    for (const text of texts) expect(ours.tokenize(text).ids).toEqual(referenceIds(text));
     // One megabyte of CJK text: 128 ids, at the cost of the first few hundred characters.
     const { ours: model } = await pair(defaultModelDir, 128);
     const huge = '日本語の文章'.repeat(170_000);
-    const encoded = model.encode(huge);
+    const encoded = model.tokenize(huge);
     expect(encoded).toMatchObject({ truncated: true });
     expect(encoded.ids).toHaveLength(128);
   });

@@ -14,7 +14,7 @@ import { devTsv, defaultModelDir, sharedDir } from '../paths.js';
 async function classifier(bytes: Uint8Array, tokenizer: WordPieceTokenizer): Promise<SequenceClassifier> {
   ort.env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-  return new SequenceClassifier(session, tokenizer, (t, d, s) => new ort.Tensor(t, d, s), ['NEGATIVE', 'POSITIVE']);
+  return new SequenceClassifier({ session, tokenizer, createTensor: (t, d, s) => new ort.Tensor(t, d, s), labels: ['NEGATIVE', 'POSITIVE'] });
 }
 
 async function predictAll(model: SequenceClassifier, texts: string[]): Promise<number[]> {

@@ -3,11 +3,25 @@
  * The ONNX runtime is injected (onnxruntime-web or onnxruntime-node share this API), so this runs anywhere.
  */
 import type { OrtSessionLike, OrtTensorLike } from '../ort-types.js';
-import type { WordPieceTokenizer } from '../tokenizer/wordpiece-tokenizer.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
 
 export type { OrtSessionLike, OrtTensorLike };
 
 export type TensorFactory = (type: 'int64', data: BigInt64Array, dims: number[]) => OrtTensorLike;
+
+/** A tokenizer whose vocabulary has a padding token (WordPiece's [PAD]): the filler of the shorter rows of a batch. */
+export type PaddingTokenizer = Tokenizer & { readonly padId: number };
+
+export interface SequenceClassifierOptions {
+  session: OrtSessionLike;
+  tokenizer: PaddingTokenizer;
+  createTensor: TensorFactory;
+  /** The model's labels, in the order of its logits. */
+  labels: string[];
+  now?: () => number;
+  /** One session.run of `rows` texts padded to `width` tokens took `ms` (observers must not throw). */
+  onRun?: (rows: number, width: number, ms: number) => void;
+}
 
 export interface ClassifiedBatch {
   /** One row of logits per input text. */
@@ -46,20 +60,25 @@ export function groupByLength(lengths: number[], maxPadding: number): number[][]
 export class SequenceClassifier {
   /** Share of padded positions a session.run may waste on padding before a batch is split by length. */
   static readonly MAX_PADDING = 0.2;
-  /** Number of session.run calls so far. */
-  runs = 0;
+  readonly labels: string[];
+  private readonly session: OrtSessionLike;
+  private readonly tokenizer: PaddingTokenizer;
+  private readonly createTensor: TensorFactory;
+  private readonly now: () => number;
+  private readonly onRun: SequenceClassifierOptions['onRun'];
 
-  constructor(
-    private readonly session: OrtSessionLike,
-    private readonly tokenizer: WordPieceTokenizer,
-    private readonly createTensor: TensorFactory,
-    readonly labels: string[],
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+  constructor(options: SequenceClassifierOptions) {
+    this.session = options.session;
+    this.tokenizer = options.tokenizer;
+    this.createTensor = options.createTensor;
+    this.labels = options.labels;
+    this.onRun = options.onRun;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   async classify(texts: string[]): Promise<ClassifiedBatch> {
     const t0 = this.now();
-    const encodings = texts.map((text) => this.tokenizer.encode(text));
+    const encodings = texts.map((text) => this.tokenizer.tokenize(text));
     const tokenizeMs = this.now() - t0;
     const logits: Float32Array[] = new Array(texts.length);
     let inferenceMs = 0;
@@ -98,8 +117,9 @@ export class SequenceClassifier {
     if (this.session.inputNames.includes('token_type_ids')) {
       feeds.token_type_ids = this.createTensor('int64', new BigInt64Array(size), shape);
     }
-    this.runs++;
+    const started = this.now();
     const outputs = await this.session.run(feeds);
+    this.onRun?.(rows.length, width, this.now() - started);
     const logits = outputs.logits;
     if (!logits || !(logits.data instanceof Float32Array)) throw new Error('the model has no float32 "logits" output');
     const classes = logits.dims[1] ?? 0;

@@ -2,13 +2,12 @@
  * Builds a SequenceClassifier from a transformers.js model folder's files, in any runtime: the files come through a
  * reader (disk, bundled modules, a bucket) and the ONNX session through a factory (onnxruntime-web or -node).
  */
+import { SequenceClassifier, type OrtSessionLike, type SequenceClassifierOptions, type TensorFactory } from '../classification/sequence-classifier.js';
 import { ModelFolderError, parseClassifierConfig } from '../model-config.js';
+import { autoTokenizer } from '../tokenizer/auto-tokenizer.js';
 import { readFolderJson, type FolderReader } from './folder-files.js';
 
 export type { FolderReader };
-import { SequenceClassifier, type OrtSessionLike, type TensorFactory } from '../classification/sequence-classifier.js';
-import { WordPieceTokenizer } from '../tokenizer/wordpiece-tokenizer.js';
-
 
 export interface OrtSessionHandle {
   session: OrtSessionLike;
@@ -18,12 +17,22 @@ export interface OrtSessionHandle {
 /** Creates an inference session from the bytes of an .onnx file. */
 export type SessionFactory = (onnxBytes: Uint8Array) => Promise<OrtSessionHandle>;
 
-export async function classifierFromFiles(read: FolderReader, onnxFile: string, where: string, createSession: SessionFactory): Promise<SequenceClassifier> {
+export interface ClassifierFiles {
+  read: FolderReader;
+  /** The ONNX file's path in the folder, e.g. "onnx/model_quantized.onnx". */
+  onnxFile: string;
+  /** How errors name the folder: a path, or "model id@version". */
+  where: string;
+  createSession: SessionFactory;
+  onRun?: SequenceClassifierOptions['onRun'];
+}
+
+export async function classifierFromFiles({ read, onnxFile, where, createSession, onRun }: ClassifierFiles): Promise<SequenceClassifier> {
   const tokenizerConfig = await readFolderJson(read, 'tokenizer_config.json', where, false);
   const config = parseClassifierConfig(await readFolderJson(read, 'config.json', where), tokenizerConfig);
-  const tokenizer = WordPieceTokenizer.fromJson(await readFolderJson(read, 'tokenizer.json', where), config.maxLength);
+  const tokenizer = autoTokenizer(await readFolderJson(read, 'tokenizer.json', where), { accept: ['WordPiece'], maxLength: config.maxLength });
   const bytes = await read(onnxFile);
   if (!bytes) throw new ModelFolderError(`${where} has no ${onnxFile}`);
   const { session, createTensor } = await createSession(bytes);
-  return new SequenceClassifier(session, tokenizer, createTensor, config.labels);
+  return new SequenceClassifier({ session, tokenizer, createTensor, labels: config.labels, onRun });
 }

@@ -4,6 +4,7 @@
  * bytes (<0xNN> tokens). Special-token strings in user text are encoded as plain text, never as control tokens.
  */
 import { MinHeap } from './merge-queue.js';
+import type { Encoding, TokenizeOptions, Tokenizer } from './tokenizer.js';
 import { TokenizerFormatError } from './tokenizer-json.js';
 
 const SPACE = '\u2581';
@@ -28,7 +29,23 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
-export class BpeTokenizer {
+export interface BpeParts {
+  vocab: Map<string, number>;
+  /** Pairs in rank order: the first merges first. */
+  merges: [string, string][];
+  bosId: number;
+  eosId: number;
+  unkId: number;
+  /** Whether a "▁" goes in front of the text (a Prepend normalizer, as Llama's). */
+  prependSpace: boolean;
+}
+
+export class BpeTokenizer implements Tokenizer {
+  readonly type = 'BPE';
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly unkId: number;
+  private readonly vocab: Map<string, number>;
   private readonly ranks = new Map<string, number>();
   private readonly pieces: string[] = [];
   private readonly byteIds = new Map<number, number>();
@@ -37,14 +54,11 @@ export class BpeTokenizer {
   /** UTF-8 bytes of the longest vocabulary piece (spaces as "▁"): no token covers more of the normalized text. */
   readonly maxPieceBytes: number;
 
-  constructor(
-    private readonly vocab: Map<string, number>,
-    merges: [string, string][],
-    readonly bosId: number,
-    readonly eosId: number,
-    readonly unkId: number,
-    prependSpace: boolean,
-  ) {
+  constructor({ vocab, merges, bosId, eosId, unkId, prependSpace }: BpeParts) {
+    this.vocab = vocab;
+    this.bosId = bosId;
+    this.eosId = eosId;
+    this.unkId = unkId;
     merges.forEach(([a, b], rank) => this.ranks.set(`${a} ${b}`, rank));
     for (const [piece, id] of vocab) {
       this.pieces[id] = piece;
@@ -72,7 +86,7 @@ export class BpeTokenizer {
     };
     const merges = json.model.merges.map((m) => (typeof m === 'string' ? (m.split(' ') as [string, string]) : m));
     const prepend = json.normalizer?.normalizers?.some((n) => n.type === 'Prepend' && n.prepend === SPACE) ?? false;
-    return new BpeTokenizer(vocab, merges, id(special.bos), id(special.eos), id(special.unk), prepend);
+    return new BpeTokenizer({ vocab, merges, bosId: id(special.bos), eosId: id(special.eos), unkId: id(special.unk), prependSpace: prepend });
   }
 
   /** A token's text as the vocabulary spells it (for special tokens: "<s>", "</s>"). */
@@ -106,6 +120,12 @@ export class BpeTokenizer {
       for (const byte of new TextEncoder().encode(symbol)) ids.push(this.byteIds.get(byte) ?? this.unkId);
     }
     return ids;
+  }
+
+  /** encode(text) with its BOS, cut to maxLength ids when one is given (the generation server checks prompt lengths itself). */
+  tokenize(text: string, { maxLength = Infinity }: TokenizeOptions = {}): Encoding {
+    const ids = this.encode(text);
+    return ids.length > maxLength ? { ids: ids.slice(0, maxLength), truncated: true } : { ids, truncated: false };
   }
 
   /**

@@ -1,37 +1,45 @@
+/** A BERT WordPiece tokenizer built from tokenizer.json, giving the same ids as transformers.js: [CLS] pieces [SEP]. */
 import { normalizeBert, type BertNormalizerOptions } from './bert-normalizer.js';
 import { preTokenizeBert } from './bert-pre-tokenizer.js';
 import { textWindows } from './text-windows.js';
+import type { Encoding, TokenizeOptions, Tokenizer } from './tokenizer.js';
 import { parseTokenizerJson, TokenizerFormatError } from './tokenizer-json.js';
 
-export interface Encoding {
-  /** [CLS] pieces [SEP], at most maxLength ids. */
-  ids: number[];
-  /** True when pieces were dropped to fit maxLength. */
-  truncated: boolean;
+interface WordPieceParts {
+  vocab: Map<string, number>;
+  normalizer: BertNormalizerOptions | null;
+  /** Marks a piece that continues a word ("##"). */
+  prefix: string;
+  maxCharsPerWord: number;
+  maxLength: number;
+  unkToken: string;
 }
 
-/** A BERT WordPiece tokenizer built from tokenizer.json, giving the same ids as transformers.js. */
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements Tokenizer {
+  readonly type = 'WordPiece';
   readonly unkId: number;
   readonly clsId: number;
   readonly sepId: number;
   readonly padId: number;
+  readonly maxLength: number;
+  private readonly vocab: Map<string, number>;
+  private readonly normalizer: BertNormalizerOptions | null;
+  private readonly prefix: string;
+  private readonly maxCharsPerWord: number;
   private readonly cache = new Map<string, number[]>();
 
-  private constructor(
-    private readonly vocab: Map<string, number>,
-    private readonly normalizer: BertNormalizerOptions | null,
-    private readonly prefix: string,
-    private readonly maxCharsPerWord: number,
-    readonly maxLength: number,
-    unkToken: string,
-  ) {
+  private constructor(parts: WordPieceParts) {
+    this.vocab = parts.vocab;
+    this.normalizer = parts.normalizer;
+    this.prefix = parts.prefix;
+    this.maxCharsPerWord = parts.maxCharsPerWord;
+    this.maxLength = parts.maxLength;
     const id = (token: string): number => {
-      const found = vocab.get(token);
+      const found = this.vocab.get(token);
       if (found === undefined) throw new TokenizerFormatError(`vocabulary lacks the special token ${token}`);
       return found;
     };
-    this.unkId = id(unkToken);
+    this.unkId = id(parts.unkToken);
     this.clsId = id('[CLS]');
     this.sepId = id('[SEP]');
     this.padId = id('[PAD]');
@@ -50,18 +58,18 @@ export class WordPieceTokenizer {
           stripAccents: n.strip_accents ?? n.lowercase ?? true,
         }
       : null;
-    return new WordPieceTokenizer(
+    return new WordPieceTokenizer({
       vocab,
       normalizer,
-      json.model.continuing_subword_prefix ?? '##',
-      json.model.max_input_chars_per_word ?? 100,
+      prefix: json.model.continuing_subword_prefix ?? '##',
+      maxCharsPerWord: json.model.max_input_chars_per_word ?? 100,
       maxLength,
-      json.model.unk_token ?? '[UNK]',
-    );
+      unkToken: json.model.unk_token ?? '[UNK]',
+    });
   }
 
   /** Reads the text window by window and stops once maxLength is filled: the cost is bounded by what is kept. */
-  encode(text: string, maxLength = this.maxLength): Encoding {
+  tokenize(text: string, { maxLength = this.maxLength }: TokenizeOptions = {}): Encoding {
     const ids = [this.clsId];
     const budget = maxLength - 1;
     let truncated = false;
