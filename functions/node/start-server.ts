@@ -65,6 +65,10 @@ export interface ServerOptions {
   billing?: boolean;
   /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
   classifyMaxQueueMs?: number;
+  /** Told how many usage records each billing write stored (tests count them; metrics will). */
+  onUsageWritten?: (count: number) => void;
+  /** Sees every batch the edge classifiers run: its size, and how long it ran (metrics, tests). */
+  onClassifyBatch?: (size: number, ms: number) => void;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -73,9 +77,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const generation = embedded ? await startEmbeddedGeneration() : null;
   const upstreamUrl = options.generationUrl ?? generation?.url;
   if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
-  const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb });
+  const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb, onUsageWritten: options.onUsageWritten });
   const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
-  const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue };
+  const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
   const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
   const { app, engines } = await buildLocalApp({
     backend: options.backend, batching, registry, billing: billing?.billing,

@@ -3,21 +3,22 @@ import { MicroBatcher, QueueDeadlineError, QueueFullError } from '../../function
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function doubler(ms = 5) {
+function doubler(ms = 5, onBatchStart?: (size: number) => void) {
   return new MicroBatcher<number, number>(async (xs) => {
     await delay(ms);
     return xs.map((x) => x * 2);
-  }, { maxBatchSize: 8, maxWaitMs: 2, maxQueue: 20 });
+  }, { maxBatchSize: 8, maxWaitMs: 2, maxQueue: 20, onBatchStart });
 }
 
 describe('MicroBatcher', () => {
   it('coalesces concurrent submissions into batches and returns each caller its own results', async () => {
-    const batcher = doubler();
+    const batchSizes: number[] = [];
+    const batcher = doubler(5, (size) => batchSizes.push(size));
     const results = await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.submit([i])));
     expect(results).toEqual(Array.from({ length: 16 }, (_, i) => [i * 2]));
-    expect(batcher.batchSizes.reduce((a, b) => a + b, 0)).toBe(16);
-    expect(Math.max(...batcher.batchSizes)).toBe(8);
-    expect(batcher.batchSizes.length).toBeLessThanOrEqual(3);
+    expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(16);
+    expect(Math.max(...batchSizes)).toBe(8);
+    expect(batchSizes.length).toBeLessThanOrEqual(3);
   });
 
   it('keeps a multi-item request in order', async () => {
@@ -53,18 +54,35 @@ describe('MicroBatcher', () => {
     expect(await batcher.submit([3])).toEqual([3]);
   });
 
+  it('tells onBatch the size and run time of every batch once it has run, a failed one too', async () => {
+    let clock = 0;
+    let fail = false;
+    const ran: [number, number][] = [];
+    const batcher = new MicroBatcher<number, number>(async (xs) => {
+      clock += 7;
+      if (fail) throw new Error('engine failed');
+      return xs;
+    }, { maxBatchSize: 4, maxWaitMs: 0, maxQueue: 10, onBatch: (size, ms) => ran.push([size, ms]) }, () => clock);
+    await Promise.all([batcher.submit([1, 2]), batcher.submit([3])]);
+    fail = true;
+    await expect(batcher.submit([4])).rejects.toThrow('engine failed');
+    await delay(0);
+    expect(ran).toEqual([[3, 7], [1, 7]]);
+  });
+
   it('without a window, batches what arrives in one event-loop turn and what arrives while a batch runs', async () => {
     const deferred: (() => void)[] = [];
     let release: () => void = () => {};
+    const batchSizes: number[] = [];
     const batcher = new MicroBatcher<number, number>(async (xs) => {
       await new Promise<void>((r) => (release = r));
       return xs;
-    }, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, defer: (run) => deferred.push(run) }, () => 0); // time stands still
+    }, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, defer: (run) => deferred.push(run), onBatchStart: (size) => batchSizes.push(size) }, () => 0); // time stands still
     const first = [batcher.submit([1]), batcher.submit([2]), batcher.submit([3])];
     expect(deferred).toHaveLength(1); // one turn is awaited for all three, not one each
-    expect(batcher.batchSizes).toEqual([]);
+    expect(batchSizes).toEqual([]);
     deferred.shift()!();
-    expect(batcher.batchSizes).toEqual([3]);
+    expect(batchSizes).toEqual([3]);
     const second = [4, 5, 6, 7, 8].map((x) => batcher.submit([x]));
     expect(deferred).toHaveLength(0); // a batch is running: the newcomers wait for it, not for a turn
     release();
@@ -73,14 +91,14 @@ describe('MicroBatcher', () => {
     // After the run, turns until two in a row were quiet let requests that arrived during it be read first.
     expect(deferred).toHaveLength(1);
     deferred.shift()!();
-    expect(batcher.batchSizes).toEqual([3]);
+    expect(batchSizes).toEqual([3]);
     const late = batcher.submit([9]); // read in the first turn after the run: the next quiet turn is not enough
     deferred.shift()!();
-    expect(batcher.batchSizes).toEqual([3]);
+    expect(batchSizes).toEqual([3]);
     deferred.shift()!();
-    expect(batcher.batchSizes).toEqual([3]);
+    expect(batchSizes).toEqual([3]);
     deferred.shift()!();
-    expect(batcher.batchSizes).toEqual([3, 6]);
+    expect(batchSizes).toEqual([3, 6]);
     release();
     expect(await Promise.all(second)).toEqual([[4], [5], [6], [7], [8]]);
     expect(await late).toEqual([9]);
@@ -91,10 +109,11 @@ describe('MicroBatcher', () => {
     let clock = 0;
     const deferred: (() => void)[] = [];
     const releases: (() => void)[] = [];
+    const batchSizes: number[] = [];
     const batcher = new MicroBatcher<number, number>(async (xs) => {
       await new Promise<void>((r) => releases.push(r));
       return xs.map((x) => -x);
-    }, { maxWaitMs: 0, maxQueue: 10_000, defer: (run) => deferred.push(run), ...options }, () => clock);
+    }, { maxWaitMs: 0, maxQueue: 10_000, defer: (run) => deferred.push(run), onBatchStart: (size) => batchSizes.push(size), ...options }, () => clock);
     /** The running batch ends after `ms` (and its callers hear of it). */
     const complete = async (ms: number) => {
       clock += ms;
@@ -112,7 +131,7 @@ describe('MicroBatcher', () => {
       await complete(ms);
       quiet();
     };
-    return { batcher, deferred, complete, turn, quiet, finish };
+    return { batcher, batchSizes, deferred, complete, turn, quiet, finish };
   }
 
   it('refuses at once a submission that would wait past maxQueueMs, estimated from the batches it measured', async () => {
@@ -147,33 +166,33 @@ describe('MicroBatcher', () => {
   });
 
   it('sheds a request whose deadline passed while it waited, without running it, and keeps serving', async () => {
-    const { batcher, finish, turn } = driven({ maxBatchSize: 2, maxQueueMs: 50 });
+    const { batcher, batchSizes, finish, turn } = driven({ maxBatchSize: 2, maxQueueMs: 50 });
     const running = batcher.submit([1, 2]); // nothing measured yet: everything is accepted
     turn();
     const outcome = batcher.submit([3, 4, 5]).then(() => 'ran', (error: unknown) => error);
     await finish(80); // the first batch took longer than the second request may wait
     expect(await running).toEqual([-1, -2]);
     expect(await outcome).toBeInstanceOf(QueueDeadlineError);
-    expect(batcher.batchSizes).toEqual([2]); // none of its items ran
+    expect(batchSizes).toEqual([2]); // none of its items ran
     const next = batcher.submit([6]);
     turn(); // an idle batcher waits one turn for company
     await finish(1);
     expect(await next).toEqual([-6]);
-    expect(batcher.batchSizes).toEqual([2, 1]);
+    expect(batchSizes).toEqual([2, 1]);
   });
 
   it('yields to the event loop before every batch, even when full batches wait', async () => {
-    const { batcher, complete, turn, quiet } = driven({ maxBatchSize: 2, maxQueueMs: Infinity });
+    const { batcher, batchSizes, complete, turn, quiet } = driven({ maxBatchSize: 2, maxQueueMs: Infinity });
     const all = batcher.submit([1, 2, 3, 4, 5, 6]);
-    expect(batcher.batchSizes).toEqual([]); // not even a full batch starts inside submit()
+    expect(batchSizes).toEqual([]); // not even a full batch starts inside submit()
     turn();
-    expect(batcher.batchSizes).toEqual([2]);
+    expect(batchSizes).toEqual([2]);
     await complete(10);
-    expect(batcher.batchSizes).toEqual([2]); // requests that arrived during the run are read first
+    expect(batchSizes).toEqual([2]); // requests that arrived during the run are read first
     turn();
-    expect(batcher.batchSizes).toEqual([2]);
+    expect(batchSizes).toEqual([2]);
     turn();
-    expect(batcher.batchSizes).toEqual([2, 2]);
+    expect(batchSizes).toEqual([2, 2]);
     await complete(10);
     quiet();
     await complete(10);

@@ -1,30 +1,31 @@
 /**
- * One model's classifier behind a micro-batcher: concurrent requests share session.run calls. Where a runtime ties
- * work to the request that started it (Workers: a request waiting on a batch another request runs is taken for
- * hung), `batchAcrossRequests: false` runs each request's texts as their own batch, in the caller's turn.
+ * The local TextClassifier: one model's SequenceClassifier behind a micro-batcher, so concurrent requests share
+ * session.run calls. Where a runtime ties work to the request that started it (Workers: a request waiting on a
+ * batch another request runs is taken for hung), `batchAcrossRequests: false` runs each request's texts as their
+ * own batch, in the caller's turn.
  */
+import type { ClassifiedText, ClassifyOptions, TextClassifier } from '../tasks/text-classifier.js';
 import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
 import type { SequenceClassifier } from './sequence-classifier.js';
 
-export interface TextResult {
-  logits: Float32Array;
-  tokens: number;
-  truncated: boolean;
+export type { BatchTiming, TextResult } from '../tasks/text-classifier.js';
+
+export interface ClassificationEngineOptions {
+  batching: MicroBatcherOptions;
+  /** false: each request's texts run as their own batch, in the caller's turn (Workers); default true. */
+  batchAcrossRequests?: boolean;
 }
 
-export interface BatchTiming {
-  tokenizeMs: number;
-  inferenceMs: number;
-}
+export class ClassificationEngine implements TextClassifier {
+  private readonly batcher: MicroBatcher<string, ClassifiedText>;
+  private readonly batchAcrossRequests: boolean;
 
-export class ClassificationEngine {
-  private readonly batcher: MicroBatcher<string, TextResult & BatchTiming>;
-
-  constructor(readonly classifier: SequenceClassifier, options: MicroBatcherOptions, private readonly batchAcrossRequests = true) {
-    this.batcher = new MicroBatcher((texts) => this.run(texts), options);
+  constructor(readonly classifier: SequenceClassifier, options: ClassificationEngineOptions) {
+    this.batcher = new MicroBatcher((texts) => this.run(texts), options.batching);
+    this.batchAcrossRequests = options.batchAcrossRequests ?? true;
   }
 
-  private async run(texts: string[]): Promise<(TextResult & BatchTiming)[]> {
+  private async run(texts: string[]): Promise<ClassifiedText[]> {
     const out = await this.classifier.classify(texts);
     return texts.map((_, i) => ({
       logits: out.logits[i]!,
@@ -39,12 +40,8 @@ export class ClassificationEngine {
     return this.classifier.labels;
   }
 
-  /** Sizes of the batches run so far. */
-  get batchSizes(): readonly number[] {
-    return this.batcher.batchSizes;
-  }
-
-  classify(texts: string[]): Promise<(TextResult & BatchTiming)[]> {
+  classify(texts: string[], options: ClassifyOptions = {}): Promise<ClassifiedText[]> {
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (!this.batchAcrossRequests) return this.run(texts);
     return this.batcher.submit(texts);
   }

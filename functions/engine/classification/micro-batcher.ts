@@ -12,8 +12,14 @@
  * so the queue would never hold the backlog (it would sit unread in the sockets) and never look full. With the
  * turn, requests read in the same I/O phase share a batch, and what arrived during a run is queued and counted
  * against the bounds before the next run. A lone request pays one turn.
+ *
+ * What it does is seen through observers in the options (onBatchStart, onBatch), for metrics and tests: it keeps
+ * no record of its own.
  */
+import { QueueFullError } from '../tasks/queue-full-error.js';
 import { BatchCostModel } from './batch-cost.js';
+
+export { QueueFullError };
 
 export interface MicroBatcherOptions {
   maxBatchSize: number;
@@ -22,19 +28,16 @@ export interface MicroBatcherOptions {
   /** Longest a submission may wait for its last item's batch to start (default 3,000 ms; Infinity: no bound). */
   maxQueueMs?: number;
   defer?: (run: () => void) => void;
+  /** A batch of `size` items starts (observers must not throw, here and in onBatch). */
+  onBatchStart?: (size: number) => void;
+  /** A batch of `size` items has run, in `ms`, whether it succeeded or failed. */
+  onBatch?: (size: number, ms: number) => void;
 }
 
 export const DEFAULT_MAX_QUEUE_MS = 3_000;
 /** How long a batch may wait for arrivals still being read: a small share of one batch's run time. */
 const READ_BACKLOG_SHARE = 0.05;
 const READ_BACKLOG_MIN_MS = 2;
-
-export class QueueFullError extends Error {
-  override name = 'QueueFullError';
-  constructor(readonly retryAfterSeconds: number, message = 'the model is overloaded: its request queue is full') {
-    super(message);
-  }
-}
 
 /** The queue holds too much work to start this request within the deadline (or it waited past it). */
 export class QueueDeadlineError extends QueueFullError {
@@ -76,8 +79,6 @@ export class MicroBatcher<I, O> {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly cost = new BatchCostModel();
   private readonly maxQueueMs: number;
-  /** Sizes of the batches run so far (bounded), for metrics and tests. */
-  readonly batchSizes: number[] = [];
 
   constructor(
     private readonly runBatch: (items: I[]) => Promise<O[]>,
@@ -185,8 +186,7 @@ export class MicroBatcher<I, O> {
     if (batch.length === 0) return;
     this.running = true;
     this.runningSize = batch.length;
-    this.batchSizes.push(batch.length);
-    if (this.batchSizes.length > 10_000) this.batchSizes.splice(0, 5_000);
+    this.options.onBatchStart?.(batch.length);
     const started = this.now();
     this.runningSince = started;
     this.runBatch(batch.map((p) => p.item))
@@ -204,10 +204,12 @@ export class MicroBatcher<I, O> {
       })
       .catch((error: unknown) => batch.forEach((p) => this.fail(p.ticket, error)))
       .finally(() => {
+        const ms = this.now() - started;
         // The first run pays for the session's lazy initialisation: not a batch time to plan with.
-        if (this.warm) this.cost.record(batch.length, this.now() - started);
+        if (this.warm) this.cost.record(batch.length, ms);
         this.warm = true;
         this.running = false;
+        this.options.onBatch?.(batch.length, ms);
         // Whatever arrived while this batch ran goes next, after one turn so that requests whose bytes arrived
         // during the run are read (and counted against the bounds) first.
         if (this.live > 0) this.yieldThenFlush(true);

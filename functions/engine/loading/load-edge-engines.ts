@@ -1,32 +1,29 @@
 /**
- * Loads every edge model of the registry into a warmed ClassificationEngine: files checked against their sha256,
- * session created, one classification run so the first user request does not pay for lazy initialisation.
+ * Loads every edge model of the registry into a warmed engine of its task (edge-tasks.ts): files checked against
+ * their sha256, then the task's loader. The app's routes take the text classifiers (`loadEdgeEngines`).
  */
-import { ClassificationEngine } from '../classification/classification-engine.js';
-import type { MicroBatcherOptions } from '../classification/micro-batcher.js';
-import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
+import type { ClassificationEngine } from '../classification/classification-engine.js';
+import { ModelFolderError } from '../model-config.js';
+import { modelRef, type Registry } from '../../registry/registry.js';
 import { verifyModelFiles } from '../../registry/verify-files.js';
-import { classifierFromFiles, type FolderReader, type SessionFactory } from './classifier-from-files.js';
+import { EDGE_TASKS, isEdgeTask, type EdgeEngines, type EdgeLoadOptions } from './edge-tasks.js';
 
-export interface EdgeLoadOptions {
-  /** The files of one registry entry's folder. */
-  readerFor: (model: ModelEntry) => FolderReader;
-  createSession: SessionFactory;
-  /** Defaults: batches up to the model's max_batch, no coalescing window beyond one event-loop turn, 4,096 queued texts. */
-  engine?: (model: ModelEntry) => Partial<MicroBatcherOptions>;
-  /** false: each request's texts run as their own batch (Workers); default true. */
-  batchAcrossRequests?: boolean;
-}
+export type { EdgeEngines, EdgeLoadOptions };
 
-export async function loadEdgeEngines(registry: Registry, options: EdgeLoadOptions): Promise<Map<string, ClassificationEngine>> {
-  const engines = new Map<string, ClassificationEngine>();
+export async function loadEdgeEnginesByTask(registry: Registry, options: EdgeLoadOptions): Promise<EdgeEngines> {
+  const engines = Object.fromEntries(Object.keys(EDGE_TASKS).map((task) => [task, new Map()])) as EdgeEngines;
   for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
+    if (!isEdgeTask(model.task)) {
+      throw new ModelFolderError(`model ${modelRef(model)}: ${model.task} does not run on the edge (edge tasks: ${Object.keys(EDGE_TASKS).join(', ')})`);
+    }
     const verified = await verifyModelFiles(model, options.readerFor(model));
-    const classifier = await classifierFromFiles(async (path) => verified.get(path) ?? null, model.onnx!, `model ${modelRef(model)}`, options.createSession);
-    const batching = { maxBatchSize: model.maxBatch, maxWaitMs: 0, maxQueue: 4 * 1024, ...options.engine?.(model) };
-    const engine = new ClassificationEngine(classifier, batching, options.batchAcrossRequests ?? true);
-    await engine.classify(['warm up the session']);
-    engines.set(modelRef(model), engine);
+    const engine = await EDGE_TASKS[model.task].load(model, async (path) => verified.get(path) ?? null, options);
+    (engines[model.task] as Map<string, unknown>).set(modelRef(model), engine);
   }
   return engines;
+}
+
+/** The edge text classifiers by model ref, what the app's routes take. */
+export async function loadEdgeEngines(registry: Registry, options: EdgeLoadOptions): Promise<Map<string, ClassificationEngine>> {
+  return (await loadEdgeEnginesByTask(registry, options))['text-classification'];
 }

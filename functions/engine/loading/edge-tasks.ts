@@ -1,0 +1,51 @@
+/**
+ * The edge tasks (transformers.js' SUPPORTED_TASKS): each registry task that runs in the edge function, with the
+ * loader that turns one model's sha256-checked folder into its warmed engine. load-edge-engines.ts loads every
+ * edge model through its task's row, so a new task is one new row here and a route that takes its engines.
+ */
+import { ClassificationEngine } from '../classification/classification-engine.js';
+import type { MicroBatcherOptions } from '../classification/micro-batcher.js';
+import { modelRef, type ModelEntry, type Task } from '../../registry/registry.js';
+import { classifierFromFiles, type FolderReader, type SessionFactory } from './classifier-from-files.js';
+
+export interface EdgeLoadOptions {
+  /** The files of one registry entry's folder. */
+  readerFor: (model: ModelEntry) => FolderReader;
+  createSession: SessionFactory;
+  /** Defaults: batches up to the model's max_batch, no coalescing window beyond one event-loop turn, 4,096 queued texts. */
+  engine?: (model: ModelEntry) => Partial<MicroBatcherOptions>;
+  /** false: each request's texts run as their own batch (Workers); default true. */
+  batchAcrossRequests?: boolean;
+}
+
+/** One row: how a model of the task becomes an engine that a first request finds warm. */
+export interface EdgeTaskLoader<Engine> {
+  load(model: ModelEntry, files: FolderReader, options: EdgeLoadOptions): Promise<Engine>;
+}
+
+const textClassification: EdgeTaskLoader<ClassificationEngine> = {
+  async load(model, files, options) {
+    const classifier = await classifierFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession });
+    const batching = { maxBatchSize: model.maxBatch, maxWaitMs: 0, maxQueue: 4 * 1024, ...options.engine?.(model) };
+    const engine = new ClassificationEngine(classifier, { batching, batchAcrossRequests: options.batchAcrossRequests ?? true });
+    // One run, so that the first user request does not pay for the session's lazy initialisation.
+    await engine.classify(['warm up the session']);
+    return engine;
+  },
+};
+
+/**
+ * A task the registry knows gets its row once it runs on the edge. Fine-tuning's base encoder would be
+ *   'feature-extraction': { load: (model, files, options) => ... a TextEmbedder (tasks/), warmed like the classifier },
+ * after TASKS in registry/registry.ts lists it.
+ */
+export const EDGE_TASKS = {
+  'text-classification': textClassification,
+} satisfies { [T in Task]?: EdgeTaskLoader<unknown> };
+
+export type EdgeTask = keyof typeof EDGE_TASKS;
+export type EdgeEngineOf<T extends EdgeTask> = Awaited<ReturnType<(typeof EDGE_TASKS)[T]['load']>>;
+/** Per edge task, its engines by model ref (id@version). */
+export type EdgeEngines = { [T in EdgeTask]: Map<string, EdgeEngineOf<T>> };
+
+export const isEdgeTask = (task: Task): task is EdgeTask => Object.hasOwn(EDGE_TASKS, task);
