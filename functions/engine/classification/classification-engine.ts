@@ -20,7 +20,7 @@ export class ClassificationEngine implements TextClassifier {
   private readonly batcher: MicroBatcher<string, ClassifiedText>;
   private readonly batchAcrossRequests: boolean;
 
-  constructor(readonly classifier: SequenceClassifier, options: ClassificationEngineOptions) {
+  constructor(private readonly classifier: SequenceClassifier, options: ClassificationEngineOptions) {
     this.batcher = new MicroBatcher((texts) => this.run(texts), options.batching);
     this.batchAcrossRequests = options.batchAcrossRequests ?? true;
   }

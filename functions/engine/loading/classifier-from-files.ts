@@ -5,7 +5,7 @@
 import { SequenceClassifier, type OrtSessionLike, type SequenceClassifierOptions, type TensorFactory } from '../classification/sequence-classifier.js';
 import { ModelFolderError, parseClassifierConfig } from '../model-config.js';
 import { autoTokenizer } from '../tokenizer/auto-tokenizer.js';
-import { readFolderJson, type FolderReader } from './folder-files.js';
+import { readFolderJson, readOptionalFolderJson, type FolderReader } from './folder-files.js';
 
 export type { FolderReader };
 
@@ -28,7 +28,7 @@ export interface ClassifierFiles {
 }
 
 export async function classifierFromFiles({ read, onnxFile, where, createSession, onRun }: ClassifierFiles): Promise<SequenceClassifier> {
-  const tokenizerConfig = await readFolderJson(read, 'tokenizer_config.json', where, false);
+  const tokenizerConfig = await readOptionalFolderJson(read, 'tokenizer_config.json', where);
   const config = parseClassifierConfig(await readFolderJson(read, 'config.json', where), tokenizerConfig);
   const tokenizer = autoTokenizer(await readFolderJson(read, 'tokenizer.json', where), { accept: ['WordPiece'], maxLength: config.maxLength });
   const bytes = await read(onnxFile);
