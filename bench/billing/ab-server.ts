@@ -11,7 +11,7 @@ import { loadEngines, readLocalRegistry } from '../../functions/node/local-app.j
 const registry = await readLocalRegistry();
 const engines = await loadEngines(registry, 'node');
 const { billing, close } = await openBilling({ mode: 'keys', dbPath: process.env.USAGE_DB! });
-await createTenant(billing.store, 'bench', 'cus_bench', Date.now());
+await createTenant(billing.store, { id: 'bench', stripe_customer_id: 'cus_bench' }, Date.now());
 const { key } = await createKey(billing.store, { tenant: 'bench', rpm: 100_000_000, tpm: 1_000_000_000 }, Date.now());
 const apps = [createApp({ registry, engines, isReady: () => true }), createApp({ registry, engines, isReady: () => true, billing })];
 const urls = await Promise.all(apps.map((app) => new Promise<string>((resolve) => {

@@ -1,11 +1,12 @@
 /**
- * Finds the key record for a presented API key. Records are cached for `cacheMs` (revocations through the admin
- * API of this process apply at once; through another process within `cacheMs`).
+ * Finds the key record for a presented API key, or throws the BillingError that refuses it. Records are cached for
+ * `cacheMs` (revocations through the admin API of this process apply at once; through another process within `cacheMs`).
  */
 import { hashKey, keyPrefix, looksLikeKey, sameHash } from './api-keys.js';
+import { BillingError } from './billing-errors.js';
 import type { ApiKeyRecord, BillingStore } from './types.js';
 
-export type AuthResult = { ok: true; key: ApiKeyRecord } | { ok: false; status: 401 | 403; message: string; code: string };
+const notValid = () => new BillingError('key_invalid', 'the API key is not valid');
 
 export class Authenticator {
   private readonly cache = new Map<string, { record: ApiKeyRecord | null; at: number }>();
@@ -18,9 +19,9 @@ export class Authenticator {
     else this.cache.delete(prefix);
   }
 
-  async authenticate(presented: string | null): Promise<AuthResult> {
-    if (!presented) return { ok: false, status: 401, code: 'missing_api_key', message: 'send an API key: "Authorization: Bearer <key>" or "x-api-key: <key>"' };
-    if (!looksLikeKey(presented)) return { ok: false, status: 401, code: 'invalid_api_key', message: 'the API key is not valid' };
+  async authenticate(presented: string | null): Promise<ApiKeyRecord> {
+    if (!presented) throw new BillingError('key_missing', 'send an API key: "Authorization: Bearer <key>" or "x-api-key: <key>"');
+    if (!looksLikeKey(presented)) throw notValid();
     const prefix = keyPrefix(presented);
     let cached = this.cache.get(prefix);
     if (!cached || this.now() - cached.at > this.cacheMs) {
@@ -34,8 +35,8 @@ export class Authenticator {
       if (this.hashes.size > 10_000) this.hashes.clear();
       this.hashes.set(presented, hash);
     }
-    if (!record || !sameHash(hash, record.keyHash)) return { ok: false, status: 401, code: 'invalid_api_key', message: 'the API key is not valid' };
-    if (record.status !== 'active') return { ok: false, status: 403, code: `key_${record.status}`, message: `the API key is ${record.status}` };
-    return { ok: true, key: record };
+    if (!record || !sameHash(hash, record.keyHash)) throw notValid();
+    if (record.status !== 'active') throw new BillingError(`key_${record.status}`, `the API key is ${record.status}`);
+    return record;
   }
 }

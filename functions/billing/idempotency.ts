@@ -5,7 +5,8 @@
  * (409). A first request that is refused (4xx), fails (5xx), is cut short or whose answer is too large to keep
  * gives the key up, so that a retry runs (and is billed) again. Only answers are kept, never request bodies: a hash stands for those.
  */
-import type { IdempotencyClaim, BillingStore, StoredResponse } from './types.js';
+import { BillingError } from './billing-errors.js';
+import type { IdempotencyClaim, BillingStore, IdempotencyRequest, IdempotencySlot, StoredResponse } from './types.js';
 import { ABANDONED_AFTER_MS } from './month.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -22,14 +23,20 @@ export async function requestHash(method: string, path: string, body: Uint8Array
   return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export interface IdempotencySlot {
-  scope: string;
-  key: string;
-  usageId: string;
+/** An Idempotency-Key as the client sent it, refused unless it is 1 to 255 characters. */
+export function checkIdempotencyKey(key: string): void {
+  if (key.length === 0 || key.length > 255) throw new BillingError('idempotency_key_invalid', 'Idempotency-Key must be 1 to 255 characters', { param: 'Idempotency-Key' });
 }
 
-export function claim(store: BillingStore, slot: IdempotencySlot, hash: string, at: number): Promise<IdempotencyClaim> {
-  return store.claimIdempotencyKey({ ...slot, requestHash: hash, at, since: at - IDEMPOTENCY_WINDOW_MS, staleBefore: at - ABANDONED_AFTER_MS });
+export function claim(store: BillingStore, request: Omit<IdempotencyRequest, 'since' | 'staleBefore'>): Promise<IdempotencyClaim> {
+  return store.claimIdempotencyKey({ ...request, since: request.at - IDEMPOTENCY_WINDOW_MS, staleBefore: request.at - ABANDONED_AFTER_MS });
+}
+
+/** The refusal of a request whose key another request holds: a different request, or the same one still running. */
+export function heldKeyError(state: 'mismatch' | 'in_progress'): BillingError {
+  return state === 'mismatch'
+    ? new BillingError('idempotency_conflict', 'this Idempotency-Key was used with a different request in the last 24 hours; use a new key for a new request')
+    : new BillingError('idempotency_in_flight', 'a request with this Idempotency-Key is still running; retry when it has ended', { retryAfterSeconds: 1 });
 }
 
 /**
@@ -38,8 +45,8 @@ export function claim(store: BillingStore, slot: IdempotencySlot, hash: string, 
  */
 export async function settleClaim(store: BillingStore, slot: IdempotencySlot, response: StoredResponse | null): Promise<void> {
   const repeatable = response !== null && response.status < 400 && response.body.length <= IDEMPOTENT_BODY_LIMIT;
-  if (repeatable) await store.completeIdempotencyKey(slot.scope, slot.key, slot.usageId, response);
-  else await store.releaseIdempotencyKey(slot.scope, slot.key, slot.usageId);
+  if (repeatable) await store.completeIdempotencyKey(slot, response);
+  else await store.releaseIdempotencyKey(slot);
 }
 
 const STREAM_ERROR = /(^|\n)data: \{"error":/;

@@ -1,9 +1,19 @@
-/** Creating tenants and keys and changing key status: shared by the admin API and the keys CLI. */
-import { ApiError, invalidRequest } from '../http/errors.js';
+/**
+ * Creating tenants and keys and changing key status: shared by the admin API and the keys CLI. Requests arrive as
+ * the admin API's JSON fields, unchecked; what is wrong with one is a BillingError naming the field.
+ */
 import { hashKey, keyPrefix, newApiKey } from './api-keys.js';
+import { BillingError } from './billing-errors.js';
 import type { ApiKeyRecord, BillingStore, KeyStatus } from './types.js';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+const invalid = (message: string, param: string) => new BillingError('invalid', message, { param });
+
+export interface NewTenantRequest {
+  id?: unknown;
+  stripe_customer_id?: unknown;
+}
 
 export interface NewKeyRequest {
   tenant?: unknown;
@@ -20,7 +30,7 @@ const positiveInt = (value: unknown, name: keyof typeof KEY_LIMIT_MAX, fallback?
   if (value === undefined && fallback !== undefined) return fallback;
   const max = KEY_LIMIT_MAX[name];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > max) {
-    throw invalidRequest(`"${name}" must be an integer from 1 to ${max.toLocaleString('en-US')}`, name);
+    throw invalid(`"${name}" must be an integer from 1 to ${max.toLocaleString('en-US')}`, name);
   }
   return value;
 };
@@ -31,21 +41,22 @@ export const describeKey = (k: ApiKeyRecord) => ({
   monthly_budget_micro_usd: k.monthlyBudgetMicroUsd, created_at: new Date(k.createdAt).toISOString(),
 });
 
-export async function createTenant(store: BillingStore, id: unknown, stripeCustomerId: unknown, now: number) {
-  if (typeof id !== 'string' || !TENANT_ID.test(id)) throw invalidRequest('"id" must be 1-63 lowercase letters, digits, "-" or "_"', 'id');
+export async function createTenant(store: BillingStore, request: NewTenantRequest, now: number) {
+  const { id, stripe_customer_id: stripeCustomerId } = request;
+  if (typeof id !== 'string' || !TENANT_ID.test(id)) throw invalid('"id" must be 1-63 lowercase letters, digits, "-" or "_"', 'id');
   if (stripeCustomerId !== undefined && stripeCustomerId !== null && (typeof stripeCustomerId !== 'string' || !/^cus_\w+$/.test(stripeCustomerId))) {
-    throw invalidRequest('"stripe_customer_id" must look like cus_...', 'stripe_customer_id');
+    throw invalid('"stripe_customer_id" must look like cus_...', 'stripe_customer_id');
   }
-  if (await store.getTenant(id)) throw new ApiError(409, `tenant "${id}" exists`, 'invalid_request_error', 'tenant_exists', 'id');
+  if (await store.getTenant(id)) throw new BillingError('tenant_exists', `tenant "${id}" exists`, { param: 'id' });
   const tenant = { id, stripeCustomerId: (stripeCustomerId as string | undefined) ?? null, createdAt: now };
   await store.createTenant(tenant);
   return { id: tenant.id, stripe_customer_id: tenant.stripeCustomerId, created_at: new Date(now).toISOString() };
 }
 
 export async function createKey(store: BillingStore, request: NewKeyRequest, now: number) {
-  if (typeof request.tenant !== 'string') throw invalidRequest('"tenant" must name an existing tenant', 'tenant');
-  if (!(await store.getTenant(request.tenant))) throw invalidRequest(`tenant "${request.tenant}" does not exist; create it first`, 'tenant', 'unknown_tenant');
-  if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length > 100)) throw invalidRequest('"name" must be a string of at most 100 characters', 'name');
+  if (typeof request.tenant !== 'string') throw invalid('"tenant" must name an existing tenant', 'tenant');
+  if (!(await store.getTenant(request.tenant))) throw new BillingError('tenant_unknown', `tenant "${request.tenant}" does not exist; create it first`, { param: 'tenant' });
+  if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length > 100)) throw invalid('"name" must be a string of at most 100 characters', 'name');
   const rpm = positiveInt(request.rpm, 'rpm', 600);
   const tpm = positiveInt(request.tpm, 'tpm', 1_000_000);
   const budget = request.monthly_budget_micro_usd === undefined || request.monthly_budget_micro_usd === null
@@ -60,10 +71,11 @@ export async function createKey(store: BillingStore, request: NewKeyRequest, now
   return { ...describeKey(record), key };
 }
 
-export async function setStatus(store: BillingStore, id: string, status: KeyStatus, now: number) {
+export async function setStatus(store: BillingStore, change: { id: string; status: KeyStatus }, now: number) {
+  const { id, status } = change;
   const key = await store.keyById(id);
-  if (!key) throw new ApiError(404, `no key "${id}"`, 'invalid_request_error', 'key_not_found', 'id');
-  if (key.status === 'revoked') throw new ApiError(409, `key "${id}" is revoked for good`, 'invalid_request_error', 'key_revoked', 'id');
+  if (!key) throw new BillingError('key_not_found', `no key "${id}"`, { param: 'id' });
+  if (key.status === 'revoked') throw new BillingError('key_already_revoked', `key "${id}" is revoked for good`, { param: 'id' });
   await store.setKeyStatus(id, status, now);
   return describeKey({ ...key, status, updatedAt: now });
 }

@@ -13,18 +13,20 @@ interface Bucket {
   at: number;
 }
 
+/** A request's tokens when it ended: `used` replaces the `reserved` that take debited at `takenAt`. */
+export interface Settlement {
+  key: string;
+  limits: Limits;
+  used: number;
+  reserved: number;
+  takenAt: number;
+}
+
 /** In memory (Node, one process), in a Durable Object per key (Workers) or in DynamoDB (AWS): shared across instances. */
 export interface KeyLimiter {
   /** Admits one request if the key has room, reserving `reserveTokens` of its token limit. */
   take(key: string, limits: Limits, reserveTokens?: number): LimitDecision | Promise<LimitDecision>;
-  /** A request's tokens when it ended: `used` replaces the `reserved` that take debited at `takenAt`. */
-  settle(key: string, limits: Limits, used: number, reserved: number, takenAt: number): void | Promise<unknown>;
-}
-
-export interface LimitDecision {
-  allowed: boolean;
-  retryAfterSeconds: number;
-  headers: Record<string, string>;
+  settle(settlement: Settlement): void | Promise<unknown>;
 }
 
 export const WINDOW_MS = 60_000;
@@ -42,25 +44,24 @@ export interface LimitState {
   fullTokensMs: number;
 }
 
-/** The answer and its headers: IETF RateLimit / RateLimit-Policy, OpenAI's x-ratelimit-*, Retry-After on refusal. */
+/**
+ * What a limiter decided for one request (rate-limit-headers.ts tells the client): its state, with the remaining
+ * requests and tokens in whole units, never below zero.
+ */
+export interface LimitDecision extends LimitState {
+  limits: Limits;
+  /** Whole seconds until a refused request may succeed; 0 when allowed. */
+  retryAfterSeconds: number;
+}
+
+/** The decision for a limiter's state: remaining room in whole units, and when a refused request may retry. */
 export function limitDecision(limits: Limits, s: LimitState): LimitDecision {
-  const retryAfterSeconds = s.allowed ? 0 : Math.max(1, Math.ceil(Math.max(s.requestWaitMs, s.tokenWaitMs) / 1000));
-  const remainingRequests = Math.max(0, Math.floor(s.remainingRequests));
-  const remainingTokens = Math.max(0, Math.floor(s.remainingTokens));
   return {
-    allowed: s.allowed,
-    retryAfterSeconds,
-    headers: {
-      'RateLimit-Policy': `"requests";q=${limits.rpm};w=60, "tokens";q=${limits.tpm};w=60`,
-      RateLimit: `"requests";r=${remainingRequests};t=${Math.ceil(s.requestWaitMs / 1000)}, "tokens";r=${remainingTokens};t=${Math.ceil(s.tokenWaitMs / 1000)}`,
-      'x-ratelimit-limit-requests': String(limits.rpm),
-      'x-ratelimit-remaining-requests': String(remainingRequests),
-      'x-ratelimit-reset-requests': `${Math.ceil(s.fullRequestsMs)}ms`,
-      'x-ratelimit-limit-tokens': String(limits.tpm),
-      'x-ratelimit-remaining-tokens': String(remainingTokens),
-      'x-ratelimit-reset-tokens': `${Math.ceil(s.fullTokensMs)}ms`,
-      ...(s.allowed ? {} : { 'Retry-After': String(retryAfterSeconds) }),
-    },
+    ...s,
+    limits,
+    retryAfterSeconds: s.allowed ? 0 : Math.max(1, Math.ceil(Math.max(s.requestWaitMs, s.tokenWaitMs) / 1000)),
+    remainingRequests: Math.max(0, Math.floor(s.remainingRequests)),
+    remainingTokens: Math.max(0, Math.floor(s.remainingTokens)),
   };
 }
 
@@ -106,7 +107,7 @@ export class RateLimiter implements KeyLimiter {
   }
 
   /** The balance may go below zero (the next requests wait) or back up (a refund of what was not used). */
-  settle(key: string, limits: Limits, used: number, reserved: number): void {
+  settle({ key, limits, used, reserved }: Settlement): void {
     if (used === reserved) return;
     const bucket = this.bucket(this.tokens, key, limits.tpm);
     bucket.level = Math.min(limits.tpm, bucket.level - (used - reserved));

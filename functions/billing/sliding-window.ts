@@ -29,7 +29,7 @@ export function msUntilAtMost(c: WindowCounts, fraction: number, threshold: numb
  * The decision for a request, from the counts before it: it needs room for one more request, and a token use
  * within the limit (tokens are counted after a request ran, so the last request may overdraw; the next ones wait).
  */
-export function slidingWindowState(limits: Limits, requests: WindowCounts, tokens: WindowCounts, fraction: number): LimitState {
+export function slidingWindowState({ limits, requests, tokens, fraction }: { limits: Limits; requests: WindowCounts; tokens: WindowCounts; fraction: number }): LimitState {
   const allowed = estimate(requests, fraction) + 1 <= limits.rpm && estimate(tokens, fraction) <= limits.tpm;
   const after = allowed ? { ...requests, current: requests.current + 1 } : requests;
   return {

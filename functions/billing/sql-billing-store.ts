@@ -3,7 +3,7 @@ import { fromBase64, toBase64 } from './base64.js';
 import { ABANDONED_AFTER_MS, monthOf } from './month.js';
 import type { SqlDatabase } from './sql-database.js';
 import type {
-  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
+  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, IdempotencySlot, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
 } from './types.js';
 
 interface KeyRow {
@@ -155,14 +155,14 @@ export class SqlBillingStore implements BillingStore {
     return { state: 'replay', response: { status: row.status, contentType: row.content_type ?? 'application/json', body: fromBase64(row.body_base64 ?? '') } };
   }
 
-  async completeIdempotencyKey(scope: string, key: string, usageId: string, response: StoredResponse): Promise<void> {
+  async completeIdempotencyKey({ scope, key, usageId }: IdempotencySlot, response: StoredResponse): Promise<void> {
     await this.db.run(
       'UPDATE idempotency_keys SET status = ?, content_type = ?, body_base64 = ? WHERE key_id = ? AND idempotency_key = ? AND usage_id = ?',
       [response.status, response.contentType, toBase64(response.body), scope, key, usageId],
     );
   }
 
-  async releaseIdempotencyKey(scope: string, key: string, usageId: string): Promise<void> {
+  async releaseIdempotencyKey({ scope, key, usageId }: IdempotencySlot): Promise<void> {
     await this.db.run('DELETE FROM idempotency_keys WHERE key_id = ? AND idempotency_key = ? AND usage_id = ?', [scope, key, usageId]);
   }
 }

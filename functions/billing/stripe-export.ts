@@ -16,9 +16,10 @@ export interface Unexported {
   microUsd: number;
 }
 
-export async function* stripeMeterEvents(store: BillingStore, from: number, to: number, unexported: Unexported = { records: 0, microUsd: 0 }): AsyncGenerator<string> {
+/** The events of the records made in [range.from, range.to); what no event can carry is added to `unexported`. */
+export async function* stripeMeterEvents(store: BillingStore, range: { from: number; to: number }, unexported: Unexported = { records: 0, microUsd: 0 }): AsyncGenerator<string> {
   const customers = new Map<string, string | null>();
-  for (const record of await store.usageRecords({ from, to })) {
+  for (const record of await store.usageRecords({ from: range.from, to: range.to })) {
     const value = Math.round(record.costMicroUsd * PICO_PER_MICRO);
     if (value <= 0) continue;
     if (record.tenantId && !customers.has(record.tenantId)) customers.set(record.tenantId, (await store.getTenant(record.tenantId))?.stripeCustomerId ?? null);

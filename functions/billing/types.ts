@@ -66,14 +66,18 @@ export type IdempotencyClaim =
   | { state: 'mismatch' }
   | { state: 'replay'; response: StoredResponse };
 
-export interface IdempotencyRequest {
+/** One request's hold on an Idempotency-Key. */
+export interface IdempotencySlot {
   /** The key's id, or "(open)" in open mode. */
   scope: string;
   key: string;
-  /** SHA-256 of method, path and body. */
-  requestHash: string;
   /** The usage record of the request that claims the key. */
   usageId: string;
+}
+
+export interface IdempotencyRequest extends IdempotencySlot {
+  /** SHA-256 of method, path and body. */
+  requestHash: string;
   at: number;
   /** Claims made before this are expired. */
   since: number;
@@ -112,10 +116,10 @@ export interface BillingStore {
    */
   holdBudget(hold: BudgetHold): Promise<boolean>;
   claimIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim>;
-  /** Keeps the answer of the request that claimed the key (that usage id) for replays. */
-  completeIdempotencyKey(scope: string, key: string, usageId: string, response: StoredResponse): Promise<void>;
+  /** Keeps the answer of the request that claimed the key (the slot's usage id) for replays. */
+  completeIdempotencyKey(slot: IdempotencySlot, response: StoredResponse): Promise<void>;
   /** Gives the key up (the request failed or its answer is too large to keep): a retry runs again. */
-  releaseIdempotencyKey(scope: string, key: string, usageId: string): Promise<void>;
+  releaseIdempotencyKey(slot: IdempotencySlot): Promise<void>;
 }
 
 /** tenantId: one tenant's records; null: those of requests made without a key (open mode); absent: all. */

@@ -22,7 +22,7 @@ runCli(async () => {
   try {
     let count = 0;
     const unexported = { records: 0, microUsd: 0 };
-    for await (const line of stripeMeterEvents(billing.store, range.from, range.to, unexported)) {
+    for await (const line of stripeMeterEvents(billing.store, range, unexported)) {
       process.stdout.write(line);
       count++;
     }

@@ -8,7 +8,7 @@
  * A running server sees status changes within 2 s (its key cache).
  */
 import { parseArgs } from 'node:util';
-import { ApiError } from '../http/errors.js';
+import { BillingError } from '../billing/billing-errors.js';
 import { createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
 import { runCli, UsageError } from './cli.js';
 import { openBilling } from './billing-setup.js';
@@ -34,7 +34,7 @@ runCli(async () => {
   const now = Date.now();
   try {
     let out: unknown;
-    if (command === 'tenant') out = await createTenant(store, arg, values['stripe-customer'], now);
+    if (command === 'tenant') out = await createTenant(store, { id: arg, stripe_customer_id: values['stripe-customer'] }, now);
     else if (command === 'create') {
       const budgetUsd = number(values['budget-usd'], 'budget-usd');
       out = await createKey(store, {
@@ -45,11 +45,11 @@ runCli(async () => {
     } else if (command === 'list') out = (await store.listKeys(values.tenant)).map(describeKey);
     else if (command === 'disable' || command === 'enable' || command === 'revoke') {
       if (!arg) throw new UsageError(`${command} needs a key id (npm run keys -- list)`);
-      out = await setStatus(store, arg, command === 'disable' ? 'disabled' : command === 'enable' ? 'active' : 'revoked', now);
+      out = await setStatus(store, { id: arg, status: command === 'disable' ? 'disabled' : command === 'enable' ? 'active' : 'revoked' }, now);
     } else throw new UsageError(USAGE);
     console.log(JSON.stringify(out, null, 2));
   } catch (error) {
-    if (error instanceof ApiError) throw new UsageError(error.message);
+    if (error instanceof BillingError) throw new UsageError(error.message);
     throw error;
   } finally {
     await close();

@@ -3,24 +3,17 @@
  * isolate and location that serves the key draws from the same buckets. The object keeps them in memory; if it is
  * evicted (idle for a while) the buckets start full again, which is what an idle key's buckets are anyway.
  */
-import { RateLimiter, type KeyLimiter, type LimitDecision, type Limits } from '../billing/rate-limiter.js';
+import { RateLimiter, type KeyLimiter, type LimitDecision, type Limits, type Settlement } from '../billing/rate-limiter.js';
 
-interface LimitRequest {
-  op: 'take' | 'settle';
-  key: string;
-  limits: Limits;
-  reserve?: number;
-  used?: number;
-  reserved?: number;
-}
+type LimitRequest = { op: 'take'; key: string; limits: Limits; reserve: number } | ({ op: 'settle' } & Settlement);
 
 export class KeyRateLimiter {
   private readonly limiter = new RateLimiter();
 
   async fetch(request: Request): Promise<Response> {
-    const { op, key, limits, reserve, used, reserved } = (await request.json()) as LimitRequest;
-    if (op === 'take') return Response.json(this.limiter.take(key, limits, reserve ?? 0));
-    this.limiter.settle(key, limits, used ?? 0, reserved ?? 0);
+    const body = (await request.json()) as LimitRequest;
+    if (body.op === 'take') return Response.json(this.limiter.take(body.key, body.limits, body.reserve));
+    this.limiter.settle(body);
     return new Response(null, { status: 204 });
   }
 }
@@ -44,9 +37,9 @@ export class DurableKeyLimiter implements KeyLimiter {
   }
 
   /** The call, for the calling request to keep alive (the billing middleware hands it to that request's waitUntil). */
-  settle(key: string, limits: Limits, used: number, reserved: number): Promise<unknown> | void {
-    if (used === reserved) return;
-    return this.call({ op: 'settle', key, limits, used, reserved }).catch((error: unknown) => {
+  settle(settlement: Settlement): Promise<unknown> | void {
+    if (settlement.used === settlement.reserved) return;
+    return this.call({ op: 'settle', ...settlement }).catch((error: unknown) => {
       console.error(`rate limit settle failed: ${error instanceof Error ? error.message : String(error)}`);
     });
   }

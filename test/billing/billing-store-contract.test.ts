@@ -195,12 +195,12 @@ describe.each(subjects)('$name billing store', (subject) => {
     expect(await ask('key_a', 'order-1', 'hash-other', 'u3', at + 1)).toEqual({ state: 'mismatch' });
     expect(await ask('key_b', 'order-1', 'hash-other', 'u4', at + 1)).toEqual({ state: 'new' }); // another key's namespace
     const body = new TextEncoder().encode('{"ok":true}');
-    await store.completeIdempotencyKey('key_a', 'order-1', 'u1', { status: 200, contentType: 'application/json', body });
+    await store.completeIdempotencyKey({ scope: 'key_a', key: 'order-1', usageId: 'u1' }, { status: 200, contentType: 'application/json', body });
     expect(await ask('key_a', 'order-1', 'hash-1', 'u5', at + 2)).toEqual({ state: 'replay', response: { status: 200, contentType: 'application/json', body } });
     expect(await ask('key_a', 'order-1', 'hash-1', 'u6', at + DAY + 1)).toEqual({ state: 'new' }); // the window passed
-    await store.releaseIdempotencyKey('key_a', 'order-1', 'not-u6'); // only the claimant may let it go
+    await store.releaseIdempotencyKey({ scope: 'key_a', key: 'order-1', usageId: 'not-u6' }); // only the claimant may let it go
     expect(await ask('key_a', 'order-1', 'hash-1', 'u7', at + DAY + 2)).toEqual({ state: 'in_progress' });
-    await store.releaseIdempotencyKey('key_a', 'order-1', 'u6');
+    await store.releaseIdempotencyKey({ scope: 'key_a', key: 'order-1', usageId: 'u6' });
     expect(await ask('key_a', 'order-1', 'hash-1', 'u8', at + DAY + 3)).toEqual({ state: 'new' });
     // A claim left in progress by a process that died is taken over once abandoned.
     expect(await ask('key_a', 'order-1', 'hash-1', 'u9', at + DAY + 3 + 16 * 60_000)).toEqual({ state: 'new' });

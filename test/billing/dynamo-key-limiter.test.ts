@@ -2,7 +2,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoKeyLimiter } from '../../functions/billing/dynamo/dynamo-key-limiter.js';
-import { msUntilAtMost, slidingWindowState } from '../../functions/billing/sliding-window.js';
+import { rateLimitHeaders } from '../../functions/billing/rate-limit-headers.js';
+import { msUntilAtMost, slidingWindowState, type WindowCounts } from '../../functions/billing/sliding-window.js';
 import { startLocalDynamo, type LocalDynamo } from './local-dynamodb.js';
 
 const MINUTE = 60_000;
@@ -10,16 +11,17 @@ const T0 = 29_000_000 * MINUTE; // the start of a minute
 
 describe('sliding-window estimate', () => {
   const limits = { rpm: 10, tpm: 1000 };
+  const state = (requests: WindowCounts, tokens: WindowCounts, fraction: number) => slidingWindowState({ limits, requests, tokens, fraction });
 
   it('counts the previous minute by the share of it still inside the last 60 s', () => {
-    expect(slidingWindowState(limits, { previous: 10, current: 0 }, { previous: 0, current: 0 }, 0.05).allowed).toBe(false);
-    const half = slidingWindowState(limits, { previous: 10, current: 4 }, { previous: 0, current: 0 }, 0.5);
+    expect(state({ previous: 10, current: 0 }, { previous: 0, current: 0 }, 0.05).allowed).toBe(false);
+    const half = state({ previous: 10, current: 4 }, { previous: 0, current: 0 }, 0.5);
     expect(half).toMatchObject({ allowed: true, remainingRequests: 0 });
-    expect(slidingWindowState(limits, { previous: 10, current: 5 }, { previous: 0, current: 0 }, 0.5).allowed).toBe(false);
+    expect(state({ previous: 10, current: 5 }, { previous: 0, current: 0 }, 0.5).allowed).toBe(false);
   });
 
   it('refuses once the tokens are spent, and says when each limit has room again', () => {
-    const spent = slidingWindowState(limits, { previous: 0, current: 1 }, { previous: 0, current: 1500 }, 0.25);
+    const spent = state({ previous: 0, current: 1 }, { previous: 0, current: 1500 }, 0.25);
     expect(spent.allowed).toBe(false);
     // 1,500 tokens this minute: 1,000 is within the limit again a third of the way into the next minute.
     expect(spent.tokenWaitMs).toBeGreaterThanOrEqual(65_000);
@@ -50,10 +52,10 @@ describe('DynamoDB rate limiter', () => {
     const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).take('key_conc', { rpm: 20, tpm: 1000 })));
     await settle();
     expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
-    const refused = decisions.find((d) => !d.allowed)!;
-    expect(refused.headers).toMatchObject({ 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '0' });
-    expect(Number(refused.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
-    expect(refused.headers.RateLimit).toMatch(/^"requests";r=0;t=\d+, "tokens";r=1000;t=0$/);
+    const refused = rateLimitHeaders(decisions.find((d) => !d.allowed)!);
+    expect(refused).toMatchObject({ 'x-ratelimit-limit-requests': '20', 'x-ratelimit-remaining-requests': '0' });
+    expect(Number(refused['Retry-After'])).toBeGreaterThanOrEqual(1);
+    expect(refused.RateLimit).toMatch(/^"requests";r=0;t=\d+, "tokens";r=1000;t=0$/);
   });
 
   it('lets requests through again as the minute slides, and does not count refused ones', async () => {
@@ -76,11 +78,11 @@ describe('DynamoDB rate limiter', () => {
     const limits = { rpm: 100, tpm: 500 };
     clock = T0 + 20 * MINUTE;
     expect((await a.take('key_tokens', limits)).allowed).toBe(true);
-    a.settle('key_tokens', limits, 800, 0, clock);
+    a.settle({ key: 'key_tokens', limits, used: 800, reserved: 0, takenAt: clock });
     await settle();
     const refused = await b.take('key_tokens', limits);
     expect(refused.allowed).toBe(false);
-    expect(refused.headers['x-ratelimit-remaining-tokens']).toBe('0');
+    expect(rateLimitHeaders(refused)['x-ratelimit-remaining-tokens']).toBe('0');
     clock = T0 + 22 * MINUTE;
     expect((await b.take('key_tokens', limits)).allowed).toBe(true);
     await settle();
@@ -95,7 +97,7 @@ describe('DynamoDB rate limiter', () => {
     expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
     await settle();
     // The three used 50 each: the refund lets more in at once.
-    for (let i = 0; i < 3; i++) a.settle('key_reserve', limits, 50, 200, clock);
+    for (let i = 0; i < 3; i++) a.settle({ key: 'key_reserve', limits, used: 50, reserved: 200, takenAt: clock });
     await settle();
     expect((await b.take('key_reserve', limits, 200)).allowed).toBe(true);
     expect((await b.take('key_reserve', limits, 200)).allowed).toBe(true);
@@ -107,7 +109,7 @@ describe('DynamoDB rate limiter', () => {
     const limiter = instance();
     clock = T0 + 30 * MINUTE;
     await limiter.take('key_tidy', { rpm: 10, tpm: 10 });
-    limiter.settle('key_tidy', { rpm: 10, tpm: 10 }, 3, 0, clock);
+    limiter.settle({ key: 'key_tidy', limits: { rpm: 10, tpm: 10 }, used: 3, reserved: 0, takenAt: clock });
     await settle();
     clock = T0 + 45 * MINUTE + 1;
     await limiter.take('key_tidy', { rpm: 10, tpm: 10 });

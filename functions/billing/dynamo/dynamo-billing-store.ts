@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import { fromBase64, toBase64 } from '../base64.js';
 import { monthOf, monthStart } from '../month.js';
 import type {
-  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
+  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, IdempotencySlot, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
 } from '../types.js';
 import { inParallel, isConditionFailure, queryAll, queryPages } from './dynamo-client.js';
 import type { BillingTableNames } from './schema.js';
@@ -221,7 +221,7 @@ export class DynamoBillingStore implements BillingStore {
     return { state: 'replay', response: { status: Item.status, contentType: (Item.contentType as string | undefined) ?? 'application/json', body: fromBase64((Item.bodyBase64 as string | undefined) ?? '') } };
   }
 
-  async completeIdempotencyKey(scope: string, key: string, usageId: string, response: StoredResponse): Promise<void> {
+  async completeIdempotencyKey({ scope, key, usageId }: IdempotencySlot, response: StoredResponse): Promise<void> {
     try {
       await this.client.send(new UpdateCommand({
         TableName: this.tables.billing, Key: this.idempotencyKey(scope, key),
@@ -234,7 +234,7 @@ export class DynamoBillingStore implements BillingStore {
     }
   }
 
-  async releaseIdempotencyKey(scope: string, key: string, usageId: string): Promise<void> {
+  async releaseIdempotencyKey({ scope, key, usageId }: IdempotencySlot): Promise<void> {
     try {
       await this.client.send(new DeleteCommand({
         TableName: this.tables.billing, Key: this.idempotencyKey(scope, key), ConditionExpression: 'usageId = :usage', ExpressionAttributeValues: { ':usage': usageId },

@@ -8,7 +8,7 @@
  * still authenticated and metered; refusing every request would turn a store outage into an API outage.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { limitDecision, WINDOW_MS, type KeyLimiter, type LimitDecision, type Limits } from '../rate-limiter.js';
+import { limitDecision, WINDOW_MS, type KeyLimiter, type LimitDecision, type Limits, type Settlement } from '../rate-limiter.js';
 import { slidingWindowState } from '../sliding-window.js';
 
 const TTL_S = 3 * 60;
@@ -28,7 +28,8 @@ export class DynamoKeyLimiter implements KeyLimiter {
     this.now = options.now ?? (() => Date.now());
   }
 
-  private add(key: string, counters: Record<string, number>, now: number, remove: string[] = []) {
+  /** Adds to the key's counters (negative: takes back), sets its expiry from `now`, and removes the `remove` attributes. */
+  private add({ key, counters, now, remove = [] }: { key: string; counters: Record<string, number>; now: number; remove?: string[] }) {
     const names = Object.fromEntries([...Object.keys(counters), ...remove].map((name, i) => [`#a${i}`, name]));
     const adds = Object.values(counters).map((_, i) => `#a${i} :v${i}`);
     const removes = remove.map((_, i) => `#a${i + adds.length}`);
@@ -53,23 +54,23 @@ export class DynamoKeyLimiter implements KeyLimiter {
     let item: Record<string, unknown>;
     try {
       const counters = reserveTokens > 0 ? { [`r${minute}`]: 1, [`t${minute}`]: reserveTokens } : { [`r${minute}`]: 1 };
-      item = (await this.add(key, counters, now, [`r${minute - 2}`, `t${minute - 2}`])).Attributes ?? {};
+      item = (await this.add({ key, counters, now, remove: [`r${minute - 2}`, `t${minute - 2}`] })).Attributes ?? {};
     } catch (error) {
       this.options.onError?.(error);
       return limitDecision(limits, { allowed: true, remainingRequests: limits.rpm, remainingTokens: limits.tpm, requestWaitMs: 0, tokenWaitMs: 0, fullRequestsMs: 0, fullTokensMs: 0 });
     }
     const count = (name: string) => (item[name] as number | undefined) ?? 0;
-    const state = slidingWindowState(
+    const state = slidingWindowState({
       limits,
-      { previous: count(`r${minute - 1}`), current: count(`r${minute}`) - 1 },
-      { previous: count(`t${minute - 1}`), current: count(`t${minute}`) - reserveTokens },
+      requests: { previous: count(`r${minute - 1}`), current: count(`r${minute}`) - 1 },
+      tokens: { previous: count(`t${minute - 1}`), current: count(`t${minute}`) - reserveTokens },
       fraction,
-    );
+    });
     // A refused request does not count against the key.
-    if (!state.allowed) this.background(this.add(key, reserveTokens > 0 ? { [`r${minute}`]: -1, [`t${minute}`]: -reserveTokens } : { [`r${minute}`]: -1 }, now));
+    if (!state.allowed) this.background(this.add({ key, counters: reserveTokens > 0 ? { [`r${minute}`]: -1, [`t${minute}`]: -reserveTokens } : { [`r${minute}`]: -1 }, now }));
     // Minutes older than the previous one, left by a key that was idle when they would have been removed.
     const stale = Object.keys(item).filter((name) => Number(COUNTER.exec(name)?.[1] ?? minute) < minute - 1);
-    if (stale.length > 0) this.background(this.add(key, { [`r${minute}`]: 0 }, now, stale));
+    if (stale.length > 0) this.background(this.add({ key, counters: { [`r${minute}`]: 0 }, now, remove: stale }));
     return limitDecision(limits, state);
   }
 
@@ -77,13 +78,13 @@ export class DynamoKeyLimiter implements KeyLimiter {
    * Extra use counts in the current minute; a refund goes back to the minute it was reserved in while that minute
    * is still inside the window (past it, the reservation no longer counts anyway).
    */
-  settle(key: string, _limits: Limits, used: number, reserved: number, takenAt: number): void {
+  settle({ key, used, reserved, takenAt }: Settlement): void {
     const delta = used - reserved;
     if (delta === 0) return;
     const now = this.now();
     const minute = Math.floor(now / WINDOW_MS);
     const reservedIn = Math.floor(takenAt / WINDOW_MS);
     if (delta < 0 && reservedIn < minute - 1) return;
-    this.background(this.add(key, { [`t${delta > 0 ? minute : reservedIn}`]: delta }, now));
+    this.background(this.add({ key, counters: { [`t${delta > 0 ? minute : reservedIn}`]: delta }, now }));
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * One keyed request's admission: its rate limits and budget checked and its maximum use reserved in one step, so
+ * that concurrent requests (in this process or another that shares the store) cannot overspend; the reservation is
+ * settled against what the request used when it ends. A refusal is a BillingError that carries the limit decision.
+ */
+import type { UsageEstimate } from '../http/request-context.js';
+import { BillingError } from './billing-errors.js';
+import type { KeyLimiter, LimitDecision, Limits } from './rate-limiter.js';
+import type { ApiKeyRecord, BillingStore } from './types.js';
+
+export interface KeyAdmissionOptions {
+  limiter: KeyLimiter;
+  store: BillingStore;
+  key: ApiKeyRecord;
+  /** The request's usage record, which settles its budget hold. */
+  usageId: string;
+  at: number;
+}
+
+export class KeyAdmission {
+  /** The limiter's decision for this request (its rate-limit headers); null until the limiter answered. */
+  decision: LimitDecision | null = null;
+  /** Budget reserved for this request, released when its usage record is written. */
+  heldMicroUsd = 0;
+  private readonly limits: Limits;
+  private taken = false;
+  private reservedTokens = 0;
+
+  constructor(private readonly o: KeyAdmissionOptions) {
+    this.limits = { rpm: o.key.rpm, tpm: o.key.tpm };
+  }
+
+  async admit(estimate: UsageEstimate): Promise<void> {
+    const { key, usageId, at } = this.o;
+    const decision = await this.o.limiter.take(key.id, this.limits, estimate.tokens);
+    this.decision = decision;
+    if (!decision.allowed) {
+      throw new BillingError('rate_limited', `rate limit reached for this key (${key.rpm} requests and ${key.tpm} tokens per minute); retry after ${decision.retryAfterSeconds} s`, { limit: decision });
+    }
+    this.taken = true;
+    this.reservedTokens = estimate.tokens;
+    const budget = key.monthlyBudgetMicroUsd;
+    if (budget === null || estimate.costMicroUsd <= 0) return;
+    if (!(await this.o.store.holdBudget({ id: usageId, keyId: key.id, microUsd: estimate.costMicroUsd, budgetMicroUsd: budget, at }))) {
+      const lower = estimate.lowerWith ? ` (a lower ${estimate.lowerWith} costs less)` : '';
+      throw new BillingError('budget_exhausted', `this request may cost up to ${estimate.costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${(budget / 1e6).toFixed(2)} USD; it renews on the 1st (UTC)${lower}`, { limit: decision });
+    }
+    this.heldMicroUsd = estimate.costMicroUsd;
+  }
+
+  /** A request answered before admission (a bad request): it counts against the key's requests, and is never refused now. */
+  async count(): Promise<void> {
+    const decision = await this.o.limiter.take(this.o.key.id, this.limits, 0);
+    this.decision = decision;
+    this.taken = decision.allowed;
+  }
+
+  /** The request's tokens in place of its reservation; a promise for the request's waitUntil where the limiter gives one. */
+  settle(usedTokens: number): void | Promise<unknown> {
+    if (!this.taken) return;
+    return this.o.limiter.settle({ key: this.o.key.id, limits: this.limits, used: usedTokens, reserved: this.reservedTokens, takenAt: this.o.at });
+  }
+}
