@@ -17,6 +17,16 @@ export type Outcome =
   | { kind: 'answered'; response: Response }
   | { kind: 'down' | 'busy' | 'slow'; error: ApiError };
 
+/** One POST: its body, whether it streams, the client's signal, and whom to tell when a stream breaks off. */
+export interface AttemptRequest {
+  path: string;
+  payload: string;
+  streamed: boolean;
+  clientSignal: AbortSignal;
+  /** A committed stream stalled or broke off (its breaker counts it). */
+  onStreamFailure: () => void;
+}
+
 export interface AttemptDeps {
   policy: UpstreamPolicy;
   fetchFn: typeof fetch;
@@ -33,7 +43,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
 
 const isJson = (response: Response) => /\bjson\b/i.test(response.headers.get('content-type') ?? '');
 
-export async function attempt(deps: AttemptDeps, upstream: Upstream, path: string, payload: string, streamed: boolean, clientSignal: AbortSignal, onStreamFailure: () => void): Promise<Outcome> {
+export async function attempt(deps: AttemptDeps, upstream: Upstream, { path, payload, streamed, clientSignal, onStreamFailure }: AttemptRequest): Promise<Outcome> {
   const { policy } = deps;
   const started = Date.now();
   const abort = new AbortController();

@@ -4,9 +4,11 @@
  * or a 5xx is retried with backoff and counts against the breaker; a busy upstream (503) passes the request to
  * the next one without counting; a slow one (the upstream has the request) ends it with 504, so nothing is ever
  * generated twice. When none answers, the client gets the reason most useful to it (upstream-errors.ts).
+ * `generator(upstreams)` is a model's upstreams as a TextGenerator: answers passed on as the upstream sent them.
  */
 import type { ApiError } from '../http/errors.js';
 import { clientClosed } from '../http/json-body.js';
+import { API_PATHS, type GenerationCall, type OpenAiGenerator } from '../protocol/generation-call.js';
 import type { Upstream } from '../registry/registry.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { Reachability } from './reachability.js';
@@ -23,6 +25,13 @@ export interface UpstreamClientOptions {
    * may use it to wake a scaled-to-zero service; it is called once per failed attempt, so debounce there.
    */
   onUpstreamDown?: (upstream: Upstream) => void | Promise<void>;
+}
+
+interface UpstreamPost {
+  path: string;
+  body: Record<string, unknown>;
+  streamed: boolean;
+  clientSignal: AbortSignal;
 }
 
 export class UpstreamClient {
@@ -44,12 +53,28 @@ export class UpstreamClient {
     return breaker;
   }
 
+  /**
+   * A model's upstreams, in registry order, as a TextGenerator: the call's body goes to them as the client sent it
+   * (with each upstream's model name), the answer comes back as the upstream sent it.
+   */
+  generator(upstreams: Upstream[]): OpenAiGenerator {
+    const send = (call: GenerationCall, streamed: boolean) => {
+      // The method called decides whether the answer streams; a body whose "stream" disagrees is corrected.
+      const body = (call.body.stream === true) === streamed ? call.body : { ...call.body, stream: streamed };
+      return this.send(upstreams, { path: API_PATHS[call.kind], body, streamed, clientSignal: call.signal });
+    };
+    return { generate: (call) => send(call, false), stream: (call) => send(call, true) };
+  }
+
   /** POSTs `body` (with the upstream's model name) to `path` on the first upstream that answers. */
-  async post(upstreams: Upstream[], path: string, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Response> {
+  post(upstreams: Upstream[], path: string, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Response> {
+    return this.send(upstreams, { path, body, streamed: body.stream === true, clientSignal });
+  }
+
+  private async send(upstreams: Upstream[], { path, body, streamed, clientSignal }: UpstreamPost): Promise<Response> {
     // "embedded" names the generation server of `npm start`; a runtime that has none cannot reach it.
     const candidates = upstreams.filter((u) => u.url !== 'embedded');
     if (candidates.length === 0) throw noUpstream();
-    const streamed = body.stream === true;
     const deps = { policy: this.policy, fetchFn: this.fetchFn, reachable: (url: string) => this.reachability.check(url) };
     const reasons: ApiError[] = [];
     for (const upstream of candidates) {
@@ -62,7 +87,7 @@ export class UpstreamClient {
           reasons.push(upstream.warmupSeconds ? upstreamWarming(upstream.warmupSeconds) : circuitOpen(breaker.retryAfterMs()));
           break;
         }
-        const outcome = await attempt(deps, upstream, path, payload, streamed, clientSignal, () => breaker.onFailure());
+        const outcome = await attempt(deps, upstream, { path, payload, streamed, clientSignal, onStreamFailure: () => breaker.onFailure() });
         if (outcome.kind === 'answered') {
           breaker.onSuccess(); // a 4xx too: the upstream is healthy, the request was at fault
           return outcome.response;

@@ -1,5 +1,6 @@
 /** The router's answers when no upstream serves a request, in the OpenAI error shape; and the stream's error event. */
 import { ApiError } from '../http/errors.js';
+import { sseError } from '../http/sse.js';
 
 const retryAfter = (seconds: number) => ({ 'Retry-After': String(Math.max(1, Math.ceil(seconds))) });
 
@@ -29,6 +30,4 @@ const RANK: Record<string, number> = { upstream_warming: 0, upstream_overloaded:
 export const mostUseful = (errors: ApiError[]): ApiError =>
   errors.reduce((best, e) => ((RANK[e.code] ?? 3) < (RANK[best.code] ?? 3) ? e : best));
 
-const encoder = new TextEncoder();
-export const errorEvent = (message: string, code: string) =>
-  encoder.encode(`data: ${JSON.stringify({ error: { message, type: 'server_error', code, param: null } })}\n\n`);
+export const errorEvent = (message: string, code: string) => sseError(message, 'server_error', code);

@@ -7,9 +7,10 @@
  * the client asked for continuous_usage_stats itself. Per event this is a string scan, never a JSON.parse.
  */
 import type { Meter } from '../http/meter.js';
+import type { Usage } from '../protocol/completion-shapes.js';
 
 interface UsageJson {
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  usage?: Partial<Usage> | null;
 }
 
 export async function observeJson(response: Response, meter: Meter): Promise<Response> {

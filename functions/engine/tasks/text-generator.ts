@@ -11,14 +11,10 @@
  * which the engine layer does not know.
  */
 export interface TextGenerator<Call> {
-  /**
-   * The whole answer: a 2xx whose body is the completion, or the backend's refusal of the request (a 4xx, its
-   * body in the error shape). Throws an ApiError when no backend can take the request (overloaded, down, late).
-   */
+  /** The whole answer: a 2xx whose body is the completion. */
   generate(call: Call): Promise<Response>;
-  /**
-   * The answer as server-sent events, committed once its status is 2xx; a failure after that ends the stream with
-   * an error event. Refusals and unavailability as for `generate`.
-   */
+  /** The answer as server-sent events, committed at its 2xx; a failure after that ends it with an error event. */
   stream(call: Call): Promise<Response>;
+  // Both: what the generator refuses itself (a prompt too long, a full queue, no upstream that answers) is thrown
+  // as an ApiError; what a backend behind it refused comes back as that backend's non-2xx answer, as it was.
 }
