@@ -11,6 +11,8 @@ export interface UsageWriterOptions {
   /** Workers: ctx.waitUntil, so the runtime keeps the isolate until the write ends. */
   waitUntil?: (promise: Promise<unknown>) => void;
   onError?: (error: unknown) => void;
+  /** After each batch the store accepted, with how many records it held. */
+  onWritten?: (count: number) => void;
 }
 
 /** Where the billing middleware sends each request's usage record. */
@@ -26,7 +28,6 @@ export class UsageWriter implements UsageSink {
   private queue: UsageRecord[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private writing: Promise<void> = Promise.resolve();
-  written = 0;
 
   constructor(private readonly store: BillingStore, private readonly options: UsageWriterOptions) {}
 
@@ -54,11 +55,16 @@ export class UsageWriter implements UsageSink {
       this.queue = [];
       try {
         await this.store.insertUsage(batch);
-        this.written += batch.length;
       } catch (error) {
         this.queue = [...batch, ...this.queue];
         this.options.onError?.(error);
         this.flushSoon(this.options.intervalMs * 10);
+        return;
+      }
+      try {
+        this.options.onWritten?.(batch.length);
+      } catch (error) {
+        this.options.onError?.(error); // an observer's failure must not stop the writes after it
       }
     });
     return this.writing;

@@ -64,13 +64,23 @@ async function dynamoBackend(tables: BillingTableNames, pending: PendingWork, on
 
 const logError = (what: string) => (error: unknown) => console.error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
 
-export async function openBilling(options: { mode: 'keys' | 'open'; dbPath?: string }): Promise<NodeBilling> {
+export interface OpenBillingOptions {
+  mode: 'keys' | 'open';
+  /** An SQLite file; without it, DynamoDB when the environment names its tables, else $USAGE_DB. */
+  dbPath?: string;
+  /** Told how many usage records each write stored (tests count them; metrics will). */
+  onUsageWritten?: (count: number) => void;
+}
+
+export async function openBilling(options: OpenBillingOptions): Promise<NodeBilling> {
   const pending = new PendingWork();
   const tables = options.dbPath === undefined ? dynamoTablesFromEnv() : null;
   const backend = tables
     ? await dynamoBackend(tables, pending, logError('rate limit store unavailable, request allowed'))
     : await sqliteBackend(options.dbPath ?? defaultUsageDb());
-  const writer = new UsageWriter(backend.store, { intervalMs: 100, maxBatch: 500, waitUntil: pending.add, onError: logError('usage write failed, will retry') });
+  const writer = new UsageWriter(backend.store, {
+    intervalMs: 100, maxBatch: 500, waitUntil: pending.add, onError: logError('usage write failed, will retry'), onWritten: options.onUsageWritten,
+  });
   const billing: Billing = {
     mode: options.mode, store: backend.store, writer, authenticator: new Authenticator(backend.store), limiter: backend.limiter,
   };

@@ -1,7 +1,6 @@
 // Loss: every request a client saw answered is metered exactly once, under load and across a SIGTERM.
 import { afterEach, describe, expect, it } from 'vitest';
 import { priceOf } from './prices.js';
-import type { UsageWriter } from '../../functions/billing/usage-writer.js';
 import { readLocalRegistry } from '../../functions/node/local-app.js';
 import { startServer } from '../../functions/node/start-server.js';
 import { eventually } from '../helpers/eventually.js';
@@ -55,7 +54,10 @@ describe('metering under load', () => {
   it('10,000 requests over 64 connections with three keys: usage matches what the clients saw, exactly', async () => {
     const db = await tempDb();
     cleanups.push(db.remove);
-    const server = await startServer({ port: 0, backend: 'node', auth: 'keys', usageDb: db.path, adminToken: ADMIN, generation: false });
+    let written = 0;
+    const server = await startServer({
+      port: 0, backend: 'node', auth: 'keys', usageDb: db.path, adminToken: ADMIN, generation: false, onUsageWritten: (n) => void (written += n),
+    });
     cleanups.push(() => server.close());
     const admin = adminClient(server.url);
     const THIRD_RPM = 100;
@@ -73,7 +75,7 @@ describe('metering under load', () => {
     // One row per answer, each with an id of its own (not the client's x-request-id): none lost, none twice.
     expect(usage).toHaveLength(seen.length);
     expect(new Set(usage.map((u) => u.id)).size).toBe(usage.length);
-    expect((server.billing!.writer as UsageWriter).written).toBe(usage.length);
+    expect(written).toBe(usage.length);
     // Each row bills the tokens its answer reported, at the registry's price; a refused request bills nothing.
     const price = (await readLocalRegistry()).resolve('sentiment')!.price;
     const row = new Map(usage.map((u) => [u.request_id, u]));

@@ -57,6 +57,12 @@ const record = (n: number, costMicroUsd = 1.5): UsageRecord => ({
   inputTokens: 10 + n, outputTokens: 0, computeMs: 1, status: 200, costMicroUsd, idempotentReplay: false, createdAt: NOW + n, heldMicroUsd: 0,
 });
 
+/** An observer that counts the records the writer reports written. */
+function counter() {
+  const count = { written: 0 };
+  return { count, onWritten: (n: number) => void (count.written += n) };
+}
+
 const written = (path: string) => ({
   ids: sqliteRows(path, 'SELECT id FROM usage ORDER BY id').map((r) => r.id as string),
   spent: sqliteRows(path, "SELECT SUM(micro_usd) AS spent FROM key_month_spend WHERE key_id = 'key_a'")[0]!.spent as number | null,
@@ -67,11 +73,12 @@ describe('the usage writer when writes fail', () => {
     const { store, path } = await sqliteStore();
     const flaky = failing(store, { before: 3 });
     const errors: unknown[] = [];
-    const writer = new UsageWriter(flaky, { intervalMs: 2, maxBatch: 100, onError: (e) => errors.push(e) });
+    const { count, onWritten } = counter();
+    const writer = new UsageWriter(flaky, { intervalMs: 2, maxBatch: 100, onError: (e) => errors.push(e), onWritten });
     for (let n = 0; n < 5; n++) writer.record(record(n));
     await eventually(() => flaky.failures, (f) => f >= 1);
     for (let n = 5; n < 8; n++) writer.record(record(n)); // while the store is failing
-    await eventually(() => writer.written, (w) => w === 8);
+    await eventually(() => count.written, (w) => w === 8);
     expect(errors.map((e) => (e as Error).message)).toEqual(Array(3).fill('database is locked'));
     expect(written(path)).toEqual({ ids: Array.from({ length: 8 }, (_, n) => `u-${n}`), spent: 8 * 1.5 });
     await writer.close();
@@ -80,9 +87,10 @@ describe('the usage writer when writes fail', () => {
   it('counts a write that committed but reported failure once when it is retried', async () => {
     const { store, path } = await sqliteStore();
     const lostAck = failing(store, { after: 2 });
-    const writer = new UsageWriter(lostAck, { intervalMs: 2, maxBatch: 100 });
+    const { count, onWritten } = counter();
+    const writer = new UsageWriter(lostAck, { intervalMs: 2, maxBatch: 100, onWritten });
     for (let n = 0; n < 4; n++) writer.record(record(n, 2));
-    await eventually(() => writer.written, (w) => w === 4);
+    await eventually(() => count.written, (w) => w === 4);
     expect(lostAck.failures).toBe(2);
     expect(written(path)).toEqual({ ids: ['u-0', 'u-1', 'u-2', 'u-3'], spent: 8 });
     await writer.close();
@@ -94,13 +102,14 @@ describe('the usage writer when writes fail', () => {
     cleanups.push(() => void (holder.open && holder.close()));
     holder.exec('BEGIN EXCLUSIVE');
     const errors: string[] = [];
+    const { count, onWritten } = counter();
     // The store's connection waits out its busy timeout (5 s), fails, and the lock goes away before the retry.
-    const writer = new UsageWriter(store, { intervalMs: 2, maxBatch: 1, onError: (e) => {
+    const writer = new UsageWriter(store, { intervalMs: 2, maxBatch: 1, onWritten, onError: (e) => {
       errors.push((e as Error).message);
       if (holder.inTransaction) holder.exec('COMMIT');
     } });
     writer.record(record(1));
-    await eventually(() => writer.written, (w) => w === 1, 30_000);
+    await eventually(() => count.written, (w) => w === 1, 30_000);
     expect(errors).toEqual(['database is locked']);
     expect(written(path)).toEqual({ ids: ['u-1'], spent: 1.5 });
     await writer.close();
@@ -109,11 +118,12 @@ describe('the usage writer when writes fail', () => {
   it('close() with records it cannot write throws how many, and keeps none of them as written', async () => {
     const { store, path } = await sqliteStore();
     const down = failing(store, { before: Number.POSITIVE_INFINITY });
-    const writer = new UsageWriter(down, { intervalMs: 60_000, maxBatch: 100 });
+    const { count, onWritten } = counter();
+    const writer = new UsageWriter(down, { intervalMs: 60_000, maxBatch: 100, onWritten });
     writer.record(record(1));
     writer.record(record(2));
     await expect(writer.close()).rejects.toThrow('2 usage records could not be written');
-    expect(writer.written).toBe(0);
+    expect(count.written).toBe(0);
     expect(written(path)).toEqual({ ids: [], spent: null });
   });
 });
