@@ -29,6 +29,11 @@ export interface AppVariables {
    * validating and before the model runs. Throws the 429 or 402 answer.
    */
   admit: (estimate: UsageEstimate) => Promise<void>;
+  /**
+   * The JSON body as json-body.ts read it, before the route's schema dropped the fields it does not name: what a
+   * route forwards upstream. Set on routes that declare a JSON body, once it is read.
+   */
+  jsonBody?: Record<string, unknown>;
 }
 
 export type AppEnv = { Variables: AppVariables };

@@ -1,6 +1,6 @@
-/** Validates a parsed JSON body against an API schema; the first problem becomes a 400 naming its field. */
+/** Validates parsed request input against an API schema; the first problem becomes a 400 naming its field. */
 import type { z } from '@hono/zod-openapi';
-import { invalidRequest } from './errors.js';
+import { invalidRequest, type ApiError } from './errors.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -17,11 +17,16 @@ function mostSpecific(issue: Issue): Issue {
   return deepest ?? issue;
 }
 
+/** A failed validation as the 400 the API answers: its first issue, with the field it is about. */
+export function invalidInput(error: z.ZodError): ApiError {
+  const issue = mostSpecific(error.issues[0]!);
+  const field = fieldName(issue.path);
+  const subject = issue.path.length === 1 ? `"${field}"` : field || 'the body';
+  return invalidRequest(`${subject} ${issue.message}`, field || null);
+}
+
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = mostSpecific(result.error.issues[0]!);
-  const field = fieldName(issue.path);
-  const subject = issue.path.length === 1 ? `"${field}"` : field || 'the body';
-  throw invalidRequest(`${subject} ${issue.message}`, field || null);
+  throw invalidInput(result.error);
 }

@@ -1,0 +1,22 @@
+/**
+ * What a layer above the core adds to the app without the core knowing it (billing today; policies, observability
+ * and the console later): middleware around the core routes, route groups that join the one route table (the
+ * OpenAPI document and the 405 answers know them), and how its own errors are answered.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from './request-context.js';
+import type { RouteGroup } from './route-declaration.js';
+
+export interface PluginMiddleware {
+  /** A Hono path pattern, e.g. "/v1/*". */
+  path: string;
+  handler: MiddlewareHandler<AppEnv>;
+}
+
+export interface AppPlugin {
+  /** Runs after request state, CORS and the body limit, before any route, in this order. */
+  middleware?: PluginMiddleware[];
+  routes?: RouteGroup[];
+  /** The plugin's own errors (billing's BillingError) as their HTTP answers; any other error returned as it is. */
+  toApiError?: (error: unknown) => unknown;
+}
