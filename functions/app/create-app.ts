@@ -1,24 +1,27 @@
 /**
  * The routing layer: one runtime-agnostic Hono app. Everything runtime-specific (engines, registry, readiness,
- * request ids) is injected, so the Node server, the Worker and Lambda entries build the same app.
+ * request ids) is injected, so the Node server, the Worker and Lambda entries build the same app; what the core
+ * does not know of (billing) comes in as plugins. Every route is declared once (http/route-declaration.ts): the
+ * OpenAPI document, request validation and the 404/405 answers all come from those declarations.
  */
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import type { Registry } from '../registry/registry.js';
-import { billingMiddleware, type Billing } from '../billing/billing-middleware.js';
+import type { AppPlugin } from '../http/app-plugin.js';
 import type { AppEnv } from '../http/request-context.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import { limitedBody } from '../http/body-limit.js';
 import { requestState } from '../http/request-state.js';
-import { classifyRoutes } from './routes/classify.js';
-import { adminRoutes } from '../billing/routes/admin.js';
-import { docsRoutes } from './routes/docs.js';
-import { usageRoutes } from '../billing/routes/usage.js';
-import { generationRoutes } from './routes/generation.js';
+import { routeGroup } from '../http/route-declaration.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
+import { classifyRoutes } from './routes/classify.js';
+import { docsRoutes } from './routes/docs.js';
+import { generationRoutes } from './routes/generation.js';
+import { healthRoutes } from './routes/health.js';
 import { hfInferenceRoutes } from './routes/hf-inference.js';
 import { modelRoutes } from './routes/models.js';
+import { methodsOfRouteTable, noRoute } from './unmatched.js';
 
 export interface AppDeps {
   registry: Registry;
@@ -28,11 +31,10 @@ export interface AppDeps {
   newRequestId?: () => string;
   /** Reaches gpu-upstream models; the registry's upstream URLs, already resolved ("embedded" replaced). */
   upstreams?: UpstreamClient;
-  /** API keys, rate limits, budgets and metering of /v1 and /models; none when absent (tests of routes alone). */
-  billing?: Billing;
-  adminToken?: string;
   /** Origins browsers may call the API from (CORS); "*" for any; none by default. */
   corsOrigins?: string[];
+  /** Layers above the core, e.g. billing-plugin.ts (API keys, limits, metering, /v1/usage, /admin); none: routes alone. */
+  plugins?: AppPlugin[];
 }
 
 /** CORS_ORIGINS as the entries read it: comma-separated origins, or "*". */
@@ -45,7 +47,8 @@ const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateL
   'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = routeGroup();
+  const plugins = deps.plugins ?? [];
 
   app.use('*', requestState(deps.newRequestId ?? (() => crypto.randomUUID())));
   if (deps.corsOrigins && deps.corsOrigins.length > 0) {
@@ -60,32 +63,25 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }));
   }
   app.use('*', limitedBody(deps.maxBodyBytes ?? 1024 * 1024));
+  for (const { path, handler } of plugins.flatMap((plugin) => plugin.middleware ?? [])) app.use(path, handler);
+  app.use('*', methodsOfRouteTable(app));
 
-  if (deps.billing) {
-    app.use('/v1/*', billingMiddleware(deps.billing));
-    app.use('/models/*', billingMiddleware(deps.billing));
-    app.route('/v1/usage', usageRoutes(deps.billing));
-    app.route('/admin', adminRoutes(deps.billing, deps.adminToken));
-  }
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'loading' }, 503)));
-  app.route('/v1/models', modelRoutes(deps.registry));
-  app.route('/v1/classify', classifyRoutes(deps.registry, deps.engines));
-  app.route('/v1', generationRoutes(deps.registry, deps.upstreams ?? new UpstreamClient()));
-  app.route('/models', hfInferenceRoutes(deps.registry, deps.engines));
-  app.route('/', docsRoutes(deps.registry));
+  const groups = [
+    ...plugins.flatMap((plugin) => plugin.routes ?? []),
+    healthRoutes(deps),
+    modelRoutes(deps),
+    classifyRoutes(deps),
+    generationRoutes({ registry: deps.registry, upstreams: deps.upstreams ?? new UpstreamClient() }),
+    hfInferenceRoutes(deps),
+    docsRoutes({ routeTable: app }),
+  ];
+  for (const group of groups) app.route('/', group);
 
-  app.notFound((c) => {
-    const known = ['/healthz', '/readyz', '/v1/models', '/v1/classify', '/v1/completions', '/v1/chat/completions', '/v1/usage', '/models', '/openapi.json', '/docs', '/admin'];
-    const path = new URL(c.req.url).pathname;
-    if (known.some((p) => path === p || path.startsWith(`${p}/`))) {
-      return errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}`, 'invalid_request_error', 'method_not_allowed'));
-    }
-    return errorResponse(c, new ApiError(404, `no route ${c.req.method} ${path}`, 'invalid_request_error', 'not_found'));
-  });
-  app.onError((error, c) => {
+  app.notFound(noRoute);
+  app.onError((thrown, c) => {
+    const error = plugins.reduce<unknown>((answer, plugin) => plugin.toApiError?.(answer) ?? answer, thrown);
     if (error instanceof ApiError) return errorResponse(c, error);
-    console.error(`request ${c.var.requestId ?? ''} failed: ${error instanceof Error ? error.name : 'error'}`);
+    console.error(`request ${c.var.requestId ?? ''} failed: ${thrown instanceof Error ? thrown.name : 'error'}`);
     return errorResponse(c, new ApiError(500, 'internal error; the request id identifies it in the logs', 'server_error', 'internal_error'));
   });
   return app;

@@ -1,9 +1,11 @@
 /**
- * The request and response schemas of the public API. Requests are validated with them (validate.ts) and the
- * OpenAPI document is generated from them (openapi/document.ts), so the two cannot drift apart.
+ * The request and response schemas of the public API. The routes declare them (http/route-declaration.ts): the
+ * same declaration validates requests and makes the OpenAPI document, so the two cannot drift apart.
  */
 import { z } from '@hono/zod-openapi';
 import { SCORE_FUNCTIONS } from '../engine/classification/scores.js';
+
+export { ErrorBody } from '../http/openapi-responses.js';
 
 export const MAX_TEXT_CHARS = 100_000;
 
@@ -56,17 +58,6 @@ export const HfClassifyResponse = z.array(z.array(LabelScore)).openapi('HfTextCl
   description: 'One list per input (a single input is nested too), as the Hugging Face Inference API answers.',
 });
 
-export const ErrorBody = z
-  .object({
-    error: z.object({
-      message: z.string().openapi({ description: 'What went wrong, for a person to read.' }),
-      type: z.string().openapi({ example: 'invalid_request_error' }),
-      code: z.string().openapi({ example: 'invalid_request' }),
-      param: z.string().nullable().openapi({ description: 'The request field at fault, when one is.', example: 'input' }),
-    }),
-  })
-  .openapi('Error');
-
 export const ModelCard = z
   .object({
     id: z.string().openapi({ example: 'sst2-bert@2' }),
@@ -82,3 +73,6 @@ export const ModelCard = z
   .openapi('Model');
 
 export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelCard) }).openapi('ModelList');
+
+/** A model named in the path: GET /v1/models/{id}, POST /models/{id}. */
+export const ModelId = z.string().openapi({ param: { name: 'id', in: 'path' }, description: 'id, id@version or alias', example: 'sentiment' });

@@ -12,6 +12,7 @@ import type { MicroBatcherOptions } from '../engine/classification/micro-batcher
 import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
 import { Registry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
+import { billingPlugin } from '../billing/billing-plugin.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
 
 // MODELS_DIR: where a bundled deployment (the Lambda router) ships the models/ folder.
@@ -35,9 +36,10 @@ export interface LocalAppOptions {
   /** true (the defaults), false (every request's texts alone), or micro-batcher options. */
   batching?: boolean | Partial<MicroBatcherOptions>;
   registry?: Registry;
+  /** Keys, limits and metering (billing's plugin); the routes alone without it. */
   billing?: Billing;
-  /** The rest of what createApp takes: admin token, CORS origins, the upstream client. */
-  app?: Pick<AppDeps, 'adminToken' | 'corsOrigins' | 'upstreams'>;
+  /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
+  app?: Pick<AppDeps, 'corsOrigins' | 'upstreams'> & { adminToken?: string };
 }
 
 export async function buildLocalApp(options: LocalAppOptions = {}): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
@@ -45,6 +47,8 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<{ ap
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
   const engines = await loadEngines(models, options.backend ?? 'wasm', () => engine);
-  return { app: createApp({ registry: models, engines, isReady: () => true, billing: options.billing, ...options.app }), engines };
+  const { adminToken, ...app } = options.app ?? {};
+  const plugins = options.billing ? [billingPlugin({ billing: options.billing, adminToken })] : [];
+  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, ...app }), engines };
 }
 

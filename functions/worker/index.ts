@@ -14,6 +14,7 @@ import { applyRegistryOverlay } from '../registry/registry-overlay.js';
 import { errorJson } from '../http/errors.js';
 import { Authenticator } from '../billing/authenticator.js';
 import type { Billing } from '../billing/billing-middleware.js';
+import { billingPlugin } from '../billing/billing-plugin.js';
 import { RateLimiter } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
 import { RequestUsageWriter } from '../billing/request-usage-writer.js';
@@ -89,7 +90,13 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
     // One isolate serves concurrent requests, but workerd ties work to the request that started it.
     batchAcrossRequests: false,
   });
-  return createApp({ registry, engines, isReady: () => true, billing: workerBilling(env), adminToken: env.ADMIN_TOKEN || undefined, corsOrigins: corsOriginsFrom(env.CORS_ORIGINS), upstreams: new UpstreamClient({}, { fetch: keyed }) });
+  const billing = workerBilling(env);
+  return createApp({
+    registry, engines, isReady: () => true,
+    plugins: billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : [],
+    corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),
+    upstreams: new UpstreamClient({}, { fetch: keyed }),
+  });
 }
 
 export default {

@@ -1,5 +1,6 @@
 /** POST /v1/classify: { model?, input: string | string[], top_k? } → labels and scores per input. */
-import { Hono, type Context } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { QueueFullError } from '../../engine/classification/micro-batcher.js';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
@@ -7,10 +8,17 @@ import { modelRef, type ModelEntry, type Registry } from '../../registry/registr
 import { classificationEstimate } from '../../registry/usage-estimate.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { ApiError, errorResponse, invalidRequest } from '../../http/errors.js';
-import { readJsonObject } from '../../http/json-body.js';
-import { ClassifyRequest } from '../schemas.js';
-import { parseBody } from '../../http/validate.js';
+import { jsonResponse, meteringResponses } from '../../http/openapi-responses.js';
+import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import { clientErrors } from '../openapi/responses.js';
+import { ClassifyRequest, ClassifyResponse } from '../schemas.js';
 import { unknownModel } from './models.js';
+
+/** What the classification routes run on: the catalog, and the loaded engine of each edge model (by id@version). */
+export interface ClassificationDeps {
+  registry: Registry;
+  engines: Map<string, ClassificationEngine>;
+}
 
 /** One text becomes a batch of one; a batch may hold at most the model's max_batch texts. */
 export function batchOf(input: string | string[], model: ModelEntry, param: string): string[] {
@@ -20,7 +28,7 @@ export function batchOf(input: string | string[], model: ModelEntry, param: stri
 }
 
 /** Runs texts through the model's engine; 400 for a model that does not classify, 503 when its queue is full. */
-export async function classifyTexts(c: Context<AppEnv>, model: ModelEntry, engines: Map<string, ClassificationEngine>, texts: string[]) {
+export async function classifyTexts(c: Context<AppEnv>, { model, texts, engines }: { model: ModelEntry; texts: string[]; engines: ClassificationDeps['engines'] }) {
   const engine = engines.get(modelRef(model));
   if (model.task !== 'text-classification' || !engine) {
     throw invalidRequest(`model "${modelRef(model)}" does not classify text here`, 'model', 'wrong_task');
@@ -43,15 +51,22 @@ export async function classifyTexts(c: Context<AppEnv>, model: ModelEntry, engin
   }
 }
 
-export function classifyRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post('/', async (c) => {
-    const request = parseBody(ClassifyRequest, await readJsonObject(c));
+const classify = (registry: Registry) => createRoute({
+  method: 'post', path: '/v1/classify', summary: 'Classify one text or a batch',
+  description: `Texts from concurrent requests are batched together on the engine. Models: ${registry.names().join(', ')}.`,
+  request: { body: { required: true, content: { 'application/json': { schema: ClassifyRequest } } } },
+  responses: { 200: jsonResponse(ClassifyResponse, 'Labels and scores per text.'), ...clientErrors, ...meteringResponses },
+});
+
+export function classifyRoutes({ registry, engines }: ClassificationDeps): RouteGroup {
+  const group = routeGroup();
+  declareRoute(group, classify(registry), async (c) => {
+    const request = c.req.valid('json');
     const model = registry.resolve(request.model);
     if (!model) return errorResponse(c, unknownModel(registry, request.model ?? ''));
     const texts = batchOf(request.input, model, 'input');
     const k = Math.min(request.top_k ?? model.labels.length, model.labels.length);
-    const { engine, results } = await classifyTexts(c, model, engines, texts);
+    const { engine, results } = await classifyTexts(c, { model, texts, engines });
     return c.json({
       model: modelRef(model),
       results: results.map((r) => rankLabels(r.logits, engine.labels, 'softmax', k)),
@@ -59,5 +74,5 @@ export function classifyRoutes(registry: Registry, engines: Map<string, Classifi
       usage: { input_tokens: results.reduce((sum, r) => sum + r.tokens, 0), texts: results.length },
     });
   });
-  return app;
+  return group;
 }

@@ -1,21 +1,34 @@
-/** GET /openapi.json and GET /docs: the API's OpenAPI 3 document and a page that renders it. */
-import { Hono } from 'hono';
-import type { Registry } from '../../registry/registry.js';
-import { buildOpenApiDocument } from '../openapi/document.js';
+/**
+ * GET /openapi.json and GET /docs: the OpenAPI 3 document of the app's route table (every route declared with
+ * http/route-declaration.ts, the plugins' too) and a page that renders it. Neither documents itself.
+ */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import type { AppEnv } from '../../http/request-context.js';
 import { renderDocsPage } from '../openapi/docs-page.js';
 
-export function docsRoutes(registry: Registry): Hono {
+const DOCUMENT = {
+  openapi: '3.0.3',
+  info: { title: 'edge-maas', version: '1', description: 'Text classification at the edge (int8 ONNX on WebAssembly). Every error answers { error: { message, type, code, param } }.' },
+};
+
+type Document = ReturnType<OpenAPIHono['getOpenAPIDocument']>;
+
+const openApiJson = createRoute({ method: 'get', path: '/openapi.json', hide: true, summary: 'This document', responses: { 200: { description: 'The OpenAPI 3 document.' } } });
+const docsPage = createRoute({ method: 'get', path: '/docs', hide: true, summary: 'The API reference', responses: { 200: { description: 'The document as an HTML page.' } } });
+
+export function docsRoutes({ routeTable }: { routeTable: OpenAPIHono<AppEnv> }): RouteGroup {
   // Built on first use (about 25 ms): not on the start-up path of a Worker isolate or a Lambda cold start.
-  let built: { document: ReturnType<typeof buildOpenApiDocument>; page: string } | null = null;
+  let built: { document: Document; page: string } | null = null;
   const docs = () => {
     if (!built) {
-      const document = buildOpenApiDocument(registry);
+      const document = routeTable.getOpenAPIDocument(DOCUMENT);
       built = { document, page: renderDocsPage(document as unknown as Record<string, unknown>) };
     }
     return built;
   };
-  const app = new Hono();
-  app.get('/openapi.json', (c) => c.json(docs().document));
-  app.get('/docs', (c) => c.html(docs().page));
-  return app;
+  const group = routeGroup();
+  declareRoute(group, openApiJson, (c) => c.json(docs().document));
+  declareRoute(group, docsPage, (c) => c.html(docs().page));
+  return group;
 }

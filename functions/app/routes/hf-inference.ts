@@ -1,31 +1,38 @@
 /**
- * POST /models/:id, compatible with the Hugging Face Inference API for text classification:
+ * POST /models/{id}, compatible with the Hugging Face Inference API for text classification:
  * { inputs: string | string[], parameters?: { top_k?, function_to_apply? } } → [[{ label, score }, ...], ...],
  * one list per input (the API nests a single input too, and the official client reads it that way).
  */
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { rankLabels } from '../../engine/classification/scores.js';
-import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
-import type { Registry } from '../../registry/registry.js';
-import type { AppEnv } from '../../http/request-context.js';
 import { errorResponse } from '../../http/errors.js';
-import { readJsonObject } from '../../http/json-body.js';
-import { HfClassifyRequest } from '../schemas.js';
-import { parseBody } from '../../http/validate.js';
-import { batchOf, classifyTexts } from './classify.js';
+import { jsonResponse, meteringResponses } from '../../http/openapi-responses.js';
+import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import { clientErrors } from '../openapi/responses.js';
+import { HfClassifyRequest, HfClassifyResponse, ModelId } from '../schemas.js';
+import { batchOf, classifyTexts, type ClassificationDeps } from './classify.js';
 import { unknownModel } from './models.js';
 
-export function hfInferenceRoutes(registry: Registry, engines: Map<string, ClassificationEngine>): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post('/:id{.+}', async (c) => {
-    const request = parseBody(HfClassifyRequest, await readJsonObject(c));
-    const model = registry.resolve(c.req.param('id'));
-    if (!model) return errorResponse(c, unknownModel(registry, c.req.param('id')));
+const textClassification = createRoute({
+  method: 'post', path: '/models/{id}', summary: 'Hugging Face Inference API: text classification',
+  description: 'Accepts what @huggingface/inference textClassification sends (endpointUrl pointing here) and answers its shape.',
+  request: { params: z.object({ id: ModelId }), body: { required: true, content: { 'application/json': { schema: HfClassifyRequest } } } },
+  responses: { 200: jsonResponse(HfClassifyResponse, 'Labels and scores per input.'), ...clientErrors, ...meteringResponses },
+});
+
+export function hfInferenceRoutes({ registry, engines }: ClassificationDeps): RouteGroup {
+  const group = routeGroup();
+  // Model ids may hold slashes (org/name), as the Hugging Face API's do.
+  declareRoute(group, { ...textClassification, routingPath: '/models/:id{.+}' }, async (c) => {
+    const request = c.req.valid('json');
+    const { id } = c.req.valid('param');
+    const model = registry.resolve(id);
+    if (!model) return errorResponse(c, unknownModel(registry, id));
     const texts = batchOf(request.inputs, model, 'inputs');
     const k = Math.min(request.parameters?.top_k ?? model.labels.length, model.labels.length);
     const fn = request.parameters?.function_to_apply ?? 'softmax';
-    const { engine, results } = await classifyTexts(c, model, engines, texts);
+    const { engine, results } = await classifyTexts(c, { model, texts, engines });
     return c.json(results.map((r) => rankLabels(r.logits, engine.labels, fn, k)));
   });
-  return app;
+  return group;
 }

@@ -1,6 +1,11 @@
-import { Hono } from 'hono';
+/** GET /v1/models and GET /v1/models/{id}: the registry's models with their task, limits and price. */
+import { createRoute, z } from '@hono/zod-openapi';
 import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
 import { ApiError, errorResponse } from '../../http/errors.js';
+import { jsonResponse } from '../../http/openapi-responses.js';
+import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import { clientErrors } from '../openapi/responses.js';
+import { ModelCard, ModelId, ModelList } from '../schemas.js';
 
 export function describeModel(m: ModelEntry) {
   return {
@@ -20,17 +25,25 @@ export function describeModel(m: ModelEntry) {
   };
 }
 
-export function modelRoutes(registry: Registry): Hono {
-  const app = new Hono();
-  app.get('/', (c) => c.json({ object: 'list', data: registry.models.map(describeModel) }));
-  app.get('/:id', (c) => {
-    const model = registry.resolve(c.req.param('id'));
-    if (!model) return errorResponse(c, unknownModel(registry, c.req.param('id')));
-    return c.json(describeModel(model));
-  });
-  return app;
-}
-
 export function unknownModel(registry: Registry, name: string): ApiError {
   return new ApiError(404, `model "${name}" does not exist; available: ${registry.names().join(', ')}`, 'invalid_request_error', 'model_not_found', 'model');
+}
+
+const listModels = createRoute({ method: 'get', path: '/v1/models', summary: 'The model registry', responses: { 200: jsonResponse(ModelList, 'Every model with its limits and price.') } });
+
+const oneModel = createRoute({
+  method: 'get', path: '/v1/models/{id}', summary: 'One model', request: { params: z.object({ id: ModelId }) },
+  responses: { 200: jsonResponse(ModelCard, 'The model.'), 404: clientErrors[404] },
+});
+
+export function modelRoutes({ registry }: { registry: Registry }): RouteGroup {
+  const group = routeGroup();
+  declareRoute(group, listModels, (c) => c.json({ object: 'list', data: registry.models.map(describeModel) }));
+  declareRoute(group, oneModel, (c) => {
+    const { id } = c.req.valid('param');
+    const model = registry.resolve(id);
+    if (!model) return errorResponse(c, unknownModel(registry, id));
+    return c.json(describeModel(model));
+  });
+  return group;
 }

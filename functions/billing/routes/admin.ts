@@ -1,8 +1,10 @@
 /**
  * The admin API, behind `Authorization: Bearer <ADMIN_TOKEN>`: tenants, keys (shown once at creation), key
- * status, and the Stripe meter-event export. Without an admin token configured it answers 404.
+ * status, and the Stripe meter-event export. Without an admin token configured it answers 404. Its routes are in
+ * the route table (405 answers) but not in the public OpenAPI document.
  */
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import type { Billing } from '../billing-middleware.js';
 import { createKey, createTenant, describeKey, setStatus } from '../key-admin.js';
 import { roundMicroUsd } from '../../registry/pricing.js';
@@ -10,37 +12,58 @@ import { stripeMeterEvents } from '../stripe-export.js';
 import { sameHash } from '../api-keys.js';
 import { ApiError } from '../../http/errors.js';
 import { readJsonObject } from '../../http/json-body.js';
+import type { AppEnv } from '../../http/request-context.js';
+import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import type { KeyStatus } from '../types.js';
 import { timeRange } from './time-range.js';
 
-export function adminRoutes(billing: Billing, adminToken: string | undefined): Hono {
-  const app = new Hono();
-  app.use('*', async (c, next) => {
-    if (!adminToken) throw new ApiError(404, 'the admin API is off: set ADMIN_TOKEN to turn it on', 'invalid_request_error', 'not_found');
-    const given = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-    if (!sameHash(given, adminToken)) throw new ApiError(401, 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"', 'authentication_error', 'invalid_admin_token');
-    await next();
-  });
-  app.post('/tenants', async (c) => {
-    const body = await readJsonObject(c);
-    return c.json(await createTenant(billing.store, body.id, body.stripe_customer_id, Date.now()), 201);
-  });
-  app.post('/keys', async (c) => c.json(await createKey(billing.store, await readJsonObject(c), Date.now()), 201));
-  app.get('/keys', async (c) => c.json({ object: 'list', data: (await billing.store.listKeys(c.req.query('tenant'))).map(describeKey) }));
-  const status = (path: string, to: 'active' | 'disabled' | 'revoked', method: 'post' | 'delete') =>
-    app[method](path, async (c) => {
-      const key = await setStatus(billing.store, c.req.param('id')!, to, Date.now());
+export interface AdminRouteOptions {
+  billing: Billing;
+  /** The bearer token the admin API requires; the API is off (404) without one. */
+  adminToken?: string;
+}
+
+const adminOnly = (adminToken: string | undefined): MiddlewareHandler<AppEnv> => async (c, next) => {
+  if (!adminToken) throw new ApiError(404, 'the admin API is off: set ADMIN_TOKEN to turn it on', 'invalid_request_error', 'not_found');
+  const given = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+  if (!sameHash(given, adminToken)) throw new ApiError(401, 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"', 'authentication_error', 'invalid_admin_token');
+  await next();
+};
+
+const done = (description: string) => ({ description });
+const KeyId = z.object({ id: z.string() });
+const Range = z.object({ from: z.string().optional(), to: z.string().optional() });
+
+const newTenant = createRoute({ method: 'post', path: '/admin/tenants', hide: true, responses: { 201: done('The tenant.') } });
+const newKey = createRoute({ method: 'post', path: '/admin/keys', hide: true, responses: { 201: done('The key, shown this once.') } });
+const listKeys = createRoute({ method: 'get', path: '/admin/keys', hide: true, request: { query: z.object({ tenant: z.string().optional() }) }, responses: { 200: done('The keys, without their secrets.') } });
+const billingExport = createRoute({ method: 'get', path: '/admin/billing/export', hide: true, request: { query: Range }, responses: { 200: done('Stripe meter events as NDJSON.') } });
+const statusChanges: { method: 'post' | 'delete'; path: string; status: KeyStatus }[] = [
+  { method: 'post', path: '/admin/keys/{id}/disable', status: 'disabled' },
+  { method: 'post', path: '/admin/keys/{id}/enable', status: 'active' },
+  { method: 'delete', path: '/admin/keys/{id}', status: 'revoked' },
+];
+
+export function adminRoutes({ billing, adminToken }: AdminRouteOptions): RouteGroup {
+  const group = routeGroup();
+  group.use('/admin/*', adminOnly(adminToken));
+  declareRoute(group, newTenant, async (c) => c.json(await createTenant(billing.store, await readJsonObject(c), Date.now()), 201));
+  declareRoute(group, newKey, async (c) => c.json(await createKey(billing.store, await readJsonObject(c), Date.now()), 201));
+  declareRoute(group, listKeys, async (c) => c.json({ object: 'list', data: (await billing.store.listKeys(c.req.valid('query').tenant)).map(describeKey) }));
+  for (const { method, path, status } of statusChanges) {
+    const change = createRoute({ method, path, hide: true, request: { params: KeyId }, responses: { 200: done(`The key, now ${status}.`) } });
+    declareRoute(group, change, async (c) => {
+      const key = await setStatus(billing.store, { id: c.req.valid('param').id, status }, Date.now());
       billing.authenticator.forget(key.prefix);
       return c.json(key);
     });
-  status('/keys/:id/disable', 'disabled', 'post');
-  status('/keys/:id/enable', 'active', 'post');
-  status('/keys/:id', 'revoked', 'delete');
-  app.get('/billing/export', async (c) => {
-    const range = timeRange({ from: c.req.query('from'), to: c.req.query('to') }, Date.now());
+  }
+  declareRoute(group, billingExport, async (c) => {
+    const range = timeRange(c.req.valid('query'), Date.now());
     await billing.writer.flush();
     let lines = '';
     const unexported = { records: 0, microUsd: 0 };
-    for await (const line of stripeMeterEvents(billing.store, range.from, range.to, unexported)) lines += line;
+    for await (const line of stripeMeterEvents(billing.store, range, unexported)) lines += line;
     // Billed usage no event carries (no key, or a tenant without a Stripe customer) is counted, never silently lost.
     return c.body(lines, 200, {
       'content-type': 'application/x-ndjson',
@@ -48,5 +71,5 @@ export function adminRoutes(billing: Billing, adminToken: string | undefined): H
       'x-unexported-micro-usd': String(roundMicroUsd(unexported.microUsd)),
     });
   });
-  return app;
+  return group;
 }
