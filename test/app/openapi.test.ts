@@ -1,7 +1,12 @@
-// The OpenAPI document and docs page: complete, true to the routes, and true to what the API answers.
+// The OpenAPI document and docs page: complete, true to the routes, and true to what the API answers; the 405
+// answers come from the same route table, a plugin's routes included.
+import { createRoute, z as openapiZ } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createApp } from '../../functions/app/create-app.js';
 import { ClassifyResponse, ErrorBody, HfClassifyResponse, ModelList } from '../../functions/app/schemas.js';
+import { declareRoute, routeGroup } from '../../functions/http/route-declaration.js';
+import { readLocalRegistry } from '../../functions/node/local-app.js';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 
 let server: RunningServer;
@@ -87,6 +92,53 @@ describe('GET /openapi.json', () => {
     ModelList.parse(await (await fetch(`${server.url}/v1/models`)).json());
     ErrorBody.parse(await (await post('/v1/classify', { input: 3 })).json());
     ErrorBody.parse(await (await post('/v1/classify', { model: 'nope', input: 'x' })).json());
+  });
+});
+
+describe('the route table', () => {
+  it('answers 405 on every documented path with Allow listing exactly its documented methods', async () => {
+    const doc = await getDoc();
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const res = await fetch(`${server.url}${path.replace('{id}', 'sentiment')}`, { method: 'PATCH' });
+      expect(res.status, path).toBe(405);
+      const documented = Object.keys(item).map((m) => m.toUpperCase()).flatMap((m) => (m === 'GET' ? [m, 'HEAD'] : [m]));
+      expect(res.headers.get('allow')?.split(', ').sort(), path).toEqual(documented.sort());
+      expect(ErrorBody.parse(await res.json()).error).toMatchObject({ code: 'method_not_allowed', message: `PATCH is not allowed on ${path.replace('{id}', 'sentiment')}` });
+    }
+  });
+
+  it('knows the routes it keeps out of the document', async () => {
+    const res = await fetch(`${server.url}/openapi.json`, { method: 'POST' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('answers 404 for a path no route declares, under a documented one too', async () => {
+    for (const path of ['/v1/classify/x', '/v1/models/a/b', '/nope']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(ErrorBody.parse(await res.json()).error.code).toBe('not_found');
+    }
+  });
+
+  it("puts a plugin's routes in the document and the 405 answers, with the request validated as the core's are", async () => {
+    const extra = routeGroup();
+    const route = createRoute({
+      method: 'get', path: '/v1/extra', summary: 'A plugin route',
+      request: { query: openapiZ.object({ n: openapiZ.enum(['1', '2'], { error: 'must be 1 or 2' }) }) },
+      responses: { 200: { description: 'n back' } },
+    });
+    declareRoute(extra, route, (c) => c.json({ n: c.req.valid('query').n }));
+    const app = createApp({ registry: await readLocalRegistry(), engines: new Map(), isReady: () => true, plugins: [{ routes: [extra] }] });
+    const doc = (await (await app.request('/openapi.json')).json()) as Doc;
+    expect(Object.keys(doc.paths)).toContain('/v1/extra');
+    expect(await (await app.request('/v1/extra?n=2&n=1')).json()).toEqual({ n: '2' });
+    const bad = await app.request('/v1/extra?n=3');
+    expect(bad.status).toBe(400);
+    expect(ErrorBody.parse(await bad.json()).error).toMatchObject({ message: '"n" must be 1 or 2', param: 'n', code: 'invalid_request' });
+    const wrong = await app.request('/v1/extra', { method: 'POST' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
   });
 });
 
