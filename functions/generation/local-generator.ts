@@ -5,7 +5,7 @@
  * a generation past the time limit 504.
  */
 import { ApiError, invalidRequest } from '../http/errors.js';
-import { QueueFullError } from '../engine/classification/micro-batcher.js';
+import { QueueFullError } from '../engine/tasks/queue-full-error.js';
 import type { GenerationEngine, GenerationRequest, GenerationResult } from '../engine/generation/generation-engine.js';
 import { fullResponse, usageOf, type ResponseMeta } from '../protocol/completion-shapes.js';
 import type { GenerationCall, OpenAiGenerator } from '../protocol/generation-call.js';

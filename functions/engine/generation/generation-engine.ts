@@ -3,7 +3,7 @@
  * a new request is prefilled and joins between steps, a finished or cancelled one leaves at once. Requests wait
  * in a bounded queue when the batch is full; beyond it they are refused with QueueFullError.
  */
-import { QueueFullError } from '../classification/micro-batcher.js';
+import { QueueFullError } from '../tasks/queue-full-error.js';
 import type { BpeTokenizer } from '../tokenizer/bpe-tokenizer.js';
 import type { KvCache, KvDecoder } from './kv-decoder.js';
 import { sampleToken, SeededRandom, type SamplingParams } from './sampler.js';

@@ -3,7 +3,7 @@ import { GenerationEngine, type GenerationEngineOptions } from '../generation/ge
 import { KvDecoder, type DecoderSession, type DecoderTensorFactory } from '../generation/kv-decoder.js';
 import { ModelFolderError } from '../model-config.js';
 import { BpeTokenizer } from '../tokenizer/bpe-tokenizer.js';
-import { readFolderJson, type FolderReader } from './folder-files.js';
+import { readFolderJson, readOptionalFolderJson, type FolderReader } from './folder-files.js';
 
 export type DecoderSessionFactory = (onnxBytes: Uint8Array) => Promise<{ session: DecoderSession; tensor: DecoderTensorFactory }>;
 
@@ -35,9 +35,9 @@ const ids = (value: number | number[] | undefined) => (value === undefined ? [] 
 export async function loadGenerationEngine(read: FolderReader, where: string, createSession: DecoderSessionFactory, options: DecoderLoadOptions): Promise<GenerationEngine> {
   const { onnxFile = 'onnx/model.onnx', ...engineOptions } = options;
   const config = await readFolderJson<LlamaConfig>(read, 'config.json', where);
-  const generation = await readFolderJson<{ eos_token_id?: number | number[] }>(read, 'generation_config.json', where, false);
+  const generation = await readOptionalFolderJson<{ eos_token_id?: number | number[] }>(read, 'generation_config.json', where);
   const tokenizer = BpeTokenizer.fromJson(await readFolderJson(read, 'tokenizer.json', where));
-  const tokenizerConfig = await readFolderJson<{ chat_template?: string | { name: string; template: string }[] }>(read, 'tokenizer_config.json', where, false);
+  const tokenizerConfig = await readOptionalFolderJson<{ chat_template?: string | { name: string; template: string }[] }>(read, 'tokenizer_config.json', where);
   const { num_hidden_layers: layers, num_attention_heads: heads, hidden_size: hidden, vocab_size: vocabSize, max_position_embeddings: maxPositions } = config;
   if (!layers || !heads || !hidden || !vocabSize || !maxPositions) {
     throw new ModelFolderError(`${where}: config.json lacks num_hidden_layers, num_attention_heads, hidden_size, vocab_size or max_position_embeddings`);
