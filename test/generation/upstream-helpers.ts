@@ -9,6 +9,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterEach } from 'vitest';
 import type { Billing } from '../../functions/billing/billing-middleware.js';
+import { billingPlugin } from '../../functions/billing/billing-plugin.js';
 import { createApp } from '../../functions/app/create-app.js';
 import { UpstreamClient, type UpstreamClientOptions, type UpstreamPolicyOverrides } from '../../functions/upstream/upstream-client.js';
 import { Registry } from '../../functions/registry/registry.js';
@@ -95,7 +96,7 @@ export async function router(upstreams: (string | UpstreamJson)[], options: Rout
     }],
   });
   const client = new UpstreamClient(options.policy, options);
-  const app = createApp({ registry, engines: new Map(), isReady: () => true, upstreams: client, billing: options.billing });
+  const app = createApp({ registry, engines: new Map(), isReady: () => true, upstreams: client, plugins: options.billing ? [billingPlugin({ billing: options.billing })] : [] });
   const url = await new Promise<string>((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       onCleanup(() => new Promise<void>((done) => {
