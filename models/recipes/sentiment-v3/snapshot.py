@@ -103,11 +103,23 @@ def read_snapshot(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimiz
     return state
 
 
+def describe(folder: Path) -> str:
+    """One line on a snapshot, for its commit message."""
+    m = json.loads((folder / "manifest.json").read_text())
+    p = m["last_point"] or {}
+    return (f"step {m['step']}/{m['total_steps']}, {m['cpu_seconds']} CPU s, generator MLM loss {p.get('mlm')}, "
+            f"discriminator loss {p.get('disc')}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", default=str(WORK))
     p.add_argument("--out", default=str(HERE / "checkpoints"))
+    p.add_argument("--describe", action="store_true", help="print one line on the snapshot in --out and stop")
     args = p.parse_args()
+    if args.describe:
+        print(describe(Path(args.out)))
+        return
     work = Path(args.work)
     write_snapshot(work / "pretrain" / "checkpoint.pt", work / "vocab.txt", Path(args.out), logger())
 

@@ -7,8 +7,7 @@ source "$(dirname "$0")/env.sh"
 cd "$root"
 rel="models/recipes/sentiment-v3/checkpoints"
 "$PYTHON" "$here/snapshot.py" --out "$root/$rel"
-summary="$("$PYTHON" -c 'import json, sys; m = json.load(open(sys.argv[1])); p = m["last_point"] or {}
-print(f"step {m[\"step\"]}/{m[\"total_steps\"]}, {m[\"cpu_seconds\"]} CPU s, generator MLM loss {p.get(\"mlm\")}, discriminator loss {p.get(\"disc\")}")' "$rel/manifest.json")"
+summary="$("$PYTHON" "$here/snapshot.py" --describe --out "$root/$rel")"
 git add -A -- "$rel"
 if git diff --cached --quiet -- "$rel"; then echo "snapshot unchanged ($summary): nothing to commit"; exit 0; fi
 git commit -q -m "sentiment-v3: pretraining snapshot at $summary, so a fresh machine resumes there" -- "$rel"
