@@ -26,7 +26,11 @@ done
 pkg="${GLOVE_PKG:-$root/.recipe-work/sentiment-v3/glove-pkg}"
 mkdir -p "$work"
 cd "$root"
-py() { RECIPE_WORK="$work" "$PYTHON" "$here/$1" "${@:2}"; }
+py() { # py <script> <args...>: runs a stage and prints its wall and CPU seconds (the model card's CPU hours)
+  local what="$1"; [[ "${2:-}" == -* ]] || what+=" ${2:-}"
+  local TIMEFORMAT="== $what: %R s wall, %U s user + %S s system CPU"
+  time RECIPE_WORK="$work" "$PYTHON" "$here/$1" "${@:2}"
+}
 skip() { echo "== $1: $2 exists, skipped"; }
 
 stage_vocab() {
