@@ -2,7 +2,7 @@
  * GPU capacity failures, which no metric shows: the Auto Scaling group could not launch an instance (no capacity
  * for any of the stage's instance types, or the G-instance vCPU quota), or ECS could not place a task.
  */
-import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,8 +10,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 export interface CapacityEventsProps {
-  group: autoscaling.AutoScalingGroup;
-  service: ecs.Ec2Service;
+  group: autoscaling.IAutoScalingGroup;
+  service: ecs.IBaseService;
   topic: sns.ITopic;
 }
 
