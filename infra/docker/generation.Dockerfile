@@ -19,7 +19,10 @@ COPY functions ./functions
 COPY tsconfig.json ./
 COPY infra/docker/generation-entrypoint.sh /usr/local/bin/generation-entrypoint
 
-ENV PORT=8000 HOST=0.0.0.0 GEN_MODEL_DIR=/models/stories260K GEN_EXECUTION_PROVIDER=cuda
-EXPOSE 8000
-HEALTHCHECK --interval=15s --start-period=120s CMD node -e "fetch('http://127.0.0.1:8000/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# The port is infra/lib/generation-port.ts's, passed by the CDK build (generation-container.ts); a build by hand
+# passes it too: docker build --build-arg PORT=<port>.
+ARG PORT
+ENV PORT=${PORT} HOST=0.0.0.0 GEN_MODEL_DIR=/models/stories260K GEN_EXECUTION_PROVIDER=cuda
+EXPOSE ${PORT}
+HEALTHCHECK --interval=15s --start-period=120s CMD node -e "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 ENTRYPOINT ["/usr/local/bin/generation-entrypoint"]

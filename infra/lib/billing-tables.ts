@@ -21,6 +21,8 @@ const attribute = (name: string, type: 'S' | 'N' = 'S'): dynamodb.Attribute => (
 export class BillingTables extends Construct {
   readonly billing: dynamodb.TableV2;
   readonly usage: dynamodb.TableV2;
+  /** The variables the billing store finds its tables by (TABLE_ENV), for the function that uses them. */
+  readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: BillingTablesProps) {
     super(scope, id);
@@ -41,16 +43,19 @@ export class BillingTables extends Construct {
     });
     this.billing = table('Billing', BILLING_TABLE);
     this.usage = table('Usage', USAGE_TABLE);
+    this.environment = { [TABLE_ENV.billing]: this.billing.tableName, [TABLE_ENV.usage]: this.usage.tableName };
   }
 
-  /** What the router does and nothing more: item reads and writes and queries, on these tables and their indexes. */
-  grantRouter(role: iam.IRole, environment: (name: string, value: string) => void): void {
+  /**
+   * What the router does and nothing more: item reads and writes and queries, on these tables and their named
+   * indexes (`grantReadWriteData` would add batch, scan and describe actions, and every index with `index/*`).
+   */
+  grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     const indexArns = (table: dynamodb.TableV2, schema: TableSchema) => schema.indexes.map((index) => `${table.tableArn}/index/${index.name}`);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
+    return iam.Grant.addToPrincipal({
+      grantee,
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      resources: [this.billing.tableArn, ...indexArns(this.billing, BILLING_TABLE), this.usage.tableArn, ...indexArns(this.usage, USAGE_TABLE)],
-    }));
-    environment(TABLE_ENV.billing, this.billing.tableName);
-    environment(TABLE_ENV.usage, this.usage.tableName);
+      resourceArns: [this.billing.tableArn, ...indexArns(this.billing, BILLING_TABLE), this.usage.tableArn, ...indexArns(this.usage, USAGE_TABLE)],
+    });
   }
 }

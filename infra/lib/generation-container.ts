@@ -13,29 +13,46 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { GenerationImage, StageConfig } from './config.js';
+import type { GenerationImage } from './config.js';
 import { acknowledge } from './nag-suppressions.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** ECS accepts at most 300 s; the service's health-check grace period covers longer starts. */
 const MAX_START_PERIOD = Duration.seconds(300);
 
-export interface GenerationContainerProps {
-  config: StageConfig;
+/** What the generation server is: the stage's choice of server, model and logs. */
+export interface GenerationServerProps {
+  image: GenerationImage;
+  /** The model's name on the server: vLLM's --served-model-name, the edge-maas server's GEN_MODEL_ID. */
+  servedModelName: string;
+  /** vLLM: the ECR repository prefix of this stage's pull-through cache of Docker Hub. */
+  dockerHubCachePrefix: string;
+  /** vLLM: a Hugging Face token (gated models), given to vLLM as HF_TOKEN. */
+  huggingFaceToken?: secretsmanager.ISecret;
+  /** Days to keep the container's logs. */
+  logRetentionDays: number;
+}
+
+/** What the container is wired to: the task it joins, where the weights are, the key it checks, its port. */
+export interface GenerationContainerProps extends GenerationServerProps {
+  task: ecs.Ec2TaskDefinition;
   modelBucket: s3.IBucket;
   /** Required from every caller: vLLM reads it as VLLM_API_KEY. */
   upstreamKey: secretsmanager.ISecret;
   port: number;
 }
 
-/** Where a vLLM stage's weights live in the model bucket: one prefix per model and Hugging Face commit. */
-export const vllmWeightsPrefix = (image: GenerationImage): string => `${image.model}/${image.revision}`;
+/**
+ * Where a stage's model lives in the model bucket: for vLLM one prefix per model and Hugging Face commit, for the
+ * edge-maas server the folder of the model folder's last name.
+ */
+export const modelPrefix = (image: GenerationImage): string => (image.kind === 'vllm' ? `${image.model}/${image.revision}` : image.model.split('/').pop()!);
 
-export function generationContainer(scope: Construct, task: ecs.Ec2TaskDefinition, props: GenerationContainerProps): ecs.ContainerDefinition {
-  const { config, modelBucket, port } = props;
-  const logGroup = new logs.LogGroup(scope, 'GenerationLogs', { retention: config.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+export function generationContainer(scope: Construct, props: GenerationContainerProps): ecs.ContainerDefinition {
+  const { image, task, modelBucket, port } = props;
+  const logGroup = new logs.LogGroup(scope, 'GenerationLogs', { retention: props.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
   const health = (command: string) => ({ command: ['CMD-SHELL', command], interval: Duration.seconds(15), startPeriod: MAX_START_PERIOD, retries: 3 });
   const common = {
     gpuCount: 1,
@@ -46,36 +63,33 @@ export function generationContainer(scope: Construct, task: ecs.Ec2TaskDefinitio
     linuxParameters: new ecs.LinuxParameters(scope, 'GenerationLinux', { sharedMemorySize: 2048 }),
   };
   const region = { AWS_REGION: Aws.REGION, AWS_DEFAULT_REGION: Aws.REGION, AWS_EC2_METADATA_DISABLED: 'true' };
-  const { image } = config;
   if (image.kind === 'vllm') {
     const secrets: Record<string, ecs.Secret> = { VLLM_API_KEY: ecs.Secret.fromSecretsManager(props.upstreamKey) };
-    if (image.huggingFaceTokenSecretArn) {
-      secrets.HF_TOKEN = ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretCompleteArn(scope, 'HuggingFaceToken', image.huggingFaceTokenSecretArn));
-    }
-    const container = task.addContainer('vllm', {
+    if (props.huggingFaceToken) secrets.HF_TOKEN = ecs.Secret.fromSecretsManager(props.huggingFaceToken);
+    return task.addContainer('vllm', {
       ...common,
-      image: ecs.ContainerImage.fromRegistry(dockerHubThroughCache(scope, task, config)),
+      image: ecs.ContainerImage.fromRegistry(dockerHubThroughCache(scope, task, image, props.dockerHubCachePrefix)),
       command: [
-        '--model', `s3://${modelBucket.bucketName}/${vllmWeightsPrefix(image)}/`, '--load-format', 'runai_streamer',
-        '--served-model-name', config.generation.servedName, '--port', String(port), ...(image.args ?? []),
+        '--model', `s3://${modelBucket.bucketName}/${modelPrefix(image)}/`, '--load-format', 'runai_streamer',
+        '--served-model-name', props.servedModelName, '--port', String(port), ...(image.args ?? []),
       ],
       environment: region,
       secrets,
       healthCheck: health(`python3 -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:${port}/health').status == 200 else 1)"`),
     });
-    return container;
   }
   return task.addContainer('edge-maas-generation', {
     ...common,
     image: ecs.ContainerImage.fromAsset(repoRoot, {
       file: 'infra/docker/generation.Dockerfile',
+      buildArgs: { PORT: String(port) },
       platform: Platform.LINUX_AMD64, // g5/g6 are x86_64: an arm64 laptop would otherwise build an image they cannot run
       exclude: ['node_modules', '.git', '.data', '.recipe-work', '.wrangler', '.cdk.out', 'bench', 'test', 'models/recipes'],
     }),
     environment: {
       ...region,
-      PORT: String(port), HOST: '0.0.0.0', GEN_MODEL_DIR: image.model, GEN_MODEL_ID: config.generation.servedName, GEN_EXECUTION_PROVIDER: 'cuda',
-      MODEL_S3_URI: `s3://${modelBucket.bucketName}/${image.model.split('/').pop()}`,
+      PORT: String(port), HOST: '0.0.0.0', GEN_MODEL_DIR: image.model, GEN_MODEL_ID: props.servedModelName, GEN_EXECUTION_PROVIDER: 'cuda',
+      MODEL_S3_URI: `s3://${modelBucket.bucketName}/${modelPrefix(image)}`,
     },
     healthCheck: health(`node -e "fetch('http://127.0.0.1:${port}/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`),
   });
@@ -85,9 +99,7 @@ export function generationContainer(scope: Construct, task: ecs.Ec2TaskDefinitio
  * The vLLM image through an ECR pull-through cache rule for Docker Hub, with the user's Docker Hub credentials:
  * anonymous pulls from behind one NAT address share Docker Hub's rate limit, and a cached image stays in-region.
  */
-function dockerHubThroughCache(scope: Construct, task: ecs.Ec2TaskDefinition, config: StageConfig): string {
-  const image = config.image;
-  const prefix = `${config.name}-docker-hub`;
+function dockerHubThroughCache(scope: Construct, task: ecs.Ec2TaskDefinition, image: GenerationImage, prefix: string): string {
   const rule = new ecr.CfnPullThroughCacheRule(scope, 'DockerHubCache', {
     ecrRepositoryPrefix: prefix, upstreamRegistry: 'docker-hub', upstreamRegistryUrl: 'registry-1.docker.io', credentialArn: image.dockerHubSecretArn,
   });

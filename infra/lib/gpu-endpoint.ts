@@ -5,23 +5,26 @@
  * IP in front of that. vLLM checks the same key itself (VLLM_API_KEY, generation-container.ts).
  */
 import { Duration, SecretValue } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag-suppressions.js';
 
-export const GENERATION_PORT = 8000;
 export const STREAM_IDLE_TIMEOUT = Duration.seconds(600);
 /** The header the router sends the key in: vLLM's own API-key check reads the same one. */
 export const UPSTREAM_KEY_HEADER = 'Authorization';
 
 export interface GpuEndpointProps {
   vpc: ec2.IVpc;
-  certificateArn: string;
+  /** The port the generation tasks listen on: the target group forwards to it. */
+  port: number;
+  /** For the HTTPS listener: in the stack's region, covering the name the router calls. */
+  certificate: acm.ICertificate;
   accessLogs: s3.IBucket;
   /** Seconds a target keeps its streams after deregistration (scale-in, deploys). */
   deregistrationDelay: Duration;
@@ -32,7 +35,7 @@ export class GpuEndpoint extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly securityGroup: ec2.SecurityGroup;
-  /** The key the router (and the edge Worker) must send; vLLM requires it too. */
+  /** The key the router (and the edge Worker) must send; vLLM requires it too. Reading it: grantInvoke. */
   readonly upstreamKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: GpuEndpointProps) {
@@ -57,7 +60,7 @@ export class GpuEndpoint extends Construct {
     this.loadBalancer.logAccessLogs(props.accessLogs, 'alb');
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
       vpc: props.vpc,
-      port: GENERATION_PORT,
+      port: props.port,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.IP,
       deregistrationDelay: props.deregistrationDelay,
@@ -67,7 +70,7 @@ export class GpuEndpoint extends Construct {
       port: 443,
       protocol: elbv2.ApplicationProtocol.HTTPS,
       sslPolicy: elbv2.SslPolicy.TLS13_RES,
-      certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)],
+      certificates: [props.certificate],
       defaultAction: elbv2.ListenerAction.fixedResponse(403, {
         contentType: 'application/json',
         messageBody: JSON.stringify({ error: { message: 'forbidden', type: 'invalid_request_error', code: 'forbidden', param: null } }),
@@ -95,5 +98,10 @@ export class GpuEndpoint extends Construct {
       }],
     });
     new wafv2.CfnWebACLAssociation(this, 'WafAssociation', { resourceArn: this.loadBalancer.loadBalancerArn, webAclArn: acl.attrArn });
+  }
+
+  /** Lets `grantee` call the endpoint: the listener forwards only requests with the upstream key, so it may read the key. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.upstreamKey.grantRead(grantee);
   }
 }

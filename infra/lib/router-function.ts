@@ -1,7 +1,8 @@
 /**
  * The regional router: the same Hono app in Lambda (Node.js 24, arm64) behind a Function URL in RESPONSE_STREAM
  * mode, pointed at the GPU service. The bundle carries the models and onnxruntime-web's wasm; its role can write
- * its own logs, read the GPU service's upstream key and, granted by BillingTables, use the keys and usage tables.
+ * its own logs, and whatever the stack grants it: the GPU service's upstream key (GpuEndpoint.grantInvoke), the keys
+ * and usage tables (BillingTables.grantReadWrite).
  * API keys are required (EDGE_MAAS_AUTH=keys); they are managed with `npm run keys` against the tables, so no admin
  * token is exposed. Its timeout outlasts the router's own (stream-timeouts.ts), and reserved concurrency caps what
  * a flood of requests to the public Function URL can cost.
@@ -26,7 +27,10 @@ export interface RouterFunctionProps {
   generationUrl: string;
   /** The stage's GPU models as the registry should list them. */
   registryOverlay: RegistryOverlay;
-  /** The key the GPU service requires (sent as `Authorization: Bearer`). */
+  /**
+   * The key the GPU service requires (sent as `Authorization: Bearer`): the function gets its ARN; reading it is
+   * the stack's grant (GpuEndpoint.grantInvoke).
+   */
   upstreamKey: secretsmanager.ISecret;
   reservedConcurrency?: number;
   logRetentionDays: number;
@@ -82,7 +86,6 @@ export class RouterFunction extends Construct {
       projectRoot: repoRoot,
       depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
     });
-    props.upstreamKey.grantRead(role);
     acknowledge(role, [['AwsSolutions-IAM5[Resource::<RouterLogs4973BD4D.Arn>:*]', 'The log streams of its own log group.']]);
     this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
   }

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/bin/app.js';
 import { STAGES } from '../../infra/lib/config.js';
 import { EdgeMaasStack } from '../../infra/lib/edge-maas-stack.js';
+import { GENERATION_PORT } from '../../infra/lib/generation-port.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../../functions/upstream/upstream-client.js';
 import { Registry } from '../../functions/registry/registry.js';
 import { applyRegistryOverlay } from '../../functions/lambda/stage-setup.js';
@@ -38,6 +39,13 @@ const statementsOf = (t: Template, roleId: string) => resources(t, 'AWS::IAM::Po
   .filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
   .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
 const secretId = (t: Template) => only(t, 'AWS::SecretsManager::Secret')[0];
+/** The Docker images dev's assembly builds (the edge-maas generation server's), as its asset manifest lists them. */
+const devDockerImages = async () => {
+  const dir = join(assemblyDir, 'assembly-dev');
+  const name = (await readdir(dir)).find((f) => f.endsWith('.assets.json'))!;
+  const manifest = JSON.parse(await readFile(join(dir, name), 'utf8')) as { dockerImages: Record<string, { source: { platform?: string; dockerBuildArgs?: Record<string, string> } }> };
+  return Object.values(manifest.dockerImages);
+};
 /** The alarm behind a step scaling policy: the one whose actions name it. */
 const alarmOfPolicy = (t: Template, policyId: string) => resources(t, 'AWS::CloudWatch::Alarm').find(([, a]) => JSON.stringify(a.Properties.AlarmActions ?? []).includes(policyId))![1];
 
@@ -247,10 +255,7 @@ describe('issue 19: a first deploy that works, closed to strangers', () => {
   });
 
   it('9. the generation image is built for linux/amd64, the GPU instances\' CPU', async () => {
-    const dir = join(assemblyDir, 'assembly-dev');
-    const name = (await readdir(dir)).find((f) => f.endsWith('.assets.json'))!;
-    const manifest = JSON.parse(await readFile(join(dir, name), 'utf8')) as { dockerImages: Record<string, { source: { platform?: string } }> };
-    const images = Object.values(manifest.dockerImages);
+    const images = await devDockerImages();
     expect(images).toHaveLength(1);
     expect(images[0]!.source.platform).toBe('linux/amd64');
   });
@@ -300,6 +305,25 @@ describe('issue 19: a first deploy that works, closed to strangers', () => {
       expect(JSON.stringify(template.Properties.LaunchTemplateData.UserData)).toContain('ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config');
     }
     expect(JSON.stringify(container(templates.prod!).Image)).toMatch(/@sha256:[0-9a-f]{64}"/);
+  });
+});
+
+describe('the generation port, defined once (infra/lib/generation-port.ts)', () => {
+  it('is the one the target group, the tasks\' security group, the container and the image build use', async () => {
+    const port = String(GENERATION_PORT);
+    for (const [stage, t] of Object.entries(templates)) {
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: GENERATION_PORT });
+      t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: GENERATION_PORT, ToPort: GENERATION_PORT, SourceSecurityGroupId: Match.anyValue() });
+      const c = container(t);
+      expect(c.PortMappings, stage).toEqual([expect.objectContaining({ ContainerPort: GENERATION_PORT })]);
+      expect(c.HealthCheck.Command.join(' '), stage).toContain(`http://127.0.0.1:${port}/health`);
+      if (STAGES[stage]!.image.kind === 'vllm') expect(c.Command[c.Command.indexOf('--port') + 1], stage).toBe(port);
+      else expect(c.Environment, stage).toContainEqual({ Name: 'PORT', Value: port });
+    }
+    expect((await devDockerImages()).map((image) => image.source.dockerBuildArgs)).toEqual([{ PORT: port }]);
+    const dockerfile = await readFile(join(repoRoot, 'infra/docker/generation.Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^ARG PORT$/m);
+    expect(dockerfile).not.toContain(port);
   });
 });
 
