@@ -20,8 +20,15 @@ export interface CdkInvocation {
   env: Record<string, string>;
 }
 
-/** What to run for `command` on `stage` (undefined: every stage, synth only), `extra` passed through to the CLI. */
-export function cdkInvocation(command: string, stage: string | undefined, extra: string[] = [], stages = Object.keys(STAGES)): CdkInvocation {
+export interface CdkInvocationOptions {
+  /** Passed through to the CLI after the stack pattern. */
+  extra?: string[];
+  /** The app's stages (default: infra/lib/config.ts). */
+  stages?: string[];
+}
+
+/** What to run for `command` on `stage` (undefined: every stage, synth only). */
+export function cdkInvocation(command: string, stage: string | undefined, { extra = [], stages = Object.keys(STAGES) }: CdkInvocationOptions = {}): CdkInvocation {
   if (!COMMANDS.includes(command as Command)) throw new Error(`unknown command "${command}"; one of ${COMMANDS.join(', ')}`);
   if (stage === undefined || stage.startsWith('-')) {
     if (command !== 'synth') throw new Error(`npm run ${command}:aws -- <stage>: name the stage (${stages.join(', ')})`);
@@ -35,7 +42,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const [command = '', stage, ...extra] = process.argv.slice(2);
   let invocation: CdkInvocation;
   try {
-    invocation = cdkInvocation(command, stage, extra);
+    invocation = cdkInvocation(command, stage, { extra });
   } catch (error) {
     console.error((error as Error).message);
     process.exit(2);

@@ -48,7 +48,7 @@ describe('stage-selecting CDK commands', () => {
     expect((await cdkLs(...args.filter((a) => a.includes('/')))).sort()).toEqual(Object.keys(STAGES).map((s) => `${s}/EdgeMaas`).sort());
     expect(() => cdkInvocation('deploy', undefined)).toThrow(/name the stage/);
     expect(() => cdkInvocation('diff', 'staging')).toThrow(/unknown stage "staging"/);
-    expect(cdkInvocation('deploy', 'prod', ['--require-approval', 'broadening']).args).toEqual(['deploy', 'prod/*', '--require-approval', 'broadening']);
+    expect(cdkInvocation('deploy', 'prod', { extra: ['--require-approval', 'broadening'] }).args).toEqual(['deploy', 'prod/*', '--require-approval', 'broadening']);
   }, 60_000);
 
   it('are what the package.json scripts run', async () => {
