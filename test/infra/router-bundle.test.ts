@@ -36,7 +36,7 @@ describe('the router Lambda bundle', () => {
     // The bundle carries its own AWS SDK: it reaches DynamoDB with nothing from this repository's node_modules.
     dynamo = await startLocalDynamo();
     const store = new DynamoBillingStore(dynamo.client, dynamo.tables);
-    await createTenant(store, 'acme', undefined, Date.now());
+    await createTenant(store, { id: 'acme' }, Date.now());
     const { key, id } = await createKey(store, { tenant: 'acme' }, Date.now());
     const env = { ...process.env, BILLING_TABLE: dynamo.tables.billing, USAGE_TABLE: dynamo.tables.usage, DYNAMODB_ENDPOINT: dynamo.endpoint, EDGE_MAAS_AUTH: 'keys', ROUTER_API_KEY: key };
     const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'test/infra/fixtures/invoke-router-bundle.mjs'), alone], { cwd: alone, env });
