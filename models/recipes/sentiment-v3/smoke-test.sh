@@ -42,6 +42,34 @@ drift = max(float((a["model"][k] - c["model"][k]).abs().max()) for k in a["model
 assert drift < 5e-3, f"resumed from the fp16 snapshot, weights drift {drift} from the uninterrupted run"
 print(f"resume: stop at 3 + resume = uninterrupted run, bit for bit; from the fp16 snapshot: at step 3, max weight drift {drift:.1e} at step 6")
 PY
+# The teacher's saved state scores the hold-out as its report says; no held-out sentence is in the pretraining text.
+RECIPE_WORK="$tmp/a" "$PYTHON" - "$here" "$tmp/a" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from common import load_recipe, sst2_split
+from corpus import Corpus, read_vocab
+from wordpiece import WordPieceTokenizer
+recipe, work = load_recipe(), Path(sys.argv[2])
+_, held = sst2_split(recipe, 400)
+(work / "held.tsv").write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in held))
+corpus, tok = Corpus(work / "corpus"), WordPieceTokenizer(read_vocab(work / "vocab.txt"), 128)
+windows = {tuple(corpus.window(i).tolist()) for i in range(len(corpus))}
+assert not any(tuple(tok.encode(t)[1:-1]) in windows for t, _ in held), "a held-out sentence is a pretraining window"
+print(f"{len(held)} held-out sentences, none among the {len(windows)} pretraining windows")
+PY
+RECIPE_WORK="$tmp/a" "$PYTHON" "$here/teacher_glove.py" --out "$tmp/a/teacher-glove" --logits-rows "$tmp/a/held.tsv" --logits-out "$tmp/a/held.f32" > /dev/null
+"$PYTHON" - "$tmp/a" <<'PY'
+import json, sys
+import numpy as np
+work = sys.argv[1]
+logits = np.fromfile(f"{work}/held.f32", dtype=np.float32).reshape(-1, 2)
+labels = [int(line.split("\t")[1]) for line in open(f"{work}/held.tsv").read().splitlines()[1:]]
+acc = float((logits.argmax(1) == np.array(labels)).mean())
+want = json.load(open(f"{work}/teacher-glove/report.json"))["holdout_accuracy"]
+assert round(acc, 4) == want, f"the saved teacher scores {acc:.4f} on the hold-out, its report says {want}"
+print(f"GloVe teacher logits: hold-out accuracy {acc:.4f}, as its report says")
+PY
 # Bad input: one line naming the fix, never a stack trace.
 one_line() { # one_line <expected text> <command...>
   local want="$1"; shift

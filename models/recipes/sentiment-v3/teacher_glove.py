@@ -6,6 +6,8 @@ every word of the training split plus every GloVe word of the pretraining corpus
 small learning rate; other words start random). Max- and mean-pooled BiLSTM states feed a linear classifier. The
 v2 hold-out is measured evals_per_epoch times an epoch and the best state is kept (never dev.tsv).
 Writes model.pt (state, word list, settings) and report.json.
+With --logits-rows ROWS.tsv --logits-out F32 it instead scores a TSV (header, text first) with the saved model and
+writes float32 logits, two per row, in the format v2's train.py --teacher-logits reads.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from common import WORK, atomic_save, load_recipe, logger, main_guard, sst2_split
+from common import WORK, RecipeError, atomic_save, load_recipe, logger, main_guard, read_tsv, sst2_split
 from data import bucketed_batches, pad
 from glove import CLITICS, load_subset
 from training import accuracy
@@ -63,14 +65,45 @@ class WordIds:
         return [self.index.get(w, UNK) for w in pre_tokenize(normalize(text))] or [UNK]
 
 
+def load_teacher(folder: Path) -> tuple[BiLSTMClassifier, WordIds]:
+    path = folder / "model.pt"
+    if not path.is_file():
+        raise RecipeError(f"GloVe teacher not found: {path} (run: bash models/recipes/sentiment-v3/run.sh teacher-glove)")
+    saved = torch.load(path)
+    hp = saved["settings"]
+    model = BiLSTMClassifier(len(saved["words"]), saved["dim"], hp["hidden_size"], hp["dropout"])
+    model.load_state_dict(saved["state"])
+    return model.eval(), WordIds(saved["words"])
+
+
+@torch.no_grad()
+def write_logits(folder: Path, rows: Path, out: Path, log) -> None:
+    model, words = load_teacher(folder)
+    texts = [t for t, _ in read_tsv(rows)]
+    chunks = []
+    for start in range(0, len(texts), 256):
+        ids, attention = pad([words.ids(t) for t in texts[start : start + 256]], PAD)
+        chunks.append(model(ids, attention))
+    logits = torch.cat(chunks).float().contiguous()
+    out.write_bytes(logits.numpy().tobytes())
+    log(f"wrote {out}: logits of {len(texts)} rows from {folder}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", help="folder to write the teacher to")
     p.add_argument("--work", default=str(WORK))
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--threads", type=int)
+    p.add_argument("--logits-rows", help="score this TSV with the teacher in --out instead of training")
+    p.add_argument("--logits-out", help="with --logits-rows: the float32 file to write")
     args = p.parse_args()
     recipe, log = load_recipe(), logger()
+    if not args.out:
+        raise RecipeError("--out is required (the teacher's folder)")
+    if args.logits_rows:
+        torch.set_num_threads(args.threads or 1)
+        return write_logits(Path(args.out), Path(args.logits_rows), Path(args.logits_out or "logits.f32"), log)
     hp = {**recipe["teacher_glove"], **(SMOKE if args.smoke else {})}
     torch.set_num_threads(args.threads or hp["threads"])
     started, cpu0 = time.time(), time.process_time()
