@@ -22,6 +22,7 @@ COPY infra/docker/generation-entrypoint.sh /usr/local/bin/generation-entrypoint
 # The port is infra/lib/generation-port.ts's, passed by the CDK build (generation-container.ts); a build by hand
 # passes it too: docker build --build-arg PORT=<port>.
 ARG PORT
+RUN test -n "$PORT" || { echo 'error: build with --build-arg PORT=<port> (the port is defined in infra/lib/generation-port.ts)' >&2; exit 1; }
 ENV PORT=${PORT} HOST=0.0.0.0 GEN_MODEL_DIR=/models/stories260K GEN_EXECUTION_PROVIDER=cuda
 EXPOSE ${PORT}
 HEALTHCHECK --interval=15s --start-period=120s CMD node -e "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
