@@ -7,10 +7,10 @@ import type { TextGenerator } from '../engine/tasks/text-generator.js';
 import type { ApiKind } from './completion-shapes.js';
 import type { ChatCompletionRequest, CompletionRequest } from './openai-schemas.js';
 
-export type GenerationCall = { body: Record<string, unknown>; signal: AbortSignal } & (
-  | { kind: 'completion'; request: CompletionRequest }
-  | { kind: 'chat'; request: ChatCompletionRequest }
-);
+/** A request validated by its kind's schema. */
+export type ValidatedGeneration = { kind: 'completion'; request: CompletionRequest } | { kind: 'chat'; request: ChatCompletionRequest };
+
+export type GenerationCall = ValidatedGeneration & { body: Record<string, unknown>; signal: AbortSignal };
 
 export type OpenAiGenerator = TextGenerator<GenerationCall>;
 
