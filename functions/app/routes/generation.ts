@@ -1,13 +1,16 @@
 /**
  * POST /v1/chat/completions and /v1/completions on the router: validated with the generation server's own
  * schemas, checked against the registry (gpu-upstream text-generation models, their max_tokens), then sent to
- * the model's upstreams; streams pass through unbuffered.
+ * the model's upstreams through their TextGenerator (the body as the client sent it); streams pass through
+ * unbuffered.
  */
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Registry } from '../../registry/registry.js';
 import { modelRef } from '../../registry/registry.js';
+import type { GenerationCall, ValidatedGeneration } from '../../protocol/generation-call.js';
 import { ChatCompletionRequest, CompletionRequest } from '../../protocol/openai-schemas.js';
+import { messageText, promptText } from '../../protocol/request-text.js';
 import { generationEstimate, promptTokenBound } from '../../registry/usage-estimate.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { invalidRequest } from '../../http/errors.js';
@@ -47,33 +50,28 @@ const chatCompletions = generationRoute({
   schema: ChatCompletionRequest.openapi('ChatCompletionRequest'), request: 'chat completions', answer: 'chat completion',
 });
 
-/** A validated generation request, and the path of its API on the upstream (as on this router, less /v1). */
-interface Forwarding {
-  request: CompletionRequest | ChatCompletionRequest;
-  upstreamPath: '/completions' | '/chat/completions';
-}
-
-async function forward(c: Context<AppEnv>, { request, upstreamPath }: Forwarding, { registry, upstreams }: GenerationDeps): Promise<Response> {
+async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { registry, upstreams }: GenerationDeps): Promise<Response> {
+  const { request } = generation;
   const body = c.var.jsonBody!; // read by the route's body validator
   const model = registry.resolve(request.model);
   if (!model) throw unknownModel(registry, request.model);
   if (model.task !== 'text-generation' || model.runtime !== 'gpu-upstream') {
     throw invalidRequest(`model "${modelRef(model)}" does not generate text; use POST /v1/classify`, 'model', 'wrong_task');
   }
-  const asked = ('max_completion_tokens' in request ? request.max_completion_tokens : undefined) ?? request.max_tokens;
+  const asked = (generation.kind === 'chat' ? generation.request.max_completion_tokens : undefined) ?? request.max_tokens;
   if (asked !== undefined && asked > model.maxTokens) {
     throw invalidRequest(`max_tokens is ${asked}; ${modelRef(model)} allows at most ${model.maxTokens}`, 'max_tokens');
   }
-  const promptParts = 'messages' in request
-    ? request.messages.map((m) => (typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join('')))
-    : [typeof request.prompt === 'string' ? request.prompt : request.prompt[0]!];
-  await c.var.admit(generationEstimate(model, promptTokenBound(promptParts, 'messages' in request), asked ?? model.maxTokens));
+  const promptParts = generation.kind === 'chat' ? generation.request.messages.map((m) => messageText(m.content)) : [promptText(generation.request)];
+  await c.var.admit(generationEstimate(model, promptTokenBound(promptParts, generation.kind === 'chat'), asked ?? model.maxTokens));
   const meter = Object.assign(c.var.meter, { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
   const streamOptions = (body.stream_options ?? {}) as Record<string, unknown>;
   // Usage on every chunk (vLLM's continuous_usage_stats): a stream cut short is still billed its prompt.
   const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true, continuous_usage_stats: true } } : body;
+  const call: GenerationCall = { ...generation, body: forwarded, signal: c.req.raw.signal };
+  const generator = upstreams.generator(model.upstreams);
   const started = Date.now();
-  const response = await upstreams.post(model.upstreams, upstreamPath, forwarded, c.req.raw.signal);
+  const response = await (request.stream ? generator.stream(call) : generator.generate(call));
   if (!response.ok) return response;
   if (!request.stream) {
     meter.computeMs = Date.now() - started;
@@ -85,7 +83,7 @@ async function forward(c: Context<AppEnv>, { request, upstreamPath }: Forwarding
 
 export function generationRoutes(deps: GenerationDeps): RouteGroup {
   const group = routeGroup();
-  declareRoute(group, completions, (c) => forward(c, { request: c.req.valid('json'), upstreamPath: '/completions' }, deps));
-  declareRoute(group, chatCompletions, (c) => forward(c, { request: c.req.valid('json'), upstreamPath: '/chat/completions' }, deps));
+  declareRoute(group, completions, (c) => forward(c, { kind: 'completion', request: c.req.valid('json') }, deps));
+  declareRoute(group, chatCompletions, (c) => forward(c, { kind: 'chat', request: c.req.valid('json') }, deps));
   return group;
 }
