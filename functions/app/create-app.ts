@@ -6,7 +6,7 @@
  */
 import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
+import type { TextClassifier } from '../engine/tasks/text-classifier.js';
 import type { Registry } from '../registry/registry.js';
 import type { AppPlugin } from '../http/app-plugin.js';
 import type { AppEnv } from '../http/request-context.js';
@@ -25,7 +25,8 @@ import { methodsOfRouteTable, noRoute } from './unmatched.js';
 
 export interface AppDeps {
   registry: Registry;
-  engines: Map<string, ClassificationEngine>;
+  /** The classifier of each edge model, by id@version: the local engines, or any other TextClassifier. */
+  engines: Map<string, TextClassifier>;
   isReady: () => boolean;
   maxBodyBytes?: number;
   newRequestId?: () => string;
@@ -49,6 +50,7 @@ const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateL
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = routeGroup();
   const plugins = deps.plugins ?? [];
+  const upstreams = deps.upstreams ?? new UpstreamClient();
 
   app.use('*', requestState(deps.newRequestId ?? (() => crypto.randomUUID())));
   if (deps.corsOrigins && deps.corsOrigins.length > 0) {
@@ -71,7 +73,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     healthRoutes(deps),
     modelRoutes(deps),
     classifyRoutes(deps),
-    generationRoutes({ registry: deps.registry, upstreams: deps.upstreams ?? new UpstreamClient() }),
+    generationRoutes({ registry: deps.registry, generatorFor: (model) => upstreams.generator(model.upstreams) }),
     hfInferenceRoutes(deps),
     docsRoutes({ routeTable: app }),
   ];

@@ -66,11 +66,6 @@ export class UpstreamClient {
     return { generate: (call) => send(call, false), stream: (call) => send(call, true) };
   }
 
-  /** POSTs `body` (with the upstream's model name) to `path` on the first upstream that answers. */
-  post(upstreams: Upstream[], path: string, body: Record<string, unknown>, clientSignal: AbortSignal): Promise<Response> {
-    return this.send(upstreams, { path, body, streamed: body.stream === true, clientSignal });
-  }
-
   private async send(upstreams: Upstream[], { path, body, streamed, clientSignal }: UpstreamPost): Promise<Response> {
     // "embedded" names the generation server of `npm start`; a runtime that has none cannot reach it.
     const candidates = upstreams.filter((u) => u.url !== 'embedded');

@@ -66,7 +66,15 @@ function withoutMember(event: string, start: number, end: number): string {
   return event.slice(0, start) + event.slice(event[end] === ',' ? end + 1 : end);
 }
 
-export function observeStream(response: Response, meter: Meter, shown: UsageShown, started: number, now: () => number): Response {
+export interface StreamObservation {
+  /** Which usage the client asked to see; the rest is taken out of the events it receives. */
+  shown: UsageShown;
+  /** When the call went upstream, on `now`'s clock: the meter's compute time runs from here to the stream's end. */
+  started: number;
+  now: () => number;
+}
+
+export function observeStream(response: Response, meter: Meter, { shown, started, now }: StreamObservation): Response {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../functions/registry/registry.js';
+import type { CompletionRequest } from '../../functions/protocol/openai-schemas.js';
 import { applyRegistryOverlay, readUpstreamKey, setUpStage, withUpstreamKey } from '../../functions/lambda/stage-setup.js';
 import { STAGES } from '../../infra/lib/config.js';
 import { registryOverlay } from '../../infra/lib/registry-overlay.js';
@@ -79,7 +80,8 @@ describe('the router\'s stage setup', () => {
     const stage = await setUpStage(base, env);
     expect(globalThis.fetch).toBe(before);
     seen.length = 0;
-    const answer = await stage.upstreams.post([{ url: gpu, model: 'm' }], '/completions', { prompt: 'x' }, new AbortController().signal);
+    const call = { kind: 'completion' as const, request: { model: 'm', prompt: 'x' } as CompletionRequest, body: { prompt: 'x' }, signal: new AbortController().signal };
+    const answer = await stage.upstreams.generator([{ url: gpu, model: 'm' }]).generate(call);
     expect(answer.status).toBe(200);
     expect(seen.map((s) => s.headers.authorization)).toEqual(['Bearer k3y']);
   });

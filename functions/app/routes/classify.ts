@@ -1,9 +1,9 @@
 /** POST /v1/classify: { model?, input: string | string[], top_k? } → labels and scores per input. */
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { QueueFullError } from '../../engine/classification/micro-batcher.js';
+import { QueueFullError } from '../../engine/tasks/queue-full-error.js';
 import { rankLabels } from '../../engine/classification/scores.js';
-import type { ClassificationEngine } from '../../engine/classification/classification-engine.js';
+import type { TextClassifier } from '../../engine/tasks/text-classifier.js';
 import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
 import { classificationEstimate } from '../../registry/usage-estimate.js';
 import type { AppEnv } from '../../http/request-context.js';
@@ -14,10 +14,10 @@ import { clientErrors } from '../openapi/responses.js';
 import { ClassifyRequest, ClassifyResponse } from '../schemas.js';
 import { unknownModel } from './models.js';
 
-/** What the classification routes run on: the catalog, and the loaded engine of each edge model (by id@version). */
+/** What the classification routes run on: the catalog, and the classifier of each edge model (by id@version). */
 export interface ClassificationDeps {
   registry: Registry;
-  engines: Map<string, ClassificationEngine>;
+  engines: Map<string, TextClassifier>;
 }
 
 /** One text becomes a batch of one; a batch may hold at most the model's max_batch texts. */

@@ -6,9 +6,8 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { Registry } from '../../registry/registry.js';
-import { modelRef } from '../../registry/registry.js';
-import type { GenerationCall, ValidatedGeneration } from '../../protocol/generation-call.js';
+import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
+import type { GenerationCall, OpenAiGenerator, ValidatedGeneration } from '../../protocol/generation-call.js';
 import { ChatCompletionRequest, CompletionRequest } from '../../protocol/openai-schemas.js';
 import { messageText, promptText } from '../../protocol/request-text.js';
 import { generationEstimate, promptTokenBound } from '../../registry/usage-estimate.js';
@@ -16,14 +15,14 @@ import type { AppEnv } from '../../http/request-context.js';
 import { invalidRequest } from '../../http/errors.js';
 import { meteringResponses } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
-import type { UpstreamClient } from '../../upstream/upstream-client.js';
 import { observeJson, observeStream } from '../../upstream/usage-observer.js';
 import { clientErrors, completionAnswer, upstreamErrors } from '../openapi/responses.js';
 import { unknownModel } from './models.js';
 
 export interface GenerationDeps {
   registry: Registry;
-  upstreams: UpstreamClient;
+  /** The TextGenerator that serves a gpu-upstream model (the upstream client over its upstreams). */
+  generatorFor: (model: ModelEntry) => OpenAiGenerator;
 }
 
 interface GenerationRouteSpec<P extends string, S> {
@@ -50,7 +49,7 @@ const chatCompletions = generationRoute({
   schema: ChatCompletionRequest.openapi('ChatCompletionRequest'), request: 'chat completions', answer: 'chat completion',
 });
 
-async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { registry, upstreams }: GenerationDeps): Promise<Response> {
+async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { registry, generatorFor }: GenerationDeps): Promise<Response> {
   const { request } = generation;
   const body = c.var.jsonBody!; // read by the route's body validator
   const model = registry.resolve(request.model);
@@ -69,7 +68,7 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
   // Usage on every chunk (vLLM's continuous_usage_stats): a stream cut short is still billed its prompt.
   const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true, continuous_usage_stats: true } } : body;
   const call: GenerationCall = { ...generation, body: forwarded, signal: c.req.raw.signal };
-  const generator = upstreams.generator(model.upstreams);
+  const generator = generatorFor(model);
   const started = Date.now();
   const response = await (request.stream ? generator.stream(call) : generator.generate(call));
   if (!response.ok) return response;
@@ -78,7 +77,7 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
     return observeJson(response, meter);
   }
   const final = streamOptions.include_usage === true;
-  return observeStream(response, meter, { final, continuous: final && streamOptions.continuous_usage_stats === true }, started, Date.now);
+  return observeStream(response, meter, { shown: { final, continuous: final && streamOptions.continuous_usage_stats === true }, started, now: Date.now });
 }
 
 export function generationRoutes(deps: GenerationDeps): RouteGroup {
