@@ -136,7 +136,7 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda s, _f: stop.update(signal=signal.Signals(s).name))
     batches = epoch_batches(lengths, hp["batch_size"], seed, state["epoch"])
-    last_save, window = time.time(), {"mlm": 0.0, "disc": 0.0, "gen_acc": 0.0, "disc_acc": 0.0, "tokens": 0, "n": 0, "t": time.time()}
+    last_save, window = time.time(), {"mlm": 0.0, "disc": 0.0, "gen_acc": 0.0, "disc_acc": 0.0, "disc_auc": 0.0, "tokens": 0, "n": 0, "t": time.time()}
     cpu0, wall0 = time.process_time(), time.time()
     model.train()
     while state["step"] < total and state["step"] != args.stop_at:
@@ -149,7 +149,8 @@ def main() -> None:
         mlm, disc, stats = model(ids, attention, corrupted, chosen, sampler)
         _update(model, opt, schedule, mlm + hp["discriminator_weight"] * disc)
         state["step"], state["batch"] = state["step"] + 1, state["batch"] + 1
-        for k, v in (("mlm", mlm.item()), ("disc", disc.item()), ("gen_acc", stats["gen_acc"]), ("disc_acc", stats["disc_acc"])):
+        for k, v in (("mlm", mlm.item()), ("disc", disc.item()), ("gen_acc", stats["gen_acc"]), ("disc_acc", stats["disc_acc"]),
+                     ("disc_auc", stats["disc_auc"])):
             window[k] += v
         window["tokens"], window["n"] = window["tokens"] + stats["tokens"], window["n"] + 1
         now = time.time()
@@ -158,13 +159,13 @@ def main() -> None:
         cpu0, wall0 = time.process_time(), now
         if state["step"] % hp["log_every"] == 0 or state["step"] == total:
             n, dt = window["n"], now - window["t"]
-            point = {"step": state["step"], **{k: round(window[k] / n, 4) for k in ("mlm", "disc", "gen_acc", "disc_acc")},
+            point = {"step": state["step"], **{k: round(window[k] / n, 4) for k in ("mlm", "disc", "gen_acc", "disc_acc", "disc_auc")},
                      "lr": schedule.get_last_lr()[0], "s_per_step": round(dt / n, 3), "tokens_per_s": round(window["tokens"] / dt),
                      "epoch": state["epoch"], "wall_seconds": round(state["wall_seconds"])}
             state["curve"].append(point)
             log(f"step {state['step']}/{total} mlm {point['mlm']:.3f} disc {point['disc']:.4f} gen_acc {point['gen_acc']:.3f} "
-                f"disc_acc {point['disc_acc']:.3f} {point['s_per_step']:.2f} s/step {point['tokens_per_s']} tok/s")
-            window = {"mlm": 0.0, "disc": 0.0, "gen_acc": 0.0, "disc_acc": 0.0, "tokens": 0, "n": 0, "t": now}
+                f"disc_acc {point['disc_acc']:.3f} disc_auc {point['disc_auc']:.3f} {point['s_per_step']:.2f} s/step {point['tokens_per_s']} tok/s")
+            window = {"mlm": 0.0, "disc": 0.0, "gen_acc": 0.0, "disc_acc": 0.0, "disc_auc": 0.0, "tokens": 0, "n": 0, "t": now}
         if stop["signal"]:
             save(f"stopped by {stop['signal']}")
             print(f"stopped at step {state['step']}/{total}: run the same command again to resume", file=sys.stderr)
