@@ -2,16 +2,18 @@
  * bench/compare: this checkout against another commit (default HEAD~1, or the ref given), in one run. Each round
  * starts `npm start`'s server (WASM, micro-batching, billing in open mode on a fresh SQLite file, the embedded
  * generation server) from one tree, measures it, stops it, then the other tree: rounds alternate so that the
- * machine's noise falls on both. Prints the medians per tree and their ratios (this / other).
+ * machine's noise falls on both. Prints the medians per tree and their ratios (this / other), and writes them into
+ * bench/RESULTS.md.
  * Usage: npm run bench:compare -- [<git ref>]   (BENCH_ROUNDS, default 3; BENCH_SECONDS per load run, default 5)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, sharedDir } from '../../functions/node/shared-paths.js';
 import { loadRun, sequentialLatency } from '../classify/http-load.js';
 import { devSentences } from '../classify/sentences.js';
 import { startServerProcess } from '../common/processes.js';
+import { writeResultsSection } from '../common/results.js';
 import { streamRun } from '../generate/streams.js';
 import { checkoutOf } from './checkout.js';
 
@@ -63,14 +65,20 @@ async function main(): Promise<void> {
     }
   }
   const [mine, theirs] = trees as [typeof trees[0], typeof trees[0]];
-  console.log(`\nMedians of ${rounds} rounds each, alternating (BENCH_SECONDS=${seconds}):\n`);
-  console.log(`| figure | ${mine.name} | ${theirs.name} | this / other | better is |`);
-  console.log('|---|---:|---:|---:|---|');
-  for (const [figure, better] of FIGURES) {
-    const a = median(mine.runs.map((r) => r[figure]!));
-    const b = median(theirs.runs.map((r) => r[figure]!));
-    console.log(`| ${figure} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)} | ${better} |`);
-  }
+  const lines = [
+    `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores, Node ${process.version}: medians of ${rounds} rounds per tree, alternating; `
+      + `300 sequential classifications, ${seconds} s at 16 connections, 8 streams of 64 tokens at c=1 and 16 at c=4 through the router.`,
+    '',
+    `| figure | ${mine.name} | ${theirs.name} | this / other | better is |`,
+    '|---|---:|---:|---:|---|',
+    ...FIGURES.map(([figure, better]) => {
+      const a = median(mine.runs.map((r) => r[figure]!));
+      const b = median(theirs.runs.map((r) => r[figure]!));
+      return `| ${figure} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)} | ${better} |`;
+    }),
+  ];
+  console.log(`\n${lines.join('\n')}`);
+  await writeResultsSection('compare', 'This checkout against another commit: `npm run bench:compare -- <ref>`', lines.join('\n'));
 }
 
 await main();
