@@ -3,6 +3,16 @@ import { MicroBatcher, QueueDeadlineError, QueueFullError } from '../../function
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What `submit` throws at once (a refusal), or undefined when it accepts the work. */
+function refusalOf(submit: () => unknown): unknown {
+  try {
+    submit();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 function doubler(ms = 5, onBatchStart?: (size: number) => void) {
   return new MicroBatcher<number, number>(async (xs) => {
     await delay(ms);
@@ -30,12 +40,7 @@ describe('MicroBatcher', () => {
     const running = batcher.submit(Array.from({ length: 8 }, (_, i) => i)); // a full batch starts after one turn
     await delay(1);
     const waiting = batcher.submit(Array.from({ length: 20 }, (_, i) => i)); // fills the queue
-    let refusal: unknown;
-    try {
-      batcher.submit([1]);
-    } catch (error) {
-      refusal = error;
-    }
+    const refusal = refusalOf(() => batcher.submit([1]));
     expect(refusal).toBeInstanceOf(QueueFullError);
     expect((refusal as QueueFullError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
     await Promise.all([running, waiting]);
@@ -148,12 +153,7 @@ describe('MicroBatcher', () => {
     turn();
     // 100 ms left of the running batch, then one batch of 4 per 100 ms: two more requests fit in 250 ms.
     const accepted = [batcher.submit([9, 10, 11, 12]), batcher.submit([13, 14, 15, 16])];
-    let refusal: unknown;
-    try {
-      batcher.submit([17]);
-    } catch (error) {
-      refusal = error;
-    }
+    const refusal = refusalOf(() => batcher.submit([17]));
     expect(refusal).toBeInstanceOf(QueueDeadlineError);
     expect(refusal).toBeInstanceOf(QueueFullError); // the routes answer every QueueFullError with 503
     expect((refusal as QueueFullError).retryAfterSeconds).toBe(1);
