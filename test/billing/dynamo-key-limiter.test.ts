@@ -40,6 +40,11 @@ describe('DynamoDB rate limiter', () => {
   const settle = async () => {
     while (pending.length) await pending.shift();
   };
+  /** Two router instances over one table, with the clock set to `ms` after T0. */
+  const twoInstancesAt = (ms: number) => {
+    clock = T0 + ms;
+    return [instance(), instance()] as const;
+  };
 
   beforeAll(async () => {
     dynamo = await startLocalDynamo();
@@ -47,8 +52,7 @@ describe('DynamoDB rate limiter', () => {
   afterAll(async () => dynamo?.close());
 
   it('shares one limit between instances, exactly, under concurrent requests', async () => {
-    const [a, b] = [instance(), instance()];
-    clock = T0 + 1_000;
+    const [a, b] = twoInstancesAt(1_000);
     const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).take('key_conc', { rpm: 20, tpm: 1000 })));
     await settle();
     expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
@@ -59,9 +63,8 @@ describe('DynamoDB rate limiter', () => {
   });
 
   it('lets requests through again as the minute slides, and does not count refused ones', async () => {
-    const [a, b] = [instance(), instance()];
+    const [a, b] = twoInstancesAt(10 * MINUTE);
     const limits = { rpm: 4, tpm: 1000 };
-    clock = T0 + 10 * MINUTE;
     for (let i = 0; i < 4; i++) expect((await a.take('key_slide', limits)).allowed).toBe(true);
     for (let i = 0; i < 3; i++) expect((await b.take('key_slide', limits)).allowed).toBe(false);
     await settle();
@@ -74,9 +77,8 @@ describe('DynamoDB rate limiter', () => {
   });
 
   it('refuses a key whose tokens one instance spent, on the other instance', async () => {
-    const [a, b] = [instance(), instance()];
+    const [a, b] = twoInstancesAt(20 * MINUTE);
     const limits = { rpm: 100, tpm: 500 };
-    clock = T0 + 20 * MINUTE;
     expect((await a.take('key_tokens', limits)).allowed).toBe(true);
     a.settle({ key: 'key_tokens', limits, used: 800, reserved: 0, takenAt: clock });
     await settle();
@@ -89,9 +91,8 @@ describe('DynamoDB rate limiter', () => {
   });
 
   it('reserves tokens at admission, so concurrent requests on two instances cannot all pass a token limit', async () => {
-    const [a, b] = [instance(), instance()];
+    const [a, b] = twoInstancesAt(25 * MINUTE);
     const limits = { rpm: 100, tpm: 500 };
-    clock = T0 + 25 * MINUTE;
     const decisions = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).take('key_reserve', limits, 200)));
     // Each sees the reservations before it: 0, 200 and 400 are within 500; the rest are refused and not counted.
     expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
