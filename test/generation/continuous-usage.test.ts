@@ -1,16 +1,11 @@
 // vLLM's stream_options.continuous_usage_stats on the generation server, read with the official openai client:
 // every chunk carries the usage so far, so a stream cut short still tells what its prompt cost (issue 17, defect 9).
-import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGenerationServer, type RunningGenerationServer } from '../../functions/node/start-generation-server.js';
+import type OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { startGenerationServer } from '../../functions/node/start-generation-server.js';
+import { useOpenAiServer } from '../helpers/openai-server.js';
 
-let server: RunningGenerationServer;
-let client: OpenAI;
-beforeAll(async () => {
-  server = await startGenerationServer({ port: 0 });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
-});
-afterAll(() => server.close());
+const generation = useOpenAiServer(() => startGenerationServer({ port: 0 }), 'none');
 
 type Options = { include_usage?: boolean; continuous_usage_stats?: boolean };
 type Chunk = OpenAI.ChatCompletionChunk | OpenAI.Completion;
@@ -19,8 +14,8 @@ type Chunk = OpenAI.ChatCompletionChunk | OpenAI.Completion;
 function stream(kind: 'chat' | 'completion', streamOptions: Options, maxTokens = 20, signal?: AbortSignal) {
   const common = { model: 'stories260K', max_tokens: maxTokens, temperature: 0, stream: true as const, stream_options: streamOptions as OpenAI.ChatCompletionStreamOptions };
   return kind === 'chat'
-    ? client.chat.completions.create({ ...common, messages: [{ role: 'user', content: 'Once upon a time' }] }, { signal })
-    : client.completions.create({ ...common, prompt: 'Once upon a time' }, { signal });
+    ? generation.client.chat.completions.create({ ...common, messages: [{ role: 'user', content: 'Once upon a time' }] }, { signal })
+    : generation.client.completions.create({ ...common, prompt: 'Once upon a time' }, { signal });
 }
 
 const textOf = (chunk: Chunk) => {
@@ -37,8 +32,8 @@ async function collect(kind: 'chat' | 'completion', options: Options, maxTokens?
 describe('stream_options.continuous_usage_stats', () => {
   it.each(['chat', 'completion'] as const)('%s: every chunk carries the usage so far, and the final usage chunk the total', async (kind) => {
     const whole = kind === 'chat'
-      ? await client.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 20, temperature: 0 })
-      : await client.completions.create({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 20, temperature: 0 });
+      ? await generation.client.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 20, temperature: 0 })
+      : await generation.client.completions.create({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 20, temperature: 0 });
     const prompt = whole.usage!.prompt_tokens;
     const chunks = await collect(kind, { include_usage: true, continuous_usage_stats: true });
     for (const chunk of chunks) {
@@ -85,7 +80,7 @@ describe('stream_options.continuous_usage_stats', () => {
     expect(seen[0]!.prompt_tokens).toBeGreaterThan(0);
     expect(seen.at(-1)).toEqual({ prompt_tokens: seen[0]!.prompt_tokens, completion_tokens: 3, total_tokens: seen[0]!.prompt_tokens + 3 });
     // The cancelled generation frees its slot.
-    for (let wait = 0; server.engine.load.active > 0 && wait < 100; wait++) await new Promise((r) => setTimeout(r, 10));
-    expect(server.engine.load).toEqual({ active: 0, waiting: 0 });
+    for (let wait = 0; generation.server.engine.load.active > 0 && wait < 100; wait++) await new Promise((r) => setTimeout(r, 10));
+    expect(generation.server.engine.load).toEqual({ active: 0, waiting: 0 });
   });
 });

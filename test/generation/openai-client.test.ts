@@ -1,27 +1,22 @@
 // The official openai client, unchanged, against the router that npm start runs (with its embedded generation server).
-import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/start-server.js';
+import type OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../../functions/node/start-server.js';
+import { useOpenAiServer } from '../helpers/openai-server.js';
 import { REFERENCE } from './helpers.js';
 
-let server: RunningServer;
-let client: OpenAI;
-beforeAll(async () => {
-  server = await startServer({ port: 0 });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-needed-in-open-mode', maxRetries: 0 });
-});
-afterAll(() => server.close());
+const router = useOpenAiServer(() => startServer({ port: 0 }), 'not-needed-in-open-mode');
 
 describe('generation through the router with the openai client', () => {
   it('text completion: greedy reproduces the reference, with usage', async () => {
-    const completion = await client.completions.create({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 30, temperature: 0 });
+    const completion = await router.client.completions.create({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 30, temperature: 0 });
     expect(`Once upon a time${completion.choices[0]!.text}`.startsWith(REFERENCE)).toBe(true);
     expect(completion.choices[0]!.finish_reason).toBe('length');
     expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 30, total_tokens: 35 });
   });
 
   it('chat completion, not streamed, through an alias', async () => {
-    const chat = await client.chat.completions.create({ model: 'tiny-stories', messages: [{ role: 'system', content: 'You tell stories.' }, { role: 'user', content: 'A story about a cat' }], max_tokens: 12, seed: 5 });
+    const chat = await router.client.chat.completions.create({ model: 'tiny-stories', messages: [{ role: 'system', content: 'You tell stories.' }, { role: 'user', content: 'A story about a cat' }], max_tokens: 12, seed: 5 });
     expect(chat.object).toBe('chat.completion');
     expect(chat.choices[0]!.message.role).toBe('assistant');
     expect(chat.choices[0]!.message.content!.length).toBeGreaterThan(0);
@@ -30,8 +25,8 @@ describe('generation through the router with the openai client', () => {
 
   it.each(['chat', 'completion'] as const)('%s streamed: chunks arrive one token at a time and include_usage matches them', async (kind) => {
     const stream = kind === 'chat'
-      ? await client.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 30, temperature: 0, stream: true, stream_options: { include_usage: true } })
-      : await client.completions.create({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 30, temperature: 0, stream: true, stream_options: { include_usage: true } });
+      ? await router.client.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 30, temperature: 0, stream: true, stream_options: { include_usage: true } })
+      : await router.client.completions.create({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 30, temperature: 0, stream: true, stream_options: { include_usage: true } });
     let pieces = 0;
     let text = '';
     let finish: string | null = null;
@@ -63,13 +58,13 @@ describe('generation through the router with the openai client', () => {
     ['unknown model', { model: 'gpt-9', messages: [{ role: 'user', content: 'hi' }] }, 404, /does not exist/],
     ['a classifier', { model: 'sentiment', messages: [{ role: 'user', content: 'hi' }] }, 400, /does not generate text/],
   ])('%s gets a clear error', async (_name, body, status, message) => {
-    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${router.server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(message);
   });
 
   it('malformed JSON gets 400', async () => {
-    const res = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "stories260K", "prompt": ' });
+    const res = await fetch(`${router.server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "stories260K", "prompt": ' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/not valid JSON/);
   });
