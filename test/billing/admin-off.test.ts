@@ -1,20 +1,10 @@
 // Without ADMIN_TOKEN the admin API does not exist: every admin route answers 404 in the JSON error shape, with or
 // without a token, so that nobody can probe it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorBody } from '../../functions/app/schemas.js';
-import { startServer, type RunningServer } from '../../functions/node/start-server.js';
-import { tempDb } from './helpers.js';
+import { useKeysServer } from './helpers.js';
 
-let server: RunningServer;
-let db: Awaited<ReturnType<typeof tempDb>>;
-beforeAll(async () => {
-  db = await tempDb();
-  server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, generation: false });
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.remove();
-});
+const ctx = useKeysServer({ adminToken: undefined, generation: false });
 
 const routes: [string, string, unknown?][] = [
   ['POST', '/admin/tenants', { id: 'acme' }],
@@ -30,7 +20,7 @@ describe('the admin API without ADMIN_TOKEN', () => {
   it.each(routes.flatMap(([method, path, body]) => [[method, path, 'no token', body], [method, path, 'a guessed token', body]] as const))(
     '%s %s with %s answers 404 in the JSON error shape',
     async (method, path, token, body) => {
-      const res = await fetch(`${server.url}${path}`, {
+      const res = await fetch(`${ctx.server.url}${path}`, {
         method,
         headers: { ...(token === 'no token' ? {} : { authorization: 'Bearer change-me' }), ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type ServerOptions } from '../../functions/node/start-server.js';
 
 export const ADMIN = 'test-admin-token';
@@ -38,9 +39,26 @@ export const classifyWith = (url: string, key: string | null, body: unknown = { 
     body: JSON.stringify(body),
   });
 
+export interface KeysServer {
+  server: RunningServer;
+  db: Awaited<ReturnType<typeof tempDb>>;
+  admin: ReturnType<typeof adminClient>;
+  close(): Promise<void>;
+}
+
 /** A real server in keys mode on port 0 over a fresh SQLite file, with the admin API on; `close` removes both. */
-export async function startKeysServer(options: ServerOptions = {}): Promise<{ server: RunningServer; db: Awaited<ReturnType<typeof tempDb>>; admin: ReturnType<typeof adminClient>; close(): Promise<void> }> {
+export async function startKeysServer(options: ServerOptions = {}): Promise<KeysServer> {
   const db = await tempDb();
   const server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, adminToken: ADMIN, ...options });
   return { server, db, admin: adminClient(server.url), close: async () => { await server.close(); await db.remove(); } };
+}
+
+/** startKeysServer before this file's tests, closed after them: the fields are set once the tests run. */
+export function useKeysServer(options: ServerOptions = {}): KeysServer {
+  const running = {} as KeysServer;
+  beforeAll(async () => {
+    Object.assign(running, await startKeysServer(options));
+  });
+  afterAll(async () => running.close?.());
+  return running;
 }

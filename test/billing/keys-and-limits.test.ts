@@ -1,20 +1,12 @@
 // API keys, rate limits, budgets, idempotency and usage against the real server with an SQLite file.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../functions/node/start-server.js';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { adminClient, classifyWith, startKeysServer, tempDb } from './helpers.js';
+import { classifyWith, useKeysServer } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 
-let server: RunningServer;
-let db: Awaited<ReturnType<typeof tempDb>>;
-let admin: ReturnType<typeof adminClient>;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ server, db, admin, close } = await startKeysServer());
-}, 60_000);
-afterAll(async () => close?.());
+const ctx = useKeysServer();
 
-const rows = (sql: string, ...params: unknown[]) => sqliteRows(db.path, sql, ...params);
+const rows = (sql: string, ...params: unknown[]) => sqliteRows(ctx.db.path, sql, ...params);
 
 /** Another key of the same shape: its last character changed (a fixed "x" is the key itself once in 62 runs). */
 const otherKey = (key: string) => `${key.slice(0, -1)}${key.endsWith('x') ? 'y' : 'x'}`;
@@ -23,33 +15,33 @@ type Send = () => Promise<Response>;
 /** Each case makes its own key in the state it names, and says how a client then calls. */
 const authCases: [string, () => Promise<Send>, number, RegExp | null][] = [
   ['a Bearer key', async () => {
-    const { key } = await admin.key('acme');
-    return () => classifyWith(server.url, key);
+    const { key } = await ctx.admin.key('acme');
+    return () => classifyWith(ctx.server.url, key);
   }, 200, null],
   ['an x-api-key key', async () => {
-    const { key } = await admin.key('acme');
-    return () => fetch(`${server.url}/v1/models`, { headers: { 'x-api-key': key } });
+    const { key } = await ctx.admin.key('acme');
+    return () => fetch(`${ctx.server.url}/v1/models`, { headers: { 'x-api-key': key } });
   }, 200, null],
-  ['no key', async () => () => classifyWith(server.url, null), 401, /Authorization: Bearer/],
+  ['no key', async () => () => classifyWith(ctx.server.url, null), 401, /Authorization: Bearer/],
   ['an unknown key', async () => {
-    const { key } = await admin.key('acme');
-    return () => classifyWith(server.url, otherKey(key));
+    const { key } = await ctx.admin.key('acme');
+    return () => classifyWith(ctx.server.url, otherKey(key));
   }, 401, /not valid/],
   ['a disabled key', async () => {
-    const { id, key } = await admin.key('acme');
-    expect((await admin.call('POST', `/keys/${id}/disable`)).status).toBe(200);
-    return () => classifyWith(server.url, key);
+    const { id, key } = await ctx.admin.key('acme');
+    expect((await ctx.admin.call('POST', `/keys/${id}/disable`)).status).toBe(200);
+    return () => classifyWith(ctx.server.url, key);
   }, 403, /disabled/],
   ['a key enabled again', async () => {
-    const { id, key } = await admin.key('acme');
-    expect((await admin.call('POST', `/keys/${id}/disable`)).status).toBe(200);
-    expect((await admin.call('POST', `/keys/${id}/enable`)).status).toBe(200);
-    return () => classifyWith(server.url, key);
+    const { id, key } = await ctx.admin.key('acme');
+    expect((await ctx.admin.call('POST', `/keys/${id}/disable`)).status).toBe(200);
+    expect((await ctx.admin.call('POST', `/keys/${id}/enable`)).status).toBe(200);
+    return () => classifyWith(ctx.server.url, key);
   }, 200, null],
   ['a revoked key', async () => {
-    const { id, key } = await admin.key('acme');
-    expect((await admin.call('DELETE', `/keys/${id}`)).status).toBe(200);
-    return () => classifyWith(server.url, key);
+    const { id, key } = await ctx.admin.key('acme');
+    expect((await ctx.admin.call('DELETE', `/keys/${id}`)).status).toBe(200);
+    return () => classifyWith(ctx.server.url, key);
   }, 403, /revoked/],
 ];
 
@@ -62,14 +54,14 @@ describe('API keys', () => {
   });
 
   it('are em_ and 40 characters, and a revoked one cannot be enabled again', async () => {
-    const { id, key } = await admin.key('acme');
+    const { id, key } = await ctx.admin.key('acme');
     expect(key).toMatch(/^em_[0-9A-Za-z]{40}$/);
-    expect((await admin.call('DELETE', `/keys/${id}`)).status).toBe(200);
-    expect((await admin.call('POST', `/keys/${id}/enable`)).status).toBe(409);
+    expect((await ctx.admin.call('DELETE', `/keys/${id}`)).status).toBe(200);
+    expect((await ctx.admin.call('POST', `/keys/${id}/enable`)).status).toBe(409);
   });
 
   it('stores only a hash and a prefix of each key', async () => {
-    const { key } = await admin.key('hashes');
+    const { key } = await ctx.admin.key('hashes');
     const stored = rows('SELECT * FROM api_keys WHERE prefix = ?', key.slice(0, 12));
     expect(stored).toHaveLength(1);
     expect(JSON.stringify(rows('SELECT * FROM api_keys'))).not.toContain(key);
@@ -85,21 +77,21 @@ describe('API keys', () => {
     ['duplicate tenant', 'POST', '/tenants', { id: 'acme' }, 409, /exists/],
     ['unknown key', 'POST', '/keys/key_nope/disable', undefined, 404, /no key/],
   ])('admin: %s gets a clear error', async (_name, method, path, body, status, message) => {
-    const res = await admin.call(method, path, body);
+    const res = await ctx.admin.call(method, path, body);
     expect(res.status).toBe(status);
     expect((res.body as { error: { message: string } }).error.message).toMatch(message);
   });
 
   it('admin API needs the admin token', async () => {
-    expect((await admin.call('GET', '/keys', undefined, 'wrong')).status).toBe(401);
+    expect((await ctx.admin.call('GET', '/keys', undefined, 'wrong')).status).toBe(401);
   });
 });
 
 describe('rate limits', () => {
   it('answer 429 past the requests per minute, with Retry-After, RateLimit and x-ratelimit-* headers', async () => {
-    const { key } = await admin.key('limited', { rpm: 3 });
+    const { key } = await ctx.admin.key('limited', { rpm: 3 });
     const answers = [];
-    for (let i = 0; i < 4; i++) answers.push(await classifyWith(server.url, key));
+    for (let i = 0; i < 4; i++) answers.push(await classifyWith(ctx.server.url, key));
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 429]);
     const ok = answers[0]!;
     expect(ok.headers.get('ratelimit-policy')).toBe('"requests";q=3;w=60, "tokens";q=1000000;w=60');
@@ -112,9 +104,9 @@ describe('rate limits', () => {
   });
 
   it('answer 429 once the tokens per minute are spent', async () => {
-    const { key } = await admin.key('tokens', { tpm: 10 });
-    expect((await classifyWith(server.url, key, { input: 'a long sentence with more than ten tokens in it , surely' })).status).toBe(200);
-    const refused = await classifyWith(server.url, key);
+    const { key } = await ctx.admin.key('tokens', { tpm: 10 });
+    expect((await classifyWith(ctx.server.url, key, { input: 'a long sentence with more than ten tokens in it , surely' })).status).toBe(200);
+    const refused = await classifyWith(ctx.server.url, key);
     expect(refused.status).toBe(429);
     expect(refused.headers.get('x-ratelimit-remaining-tokens')).toBe('0');
   });
@@ -122,31 +114,31 @@ describe('rate limits', () => {
 
 describe('budgets, idempotency and usage', () => {
   it('answers 402 once the monthly budget is spent', async () => {
-    const { key } = await admin.key('budget', { monthly_budget_micro_usd: 25 }); // sst2-bert costs 10 a request
+    const { key } = await ctx.admin.key('budget', { monthly_budget_micro_usd: 25 }); // sst2-bert costs 10 a request
     const statuses = [];
     // A request is admitted only if its cost fits in what is left: 10 + 10 fit in 25, a third would pass it.
-    for (let i = 0; i < 4; i++) statuses.push((await classifyWith(server.url, key)).status);
+    for (let i = 0; i < 4; i++) statuses.push((await classifyWith(ctx.server.url, key)).status);
     expect(statuses).toEqual([200, 200, 402, 402]);
   });
 
   it('answers a retried Idempotency-Key again but bills it once', async () => {
-    const { key } = await admin.key('idem');
-    const first = await classifyWith(server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
-    const again = await classifyWith(server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
+    const { key } = await ctx.admin.key('idem');
+    const first = await classifyWith(ctx.server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
+    const again = await classifyWith(ctx.server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
     expect([first.status, again.status]).toEqual([200, 200]);
     expect(await again.json()).toEqual(await first.json());
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    await server.billing!.writer.flush();
+    await ctx.server.billing!.writer.flush();
     const billed = rows("SELECT cost_micro_usd, idempotent_replay FROM usage WHERE tenant_id = 'idem' ORDER BY idempotent_replay");
     expect(billed).toEqual([{ cost_micro_usd: 10, idempotent_replay: 0 }, { cost_micro_usd: 0, idempotent_replay: 1 }]);
   });
 
   it('records one usage row per request with model, path, tokens, status and cost; never a body', async () => {
-    const { key, id } = await admin.key('meter');
-    const ok = await classifyWith(server.url, key, { input: ['secret words one', 'secret words two'] });
-    const bad = await classifyWith(server.url, key, { input: '' });
+    const { key, id } = await ctx.admin.key('meter');
+    const ok = await classifyWith(ctx.server.url, key, { input: ['secret words one', 'secret words two'] });
+    const bad = await classifyWith(ctx.server.url, key, { input: '' });
     expect([ok.status, bad.status]).toEqual([200, 400]);
-    await server.billing!.writer.flush();
+    await ctx.server.billing!.writer.flush();
     const records = rows("SELECT * FROM usage WHERE tenant_id = 'meter' ORDER BY status");
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-bert', model_version: '2', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: 10, route: 'POST /v1/classify' });
@@ -156,34 +148,34 @@ describe('budgets, idempotency and usage', () => {
   });
 
   it('reports usage by model, day and key for the caller\'s tenant', async () => {
-    const { key } = await admin.key('report');
+    const { key } = await ctx.admin.key('report');
     const today = () => new Date().toISOString().slice(0, 10);
     const dayBefore = today();
-    for (let i = 0; i < 3; i++) await classifyWith(server.url, key);
-    const byModel = (await (await fetch(`${server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { tenant: string; data: Record<string, any>[] };
+    for (let i = 0; i < 3; i++) await classifyWith(ctx.server.url, key);
+    const byModel = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { tenant: string; data: Record<string, any>[] };
     expect(byModel.tenant).toBe('report');
     expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-bert@2', requests: 3, cost_micro_usd: 30 })]);
-    const byDay = (await (await fetch(`${server.url}/v1/usage?group_by=day`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Record<string, any>[] };
+    const byDay = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=day`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Record<string, any>[] };
     const dayAfter = today();
     // Every request ran on a day the clock read before or after them (two days only across a UTC midnight).
     expect(byDay.data.length).toBeGreaterThanOrEqual(1);
     for (const d of byDay.data) expect([dayBefore, dayAfter]).toContain(d.day);
-    const bad = await fetch(`${server.url}/v1/usage?group_by=planet`, { headers: { authorization: `Bearer ${key}` } });
+    const bad = await fetch(`${ctx.server.url}/v1/usage?group_by=planet`, { headers: { authorization: `Bearer ${key}` } });
     expect(bad.status).toBe(400);
   });
 
   it('exports billed requests as Stripe meter events', async () => {
-    const { key } = await admin.key('stripe');
-    expect((await classifyWith(server.url, key)).status).toBe(200);
-    const events = ((await admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l));
+    const { key } = await ctx.admin.key('stripe');
+    expect((await classifyWith(ctx.server.url, key)).status).toBe(200);
+    const events = ((await ctx.admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l));
     const [row] = rows("SELECT id FROM usage WHERE tenant_id = 'stripe'") as { id: string }[];
     const mine = events.find((e) => e.identifier === row!.id);
     expect(mine).toEqual({ event_name: 'edge_maas_cost_pico_usd', payload: { stripe_customer_id: 'cus_stripe', value: '10000000' }, identifier: row!.id, timestamp: expect.any(Number) });
   });
 
   it('meters generation from the upstream\'s usage: streamed when the stream ends, cancelled with what it produced', async () => {
-    const { key } = await admin.key('gen');
-    const post = (body: unknown, signal?: AbortSignal) => fetch(`${server.url}/v1/completions`, {
+    const { key } = await ctx.admin.key('gen');
+    const post = (body: unknown, signal?: AbortSignal) => fetch(`${ctx.server.url}/v1/completions`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body), signal,
     });
     const whole = await post({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 12, stream: true });
@@ -204,7 +196,7 @@ describe('budgets, idempotency and usage', () => {
     }
     abort.abort();
     const records = await eventually(async () => {
-      await server.billing!.writer.flush();
+      await ctx.server.billing!.writer.flush();
       return rows("SELECT request_id, model, path, input_tokens, output_tokens, cost_micro_usd, status FROM usage WHERE tenant_id = 'gen' ORDER BY created_at");
     }, (r) => r.length >= 2);
     expect(records).toHaveLength(2);

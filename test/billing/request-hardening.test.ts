@@ -2,23 +2,16 @@
 // reuse request ids, send chunked or compressed bodies, replay Idempotency-Keys with other bodies, hang up mid-upload.
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startServer, type RunningServer } from '../../functions/node/start-server.js';
-import { adminClient, classifyWith, startKeysServer, tempDb } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { startServer } from '../../functions/node/start-server.js';
+import { classifyWith, useKeysServer } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 
-let server: RunningServer;
-let db: Awaited<ReturnType<typeof tempDb>>;
-let admin: ReturnType<typeof adminClient>;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ server, db, admin, close } = await startKeysServer());
-}, 60_000);
-afterAll(async () => close?.());
+const ctx = useKeysServer();
 
 const rows = async (sql: string, ...params: unknown[]) => {
-  await server.billing!.writer.flush();
-  return sqliteRows(db.path, sql, ...params);
+  await ctx.server.billing!.writer.flush();
+  return sqliteRows(ctx.db.path, sql, ...params);
 };
 
 const chunked = (text: string) => new ReadableStream<Uint8Array>({
@@ -38,22 +31,22 @@ const METERED_ROUTES = [
 
 describe('usage records', () => {
   it('are one per request with an id of their own, whatever x-request-id clients send', async () => {
-    const [a, b] = [await admin.key('ids_a'), await admin.key('ids_b')];
-    const sent = await Promise.all(Array.from({ length: 5 }, (_, i) => classifyWith(server.url, i % 2 ? a.key : b.key, undefined, { 'x-request-id': 'same-id' })));
+    const [a, b] = [await ctx.admin.key('ids_a'), await ctx.admin.key('ids_b')];
+    const sent = await Promise.all(Array.from({ length: 5 }, (_, i) => classifyWith(ctx.server.url, i % 2 ? a.key : b.key, undefined, { 'x-request-id': 'same-id' })));
     expect(sent.map((r) => r.headers.get('x-request-id'))).toEqual(Array(5).fill('same-id'));
     const usage = await rows("SELECT id, request_id FROM usage WHERE tenant_id IN ('ids_a', 'ids_b')");
     expect(usage).toHaveLength(5);
     expect(new Set(usage.map((u) => u.id)).size).toBe(5);
-    const events = ((await admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l) as { identifier: string });
+    const events = ((await ctx.admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l) as { identifier: string });
     const ours = events.filter((e) => usage.some((u) => u.id === e.identifier));
     expect(ours).toHaveLength(5);
   });
 
   it.each(METERED_ROUTES)('keep the request id of a chunked body on %s', async (path, body) => {
-    const { key } = await admin.key(`chunked_${path.replace(/\W/g, '')}`);
+    const { key } = await ctx.admin.key(`chunked_${path.replace(/\W/g, '')}`);
     const ids = ['chunk-1', 'chunk-2', 'chunk-3'];
     for (const id of ids) {
-      const res = await fetch(`${server.url}${path}`, {
+      const res = await fetch(`${ctx.server.url}${path}`, {
         method: 'POST', duplex: 'half', body: chunked(JSON.stringify(body)),
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': id },
       } as RequestInit);
@@ -67,12 +60,12 @@ describe('usage records', () => {
 });
 
 describe('Idempotency-Key', () => {
-  const post = (key: string, path: string, body: unknown, idem: string) => fetch(`${server.url}${path}`, {
+  const post = (key: string, path: string, body: unknown, idem: string) => fetch(`${ctx.server.url}${path}`, {
     method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': idem },
   });
 
   it('refuses the same key with another body (422), runs and bills nothing for it', async () => {
-    const { key } = await admin.key('idem_mismatch');
+    const { key } = await ctx.admin.key('idem_mismatch');
     expect((await post(key, '/v1/classify', { input: 'one text' }, 'k1')).status).toBe(200);
     const other = await post(key, '/v1/classify', { input: Array(64).fill('sixty-four texts') }, 'k1');
     expect(other.status).toBe(422);
@@ -82,7 +75,7 @@ describe('Idempotency-Key', () => {
   });
 
   it.each([false, true])('replays a sampled generation (stream: %s) with the stored answer, not a new one', async (stream) => {
-    const { key } = await admin.key(`idem_gen_${stream}`);
+    const { key } = await ctx.admin.key(`idem_gen_${stream}`);
     const body = { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 24, temperature: 1, stream };
     const first = await post(key, '/v1/completions', body, 'story-1');
     const firstText = await first.text();
@@ -94,20 +87,20 @@ describe('Idempotency-Key', () => {
   });
 
   it('keeps no refusal: a request refused (402, 400) with a key leaves it free for a retry that can succeed', async () => {
-    const { key } = await admin.key('idem_refused', { monthly_budget_micro_usd: 0 });
+    const { key } = await ctx.admin.key('idem_refused', { monthly_budget_micro_usd: 0 });
     expect((await post(key, '/v1/classify', { input: 'a fine film' }, 'refused-1')).status).toBe(402);
     expect((await post(key, '/v1/classify', { input: '' }, 'refused-2')).status).toBe(400);
     expect(await rows("SELECT idempotency_key FROM idempotency_keys WHERE idempotency_key LIKE 'refused-%'")).toEqual([]);
   });
 
   it('tells requests apart by their query string too', async () => {
-    const { key } = await admin.key('idem_query');
+    const { key } = await ctx.admin.key('idem_query');
     expect((await post(key, '/v1/classify', { input: 'a fine film' }, 'q-1')).status).toBe(200);
     expect((await post(key, '/v1/classify?x=1', { input: 'a fine film' }, 'q-1')).status).toBe(422);
   });
 
   it('answers 409 while the first request still runs', async () => {
-    const { key } = await admin.key('idem_busy');
+    const { key } = await ctx.admin.key('idem_busy');
     const body = { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 400, stream: true };
     const running = await post(key, '/v1/completions', body, 'busy-1');
     const meanwhile = await post(key, '/v1/completions', body, 'busy-1');
@@ -119,8 +112,8 @@ describe('Idempotency-Key', () => {
 
 describe('bodies', () => {
   it('are decoded when gzip-compressed, refused in an unknown encoding (415), and bounded once decoded (413)', async () => {
-    const { key } = await admin.key('encodings');
-    const send = (body: Uint8Array, encoding: string) => fetch(`${server.url}/v1/classify`, {
+    const { key } = await ctx.admin.key('encodings');
+    const send = (body: Uint8Array, encoding: string) => fetch(`${ctx.server.url}/v1/classify`, {
       method: 'POST', body: body as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/json', 'content-encoding': encoding, authorization: `Bearer ${key}` },
     });
     const zipped = await send(gzipSync(JSON.stringify({ input: 'a wonderful, heartfelt film' })), 'gzip');
@@ -133,25 +126,25 @@ describe('bodies', () => {
   });
 
   it.each(['/v1/completions', '/v1/chat/completions', '/v1/classify'])('nested too deep are refused (400) on %s, not a 500', async (path) => {
-    const { key } = await admin.key(`nesting_${path.replace(/\W/g, '')}`);
+    const { key } = await ctx.admin.key(`nesting_${path.replace(/\W/g, '')}`);
     const deep = `{"model": "stories260K", "prompt": "x", "messages": [], "input": "x", "extra": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    const res = await fetch(`${server.url}${path}`, { method: 'POST', body: deep, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } });
+    const res = await fetch(`${ctx.server.url}${path}`, { method: 'POST', body: deep, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('too_deeply_nested');
     // Strings that look like brackets are not nesting.
-    const ok = await classifyWith(server.url, key, { input: '[[[[{{{{'.repeat(20) });
+    const ok = await classifyWith(ctx.server.url, key, { input: '[[[[{{{{'.repeat(20) });
     expect(ok.status).toBe(200);
   });
 
   it('in another charset than UTF-8 are refused (415)', async () => {
-    const { key } = await admin.key('charset');
-    const res = await fetch(`${server.url}/v1/classify`, { method: 'POST', body: '{"input": "fine"}', headers: { 'content-type': 'application/json; charset=utf-16', authorization: `Bearer ${key}` } });
+    const { key } = await ctx.admin.key('charset');
+    const res = await fetch(`${ctx.server.url}/v1/classify`, { method: 'POST', body: '{"input": "fine"}', headers: { 'content-type': 'application/json; charset=utf-16', authorization: `Bearer ${key}` } });
     expect(res.status).toBe(415);
   });
 
   it('chunked and cut short by a client that hangs up are a 499 row too', async () => {
-    const { key } = await admin.key('hangup_chunked');
-    const url = new URL(server.url);
+    const { key } = await ctx.admin.key('hangup_chunked');
+    const url = new URL(ctx.server.url);
     const { connect } = await import('node:net');
     await new Promise<void>((done) => {
       const socket = connect(Number(url.port), url.hostname, () => {
@@ -165,9 +158,9 @@ describe('bodies', () => {
   });
 
   it('cut short by a client that hangs up are a client error: no 5xx, nothing billed, no error logged', async () => {
-    const { key } = await admin.key('hangup');
+    const { key } = await ctx.admin.key('hangup');
     const errors = vi.spyOn(console, 'error');
-    const url = new URL(server.url);
+    const url = new URL(ctx.server.url);
     await new Promise<void>((done) => {
       const req = httpRequest({ host: url.hostname, port: url.port, path: '/v1/classify', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 5000, authorization: `Bearer ${key}` } });
       req.on('error', () => done());
@@ -183,15 +176,15 @@ describe('bodies', () => {
 
 describe('limits and ranges', () => {
   it('refuses key limits past their bounds', async () => {
-    await admin.call('POST', '/tenants', { id: 'bounds' });
+    await ctx.admin.call('POST', '/tenants', { id: 'bounds' });
     for (const limits of [{ rpm: 1e308 }, { tpm: 1e12 }, { monthly_budget_micro_usd: 1e20 }]) {
-      expect((await admin.call('POST', '/keys', { tenant: 'bounds', ...limits })).status).toBe(400);
+      expect((await ctx.admin.call('POST', '/keys', { tenant: 'bounds', ...limits })).status).toBe(400);
     }
   });
 
   it.each(['1', '2026-02-31', '2026-11-01T10:00', 'yesterday', '2026-13-01'])('refuses the usage range from=%s', async (from) => {
-    const { key } = await admin.key('ranges');
-    const res = await fetch(`${server.url}/v1/usage?from=${encodeURIComponent(from)}`, { headers: { authorization: `Bearer ${key}` } });
+    const { key } = await ctx.admin.key('ranges');
+    const res = await fetch(`${ctx.server.url}/v1/usage?from=${encodeURIComponent(from)}`, { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { param: string } }).error.param).toBe('from');
   });
@@ -199,10 +192,10 @@ describe('limits and ranges', () => {
 
 describe('open mode', () => {
   it('shows only usage made without a key, never a tenant\'s from the same file', async () => {
-    const { key } = await admin.key('private_tenant');
-    expect((await classifyWith(server.url, key)).status).toBe(200);
-    await server.billing!.writer.flush();
-    const open = await startServer({ port: 0, auth: 'open', usageDb: db.path, generation: false });
+    const { key } = await ctx.admin.key('private_tenant');
+    expect((await classifyWith(ctx.server.url, key)).status).toBe(200);
+    await ctx.server.billing!.writer.flush();
+    const open = await startServer({ port: 0, auth: 'open', usageDb: ctx.db.path, generation: false });
     try {
       expect((await classifyWith(open.url, null)).status).toBe(200);
       const res = await fetch(`${open.url}/v1/usage?group_by=key`);

@@ -1,22 +1,12 @@
 // Usage equals what clients saw: under a mixed load (classifications, generations whole and streamed, refusals),
 // every usage row bills the tokens its answer reported at the registry's prices, and /v1/usage sums to the same.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { priceOf } from './prices.js';
 import { readLocalRegistry } from '../../functions/node/local-app.js';
-import { startServer, type RunningServer } from '../../functions/node/start-server.js';
-import { ADMIN, adminClient, tempDb } from './helpers.js';
+import { useKeysServer } from './helpers.js';
 import { sqliteRows } from './sqlite-rows.js';
 
-let server: RunningServer;
-let db: Awaited<ReturnType<typeof tempDb>>;
-beforeAll(async () => {
-  db = await tempDb();
-  server = await startServer({ port: 0, auth: 'keys', usageDb: db.path, adminToken: ADMIN });
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.remove();
-});
+const ctx = useKeysServer();
 
 interface Seen {
   id: string;
@@ -50,7 +40,7 @@ function request(n: number): { path: string; body: unknown; model: string | null
 async function send(key: string, n: number): Promise<Seen> {
   const { path, body, model } = request(n);
   const id = `mixed-${n}`;
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${ctx.server.url}${path}`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': id }, body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -61,14 +51,14 @@ async function send(key: string, n: number): Promise<Seen> {
 
 describe('usage under a mixed load', () => {
   it('bills every request the tokens and cost its client saw, and /v1/usage sums to the same', async () => {
-    const { key } = await adminClient(server.url).key('mixed', { rpm: 1_000_000 });
+    const { key } = await ctx.admin.key('mixed', { rpm: 1_000_000 });
     const TOTAL = 120;
     const seen: Seen[] = [];
     let next = 0;
     await Promise.all(Array.from({ length: 8 }, async () => {
       while (next < TOTAL) seen.push(await send(key, next++));
     }));
-    await server.billing!.writer.flush();
+    await ctx.server.billing!.writer.flush();
     expect(seen.filter((s) => s.status === 200)).toHaveLength(TOTAL - TOTAL / 6);
     expect(seen.filter((s) => s.output > 1).length).toBeGreaterThan(TOTAL / 3); // generations produced tokens
 
@@ -77,13 +67,13 @@ describe('usage under a mixed load', () => {
       id: s.id, status: s.status, input: s.input, output: s.output,
       cost: s.model ? priceOf(registry.resolve(s.model)!.price, s.input, s.output) : 0,
     }));
-    const rows = sqliteRows(db.path, "SELECT request_id, status, input_tokens, output_tokens, cost_micro_usd FROM usage WHERE tenant_id = 'mixed'");
+    const rows = sqliteRows(ctx.db.path, "SELECT request_id, status, input_tokens, output_tokens, cost_micro_usd FROM usage WHERE tenant_id = 'mixed'");
     const byId = new Map(rows.map((r) => [r.request_id as string, r]));
     expect(rows).toHaveLength(TOTAL);
     expect(seen.map((s) => byId.get(s.id)).map((r) => ({ id: r?.request_id, status: r?.status, input: r?.input_tokens, output: r?.output_tokens, cost: r?.cost_micro_usd })))
       .toEqual(expected);
 
-    const report = (await (await fetch(`${server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: { input_tokens: number; output_tokens: number; cost_micro_usd: number }[] };
+    const report = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: { input_tokens: number; output_tokens: number; cost_micro_usd: number }[] };
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     expect(sum(report.data.map((d) => d.input_tokens))).toBe(sum(expected.map((e) => e.input)));
     expect(sum(report.data.map((d) => d.output_tokens))).toBe(sum(expected.map((e) => e.output)));
