@@ -5,23 +5,20 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBillingStore } from '../../functions/billing/dynamo/dynamo-billing-store.js';
 import { monthStart } from '../../functions/billing/month.js';
-import { startGenerationServer } from '../../functions/node/start-generation-server.js';
-import { startLocalDynamo, type LocalDynamo } from '../billing/local-dynamodb.js';
 import { eventually } from '../helpers/eventually.js';
 import { repoRoot } from '../paths.js';
+import { useLambdaBackends } from './lambda-backends.js';
 import { functionUrlEvent, lambdaContext, type BufferedResult } from './lambda-events.js';
 
-let dynamo: LocalDynamo;
-let generation: Awaited<ReturnType<typeof startGenerationServer>>;
-let handler: typeof import('../../functions/lambda/handler.js').handler;
 const ADMIN_TOKEN = 'lambda-billing-admin';
-const env = () => ({ BILLING_TABLE: dynamo.tables.billing, USAGE_TABLE: dynamo.tables.usage, DYNAMODB_ENDPOINT: dynamo.endpoint, GENERATION_UPSTREAM_URL: generation.url, ADMIN_TOKEN });
+const lambda = useLambdaBackends(ADMIN_TOKEN);
+let handler: typeof import('../../functions/lambda/handler.js').handler;
 
 async function keys(...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'functions/node/keys-cli.ts', ...args], { cwd: repoRoot, env: { ...process.env, ...env() } });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'functions/node/keys-cli.ts', ...args], { cwd: repoRoot, env: { ...process.env, ...lambda.env } });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -31,16 +28,7 @@ const classify = async (key: string | null, input = 'a wonderful , heartfelt fil
   }), lambdaContext)) as BufferedResult;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  generation = await startGenerationServer({ port: 0 });
-  Object.assign(process.env, env());
   ({ handler } = await import('../../functions/lambda/handler.js'));
-}, 60_000);
-
-afterAll(async () => {
-  for (const name of Object.keys(env())) delete process.env[name];
-  await generation?.close();
-  await dynamo?.close();
 });
 
 /** A tenant of its own and a key for it through the admin API (each test makes what it needs). */
@@ -53,7 +41,7 @@ async function adminKey(tenant: string, limits: Record<string, unknown> = {}): P
   return JSON.parse(created.body) as { key: string; id: string };
 }
 
-const usageOf = (tenant: string) => new DynamoBillingStore(dynamo.client, dynamo.tables).usageRecords({ from: 0, to: Date.now() + 1, tenantId: tenant });
+const usageOf = (tenant: string) => new DynamoBillingStore(lambda.dynamo.client, lambda.dynamo.tables).usageRecords({ from: 0, to: Date.now() + 1, tenantId: tenant });
 
 describe('the Lambda router with DynamoDB billing', () => {
   it('accepts a key made with npm run keys against the tables, and refuses requests without one', async () => {
@@ -72,7 +60,7 @@ describe('the Lambda router with DynamoDB billing', () => {
     expect(answered.statusCode).toBe(200);
     const records = await usageOf('written');
     expect(records).toEqual([expect.objectContaining({ keyId: id, route: 'POST /v1/classify', model: 'sst2-bert', status: 200, path: 'edge', requestId: answered.headers['x-request-id'] })]);
-    expect(await new DynamoBillingStore(dynamo.client, dynamo.tables).spentSince(id, monthStart(records[0]!.createdAt))).toBe(records[0]!.costMicroUsd);
+    expect(await new DynamoBillingStore(lambda.dynamo.client, lambda.dynamo.tables).spentSince(id, monthStart(records[0]!.createdAt))).toBe(records[0]!.costMicroUsd);
   }, 60_000);
 
   it('meters a streamed generation with the tokens it sent, written when the invocation returns', async () => {

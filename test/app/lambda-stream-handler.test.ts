@@ -4,40 +4,27 @@
  * a streamed generation reaches the client in many writes, and its usage record, with the tokens the client was
  * sent, is in DynamoDB when the response stream ends (after that, Lambda may freeze the environment).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBillingStore } from '../../functions/billing/dynamo/dynamo-billing-store.js';
-import { startGenerationServer } from '../../functions/node/start-generation-server.js';
 import { readLocalRegistry } from '../../functions/node/local-app.js';
-import { startLocalDynamo, type LocalDynamo } from '../billing/local-dynamodb.js';
 import { priceOf } from '../billing/prices.js';
 import { eventually } from '../helpers/eventually.js';
 import { dynamoWriteLog, type DynamoWriteLog } from './dynamo-write-log.js';
+import { useLambdaBackends } from './lambda-backends.js';
 import { functionUrlEvent, lambdaContext } from './lambda-events.js';
 import { installLambdaStreamingRuntime, invokeStreaming, type StreamedInvocation } from './lambda-stream-runtime.js';
 
 const ADMIN_TOKEN = 'lambda-stream-admin';
-let dynamo: LocalDynamo;
 let log: DynamoWriteLog;
-let generation: Awaited<ReturnType<typeof startGenerationServer>>;
+// The router writes through the log; the test reads DynamoDB directly.
+const lambda = useLambdaBackends(ADMIN_TOKEN, async (endpoint) => (log = await dynamoWriteLog(endpoint)));
 let handler: unknown;
 let store: DynamoBillingStore;
-const env = () => ({ BILLING_TABLE: dynamo.tables.billing, USAGE_TABLE: dynamo.tables.usage, DYNAMODB_ENDPOINT: log.endpoint, GENERATION_UPSTREAM_URL: generation.url, ADMIN_TOKEN });
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  log = await dynamoWriteLog(dynamo.endpoint); // the router writes through it; the test reads DynamoDB directly
-  generation = await startGenerationServer({ port: 0 });
-  Object.assign(process.env, env());
-  store = new DynamoBillingStore(dynamo.client, dynamo.tables);
+  store = new DynamoBillingStore(lambda.dynamo.client, lambda.dynamo.tables);
   installLambdaStreamingRuntime();
   ({ handler } = await import('../../functions/lambda/stream-handler.js'));
-}, 60_000);
-
-afterAll(async () => {
-  for (const name of Object.keys(env())) delete process.env[name];
-  await generation?.close();
-  await log?.close();
-  await dynamo?.close();
 });
 
 /** One invocation; `atEnd` is the moment its response stream ended. */
