@@ -37,6 +37,12 @@ export function listeningUrl(child: ChildProcess, what: string): Promise<string>
   });
 }
 
+/** A memory figure of a running process from /proc/<pid>/status, in MB: VmRSS now, VmHWM its peak so far. */
+export async function procStatusMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
 export interface ServerProcessOptions {
   /** The checkout the script runs in (default: this one); bench:compare runs another commit's. */
   cwd?: string;
@@ -56,10 +62,7 @@ export async function startServerProcess(script: string, env: Record<string, str
   return {
     url,
     coldStartMs,
-    async peakRssMb() {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
-    },
+    peakRssMb: () => procStatusMb(child.pid, 'VmHWM'),
     stop: () => new Promise((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');

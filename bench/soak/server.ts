@@ -3,9 +3,8 @@
  * server's alone; stopped with SIGTERM, which drains it and flushes the usage records left.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { repoRoot } from '../../functions/node/shared-paths.js';
-import { listeningUrl } from '../common/processes.js';
+import { listeningUrl, procStatusMb } from '../common/processes.js';
 
 export interface SoakServer {
   url: string;
@@ -33,10 +32,7 @@ export async function startSoakServer(env: Record<string, string>): Promise<Soak
   return {
     url,
     errorLines,
-    async rssMb() {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
-    },
+    rssMb: () => procStatusMb(child.pid, 'VmRSS'),
     stop: (limitMs) => new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) {
         resolve('already stopped');
