@@ -40,13 +40,32 @@ export interface BpeParts {
   prependSpace: boolean;
 }
 
+/** The parts of a byte-fallback BPE tokenizer.json; throws TokenizerFormatError for any other kind, or a missing special token. */
+export function bpePartsFromJson(value: unknown, special: { bos: string; eos: string; unk: string } = { bos: '<s>', eos: '</s>', unk: '<unk>' }): BpeParts {
+  const json = value as BpeJson;
+  if (typeof json !== 'object' || json === null || json.model?.type !== 'BPE' || !Array.isArray(json.model.merges)) {
+    throw new TokenizerFormatError('tokenizer.json is not a BPE tokenizer (model.type "BPE" with merges)');
+  }
+  if (!json.model.byte_fallback) throw new TokenizerFormatError('only byte-fallback BPE (Llama / SentencePiece style) is supported');
+  const vocab = new Map(Object.entries(json.model.vocab));
+  const id = (token: string) => {
+    const found = vocab.get(token);
+    if (found === undefined) throw new TokenizerFormatError(`tokenizer.json has no "${token}" token`);
+    return found;
+  };
+  const merges = json.model.merges.map((m) => (typeof m === 'string' ? (m.split(' ') as [string, string]) : m));
+  const prepend = json.normalizer?.normalizers?.some((n) => n.type === 'Prepend' && n.prepend === SPACE) ?? false;
+  return { vocab, merges, bosId: id(special.bos), eosId: id(special.eos), unkId: id(special.unk), prependSpace: prepend };
+}
+
 export class BpeTokenizer implements Tokenizer {
   readonly type = 'BPE';
   readonly bosId: number;
   readonly eosId: number;
   readonly unkId: number;
   private readonly vocab: Map<string, number>;
-  private readonly ranks = new Map<string, number>();
+  /** Each merge pair ("a b") and its rank: the lower merges first. */
+  protected readonly ranks = new Map<string, number>();
   private readonly pieces: string[] = [];
   private readonly byteIds = new Map<number, number>();
   private readonly idBytes = new Map<number, number>();
@@ -72,21 +91,8 @@ export class BpeTokenizer implements Tokenizer {
     this.maxPieceBytes = Math.max(1, ...this.pieces.map((piece) => utf8Length(piece ?? '')));
   }
 
-  static fromJson(value: unknown, special: { bos: string; eos: string; unk: string } = { bos: '<s>', eos: '</s>', unk: '<unk>' }): BpeTokenizer {
-    const json = value as BpeJson;
-    if (typeof json !== 'object' || json === null || json.model?.type !== 'BPE' || !Array.isArray(json.model.merges)) {
-      throw new TokenizerFormatError('tokenizer.json is not a BPE tokenizer (model.type "BPE" with merges)');
-    }
-    if (!json.model.byte_fallback) throw new TokenizerFormatError('only byte-fallback BPE (Llama / SentencePiece style) is supported');
-    const vocab = new Map(Object.entries(json.model.vocab));
-    const id = (token: string) => {
-      const found = vocab.get(token);
-      if (found === undefined) throw new TokenizerFormatError(`tokenizer.json has no "${token}" token`);
-      return found;
-    };
-    const merges = json.model.merges.map((m) => (typeof m === 'string' ? (m.split(' ') as [string, string]) : m));
-    const prepend = json.normalizer?.normalizers?.some((n) => n.type === 'Prepend' && n.prepend === SPACE) ?? false;
-    return new BpeTokenizer({ vocab, merges, bosId: id(special.bos), eosId: id(special.eos), unkId: id(special.unk), prependSpace: prepend });
+  static fromJson(value: unknown, special?: { bos: string; eos: string; unk: string }): BpeTokenizer {
+    return new BpeTokenizer(bpePartsFromJson(value, special));
   }
 
   /** A token's text as the vocabulary spells it (for special tokens: "<s>", "</s>"). */
@@ -135,7 +141,7 @@ export class BpeTokenizer implements Tokenizer {
    * one of its symbols has changed since and the entry is dropped (equal rank means the same pair, as each pair
    * has one rank).
    */
-  private merge(symbols: string[]): string[] {
+  protected merge(symbols: string[]): string[] {
     const n = symbols.length;
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
