@@ -5,4 +5,6 @@ if [ -n "${MODEL_S3_URI:-}" ]; then
   mkdir -p "$GEN_MODEL_DIR"
   aws s3 sync --only-show-errors "$MODEL_S3_URI" "$GEN_MODEL_DIR"
 fi
-exec npx tsx functions/node/generation-server.ts
+# node itself, not npx: it is the process the container's stop signal reaches, and npx does not pass SIGTERM on
+# (the server would never drain, and outlives its parent outside a container).
+exec node --import tsx functions/node/generation-server.ts

@@ -54,7 +54,13 @@ async function importGraph(entry: string): Promise<{ files: Set<string>; package
 let server: ChildProcess | undefined;
 const dirs: string[] = [];
 afterAll(async () => {
-  server?.kill('SIGTERM');
+  if (server && server.exitCode === null) {
+    const exited = new Promise((done) => server!.once('exit', done));
+    server.kill('SIGTERM');
+    // The entrypoint's process must be the server itself: a SIGTERM that does not end it would leave it running.
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  }
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
@@ -109,5 +115,10 @@ describe('the generation image', () => {
     });
     expect(res.status, await res.clone().text()).toBe(200);
     expect(((await res.json()) as { choices: { text: string }[] }).choices[0]!.text.length).toBeGreaterThan(0);
+    // The stop signal reaches the server itself, which drains and exits 0 (a wrapper that kept it would leave it running).
+    const exited = new Promise<number | null>((done) => server!.once('exit', (code) => done(code)));
+    server!.kill('SIGTERM');
+    expect(await Promise.race([exited, new Promise((done) => setTimeout(() => done('still running after 10 s'), 10_000))])).toBe(0);
+    expect(await fetch(`${url}/health`).then(() => 'answered', () => 'closed')).toBe('closed');
   }, 90_000);
 });
