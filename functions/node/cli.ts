@@ -5,10 +5,13 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** node:util parseArgs' refusals (an unknown option, a value that starts with a dash) explain themselves over several lines. */
+const isParseArgsError = (error: unknown) => String((error as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
+
 export function runCli(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    console.error(`error: ${message.split('\n')[0]}`);
+    console.error(`error: ${isParseArgsError(error) ? message.split('\n').join(' ') : message.split('\n')[0]}`);
     process.exit(1);
   });
 }

@@ -13,6 +13,7 @@ import { createKey, createTenant, describeKey, setStatus } from '../billing/key-
 import { runCli, UsageError } from './cli.js';
 import { openBilling } from './billing-setup.js';
 
+const COMMANDS = ['tenant', 'create', 'list', 'disable', 'enable', 'revoke'];
 const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id>';
 
 function number(value: string | undefined, name: string): number | undefined {
@@ -25,10 +26,15 @@ function number(value: string | undefined, name: string): number | undefined {
 runCli(async () => {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { tenant: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'budget-usd': { type: 'string' }, name: { type: 'string' }, 'stripe-customer': { type: 'string' } },
+    options: { help: { type: 'boolean', short: 'h' }, tenant: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'budget-usd': { type: 'string' }, name: { type: 'string' }, 'stripe-customer': { type: 'string' } },
   });
   const [command, arg] = positionals;
-  if (!command) throw new UsageError(USAGE);
+  if (values.help || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  // Checked before the store opens: a mistyped command must not create a database file.
+  if (!command || !COMMANDS.includes(command)) throw new UsageError(USAGE);
   const { billing, close } = await openBilling({ mode: 'keys' });
   const store = billing.store;
   const now = Date.now();
@@ -46,7 +52,7 @@ runCli(async () => {
     else if (command === 'disable' || command === 'enable' || command === 'revoke') {
       if (!arg) throw new UsageError(`${command} needs a key id (npm run keys -- list)`);
       out = await setStatus(store, { id: arg, status: command === 'disable' ? 'disabled' : command === 'enable' ? 'active' : 'revoked' }, now);
-    } else throw new UsageError(USAGE);
+    }
     console.log(JSON.stringify(out, null, 2));
   } catch (error) {
     if (error instanceof BillingError) throw new UsageError(error.message);

@@ -1,5 +1,6 @@
 // npm run keys and npm run billing:export against an SQLite file, as an operator runs them.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../paths.js';
@@ -11,16 +12,16 @@ beforeAll(async () => {
 });
 afterAll(() => db.remove());
 
-async function cli(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(script: string, args: string[], usageDb = db.path): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, env: { ...process.env, USAGE_DB: db.path } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, env: { ...process.env, USAGE_DB: usageDb } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
-const keys = (...args: string[]) => cli('functions/node/keys-cli.ts', ...args);
+const keys = (...args: string[]) => cli('functions/node/keys-cli.ts', args);
 
 describe('npm run keys', () => {
   it('creates a tenant and a key (shown once), lists, disables and revokes it', async () => {
@@ -43,6 +44,7 @@ describe('npm run keys', () => {
     [['create', '--tenant', 'acme', '--rpm=-5'], /"rpm" must be an integer from 1 to 1,000,000/],
     [['revoke'], /needs a key id/],
     [['dance'], /usage: npm run keys/],
+    [['create', '--tenant', 'acme', '--budget-usd', '-1'], /argument is ambiguous.*--budget-usd=-XYZ/],
   ])('%j fails with one clear line', async (args, message) => {
     const { code, stderr } = await keys(...args);
     expect(code).toBe(1);
@@ -50,8 +52,23 @@ describe('npm run keys', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('prints its usage for --help and help, and a mistyped command creates no database file', async () => {
+    for (const args of [['--help'], ['help'], ['-h']]) {
+      const { code, stdout } = await keys(...args);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^usage: npm run keys/);
+    }
+    const elsewhere = await tempDb();
+    try {
+      expect((await cli('functions/node/keys-cli.ts', ['dance'], elsewhere.path)).code).toBe(1);
+      expect(existsSync(elsewhere.path)).toBe(false);
+    } finally {
+      await elsewhere.remove();
+    }
+  });
+
   it('billing:export refuses a bad range with one line', async () => {
-    const { code, stderr } = await cli('functions/node/billing-export-cli.ts', '--from', 'yesterday');
+    const { code, stderr } = await cli('functions/node/billing-export-cli.ts', ['--from', 'yesterday']);
     expect(code).toBe(1);
     expect(stderr).toMatch(/"from" must be an ISO date/);
   });
