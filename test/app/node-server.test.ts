@@ -101,6 +101,7 @@ describe('the Node server on 127.0.0.1', () => {
     ['1,000-item batch', () => classify({ input: Array.from({ length: 1000 }, () => 'x') }), 400, /at most 64/],
     ['bad top_k', () => classify({ input: 'x', top_k: 0 }), 400, /top_k/],
     ['unknown model', () => classify({ model: 'gpt-9', input: 'x' }), 404, /does not exist; available: sentiment/],
+    ['a 15,000-character model name', () => fetch(`${server.url}/v1/models/${'a'.repeat(15_000)}`), 404, /^model "a{100}…" does not exist; available: /],
     ['body over the limit', () => post('/v1/classify', JSON.stringify({ input: 'x'.repeat(2_000_000) })), 413, /over/],
     ['wrong method', () => fetch(`${server.url}/v1/classify`), 405, /GET is not allowed/],
     ['unknown route', () => fetch(`${server.url}/v2/anything`), 404, /no route/],

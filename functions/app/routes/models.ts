@@ -25,8 +25,12 @@ export function describeModel(m: ModelEntry) {
   };
 }
 
+/** How much of an unknown name an answer repeats: enough to see the typo, not a client's 15 KB back at it. */
+const SHOWN_NAME_CHARS = 100;
+
 export function unknownModel(registry: Registry, name: string): ApiError {
-  return new ApiError(404, `model "${name}" does not exist; available: ${registry.names().join(', ')}`, 'invalid_request_error', 'model_not_found', 'model');
+  const shown = name.length > SHOWN_NAME_CHARS ? `${name.slice(0, SHOWN_NAME_CHARS)}…` : name;
+  return new ApiError(404, `model "${shown}" does not exist; available: ${registry.names().join(', ')}`, 'invalid_request_error', 'model_not_found', 'model');
 }
 
 const listModels = createRoute({ method: 'get', path: '/v1/models', summary: 'The model registry', responses: { 200: jsonResponse(ModelList, 'Every model with its limits and price.') } });
