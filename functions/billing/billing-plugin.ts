@@ -5,6 +5,7 @@
  */
 import type { AppPlugin } from '../http/app-plugin.js';
 import { billingMiddleware } from './billing-middleware.js';
+import { meteringResponses } from './metering-responses.js';
 import { toApiError } from './billing-http-errors.js';
 import { adminRoutes, type AdminRouteOptions } from './routes/admin.js';
 import { usageRoutes } from './routes/usage.js';
@@ -14,7 +15,7 @@ export type BillingPluginOptions = AdminRouteOptions;
 export function billingPlugin({ billing, adminToken }: BillingPluginOptions): AppPlugin {
   const metered = billingMiddleware(billing);
   return {
-    middleware: [{ path: '/v1/*', handler: metered }, { path: '/models/*', handler: metered }],
+    middleware: [{ path: '/v1/*', handler: metered, responses: meteringResponses }, { path: '/models/*', handler: metered, responses: meteringResponses }],
     routes: [usageRoutes({ billing }), adminRoutes({ billing, adminToken })],
     toApiError,
   };

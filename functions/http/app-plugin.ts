@@ -3,6 +3,7 @@
  * and the console later): middleware around the core routes, route groups that join the one route table (the
  * OpenAPI document and the 405 answers know them), and how its own errors are answered.
  */
+import type { RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './request-context.js';
 import type { RouteGroup } from './route-declaration.js';
@@ -11,6 +12,15 @@ export interface PluginMiddleware {
   /** A Hono path pattern, e.g. "/v1/*". */
   path: string;
   handler: MiddlewareHandler<AppEnv>;
+  /** What it may answer instead of the route, documented on every operation under `path` (a route's own win). */
+  responses?: RouteConfig['responses'];
+}
+
+/** Whether a Hono path pattern of a plugin's middleware ("/v1/*", "/healthz") covers an OpenAPI path. */
+export function patternCovers(pattern: string, path: string): boolean {
+  if (!pattern.endsWith('/*')) return pattern === path;
+  const prefix = pattern.slice(0, -2);
+  return path === prefix || path.startsWith(`${prefix}/`);
 }
 
 export interface AppPlugin {

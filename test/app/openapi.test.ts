@@ -53,6 +53,18 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(request.properties).sort()).toEqual(['input', 'model', 'top_k']);
   });
 
+  it("documents billing's refusals on every operation its middleware runs on, and only there", async () => {
+    const doc = await getDoc();
+    const statuses = (path: string, method: string) => Object.keys(doc.paths[path]![method]!.responses);
+    for (const [path, method] of [['/v1/models', 'get'], ['/v1/models/{id}', 'get'], ['/v1/usage', 'get'], ['/models/{id}', 'post'], ['/v1/completions', 'post']] as const) {
+      expect(statuses(path, method), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '402', '403', '409', '422', '429']));
+    }
+    expect(statuses('/healthz', 'get')).not.toContain('401');
+    const routesAlone = createApp({ registry: await readLocalRegistry(), engines: new Map(), isReady: () => true });
+    const alone = (await (await routesAlone.request('/openapi.json')).json()) as Doc;
+    expect(Object.keys(alone.paths['/v1/classify']!.post!.responses).sort()).toEqual(['200', '400', '404', '413', '415', '503']);
+  });
+
   it('every documented operation answers what its declared schema for that status says', async () => {
     const doc = await getDoc();
     const checked: string[] = [];

@@ -8,7 +8,7 @@ import { modelRef, type ModelEntry, type Registry } from '../../registry/registr
 import { classificationEstimate } from '../../registry/usage-estimate.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { ApiError, errorResponse, invalidRequest } from '../../http/errors.js';
-import { jsonResponse, meteringResponses } from '../../http/openapi-responses.js';
+import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { clientErrors } from '../openapi/responses.js';
 import { ClassifyRequest, ClassifyResponse } from '../schemas.js';
@@ -55,7 +55,7 @@ const classify = (registry: Registry) => createRoute({
   method: 'post', path: '/v1/classify', summary: 'Classify one text or a batch',
   description: `Texts from concurrent requests are batched together on the engine. Models: ${registry.names().join(', ')}.`,
   request: { body: { required: true, content: { 'application/json': { schema: ClassifyRequest } } } },
-  responses: { 200: jsonResponse(ClassifyResponse, 'Labels and scores per text.'), ...clientErrors, ...meteringResponses },
+  responses: { 200: jsonResponse(ClassifyResponse, 'Labels and scores per text.'), ...clientErrors },
 });
 
 export function classifyRoutes({ registry, engines }: ClassificationDeps): RouteGroup {

@@ -3,6 +3,7 @@
  * http/route-declaration.ts, the plugins' too) and a page that renders it. Neither documents itself.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { patternCovers, type PluginMiddleware } from '../../http/app-plugin.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { renderDocsPage } from '../openapi/docs-page.js';
@@ -17,11 +18,22 @@ type Document = ReturnType<OpenAPIHono['getOpenAPIDocument']>;
 const openApiJson = createRoute({ method: 'get', path: '/openapi.json', hide: true, summary: 'This document', responses: { 200: { description: 'The OpenAPI 3 document.' } } });
 const docsPage = createRoute({ method: 'get', path: '/docs', hide: true, summary: 'The API reference', responses: { 200: { description: 'The document as an HTML page.' } } });
 
-export function docsRoutes({ routeTable }: { routeTable: OpenAPIHono<AppEnv> }): RouteGroup {
+/** The plugins' middleware answers, added to every operation they run on (once, before the document is built). */
+function documentMiddlewareAnswers(routeTable: OpenAPIHono<AppEnv>, middleware: PluginMiddleware[]): void {
+  for (const definition of routeTable.openAPIRegistry.definitions) {
+    if (definition.type !== 'route') continue;
+    const covering = middleware.filter((m) => m.responses && patternCovers(m.path, definition.route.path));
+    // The route table's own copy of the declaration (app.route made it): the route groups' are left as they are.
+    definition.route.responses = Object.assign({}, ...covering.map((m) => m.responses), definition.route.responses);
+  }
+}
+
+export function docsRoutes({ routeTable, middleware = [] }: { routeTable: OpenAPIHono<AppEnv>; middleware?: PluginMiddleware[] }): RouteGroup {
   // Built on first use (about 25 ms): not on the start-up path of a Worker isolate or a Lambda cold start.
   let built: { document: Document; page: string } | null = null;
   const docs = () => {
     if (!built) {
+      documentMiddlewareAnswers(routeTable, middleware);
       const document = routeTable.getOpenAPIDocument(DOCUMENT);
       built = { document, page: renderDocsPage(document as unknown as Record<string, unknown>) };
     }

@@ -13,7 +13,6 @@ import { messageText, promptText } from '../../protocol/request-text.js';
 import { generationEstimate, promptTokenBound } from '../../registry/usage-estimate.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { invalidRequest } from '../../http/errors.js';
-import { meteringResponses } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { observeJson, observeStream } from '../../upstream/usage-observer.js';
 import { clientErrors, completionAnswer, upstreamErrors } from '../openapi/responses.js';
@@ -37,7 +36,7 @@ interface GenerationRouteSpec<P extends string, S> {
 const generationRoute = <P extends string, S extends typeof CompletionRequest | typeof ChatCompletionRequest>(spec: GenerationRouteSpec<P, S>) => createRoute({
   method: 'post', path: spec.path, summary: spec.summary,
   request: { body: { description: `OpenAI ${spec.request} request; n must be 1.`, required: true, content: { 'application/json': { schema: spec.schema } } } },
-  responses: { 200: completionAnswer(`The ${spec.answer}`), ...clientErrors, ...meteringResponses, ...upstreamErrors },
+  responses: { 200: completionAnswer(`The ${spec.answer}`), ...clientErrors, ...upstreamErrors },
 });
 
 const completions = generationRoute({

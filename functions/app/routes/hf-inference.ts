@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { rankLabels } from '../../engine/classification/scores.js';
 import { errorResponse } from '../../http/errors.js';
-import { jsonResponse, meteringResponses } from '../../http/openapi-responses.js';
+import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { clientErrors } from '../openapi/responses.js';
 import { HfClassifyRequest, HfClassifyResponse, ModelId } from '../schemas.js';
@@ -17,7 +17,7 @@ const textClassification = createRoute({
   method: 'post', path: '/models/{id}', summary: 'Hugging Face Inference API: text classification',
   description: 'Accepts what @huggingface/inference textClassification sends (endpointUrl pointing here) and answers its shape.',
   request: { params: z.object({ id: ModelId }), body: { required: true, content: { 'application/json': { schema: HfClassifyRequest } } } },
-  responses: { 200: jsonResponse(HfClassifyResponse, 'Labels and scores per input.'), ...clientErrors, ...meteringResponses },
+  responses: { 200: jsonResponse(HfClassifyResponse, 'Labels and scores per input.'), ...clientErrors },
 });
 
 export function hfInferenceRoutes({ registry, engines }: ClassificationDeps): RouteGroup {

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Billing } from '../billing-middleware.js';
 import { roundMicroUsd } from '../../registry/pricing.js';
-import { badRequestResponse, jsonResponse, meteringResponses } from '../../http/openapi-responses.js';
+import { badRequestResponse, jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import type { UsageGroup } from '../types.js';
 import { timeRange } from './time-range.js';
@@ -23,7 +23,7 @@ const usage = createRoute({
       group_by: z.enum(GROUPS, { error: `must be one of ${GROUPS.join(', ')}` }).optional(),
     }),
   },
-  responses: { 200: jsonResponse(UsageReport, 'Usage grouped by model, day or key.'), 400: badRequestResponse, ...meteringResponses },
+  responses: { 200: jsonResponse(UsageReport, 'Usage grouped by model, day or key.'), 400: badRequestResponse },
 });
 
 export function usageRoutes({ billing }: { billing: Billing }): RouteGroup {
