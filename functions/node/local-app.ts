@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { createApp, type AppDeps } from '../app/create-app.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import type { MicroBatcherOptions } from '../engine/classification/micro-batcher.js';
-import { loadEdgeEngines, type EdgeLoadOptions } from '../engine/loading/load-edge-engines.js';
+import type { EdgeLoadOptions } from '../engine/loading/edge-tasks.js';
+import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
 import { Registry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
@@ -18,12 +19,13 @@ import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classi
 // MODELS_DIR: where a bundled deployment (the Lambda router) ships the models/ folder.
 const modelsDir = process.env.MODELS_DIR ?? resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 
-export function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<Map<string, ClassificationEngine>> {
-  return loadEdgeEngines(registry, {
+export async function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<Map<string, ClassificationEngine>> {
+  const engines = await loadEdgeEngines(registry, {
     readerFor: (model) => folderReader(join(modelsDir, model.folder!)),
     createSession: nodeSessionFactory(backend),
     engine: (model) => ({ defer: setImmediate, ...engine?.(model) }),
   });
+  return engines['text-classification'];
 }
 
 /** The registry of this checkout's models/ folder (or MODELS_DIR's). */

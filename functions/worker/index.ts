@@ -84,12 +84,12 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   const keyed = env.GENERATION_UPSTREAM_URL && env.GENERATION_UPSTREAM_KEY
     ? withUpstreamKey((input, init) => fetch(input, init), env.GENERATION_UPSTREAM_URL, env.GENERATION_UPSTREAM_KEY)
     : undefined;
-  const engines = await loadEdgeEngines(registry, {
+  const engines = (await loadEdgeEngines(registry, {
     readerFor: (model) => modelFileReader(model.folder!, env.MODELS),
     createSession: workerdSessionFactory(),
     // One isolate serves concurrent requests, but workerd ties work to the request that started it.
     batchAcrossRequests: false,
-  });
+  }))['text-classification'];
   const billing = workerBilling(env);
   return createApp({
     registry, engines, isReady: () => true,

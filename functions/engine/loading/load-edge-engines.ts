@@ -1,16 +1,13 @@
 /**
  * Loads every edge model of the registry into a warmed engine of its task (edge-tasks.ts): files checked against
- * their sha256, then the task's loader. The app's routes take the text classifiers (`loadEdgeEngines`).
+ * their sha256, then the task's loader. The app's classify routes take the text-classification map.
  */
-import type { ClassificationEngine } from '../classification/classification-engine.js';
 import { ModelFolderError } from '../model-config.js';
 import { modelRef, type Registry } from '../../registry/registry.js';
 import { verifyModelFiles } from '../../registry/verify-files.js';
 import { EDGE_TASKS, isEdgeTask, type EdgeEngines, type EdgeLoadOptions } from './edge-tasks.js';
 
-export type { EdgeEngines, EdgeLoadOptions };
-
-export async function loadEdgeEnginesByTask(registry: Registry, options: EdgeLoadOptions): Promise<EdgeEngines> {
+export async function loadEdgeEngines(registry: Registry, options: EdgeLoadOptions): Promise<EdgeEngines> {
   const engines = Object.fromEntries(Object.keys(EDGE_TASKS).map((task) => [task, new Map()])) as EdgeEngines;
   for (const model of registry.models.filter((m) => m.runtime === 'edge-wasm')) {
     if (!isEdgeTask(model.task)) {
@@ -21,9 +18,4 @@ export async function loadEdgeEnginesByTask(registry: Registry, options: EdgeLoa
     (engines[model.task] as Map<string, unknown>).set(modelRef(model), engine);
   }
   return engines;
-}
-
-/** The edge text classifiers by model ref, what the app's routes take. */
-export async function loadEdgeEngines(registry: Registry, options: EdgeLoadOptions): Promise<Map<string, ClassificationEngine>> {
-  return (await loadEdgeEnginesByTask(registry, options))['text-classification'];
 }
