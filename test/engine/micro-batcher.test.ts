@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MicroBatcher, QueueDeadlineError, QueueFullError } from '../../functions/engine/classification/micro-batcher.js';
+import { MicroBatcher, QueueDeadlineError } from '../../functions/engine/classification/micro-batcher.js';
+import { QueueFullError } from '../../functions/engine/tasks/queue-full-error.js';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,8 +8,6 @@ import type { ClassifiedText, ClassifyOptions, TextClassifier } from '../tasks/t
 import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
 import type { SequenceClassifier } from './sequence-classifier.js';
 
-export type { BatchTiming, TextResult } from '../tasks/text-classifier.js';
-
 export interface ClassificationEngineOptions {
   batching: MicroBatcherOptions;
   /** false: each request's texts run as their own batch, in the caller's turn (Workers); default true. */

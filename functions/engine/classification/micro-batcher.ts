@@ -19,8 +19,6 @@
 import { QueueFullError } from '../tasks/queue-full-error.js';
 import { BatchCostModel } from './batch-cost.js';
 
-export { QueueFullError };
-
 export interface MicroBatcherOptions {
   maxBatchSize: number;
   maxWaitMs: number;
