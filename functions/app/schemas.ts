@@ -5,8 +5,6 @@
 import { z } from '@hono/zod-openapi';
 import { SCORE_FUNCTIONS } from '../engine/classification/scores.js';
 
-export { ErrorBody } from '../http/openapi-responses.js';
-
 export const MAX_TEXT_CHARS = 100_000;
 
 const Text = z

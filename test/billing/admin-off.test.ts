@@ -1,7 +1,7 @@
 // Without ADMIN_TOKEN the admin API does not exist: every admin route answers 404 in the JSON error shape, with or
 // without a token, so that nobody can probe it.
 import { describe, expect, it } from 'vitest';
-import { ErrorBody } from '../../functions/app/schemas.js';
+import { ErrorBody } from '../../functions/http/openapi-responses.js';
 import { useKeysServer } from './helpers.js';
 
 const ctx = useKeysServer({ adminToken: undefined, generation: false });
