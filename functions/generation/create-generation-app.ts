@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ApiError, errorResponse } from '../http/errors.js';
+import { ApiError, errorResponse, modelNotFound } from '../http/errors.js';
 import { readJsonObject } from '../http/json-body.js';
 import { parseBody } from '../http/validate.js';
 import type { GenerationEngine } from '../engine/generation/generation-engine.js';
@@ -36,7 +36,7 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
 
   const answer = (call: GenerationCall): Promise<Response> => {
     const generator = generators.get(call.request.model);
-    if (!generator) throw new ApiError(404, `model "${call.request.model}" does not exist; available: ${[...generators.keys()].join(', ')}`, 'invalid_request_error', 'model_not_found', 'model');
+    if (!generator) throw modelNotFound(call.request.model, [...generators.keys()]);
     return call.request.stream ? generator.stream(call) : generator.generate(call);
   };
 

@@ -18,6 +18,15 @@ export class ApiError extends Error {
 export const invalidRequest = (message: string, param: string | null = null, code = 'invalid_request') =>
   new ApiError(400, message, 'invalid_request_error', code, param);
 
+/** How much of a name a client asked for an answer repeats: enough to see the typo, not a client's 15 KB back at it. */
+const SHOWN_NAME_CHARS = 100;
+
+/** 404 for a model name nothing serves (the router's registry, the generation server's models), with what is. */
+export function modelNotFound(name: string, available: string[]): ApiError {
+  const shown = name.length > SHOWN_NAME_CHARS ? `${name.slice(0, SHOWN_NAME_CHARS)}…` : name;
+  return new ApiError(404, `model "${shown}" does not exist; available: ${available.join(', ')}`, 'invalid_request_error', 'model_not_found', 'model');
+}
+
 export function errorResponse(c: Context, error: ApiError): Response {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   return c.json({ error: { message: error.message, type: error.type, code: error.code, param: error.param } }, error.status);

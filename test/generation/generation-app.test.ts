@@ -61,4 +61,11 @@ describe('the generation app', () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'context_length_exceeded', param: 'max_tokens', message: expect.stringMatching(/max_tokens asks for 512, which leaves no room/) });
   });
+
+  it('repeats at most 100 characters of a model name it does not serve', async () => {
+    const app = createGenerationApp({ models: new Map([['stories260K', await storiesEngine()]]), requestTimeoutMs: 10_000 });
+    const res = await post(app, { model: 'm'.repeat(500_000), prompt: 'hi' });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'model_not_found', message: expect.stringMatching(/^model "m{100}…" does not exist; available: stories260K$/) });
+  });
 });

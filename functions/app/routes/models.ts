@@ -1,7 +1,7 @@
 /** GET /v1/models and GET /v1/models/{id}: the registry's models with their task, limits and price. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
-import { ApiError, errorResponse } from '../../http/errors.js';
+import { ApiError, errorResponse, modelNotFound } from '../../http/errors.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { clientErrors } from '../openapi/responses.js';
@@ -25,13 +25,7 @@ export function describeModel(m: ModelEntry) {
   };
 }
 
-/** How much of an unknown name an answer repeats: enough to see the typo, not a client's 15 KB back at it. */
-const SHOWN_NAME_CHARS = 100;
-
-export function unknownModel(registry: Registry, name: string): ApiError {
-  const shown = name.length > SHOWN_NAME_CHARS ? `${name.slice(0, SHOWN_NAME_CHARS)}…` : name;
-  return new ApiError(404, `model "${shown}" does not exist; available: ${registry.names().join(', ')}`, 'invalid_request_error', 'model_not_found', 'model');
-}
+export const unknownModel = (registry: Registry, name: string): ApiError => modelNotFound(name, registry.names());
 
 const listModels = createRoute({ method: 'get', path: '/v1/models', summary: 'The model registry', responses: { 200: jsonResponse(ModelList, 'Every model with its limits and price.') } });
 
