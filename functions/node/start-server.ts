@@ -3,7 +3,7 @@
  * models with onnxruntime-web (WASM) or onnxruntime-node, sha256-checked before they load. The registry's "embedded"
  * generation upstream is a generation server started in this process, unless told not to or pointed elsewhere.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
@@ -71,41 +71,53 @@ export interface ServerOptions {
   onClassifyBatch?: (size: number, ms: number) => void;
 }
 
+/** Listens on port and host; rejects with the server's error (a port in use) instead of throwing it later. */
+function listening(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolveListen, failListen) => {
+    server.once('error', failListen);
+    server.listen(port, host, () => resolveListen(server.address() as AddressInfo));
+  });
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   let registry = await readLocalRegistry();
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startEmbeddedGeneration() : null;
-  const upstreamUrl = options.generationUrl ?? generation?.url;
-  if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
-  const billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb, onUsageWritten: options.onUsageWritten });
-  const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
-  const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
-  const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
-  const { app, engines } = await buildLocalApp({
-    backend: options.backend, batching, registry, billing: billing?.billing,
-    app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams },
-  });
-  const host = options.host ?? '127.0.0.1';
-  return new Promise((resolveStart, failStart) => {
+  let billing: Awaited<ReturnType<typeof openBilling>> | null = null;
+  try {
+    const upstreamUrl = options.generationUrl ?? generation?.url;
+    if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
+    billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb, onUsageWritten: options.onUsageWritten });
+    const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
+    const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
+    const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
+    const { app, engines } = await buildLocalApp({
+      backend: options.backend, batching, registry, billing: billing?.billing,
+      app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams },
+    });
+    const host = options.host ?? '127.0.0.1';
     // getRequestListener, not serve(): only the listener takes an errorHandler, for requests it cannot build.
     const server = createServer(withHostRequired(getRequestListener(app.fetch, { hostname: host, errorHandler: requestErrorAsJson })));
-    server.once('error', failStart);
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      const info = server.address() as AddressInfo;
-      resolveStart({
-        url: `http://${host}:${info.port}`,
-        engines,
-        generationUrl: upstreamUrl ?? null,
-        billing: billing?.billing ?? null,
-        // Stop taking connections, answer requests in flight and arriving, then write every usage record left.
-        close: async () => {
-          await drain();
-          await generation?.close();
-          await billing?.close();
-        },
-      });
-    });
     answerClientErrorsAsJson(server);
     const drain = gracefulClose(server, { limitMs: DRAIN_LIMIT_MS });
-  });
+    const info = await listening(server, options.port ?? DEFAULT_PORT, host);
+    const opened = billing;
+    return {
+      url: `http://${host}:${info.port}`,
+      engines,
+      generationUrl: upstreamUrl ?? null,
+      billing: opened?.billing ?? null,
+      // Stop taking connections, answer requests in flight and arriving, then write every usage record left.
+      close: async () => {
+        await drain();
+        await generation?.close();
+        await opened?.close();
+      },
+    };
+  } catch (error) {
+    // What started before the failure (a port in use, a model that does not load) would hold its port and database.
+    await generation?.close();
+    await billing?.close();
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@ import http from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** Writes raw bytes on a fresh connection and reads everything until the server closes it. */
 function raw(url: string, bytes: string): Promise<string> {
@@ -93,5 +94,22 @@ describe('close() under a keep-alive load', () => {
     expect(outcomes.filter((o) => o.error && !['ECONNREFUSED', 'ECONNRESET'].includes(o.error))).toEqual([]);
     expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200)).toEqual([]);
     expect(outcomes.some((o) => o.draining && o.status === 200 && o.connection === 'close')).toBe(true);
+  });
+});
+
+describe('a start that fails', () => {
+  it('closes the generation server and the database it had opened: nothing is left listening', async () => {
+    const taken = http.createServer();
+    await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening));
+    const port = (taken.address() as { port: number }).port;
+    const listeners = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const before = listeners();
+    try {
+      await expect(startServer({ port, usageDb: ':memory:' })).rejects.toThrow(/EADDRINUSE/);
+      // Closed servers leave the list a tick after their close callbacks; one never closed stays in it.
+      await eventually(listeners, (n) => n === before, 3_000);
+    } finally {
+      await new Promise((closed) => taken.close(closed));
+    }
   });
 });
