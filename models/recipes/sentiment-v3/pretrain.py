@@ -46,8 +46,8 @@ def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -
 
 
 def fingerprint(recipe: dict, hp: dict, vocab: list[str], corpus: Corpus) -> dict:
-    """What a checkpoint must match to be resumed: recipe sections, seed, vocabulary and corpus."""
-    return {"seed": recipe["seed"], "model": recipe["model"], "generator": recipe["generator"],
+    """What a checkpoint must match to be resumed: recipe sections (GloVe's initialisation too), seed, vocabulary and corpus."""
+    return {"seed": recipe["seed"], "model": recipe["model"], "generator": recipe["generator"], "glove": recipe["glove"],
             "pretrain": {k: v for k, v in hp.items() if k not in TUNING_ONLY},
             "vocab_sha256": hashlib.sha256("\n".join(vocab).encode()).hexdigest(), "corpus_sha256": corpus.info["sha256"]}
 
