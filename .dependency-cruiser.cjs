@@ -27,16 +27,19 @@ const layers = [
   { folder: 'app', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream'] },
   // The generation server app: its own deployable, so it shares the protocol and engines, not the router.
   { folder: 'generation', mayImport: ['http', 'protocol', 'engine', 'registry'] },
+  // Fine-tuning: files, jobs, the trainer and tenant models. It joins the app as a plugin (routes) and as the
+  // app's TenantModels; it reads billing's SQL interface, and billing never imports it.
+  { folder: 'tuning', mayImport: ['http', 'registry', 'engine', 'billing'] },
   // Composition roots. Node's libraries (local-app, billing-setup, ...) are reused by Lambda, so node/ has no
   // entry above it; it never reaches into the other runtimes' entries.
-  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation'] },
+  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning'] },
   // The Worker's modules are Workers-only (.wasm, bundled .onnx, D1, Durable Objects) and Node's are Node-only, so
   // neither imports the other.
-  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation'] },
+  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning'] },
   // Lambda runs Node, so it reuses node/'s libraries; the Node entry files are forbidden by their own rule below.
   {
     folder: 'lambda',
-    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'node'],
+    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'node'],
   },
 ];
 
