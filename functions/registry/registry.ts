@@ -2,7 +2,7 @@
  * The model registry: which models exist, where their files are, how they run and what they cost.
  * A name resolves by id (latest version), `id@version`, or alias; parsing fails with one clear reason.
  */
-export const TASKS = ['text-classification', 'text-generation'] as const;
+export const TASKS = ['text-classification', 'text-generation', 'feature-extraction'] as const;
 export const RUNTIMES = ['edge-wasm', 'gpu-upstream'] as const;
 export type Task = (typeof TASKS)[number];
 export type Runtime = (typeof RUNTIMES)[number];
@@ -115,6 +115,11 @@ function parseEntry(raw: unknown, index: number): ModelEntry {
   if (parsed.task === 'text-classification' && parsed.labels.length < 2) {
     throw new RegistryError(`${where}: a text-classification model needs at least two labels`);
   }
+  // An encoder whose vectors fine-tuned heads are trained on: it runs beside the heads, and answers no route itself.
+  if (parsed.task === 'feature-extraction') {
+    if (runtime !== 'edge-wasm') throw new RegistryError(`${where}: a feature-extraction model must be edge-wasm`);
+    if (parsed.labels.length > 0) throw new RegistryError(`${where}: a feature-extraction model has no labels`);
+  }
   return parsed;
 }
 
@@ -134,7 +139,10 @@ export class Registry {
       if (!this.byName.has(entry.id)) this.byName.set(entry.id, entry);
     }
     for (const entry of models) for (const alias of entry.aliases) claim(alias, entry);
-    if (!this.byName.has(defaultName)) throw new RegistryError(`the default model "${defaultName}" is not in the registry`);
+    const fallback = this.byName.get(defaultName);
+    if (!fallback) throw new RegistryError(`the default model "${defaultName}" is not in the registry`);
+    // The default answers a request that names no model: an encoder answers none.
+    if (fallback.task === 'feature-extraction') throw new RegistryError(`the default model "${defaultName}" is a feature-extraction model, which serves no request`);
   }
 
   static parse(value: unknown): Registry {

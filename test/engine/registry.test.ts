@@ -20,6 +20,8 @@ const entry = (overrides: Record<string, unknown> = {}) => ({
   price: { request_micro_usd: 1, input_token_micro_usd: 0, output_token_micro_usd: 0 }, ...overrides,
 });
 
+const encoder = (overrides: Record<string, unknown> = {}) => entry({ id: 'e', task: 'feature-extraction', labels: undefined, max_tokens: 512, ...overrides });
+
 const generation = (overrides: Record<string, unknown> = {}) => ({
   id: 'g', version: '1', task: 'text-generation', runtime: 'gpu-upstream', max_tokens: 64,
   price: { request_micro_usd: 0, input_token_micro_usd: 0.05, output_token_micro_usd: 0.2 }, ...overrides,
@@ -64,6 +66,24 @@ describe('the model registry', () => {
   it.each([0, -5, '60', Number.NaN, null])('rejects warmup_seconds %j', (warmup) => {
     const upstreams = [{ url: 'https://gpu.example.com', model: 'qwen', warmup_seconds: warmup }];
     expect(() => Registry.parse({ default: 'g', models: [generation({ upstreams })] })).toThrow(/model g upstreams\[0\]: "warmup_seconds" must be a positive number of seconds/);
+  });
+
+  it('reads a feature-extraction model: edge-wasm, no labels, never the default', () => {
+    const registry = Registry.parse({ default: 'm', models: [entry(), encoder()] });
+    expect(registry.resolve('e')).toMatchObject({ id: 'e', task: 'feature-extraction', runtime: 'edge-wasm', labels: [], folder: 'm', onnx: 'model.onnx' });
+    expect(registry.resolve()!.id).toBe('m');
+    expect(registry.names()).toEqual(['e', 'e@1', 'm', 'm@1']);
+  });
+
+  it.each([
+    [{ default: 'm', models: [entry(), encoder({ runtime: 'gpu-upstream', upstreams: [{ url: 'embedded', model: 'e' }] })] }, /model e: a feature-extraction model must be edge-wasm/],
+    [{ default: 'm', models: [entry(), encoder({ labels: ['NEG', 'POS'] })] }, /model e: a feature-extraction model has no labels/],
+    [{ default: 'e', models: [entry(), encoder()] }, /default model "e" is a feature-extraction model/],
+    [{ default: 'enc', models: [entry(), encoder({ aliases: ['enc'] })] }, /default model "enc" is a feature-extraction model/],
+    [{ default: 'm', models: [entry(), encoder({ folder: undefined })] }, /model e: "folder" must be the model folder/],
+  ])('refuses a feature-extraction model %j', (value, message) => {
+    expect(() => Registry.parse(value)).toThrow(RegistryError);
+    expect(() => Registry.parse(value)).toThrow(message);
   });
 
   it.each([
