@@ -10,6 +10,8 @@ export interface EmbeddedText {
   tokens: number;
   /** Windows the text was read in (1 for a text that fits). */
   windows: number;
+  /** True when the text needed more windows than the encoder reads (maxWindows): the rest was dropped. */
+  truncated: boolean;
 }
 
 export interface EmbedOptions {
