@@ -6,12 +6,13 @@
  */
 import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import type { TenantModels } from '../engine/tasks/tenant-models.js';
 import type { TextClassifier } from '../engine/tasks/text-classifier.js';
 import type { Registry } from '../registry/registry.js';
 import type { AppPlugin } from '../http/app-plugin.js';
 import type { AppEnv } from '../http/request-context.js';
 import { ApiError, errorResponse } from '../http/errors.js';
-import { limitedBody } from '../http/body-limit.js';
+import { limitedBodies } from '../http/body-limit.js';
 import { requestState } from '../http/request-state.js';
 import { routeGroup } from '../http/route-declaration.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   upstreams?: UpstreamClient;
   /** Origins browsers may call the API from (CORS); "*" for any; none by default. */
   corsOrigins?: string[];
+  /** The callers' fine-tuned classifiers (functions/tuning/ implements them): served, listed and deleted per tenant. */
+  tenantModels?: TenantModels;
   /** Layers above the core, e.g. billing-plugin.ts (API keys, limits, metering, /v1/usage, /admin); none: routes alone. */
   plugins?: AppPlugin[];
 }
@@ -64,7 +67,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       maxAge: 600,
     }));
   }
-  app.use('*', limitedBody(deps.maxBodyBytes ?? 1024 * 1024));
+  app.use('*', limitedBodies(deps.maxBodyBytes ?? 1024 * 1024, plugins.flatMap((plugin) => plugin.bodyLimits ?? [])));
   for (const { path, handler } of plugins.flatMap((plugin) => plugin.middleware ?? [])) app.use(path, handler);
   app.use('*', methodsOfRouteTable(app));
 

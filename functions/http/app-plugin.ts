@@ -1,10 +1,11 @@
 /**
  * What a layer above the core adds to the app without the core knowing it (billing today; policies, observability
  * and the console later): middleware around the core routes, route groups that join the one route table (the
- * OpenAPI document and the 405 answers know them), and how its own errors are answered.
+ * OpenAPI document and the 405 answers know them), body limits of its own paths, and how its own errors are answered.
  */
 import type { RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import type { PathBodyLimit } from './body-limit.js';
 import type { AppEnv } from './request-context.js';
 import type { RouteGroup } from './route-declaration.js';
 
@@ -27,6 +28,8 @@ export interface AppPlugin {
   /** Runs after request state, CORS and the body limit, before any route, in this order. */
   middleware?: PluginMiddleware[];
   routes?: RouteGroup[];
+  /** Larger body limits than the app's for the plugin's own paths (file uploads), each with its own 413. */
+  bodyLimits?: PathBodyLimit[];
   /** The plugin's own errors (billing's BillingError) as their HTTP answers; any other error returned as it is. */
   toApiError?: (error: unknown) => unknown;
 }

@@ -1,17 +1,31 @@
 /**
  * Hono's bodyLimit with the app's 413 answer, and a client that goes away while its body is read (bodyLimit reads
- * chunked bodies itself) answered as a client error (499) instead of a server error.
+ * chunked bodies itself) answered as a client error (499) instead of a server error. A plugin may give its own
+ * paths a larger limit (file uploads) with its own 413 answer; every other path keeps the app's.
  */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, errorResponse } from './errors.js';
 import { clientClosed } from './json-body.js';
 
-export function limitedBody(maxBytes: number): MiddlewareHandler {
+/** A limit of its own for one path (exact, as c.req.path reads it), e.g. { path: '/v1/files', bytes: 32 MiB }. */
+export interface PathBodyLimit {
+  path: string;
+  bytes: number;
+  /** The 413 to answer instead of the app's body_too_large; its Connection: close is added. */
+  tooLarge?: () => ApiError;
+}
+
+const bodyTooLarge = (maxBytes: number) => new ApiError(413, `the body is over ${maxBytes} bytes`, 'invalid_request_error', 'body_too_large');
+
+export function limitedBody(maxBytes: number, tooLarge: () => ApiError = () => bodyTooLarge(maxBytes)): MiddlewareHandler {
   const limit = bodyLimit({
     maxSize: maxBytes,
-    // The rest of the upload is never read, so the connection cannot carry another request.
-    onError: (c) => errorResponse(c, new ApiError(413, `the body is over ${maxBytes} bytes`, 'invalid_request_error', 'body_too_large', null, { Connection: 'close' })),
+    onError: (c) => {
+      const error = tooLarge();
+      // The rest of the upload is never read, so the connection cannot carry another request.
+      return errorResponse(c, new ApiError(error.status, error.message, error.type, error.code, error.param, { ...error.headers, Connection: 'close' }));
+    },
   });
   return async (c, next) => {
     let reached = false;
@@ -29,4 +43,11 @@ export function limitedBody(maxBytes: number): MiddlewareHandler {
       return next();
     }
   };
+}
+
+/** The app's limit, or a path's own one. */
+export function limitedBodies(maxBytes: number, own: readonly PathBodyLimit[]): MiddlewareHandler {
+  const fallback = limitedBody(maxBytes);
+  const byPath = new Map(own.map((limit) => [limit.path, limitedBody(limit.bytes, limit.tooLarge)]));
+  return (c, next) => (byPath.get(c.req.path) ?? fallback)(c, next);
 }
