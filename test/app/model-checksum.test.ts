@@ -17,6 +17,8 @@ const restore = () => cp(join(repoRoot, 'models', 'sst2-bert'), modelFolder(), {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edge-maas-models-'));
   await cp(join(repoRoot, 'models', 'registry.json'), join(dir, 'registry.json'));
+  // Every other registry model loads at start-up too; only sst2-bert's copy is spoiled and restored.
+  await cp(join(repoRoot, 'models', 'electra-imdb-small'), join(dir, 'electra-imdb-small'), { recursive: true });
   process.env.MODELS_DIR = dir; // read when server.ts is first imported
   ({ startServer } = await import('../../functions/node/start-server.js'));
 });
