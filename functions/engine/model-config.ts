@@ -39,7 +39,7 @@ export function parseClassifierConfig(value: unknown, tokenizerConfig: unknown =
 }
 
 export function parseEncoderConfig(value: unknown, tokenizerConfig: unknown = {}): EncoderConfig {
-  const config = value as { model_type?: unknown; hidden_size?: unknown };
+  const config = value as { model_type?: unknown; hidden_size?: unknown; max_position_embeddings?: unknown };
   if (typeof config !== 'object' || config === null || typeof config.model_type !== 'string') {
     throw new ModelFolderError('config.json has no model_type');
   }

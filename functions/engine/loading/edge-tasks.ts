@@ -5,6 +5,8 @@
  */
 import { ClassificationEngine } from '../classification/classification-engine.js';
 import type { MicroBatcherOptions } from '../classification/micro-batcher.js';
+import { EmbeddingEngine } from '../features/embedding-engine.js';
+import { extractorFromFiles } from '../features/extractor-from-files.js';
 import { modelRef, type ModelEntry, type Task } from '../../registry/registry.js';
 import { classifierFromFiles, type FolderReader, type SessionFactory } from './classifier-from-files.js';
 
@@ -23,10 +25,13 @@ export interface EdgeTaskLoader<Engine> {
   load(model: ModelEntry, files: FolderReader, options: EdgeLoadOptions): Promise<Engine>;
 }
 
+const batchingFor = (model: ModelEntry, options: EdgeLoadOptions): MicroBatcherOptions =>
+  ({ maxBatchSize: model.maxBatch, maxWaitMs: 0, maxQueue: 4 * 1024, ...options.engine?.(model) });
+
 const textClassification: EdgeTaskLoader<ClassificationEngine> = {
   async load(model, files, options) {
     const classifier = await classifierFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession });
-    const batching = { maxBatchSize: model.maxBatch, maxWaitMs: 0, maxQueue: 4 * 1024, ...options.engine?.(model) };
+    const batching = batchingFor(model, options);
     const engine = new ClassificationEngine(classifier, { batching, batchAcrossRequests: options.batchAcrossRequests ?? true });
     // One run, so that the first user request does not pay for the session's lazy initialisation.
     await engine.classify(['warm up the session']);
@@ -34,13 +39,21 @@ const textClassification: EdgeTaskLoader<ClassificationEngine> = {
   },
 };
 
-/**
- * A task the registry knows gets its row once it runs on the edge. Fine-tuning's base encoder would be
- *   'feature-extraction': { load: (model, files, options) => ... a TextEmbedder (tasks/), warmed like the classifier },
- * after TASKS in registry/registry.ts lists it.
- */
+/** Fine-tuning's base encoders: the TextEmbedder that tenant heads are trained on and served over. */
+const featureExtraction: EdgeTaskLoader<EmbeddingEngine> = {
+  async load(model, files, options) {
+    const extractor = await extractorFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession });
+    const engine = new EmbeddingEngine(extractor, { batching: batchingFor(model, options), batchAcrossRequests: options.batchAcrossRequests ?? true });
+    // The warm-up also checks the ONNX file's output against config.json's hidden_size, before any request.
+    await engine.embed(['warm up the session']);
+    return engine;
+  },
+};
+
+/** A task the registry knows gets its row once it runs on the edge. */
 export const EDGE_TASKS = {
   'text-classification': textClassification,
+  'feature-extraction': featureExtraction,
 } satisfies { [T in Task]?: EdgeTaskLoader<unknown> };
 
 export type EdgeTask = keyof typeof EDGE_TASKS;
