@@ -22,8 +22,8 @@ export interface TuningStore {
   insertFile(file: StoredFile, bytes: Uint8Array, quotaBytes: number): Promise<'stored' | 'over_quota'>;
   getFile(tenantId: string, id: string): Promise<StoredFile | null>;
   fileBytes(tenantId: string, id: string): Promise<Uint8Array | null>;
-  /** Newest first. */
-  listFiles(tenantId: string, page: Page & { purpose?: string }): Promise<StoredFile[]>;
+  /** Newest first; order 'asc': oldest first, `after` then meaning the files after it in that order. */
+  listFiles(tenantId: string, page: Page & { purpose?: string; order?: 'asc' | 'desc' }): Promise<StoredFile[]>;
   /** Deletes the record and its bytes; false when the tenant has no such file. */
   deleteFile(tenantId: string, id: string): Promise<boolean>;
   storedBytes(tenantId: string): Promise<number>;
