@@ -58,8 +58,10 @@ export const HfClassifyResponse = z.array(z.array(LabelScore)).openapi('HfTextCl
 
 export const ModelCard = z
   .object({
-    id: z.string().openapi({ example: 'sst2-bert@2' }),
+    id: z.string().openapi({ example: 'sst2-bert@2', description: 'id@version for registry models; the full name (ft:...) for fine-tuned ones.' }),
     object: z.literal('model'),
+    created: z.number().int().openapi({ description: "Unix seconds when a fine-tuned model was made; 0 for registry models (their entries carry no date)." }),
+    owned_by: z.string().openapi({ description: '"system" for registry models; the tenant for fine-tuned ones.', example: 'system' }),
     task: z.string().openapi({ example: 'text-classification' }),
     runtime: z.enum(['edge-wasm', 'gpu-upstream']),
     version: z.string(),
@@ -71,6 +73,8 @@ export const ModelCard = z
   .openapi('Model');
 
 export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelCard) }).openapi('ModelList');
+
+export const DeletedModel = z.object({ id: z.string(), object: z.literal('model'), deleted: z.literal(true) }).openapi('DeletedModel');
 
 /** A model named in the path: GET /v1/models/{id}, POST /models/{id}. */
 export const ModelId = z.string().openapi({ param: { name: 'id', in: 'path' }, description: 'id, id@version or alias', example: 'sentiment' });

@@ -5,34 +5,33 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { rankLabels } from '../../engine/classification/scores.js';
-import { errorResponse } from '../../http/errors.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { clientErrors } from '../openapi/responses.js';
 import { HfClassifyRequest, HfClassifyResponse, ModelId } from '../schemas.js';
-import { batchOf, classifyTexts, type ClassificationDeps } from './classify.js';
-import { unknownModel } from './models.js';
+import { batchOf, classifyTexts, servedClassifier, type ClassificationDeps } from './classify.js';
+import { modelNotReady } from './models.js';
 
 const textClassification = createRoute({
   method: 'post', path: '/models/{id}', summary: 'Hugging Face Inference API: text classification',
   description: 'Accepts what @huggingface/inference textClassification sends (endpointUrl pointing here) and answers its shape.',
   request: { params: z.object({ id: ModelId }), body: { required: true, content: { 'application/json': { schema: HfClassifyRequest } } } },
-  responses: { 200: jsonResponse(HfClassifyResponse, 'Labels and scores per input.'), ...clientErrors },
+  responses: { 200: jsonResponse(HfClassifyResponse, 'Labels and scores per input.'), ...clientErrors, 409: modelNotReady },
 });
 
-export function hfInferenceRoutes({ registry, engines }: ClassificationDeps): RouteGroup {
+export function hfInferenceRoutes(deps: ClassificationDeps): RouteGroup {
   const group = routeGroup();
   // Model ids may hold slashes (org/name), as the Hugging Face API's do.
   declareRoute(group, { ...textClassification, routingPath: '/models/:id{.+}' }, async (c) => {
     const request = c.req.valid('json');
     const { id } = c.req.valid('param');
-    const model = registry.resolve(id);
-    if (!model) return errorResponse(c, unknownModel(registry, id));
-    const texts = batchOf(request.inputs, model, 'inputs');
-    const k = Math.min(request.parameters?.top_k ?? model.labels.length, model.labels.length);
+    const served = await servedClassifier(c, deps, id);
+    const texts = batchOf(request.inputs, served, 'inputs');
+    const labels = served.classifier.labels;
+    const k = Math.min(request.parameters?.top_k ?? labels.length, labels.length);
     const fn = request.parameters?.function_to_apply ?? 'softmax';
-    const { engine, results } = await classifyTexts(c, { model, texts, engines });
-    return c.json(results.map((r) => rankLabels(r.logits, engine.labels, fn, k)));
+    const results = await classifyTexts(c, served, texts);
+    return c.json(results.map((r) => rankLabels(r.logits, labels, fn, k)));
   });
   return group;
 }

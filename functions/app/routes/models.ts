@@ -1,16 +1,28 @@
-/** GET /v1/models and GET /v1/models/{id}: the registry's models with their task, limits and price. */
+/**
+ * GET /v1/models and GET /v1/models/{id}: the registry's models with their task, limits and price, and the caller's
+ * fine-tuned models (TenantModels, when the deployment has them); DELETE /v1/models/{id} removes a fine-tuned one.
+ * Another tenant's model answers exactly as a name nobody serves.
+ */
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { TenantModel, TenantModels } from '../../engine/tasks/tenant-models.js';
 import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
 import { ApiError, errorResponse, modelNotFound } from '../../http/errors.js';
-import { jsonResponse } from '../../http/openapi-responses.js';
+import { ErrorBody, jsonResponse } from '../../http/openapi-responses.js';
+import type { AppEnv } from '../../http/request-context.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { clientErrors } from '../openapi/responses.js';
-import { ModelCard, ModelId, ModelList } from '../schemas.js';
+import { DeletedModel, ModelCard, ModelId, ModelList } from '../schemas.js';
+
+/** Registry models are the platform's; their entries carry no creation date. */
+const REGISTRY_OWNER = 'system';
 
 export function describeModel(m: ModelEntry) {
   return {
     id: modelRef(m),
     object: 'model',
+    created: 0,
+    owned_by: REGISTRY_OWNER,
     task: m.task,
     runtime: m.runtime,
     version: m.version,
@@ -25,23 +37,68 @@ export function describeModel(m: ModelEntry) {
   };
 }
 
+/** A fine-tuned model: its full name is its id (clients send it back as it is). */
+export const describeTenantModel = (m: Omit<TenantModel, 'classifier'>) => ({ ...describeModel(m.entry), id: m.entry.id, created: m.created, owned_by: m.ownedBy });
+
 export const unknownModel = (registry: Registry, name: string): ApiError => modelNotFound(name, registry.names());
 
-const listModels = createRoute({ method: 'get', path: '/v1/models', summary: 'The model registry', responses: { 200: jsonResponse(ModelList, 'Every model with its limits and price.') } });
+export const modelNotReady = jsonResponse(ErrorBody, "A fine-tuned model whose job has not succeeded yet (model_not_ready; the message gives the job's status).");
+
+const listModels = createRoute({
+  method: 'get', path: '/v1/models', summary: 'The model registry, and the caller\'s fine-tuned models',
+  responses: { 200: jsonResponse(ModelList, 'Every model with its limits and price.') },
+});
 
 const oneModel = createRoute({
   method: 'get', path: '/v1/models/{id}', summary: 'One model', request: { params: z.object({ id: ModelId }) },
   responses: { 200: jsonResponse(ModelCard, 'The model.'), 404: clientErrors[404] },
 });
 
-export function modelRoutes({ registry }: { registry: Registry }): RouteGroup {
+const deleteModel = createRoute({
+  method: 'delete', path: '/v1/models/{id}', summary: 'Delete one of the caller\'s fine-tuned models', request: { params: z.object({ id: ModelId }) },
+  responses: {
+    200: jsonResponse(DeletedModel, 'The model is deleted: it answers 404 from now on.'),
+    403: jsonResponse(ErrorBody, 'A registry model, which no caller can delete (cannot_delete_model).'),
+    404: clientErrors[404],
+  },
+});
+
+export interface ModelRouteDeps {
+  registry: Registry;
+  tenantModels?: TenantModels;
+}
+
+const tenantOf = (c: Context<AppEnv>) => c.var.apiKey?.tenantId ?? null;
+
+export function modelRoutes({ registry, tenantModels }: ModelRouteDeps): RouteGroup {
   const group = routeGroup();
-  declareRoute(group, listModels, (c) => c.json({ object: 'list', data: registry.models.map(describeModel) }));
-  declareRoute(group, oneModel, (c) => {
+  const ownModels = async (c: Context<AppEnv>) => (tenantModels ? await tenantModels.list(tenantOf(c)) : []);
+  const isTenantName = (name: string) => tenantModels?.claims(name) ?? false;
+
+  declareRoute(group, listModels, async (c) => c.json({
+    object: 'list',
+    data: [...registry.models.map(describeModel), ...(await ownModels(c)).map(describeTenantModel)],
+  }));
+  declareRoute(group, oneModel, async (c) => {
     const { id } = c.req.valid('param');
+    if (isTenantName(id)) {
+      const model = (await ownModels(c)).find((m) => m.entry.id === id);
+      return model ? c.json(describeTenantModel(model)) : errorResponse(c, unknownModel(registry, id));
+    }
     const model = registry.resolve(id);
     if (!model) return errorResponse(c, unknownModel(registry, id));
     return c.json(describeModel(model));
+  });
+  declareRoute(group, deleteModel, async (c) => {
+    const { id } = c.req.valid('param');
+    if (tenantModels && isTenantName(id)) {
+      if (!(await tenantModels.remove(id, tenantOf(c)))) return errorResponse(c, unknownModel(registry, id));
+      return c.json({ id, object: 'model' as const, deleted: true as const });
+    }
+    if (registry.resolve(id)) {
+      return errorResponse(c, new ApiError(403, `model "${id}" belongs to the registry; only fine-tuned models can be deleted`, 'permission_error', 'cannot_delete_model', 'model'));
+    }
+    return errorResponse(c, unknownModel(registry, id));
   });
   return group;
 }
