@@ -141,11 +141,12 @@ export class SqlTuningStore implements TuningStore {
     return file ? this.blobs.get(blobKey(file.tenantId, file.id)) : null;
   }
 
-  async listFiles(tenantId: string, page: Page & { purpose?: string }): Promise<StoredFile[]> {
+  async listFiles(tenantId: string, page: Page & { purpose?: string; order?: 'asc' | 'desc' }): Promise<StoredFile[]> {
     const purpose = page.purpose === undefined ? { sql: '', params: [] } : { sql: ' AND purpose = ?', params: [page.purpose] };
-    const cursor = await this.cursorOf('tuning_files', tenantId, page.after);
+    const order = page.order === 'asc' ? 'ASC' : 'DESC';
+    const cursor = await this.cursorOf('tuning_files', tenantId, page.after, order);
     const rows = await this.db.all<FileRow>(
-      `SELECT * FROM tuning_files WHERE tenant_id = ?${purpose.sql}${cursor.sql} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT * FROM tuning_files WHERE tenant_id = ?${purpose.sql}${cursor.sql} ORDER BY created_at ${order}, id ${order} LIMIT ?`,
       [tenantId, ...purpose.params, ...cursor.params, limitOf(page)],
     );
     return rows.map(toFile);
@@ -267,12 +268,13 @@ export class SqlTuningStore implements TuningStore {
     return changes > 0;
   }
 
-  /** The `AND` clause that starts a (created_at DESC, id DESC) listing after the tenant's row `after`; none if unknown. */
-  private async cursorOf(table: 'tuning_files' | 'tuning_jobs', tenantId: string, after: string | undefined): Promise<{ sql: string; params: unknown[] }> {
+  /** The `AND` clause that starts a (created_at, id) listing in `order` after the tenant's row `after`; none if unknown. */
+  private async cursorOf(table: 'tuning_files' | 'tuning_jobs', tenantId: string, after: string | undefined, order: 'ASC' | 'DESC' = 'DESC'): Promise<{ sql: string; params: unknown[] }> {
     if (after === undefined) return { sql: '', params: [] };
     const [row] = await this.db.all<{ created_at: number }>(`SELECT created_at FROM ${table} WHERE id = ? AND tenant_id = ?`, [after, tenantId]);
     if (!row) return { sql: '', params: [] };
-    return { sql: ' AND (created_at < ? OR (created_at = ? AND id < ?))', params: [row.created_at, row.created_at, after] };
+    const past = order === 'ASC' ? '>' : '<';
+    return { sql: ` AND (created_at ${past} ? OR (created_at = ? AND id ${past} ?))`, params: [row.created_at, row.created_at, after] };
   }
 }
 
