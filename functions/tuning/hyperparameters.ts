@@ -16,9 +16,17 @@ export const N_EPOCHS_RANGE = { min: 1, max: 50 } as const;
 export const BATCH_SIZE_RANGE = { min: 1, max: 256 } as const;
 export const MAX_LEARNING_RATE_MULTIPLIER = 10;
 
-/** Adam's step size at learning_rate_multiplier 1, for the head over standardised features. */
-export const BASE_LEARNING_RATE = 0.01;
-/** AdamW's decoupled weight decay per unit of learning rate. */
+/**
+ * Adam's step size at learning_rate_multiplier 1, for the head over standardised features. Measured on
+ * electra-imdb-small features of SST-2 train rows (hold-out: 2,000 other train rows), at the auto epochs and batch
+ * sizes below: 0.01 / 0.03 / 0.1 gave 0.676 / 0.684 / 0.682 at 1,000 rows, 0.1 / 0.3 gave 0.726 / 0.724 at 4,000.
+ */
+export const BASE_LEARNING_RATE = 0.1;
+/**
+ * AdamW's decoupled weight decay (each step shrinks weights by learning rate x this). At 1,000 rows, learning rate
+ * 0.1, batch 32 and 100 epochs, 0 / 0.01 / 0.1 gave 0.694 / 0.695 / 0.677: a little decay costs nothing and keeps a
+ * long run bounded.
+ */
 export const WEIGHT_DECAY = 0.01;
 
 export function resolveHyperparameters(requested: unknown, rows: number): Hyperparameters {
@@ -34,15 +42,23 @@ export function resolveHyperparameters(requested: unknown, rows: number): Hyperp
   };
 }
 
-/** Small files train on small batches (more steps per epoch); large ones on larger, cheaper ones. */
+/**
+ * Small batches for small files (more steps from each epoch), larger ones past a few thousand rows where steps are
+ * plenty: 8 up to about 1,400 rows, 64 from about 9,000.
+ */
 export function autoBatchSize(rows: number): number {
-  return clamp(2 ** Math.round(Math.log2(Math.max(rows, 1) / 32)), 8, 64);
+  return clamp(2 ** Math.round(Math.log2(Math.max(rows, 1) / 100)), 8, 64);
 }
 
-/** Enough epochs for about 300 steps in all, within 3..20. */
+/**
+ * About 2,000 steps, within 3..30 epochs. A linear head over these features keeps improving with passes long after
+ * its loss looks flat (SST-2 train rows, hold-out accuracy: 1,000 rows at batch 32 gave 0.635 / 0.671 / 0.685 / 0.695
+ * after 3 / 10 / 30 / 100 epochs; 4,000 rows at batch 32 gave 0.691 / 0.710 / 0.722 after 3 / 10 / 20) and no run
+ * measured over-fitted, so auto trains long: the head is the cheap part of a job (the encoder reads each text once).
+ */
 export function autoEpochs(rows: number, batchSize: number): number {
   const stepsPerEpoch = Math.ceil(Math.max(rows, 1) / batchSize);
-  return clamp(Math.round(300 / stepsPerEpoch), 3, 20);
+  return clamp(Math.round(2_000 / stepsPerEpoch), 3, 30);
 }
 
 function readInteger(given: Record<string, unknown>, name: 'n_epochs' | 'batch_size', range: { min: number; max: number }): number | null {
