@@ -165,6 +165,7 @@ describe('EmbeddingTrainer', () => {
     const trainer = new EmbeddingTrainer({ embedderFor: async () => new HashedBagOfWords() });
     const validation = [{ text: 'so so', label: 'neutral' }];
     await expect(trainer.train(input(rows.slice(0, 50), { validation }))).rejects.toThrow(/validation row 1 has label "neutral"/);
+    await expect(trainer.train(input(rows.slice(0, 50), { labels: ['positive', 'neutral'] }))).rejects.toThrow(/training row \d+ has label "negative", which is not among the job's labels/);
     const two = [{ text: 'good', label: 'positive' }, { text: 'bad', label: 'negative' }];
     await expect(trainer.train(input(two))).rejects.toThrow(/nothing to measure the model on/);
   });

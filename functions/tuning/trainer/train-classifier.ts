@@ -36,13 +36,16 @@ export class EmbeddingTrainer implements Trainer {
     const { signal, onProgress } = options;
     signal?.throwIfAborted();
     const labelIndex = new Map(input.labels.map((label, k) => [label, k]));
+    // Checked on the files as given, so that a row number is the file's.
+    checkLabels(input.rows, labelIndex, 'training');
+    if (input.validation) checkLabels(input.validation, labelIndex, 'validation');
     const { train, holdout } = input.validation ? { train: input.rows, holdout: input.validation } : holdoutSplit(input.rows, input.seed);
     if (train.length === 0) throw new RangeError('no training rows');
     if (holdout.length === 0) {
       throw new RangeError('nothing to measure the model on: no label has 2 rows to split between training and hold-out, and no validation file was given');
     }
-    const trainLabels = labelIndices(train, labelIndex, 'training');
-    const holdoutLabels = labelIndices(holdout, labelIndex, 'validation');
+    const trainLabels = Uint16Array.from(train, (row) => labelIndex.get(row.label)!);
+    const holdoutLabels = Uint16Array.from(holdout, (row) => labelIndex.get(row.label)!);
 
     const featureStart = this.clock();
     const embedder = await this.options.embedderFor(input.base);
@@ -121,11 +124,9 @@ export class EmbeddingTrainer implements Trainer {
   }
 }
 
-function labelIndices(rows: LabelledText[], labelIndex: Map<string, number>, file: string): Uint16Array {
-  return Uint16Array.from(rows, (row, i) => {
-    const k = labelIndex.get(row.label);
-    if (k === undefined) throw new RangeError(`${file} row ${i + 1} has label ${JSON.stringify(row.label)}, which is not among the job's labels`);
-    return k;
+function checkLabels(rows: LabelledText[], labelIndex: Map<string, number>, file: string): void {
+  rows.forEach((row, i) => {
+    if (!labelIndex.has(row.label)) throw new RangeError(`${file} row ${i + 1} has label ${JSON.stringify(row.label)}, which is not among the job's labels`);
   });
 }
 

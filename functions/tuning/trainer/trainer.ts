@@ -27,6 +27,7 @@ export interface TrainProgress {
   epoch: number;
   step: number;
   totalSteps: number;
+  /** Mean cross-entropy of the epoch's steps so far; NaN in the 'features' phase (nothing trained yet). */
   trainLoss: number;
   /** Measured at the end of each epoch. */
   holdoutAccuracy?: number;
