@@ -55,6 +55,8 @@ export function autoBatchSize(rows: number): number {
  * its loss looks flat (SST-2 train rows, hold-out accuracy: 1,000 rows at batch 32 gave 0.635 / 0.671 / 0.685 / 0.695
  * after 3 / 10 / 30 / 100 epochs; 4,000 rows at batch 32 gave 0.691 / 0.710 / 0.722 after 3 / 10 / 20) and no run
  * measured over-fitted, so auto trains long: the head is the cheap part of a job (the encoder reads each text once).
+ * Checked on a 4-label task (IMDB ratings 1-2 / 3-4 / 7-8 / 9-10, 1,500 rows, 1,000 held out, majority 0.40): the auto
+ * 21 epochs at batch 16 gave 0.497, against 0.458 / 0.506 / 0.494 for 3 / 10 / 50 epochs.
  */
 export function autoEpochs(rows: number, batchSize: number): number {
   const stepsPerEpoch = Math.ceil(Math.max(rows, 1) / batchSize);
