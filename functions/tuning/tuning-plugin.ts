@@ -9,6 +9,7 @@ import { fileRoutes, type FileLimits, type FileRouteDeps } from './routes/files.
 import { fileTooLarge, MULTIPART_OVERHEAD_BYTES } from './routes/file-upload.js';
 import { jobRoutes, type FineTuningJobs } from './routes/jobs.js';
 import type { EventStreamOptions } from './routes/event-stream.js';
+import { exportRoutes, type ExportRouteDeps } from './routes/export.js';
 
 export const DEFAULT_FILE_LIMITS: FileLimits = { maxUploadBytes: 32 * 1024 * 1024, storageQuotaBytes: 256 * 1024 * 1024 };
 
@@ -20,12 +21,14 @@ export interface TuningPluginOptions {
   events?: EventStreamOptions;
   /** Unix seconds (default: the clock). */
   now?: () => number;
+  /** GET /v1/models/{id}/export (routes/export.ts); without it the deployment offers no export. */
+  exports?: ExportRouteDeps;
 }
 
-export function tuningPlugin({ service, store, limits: given = {}, events, now = () => Math.floor(Date.now() / 1000) }: TuningPluginOptions): AppPlugin {
+export function tuningPlugin({ service, store, limits: given = {}, events, now = () => Math.floor(Date.now() / 1000), exports }: TuningPluginOptions): AppPlugin {
   const limits: FileLimits = { ...DEFAULT_FILE_LIMITS, ...given };
   return {
-    routes: [fileRoutes({ store, limits, now }), jobRoutes({ service, events })],
+    routes: [fileRoutes({ store, limits, now }), jobRoutes({ service, events }), ...(exports ? [exportRoutes(exports)] : [])],
     bodyLimits: [{ path: '/v1/files', bytes: limits.maxUploadBytes + MULTIPART_OVERHEAD_BYTES, tooLarge: () => fileTooLarge(limits.maxUploadBytes) }],
   };
 }

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOGITS, mergeHead } from '../../functions/tuning/export/merge-head.js';
-import { decodeModel, defaultOpset, encodeModel, OnnxExportError } from '../../functions/tuning/export/onnx-graph.js';
+import { decodeModel, defaultOpset, encodeModel, OnnxExportError, type Graph, type Model } from '../../functions/tuning/export/onnx-graph.js';
 import type { ClassifierHead } from '../../functions/tuning/trainer/classifier-head.js';
 import { repoRoot } from '../paths.js';
 
 const encoderOnnx = join(repoRoot, 'models', 'electra-imdb-small', 'onnx', 'model_quantized.onnx');
 const DIMENSIONS = 192;
+const graphOf = (model: Model) => model.graph as Graph;
 
 /** A head whose every weight differs, so a transposed or shifted matrix gives other logits. */
 function patternedHead(labels: string[]): ClassifierHead {
@@ -43,9 +44,9 @@ describe('mergeHead on the committed base encoder (int8)', () => {
     const after = decodeModel(merged);
     expect(Number(after.irVersion)).toBe(Number(before.irVersion));
     expect(defaultOpset(after)).toBe(defaultOpset(before));
-    expect(after.graph!.input.map((i) => i.name)).toEqual(before.graph!.input.map((i) => i.name));
-    expect(after.graph!.output.map((o) => o.name)).toEqual([LOGITS]);
-    const dims = after.graph!.output[0]!.type!.tensorType!.shape!.dim!;
+    expect(graphOf(after).input.map((i) => i.name)).toEqual(graphOf(before).input.map((i) => i.name));
+    expect(graphOf(after).output.map((o) => o.name)).toEqual([LOGITS]);
+    const dims = graphOf(after).output[0]!.type!.tensorType!.shape!.dim!;
     expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch_size', 3]);
   });
 
