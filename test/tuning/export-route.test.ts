@@ -140,6 +140,13 @@ describe('GET /v1/models/{id}/export', () => {
     expect((await download(name, 'globex')).status).toBe(404);
   });
 
+  it('is in the OpenAPI document with its zip, 404 and 409 answers', async () => {
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, { get?: { responses: Record<string, { content?: object }> } }> };
+    const responses = doc.paths['/v1/models/{id}/export']?.get?.responses ?? {};
+    expect(Object.keys(responses)).toEqual(expect.arrayContaining(['200', '404', '409']));
+    expect(Object.keys(responses['200']!.content!)).toEqual(['application/zip']);
+  });
+
   it('asks for a key like every /v1 route', async () => {
     const answer = await fetch(`${url}/v1/models/${encodeURIComponent(modelName)}/export`);
     expect(answer.status).toBe(401);
