@@ -9,23 +9,37 @@ import { fileURLToPath } from 'node:url';
 import { createApp, type AppDeps } from '../app/create-app.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import type { MicroBatcherOptions } from '../engine/classification/micro-batcher.js';
-import type { EdgeLoadOptions } from '../engine/loading/edge-tasks.js';
+import type { EdgeEngines, EdgeLoadOptions } from '../engine/loading/edge-tasks.js';
+import type { FolderReader } from '../engine/loading/folder-files.js';
 import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
-import { Registry } from '../registry/registry.js';
+import { Registry, type ModelEntry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
+import { verifyModelFiles } from '../registry/verify-files.js';
+import { BillingTrainingMeter } from '../tuning/billing-training-meter.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
+import { openTuning, type NodeTuning, type OpenTuningOptions, type TuningSettings } from './tuning-setup.js';
 
 // MODELS_DIR: where a bundled deployment (the Lambda router) ships the models/ folder.
 const modelsDir = process.env.MODELS_DIR ?? resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 
-export async function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<Map<string, ClassificationEngine>> {
-  const engines = await loadEdgeEngines(registry, {
+/** Every edge model of the registry loaded, per task (edge-tasks.ts). */
+export async function loadAllEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<EdgeEngines> {
+  return loadEdgeEngines(registry, {
     readerFor: (model) => folderReader(join(modelsDir, model.folder!)),
     createSession: nodeSessionFactory(backend),
     engine: (model) => ({ defer: setImmediate, ...engine?.(model) }),
   });
-  return engines['text-classification'];
+}
+
+export async function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<Map<string, ClassificationEngine>> {
+  return (await loadAllEngines(registry, backend, engine))['text-classification'];
+}
+
+/** A model folder's files, each checked against the registry's sha256 (all of them, on the first read). */
+function verifiedReader(model: ModelEntry): FolderReader {
+  let verified: Promise<Map<string, Uint8Array>> | null = null;
+  return async (path) => (await (verified ??= verifyModelFiles(model, folderReader(join(modelsDir, model.folder!))))).get(path) ?? null;
 }
 
 /** The registry of this checkout's models/ folder (or MODELS_DIR's). */
@@ -40,17 +54,36 @@ export interface LocalAppOptions {
   registry?: Registry;
   /** Keys, limits and metering (billing's plugin); the routes alone without it. */
   billing?: Billing;
+  /**
+   * Fine-tuning (Files and jobs routes, tenant models) over the SQLite file at dbPath, the server's loaded encoders
+   * and, with billing, training metered against the keys' budgets; none without it.
+   */
+  fineTuning?: TuningSettings & { dbPath: string; trainer?: OpenTuningOptions['trainer'] };
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
   app?: Pick<AppDeps, 'corsOrigins' | 'upstreams'> & { adminToken?: string };
 }
 
-export async function buildLocalApp(options: LocalAppOptions = {}): Promise<{ app: ReturnType<typeof createApp>; engines: Map<string, ClassificationEngine> }> {
+export interface LocalApp {
+  app: ReturnType<typeof createApp>;
+  engines: Map<string, ClassificationEngine>;
+  /** Open when fineTuning was asked for: the caller closes it. */
+  tuning: NodeTuning | null;
+}
+
+export async function buildLocalApp(options: LocalAppOptions = {}): Promise<LocalApp> {
   const models = options.registry ?? (await readLocalRegistry());
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
-  const engines = await loadEngines(models, options.backend ?? 'wasm', () => engine);
+  const all = await loadAllEngines(models, options.backend ?? 'wasm', () => engine);
+  const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
-  const plugins = options.billing ? [billingPlugin({ billing: options.billing, adminToken })] : [];
-  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, ...app }), engines };
+  const billing = options.billing;
+  const tuning = options.fineTuning
+    ? await openTuning({
+      ...options.fineTuning, registry: models, embedders: all['feature-extraction'], readerFor: verifiedReader,
+      meter: billing ? new BillingTrainingMeter({ store: billing.store, writer: billing.writer }) : undefined,
+    })
+    : null;
+  const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : [])];
+  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, ...app }), engines, tuning };
 }
-

@@ -1,13 +1,14 @@
 /**
  * Node entry: `npm start` serves the registry's edge models and the embedded generation server on 127.0.0.1:8787.
  * HOST, PORT, ORT_BACKEND=wasm|node, MICRO_BATCHING, EMBEDDED_GENERATION, GENERATION_UPSTREAM_URL, EDGE_MAAS_AUTH,
- * ADMIN_TOKEN, BILLING, CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS and UPSTREAM_IDLE_TIMEOUT_MS configure it (README).
+ * ADMIN_TOKEN, BILLING, CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS and FINE_TUNING(_*) configure it (README).
  */
 import { corsOriginsFrom } from '../app/create-app.js';
 import { DEFAULT_MAX_QUEUE_MS } from '../engine/classification/micro-batcher.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
 import { choiceFromEnv, intFromEnv, runEntry, urlFromEnv } from './entry.js';
 import { DEFAULT_PORT, startServer } from './start-server.js';
+import { tuningSettingsFromEnv } from './tuning-setup.js';
 
 const started = performance.now();
 runEntry(
@@ -24,6 +25,7 @@ runEntry(
     classifyMaxQueueMs: intFromEnv('CLASSIFY_MAX_QUEUE_MS', DEFAULT_MAX_QUEUE_MS, 1),
     corsOrigins: corsOriginsFrom(process.env.CORS_ORIGINS),
     upstreamIdleTimeoutMs: intFromEnv('UPSTREAM_IDLE_TIMEOUT_MS', DEFAULT_UPSTREAM_POLICY.idleTimeoutMs, 1),
+    fineTuning: tuningSettingsFromEnv(),
   }),
   (running) => {
     const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';

@@ -13,11 +13,12 @@ import type { ClassificationEngine } from '../engine/classification/classificati
 import { ModelFolderError } from '../engine/model-config.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { startGenerationServer } from './start-generation-server.js';
-import { openBilling } from './billing-setup.js';
+import { defaultUsageDb, openBilling } from './billing-setup.js';
 import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
 import { buildLocalApp, readLocalRegistry } from './local-app.js';
 import type { OrtBackend } from './load-classifier.js';
+import type { NodeTuning, TuningSettings } from './tuning-setup.js';
 
 export const DEFAULT_PORT = 8787;
 const DRAIN_LIMIT_MS = 10_000;
@@ -28,6 +29,8 @@ export interface RunningServer {
   /** The embedded generation server, when this process runs one. */
   generationUrl: string | null;
   billing: Billing | null;
+  /** Fine-tuning's job service and tenant models, unless switched off. */
+  tuning: NodeTuning | null;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,11 @@ export interface ServerOptions {
   upstreamIdleTimeoutMs?: number;
   /** Switch billing off entirely (benchmarks of the routes alone). */
   billing?: boolean;
+  /**
+   * Fine-tuning (Files and jobs API, tenant models) on the usage SQLite file, with its settings; false switches it
+   * off. Default on with the defaults (server.ts reads FINE_TUNING_* from the environment).
+   */
+  fineTuning?: TuningSettings | false;
   /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
   classifyMaxQueueMs?: number;
   /** Told how many usage records each billing write stored (tests count them; metrics will). */
@@ -84,6 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startEmbeddedGeneration() : null;
   let billing: Awaited<ReturnType<typeof openBilling>> | null = null;
+  let tuning: NodeTuning | null = null;
   try {
     const upstreamUrl = options.generationUrl ?? generation?.url;
     if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
@@ -91,10 +100,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
     const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
     const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
-    const { app, engines } = await buildLocalApp({
-      backend: options.backend, batching, registry, billing: billing?.billing,
+    // Fine-tuning shares billing's SQLite file; with DynamoDB billing (or none) it keeps to the default file.
+    const fineTuning = options.fineTuning === false ? undefined : { ...options.fineTuning, dbPath: options.usageDb ?? defaultUsageDb() };
+    const built = await buildLocalApp({
+      backend: options.backend, batching, registry, billing: billing?.billing, fineTuning,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams },
     });
+    const { app, engines } = built;
+    tuning = built.tuning;
     const host = options.host ?? '127.0.0.1';
     // getRequestListener, not serve(): only the listener takes an errorHandler, for requests it cannot build.
     const server = createServer(withHostRequired(getRequestListener(app.fetch, { hostname: host, errorHandler: requestErrorAsJson })));
@@ -102,20 +115,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const drain = gracefulClose(server, { limitMs: DRAIN_LIMIT_MS });
     const info = await listening(server, options.port ?? DEFAULT_PORT, host);
     const opened = billing;
+    const openedTuning = tuning;
     return {
       url: `http://${host}:${info.port}`,
       engines,
       generationUrl: upstreamUrl ?? null,
       billing: opened?.billing ?? null,
-      // Stop taking connections, answer requests in flight and arriving, then write every usage record left.
+      tuning: openedTuning,
+      // Stop taking connections, answer requests in flight and arriving, put running jobs back in the queue, then
+      // write every usage record left.
       close: async () => {
         await drain();
+        await openedTuning?.close();
         await generation?.close();
         await opened?.close();
       },
     };
   } catch (error) {
     // What started before the failure (a port in use, a model that does not load) would hold its port and database.
+    await tuning?.close();
     await generation?.close();
     await billing?.close();
     throw error;

@@ -12,7 +12,8 @@ import { startServer, type RunningServer } from '../../functions/node/start-serv
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ port: 0 });
+  // The core's and billing's routes: fine-tuning's plugin documents and checks its own (test/tuning/).
+  server = await startServer({ port: 0, fineTuning: false });
 });
 afterAll(() => server.close());
 
