@@ -12,7 +12,6 @@ import { readLocalRegistry } from '../../functions/node/local-app.js';
 import { loadEncoder } from '../../functions/node/thread-trainer.js';
 import type { Registry } from '../../functions/registry/registry.js';
 import { FineTuningService } from '../../functions/tuning/jobs/fine-tuning-service.js';
-import type { SqlTuningStore } from '../../functions/tuning/sql-tuning-store.js';
 import { EmbeddingTrainer } from '../../functions/tuning/trainer/train-classifier.js';
 import type { JobRecord, StoredFile } from '../../functions/tuning/tuning-types.js';
 import { openTuningStore, putTrainingFile, RecordingMeter, sst2Rows } from './job-helpers.js';
