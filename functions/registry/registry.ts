@@ -165,7 +165,8 @@ export class Registry {
     return new Registry(models, this.defaultName);
   }
 
-  names(): string[] {
-    return [...this.byName.keys()].sort();
+  /** Every name that resolves (ids, id@version, aliases); with a task, only the names of that task's models. */
+  names(task?: Task): string[] {
+    return [...this.byName.entries()].filter(([, m]) => task === undefined || m.task === task).map(([name]) => name).sort();
   }
 }

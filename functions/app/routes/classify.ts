@@ -40,11 +40,11 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   const { registry, engines, tenantModels } = deps;
   if (name !== undefined && tenantModels?.claims(name)) {
     const tenantModel = await tenantModels.resolve(name, c.var.apiKey?.tenantId ?? null);
-    if (!tenantModel) throw unknownModel(registry, name);
+    if (!tenantModel) throw unknownModel(registry, name, 'text-classification');
     return { model: tenantModel.entry, name: tenantModel.entry.id, classifier: tenantModel.classifier };
   }
   const model = registry.resolve(name);
-  if (!model) throw unknownModel(registry, name ?? '');
+  if (!model) throw unknownModel(registry, name ?? '', 'text-classification');
   const engine = engines.get(modelRef(model));
   if (model.task !== 'text-classification' || !engine) {
     throw invalidRequest(`model "${modelRef(model)}" does not classify text here`, 'model', 'wrong_task');
@@ -81,7 +81,7 @@ export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: S
 
 const classify = (registry: Registry) => createRoute({
   method: 'post', path: '/v1/classify', summary: 'Classify one text or a batch',
-  description: `Texts from concurrent requests are batched together on the engine. Models: ${registry.names().join(', ')}.`,
+  description: `Texts from concurrent requests are batched together on the engine. Models: ${registry.names('text-classification').join(', ')}.`,
   request: { body: { required: true, content: { 'application/json': { schema: ClassifyRequest } } } },
   responses: { 200: jsonResponse(ClassifyResponse, 'Labels and scores per text.'), ...clientErrors, 409: modelNotReady },
 });

@@ -52,7 +52,7 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
   const { request } = generation;
   const body = c.var.jsonBody!; // read by the route's body validator
   const model = registry.resolve(request.model);
-  if (!model) throw unknownModel(registry, request.model);
+  if (!model) throw unknownModel(registry, request.model, 'text-generation');
   if (model.task !== 'text-generation' || model.runtime !== 'gpu-upstream') {
     throw invalidRequest(`model "${modelRef(model)}" does not generate text; use POST /v1/classify`, 'model', 'wrong_task');
   }

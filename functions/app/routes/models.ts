@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { TenantModel, TenantModels } from '../../engine/tasks/tenant-models.js';
-import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
+import { modelRef, type ModelEntry, type Registry, type Task } from '../../registry/registry.js';
 import { ApiError, errorResponse, modelNotFound } from '../../http/errors.js';
 import { ErrorBody, jsonResponse } from '../../http/openapi-responses.js';
 import type { AppEnv } from '../../http/request-context.js';
@@ -40,7 +40,8 @@ export function describeModel(m: ModelEntry) {
 /** A fine-tuned model: its full name is its id (clients send it back as it is). */
 export const describeTenantModel = (m: Omit<TenantModel, 'classifier'>) => ({ ...describeModel(m.entry), id: m.entry.id, created: m.created, owned_by: m.ownedBy });
 
-export const unknownModel = (registry: Registry, name: string): ApiError => modelNotFound(name, registry.names());
+/** 404 naming what is available: with a task, the models a route of that task can run. */
+export const unknownModel = (registry: Registry, name: string, task?: Task): ApiError => modelNotFound(name, registry.names(task));
 
 export const modelNotReady = jsonResponse(ErrorBody, "A fine-tuned model whose job has not succeeded yet (model_not_ready; the message gives the job's status).");
 
