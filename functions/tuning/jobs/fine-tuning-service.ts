@@ -133,7 +133,8 @@ export class FineTuningService {
     await this.events.add(job.id, 'queued', { message: 'Files validated, moving job to queued state' });
     // Closed meanwhile: the job stays queued in the store for the next start().
     if (!this.closing) this.enqueue(job);
-    return this.getJob(caller.tenantId, job.id);
+    // The record as created; its run may already have moved it on, which getJob() shows.
+    return { ...job, status: 'queued' };
   }
 
   /** The tenant's job; another tenant's id answers 404 exactly like an unknown one. */

@@ -60,7 +60,7 @@ export function resolveBase(registry: Registry, name: string): ModelEntry {
 }
 
 function checkSuffix(suffix: string | null | undefined): string | null {
-  if (suffix === undefined || suffix === null) return null;
+  if (suffix === undefined || suffix === null || suffix === '') return null;
   if (!SUFFIX.test(suffix)) throw invalidRequest('suffix must be 1 to 40 characters of a-z, 0-9, "-" and "_"', 'suffix', 'invalid_suffix');
   return suffix;
 }
