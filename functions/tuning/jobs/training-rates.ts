@@ -9,9 +9,10 @@ export interface Rates {
 }
 
 /**
- * About half of what was measured on the 2-core development machine while other work shared it (electra-imdb-small
- * int8 on onnxruntime-web, one thread, 200 SST-2 rows: about 960 tokens/s, and 110 to 210 steps/s of batch 16 with
- * each epoch's hold-out measured), so that a first job tends to finish before its estimate rather than after.
+ * Below what the 2-core development machine measured with other work on both cores (load average 12):
+ * electra-imdb-small int8 on onnxruntime-web, one thread, read 855 tokens/s (60 SST-2 rows), 1,614 (200) and 1,852
+ * (1,000); the head trained at 55 to 210 steps/s of batch 16, each epoch's hold-out measured. So a first job tends
+ * to finish before its estimate rather than after.
  */
 export const TRAINING_RATE_DEFAULTS: Rates = { featureTokensPerSecond: 500, stepsPerSecond: 50 };
 
