@@ -18,14 +18,15 @@ export interface LoadOptions {
 }
 
 export function nodeSessionFactory(backend: OrtBackend = 'wasm', threads = 1): SessionFactory {
-  return async (bytes) => {
+  return async (bytes, options = {}) => {
+    const graphOptimizationLevel = options.optimization ?? 'all';
     if (backend === 'node') {
       const ortNode = await import('onnxruntime-node');
-      const session = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
+      const session = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: threads, graphOptimizationLevel });
       return { session, createTensor: (type, data, dims) => new ortNode.Tensor(type, data, dims) };
     }
     ort.env.wasm.numThreads = threads;
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel });
     return { session, createTensor: (type, data, dims) => new ort.Tensor(type, data, dims) };
   };
 }

@@ -32,8 +32,8 @@ function install(): void {
 
 export function workerdSessionFactory(): SessionFactory {
   if (!installed) install();
-  return async (bytes) => {
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return async (bytes, options = {}) => {
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: options.optimization ?? 'all' });
     return { session, createTensor: (type, data, dims) => new ort.Tensor(type, data, dims) };
   };
 }

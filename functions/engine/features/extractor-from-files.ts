@@ -16,7 +16,7 @@ export async function extractorFromFiles({ read, onnxFile, where, createSession,
   const tokenizer = autoTokenizer(await readFolderJson(read, 'tokenizer.json', where), { accept: ['WordPiece'], maxLength: config.maxLength });
   const bytes = await read(onnxFile);
   if (!bytes) throw new ModelFolderError(`${where} has no ${onnxFile}`);
-  const { session, createTensor } = await createSession(bytes);
+  const { session, createTensor } = await createSession(bytes, { optimization: 'basic' });
   if (!session.inputNames.includes('input_ids') || !session.inputNames.includes('attention_mask')) {
     throw new ModelFolderError(`${where}: ${onnxFile} takes no input_ids and attention_mask: not an encoder`);
   }
