@@ -21,6 +21,7 @@ import { tuningPlugin } from '../tuning/tuning-plugin.js';
 import { migrationsDir } from './billing-setup.js';
 import { choiceFromEnv, intFromEnv } from './entry.js';
 import { FolderBlobStore } from './folder-blob-store.js';
+import { MemoryBlobStore } from '../tuning/memory-blob-store.js';
 import { openSqlite } from './sqlite-database.js';
 import { ThreadTrainer } from './thread-trainer.js';
 
@@ -70,11 +71,14 @@ export function tuningSettingsFromEnv(): TuningSettings | false {
 
 export async function openTuning(options: OpenTuningOptions): Promise<NodeTuning> {
   const { registry, embedders } = options;
-  await mkdir(dirname(options.dbPath), { recursive: true });
+  const inMemory = options.dbPath === ':memory:';
+  if (!inMemory) await mkdir(dirname(options.dbPath), { recursive: true });
   const db = await openSqlite(options.dbPath, migrationsDir);
   const trainer = options.trainer ?? new ThreadTrainer({ registry });
   try {
-    const store = new SqlTuningStore(db, new FolderBlobStore(join(dirname(options.dbPath), 'tuning-files')));
+    // An in-memory database keeps its file bytes in memory too, rather than in a tuning-files/ folder of the cwd.
+    const blobs = inMemory ? new MemoryBlobStore() : new FolderBlobStore(join(dirname(options.dbPath), 'tuning-files'));
+    const store = new SqlTuningStore(db, blobs);
     const embedderFor = (base: string): TextEmbedder => {
       const model = registry.resolve(base);
       const embedder = model && embedders.get(modelRef(model));

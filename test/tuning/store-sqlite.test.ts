@@ -12,6 +12,7 @@ import { FolderBlobStore } from '../../functions/node/folder-blob-store.js';
 import { migrationsDir } from '../../functions/node/billing-setup.js';
 import { openSqlite } from '../../functions/node/sqlite-database.js';
 import { SqlTuningStore } from '../../functions/tuning/sql-tuning-store.js';
+import { MemoryBlobStore } from '../../functions/tuning/memory-blob-store.js';
 import type { FilePurpose } from '../../functions/tuning/tuning-types.js';
 import { repoRoot } from '../paths.js';
 import { sqliteRows } from '../billing/sqlite-rows.js';
@@ -56,6 +57,12 @@ afterAll(async () => {
 });
 
 tuningStoreContract('SQLite file + folder blobs', () => openStore('contract'));
+tuningStoreContract('SQLite in memory + memory blobs', async () => {
+  const db = await openSqlite(':memory:', migrationsDir);
+  closers.push(() => db.close());
+  const blobs = new MemoryBlobStore();
+  return { store: new SqlTuningStore(db, blobs), blobs };
+});
 
 describe('SQLite tuning store, beyond the contract', () => {
   it('keeps the quota and the event order across processes sharing the database', async () => {
