@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlBillingStore } from '../../functions/billing/sql-billing-store.js';
 import type { ApiKeyRecord } from '../../functions/billing/types.js';
 import { UsageWriter } from '../../functions/billing/usage-writer.js';
-import { BillingTrainingMeter } from '../../functions/node/billing-training-meter.js';
+import { BillingTrainingMeter } from '../../functions/tuning/billing-training-meter.js';
 import { migrationsDir } from '../../functions/node/billing-setup.js';
 import { openSqlite } from '../../functions/node/sqlite-database.js';
 import type { TrainingCharge } from '../../functions/tuning/training-meter.js';

@@ -6,7 +6,7 @@
 import type { BillingStore } from '../billing/types.js';
 import type { UsageSink } from '../billing/usage-writer.js';
 import { ApiError } from '../http/errors.js';
-import type { TrainingCharge, TrainingMeter } from '../tuning/training-meter.js';
+import type { TrainingCharge, TrainingMeter } from './training-meter.js';
 
 export interface BillingTrainingMeterOptions {
   store: BillingStore;
