@@ -7,3 +7,8 @@ declare module 'cloudflare:test' {
   export const env: unknown;
   export function applyD1Migrations(db: unknown, migrations: unknown): Promise<void>;
 }
+
+declare module 'cloudflare:test' {
+  /** Runs the callback inside the object that `stub` points to, with its instance (objects of the main Worker only). */
+  export function runInDurableObject<O, R>(stub: unknown, callback: (instance: O, state: unknown) => R | Promise<R>): Promise<R>;
+}

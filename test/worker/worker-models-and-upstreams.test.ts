@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { modelFileReader, type R2BucketLike } from '../../functions/worker/index.js';
+import { modelFileReader, type R2BucketLike } from '../../functions/worker/edge-models.js';
 
 const bucket = (env as { MODELS: R2BucketLike & { put(key: string, value: Uint8Array): Promise<unknown> } }).MODELS;
 

@@ -6,7 +6,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../functions/worker/index.js';
-import type { Env } from '../../../functions/worker/index.js';
+import type { Env } from '../../../functions/worker/worker-env.js';
 import type { D1Database } from '../../../functions/worker/d1-database.js';
 import type { ExecutionContext } from 'hono';
 // The real bundle module (the config replaces only the Worker's own './bundled-models.js' import): the files to upload.
