@@ -3,17 +3,32 @@
  * after a failed build): this checkout's models, and the registry's "embedded" upstream pointed at
  * GENERATION_UPSTREAM_URL when it is set. With BILLING_TABLE and USAGE_TABLE set (the CDK stack sets them) keys,
  * rate limits and usage live in DynamoDB, and API keys are required unless EDGE_MAAS_AUTH=open; without them the
- * router runs unmetered.
+ * router runs unmetered. With TUNING_TABLE and TUNING_BUCKET set, fine-tuning's Files and jobs API and the tenant
+ * models are served too (lambda-tuning.ts); training happens in the runner function (tuning-runner.ts).
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/request-context.js';
 import { buildLocalApp, readLocalRegistry } from '../node/local-app.js';
 import { dynamoTablesFromEnv, openBilling } from '../node/billing-setup.js';
 import { choiceFromEnv } from '../node/entry.js';
+import { awsTuningFromEnv, routerTuning, type RouterTuningOptions } from './lambda-tuning.js';
 import { settleAfterBody } from './settle-after-body.js';
 import { setUpStage } from './stage-setup.js';
 
 let app: Promise<Hono<AppEnv>> | null = null;
+
+/** What tests replace: how the router starts the runner (default: an asynchronous invoke). */
+export interface LambdaAppOverrides {
+  dispatch?: RouterTuningOptions['dispatch'];
+}
+
+let overrides: LambdaAppOverrides = {};
+
+/** For tests in one process: the next build uses these (the app is built again on the next request). */
+export function overrideLambdaApp(next: LambdaAppOverrides): void {
+  overrides = next;
+  app = null;
+}
 
 async function build(): Promise<Hono<AppEnv>> {
   let registry = await readLocalRegistry();
@@ -21,7 +36,11 @@ async function build(): Promise<Hono<AppEnv>> {
   const stage = await setUpStage(registry);
   const billing = dynamoTablesFromEnv() ? await openBilling({ mode: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') }) : null;
   if (!billing) console.warn('billing is off: set BILLING_TABLE and USAGE_TABLE to meter requests and require API keys');
-  const { app: inner } = await buildLocalApp({ registry: stage.registry, billing: billing?.billing, app: { adminToken: process.env.ADMIN_TOKEN || undefined, upstreams: stage.upstreams } });
+  const tuning = awsTuningFromEnv();
+  const { app: inner } = await buildLocalApp({
+    registry: stage.registry, billing: billing?.billing, app: { adminToken: process.env.ADMIN_TOKEN || undefined, upstreams: stage.upstreams },
+    openTuning: tuning ? routerTuning({ config: tuning, dispatch: overrides.dispatch }) : undefined,
+  });
   if (!billing) return inner;
   const router = new Hono<AppEnv>();
   router.all('*', async (c) => settleAfterBody(await inner.fetch(c.req.raw), billing.settle));

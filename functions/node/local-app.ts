@@ -59,6 +59,8 @@ export interface LocalAppOptions {
    * and, with billing, training metered against the keys' budgets; none without it.
    */
   fineTuning?: TuningSettings & { dbPath: string; trainer?: OpenTuningOptions['trainer'] };
+  /** Fine-tuning over another store (the AWS router's DynamoDB + S3), opened with what this app loaded; instead of fineTuning. */
+  openTuning?: (deps: Pick<OpenTuningOptions, 'registry' | 'embedders' | 'meter' | 'readerFor'>) => Promise<NodeTuning>;
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
   app?: Pick<AppDeps, 'corsOrigins' | 'upstreams'> & { adminToken?: string };
 }
@@ -78,12 +80,13 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
   const billing = options.billing;
-  const tuning = options.fineTuning
-    ? await openTuning({
-      ...options.fineTuning, registry: models, embedders: all['feature-extraction'], readerFor: verifiedReader,
-      meter: billing ? new BillingTrainingMeter({ store: billing.store, writer: billing.writer }) : undefined,
-    })
-    : null;
+  const tuningDeps = {
+    registry: models, embedders: all['feature-extraction'], readerFor: verifiedReader,
+    meter: billing ? new BillingTrainingMeter({ store: billing.store, writer: billing.writer }) : undefined,
+  };
+  const tuning = options.openTuning
+    ? await options.openTuning(tuningDeps)
+    : options.fineTuning ? await openTuning({ ...options.fineTuning, ...tuningDeps }) : null;
   const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : [])];
   return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, ...app }), engines, tuning };
 }

@@ -33,6 +33,13 @@ export interface FineTuningServiceOptions {
   meter: TrainingMeter;
   /** Concurrent runs (default 1). */
   queue?: Pick<JobQueueOptions, 'concurrency'>;
+  /**
+   * Where jobs run in another process (AWS: a runner function, since a Lambda router freezes after answering):
+   * createJob leaves each job queued in the store and awaits this instead of running it here. That process runs a
+   * service of its own without dispatch, whose start() takes the queued jobs. A dispatch that fails is reported to
+   * onError; the job stays queued for the next runner.
+   */
+  dispatch?: (job: JobRecord) => Promise<void>;
   /** Unix seconds; default the system clock. */
   now?: () => number;
   /** Milliseconds, for progress throttling; default performance.now(). */
@@ -132,7 +139,8 @@ export class FineTuningService {
     await store.updateJob(job.id, ['validating_files'], { status: 'queued' });
     await this.events.add(job.id, 'queued', { message: 'Files validated, moving job to queued state' });
     // Closed meanwhile: the job stays queued in the store for the next start().
-    if (!this.closing) this.enqueue(job);
+    if (this.options.dispatch) await this.options.dispatch({ ...job, status: 'queued' }).catch((e: unknown) => this.run.onError(e, job.id));
+    else if (!this.closing) this.enqueue(job);
     // The record as created; its run may already have moved it on, which getJob() shows.
     return { ...job, status: 'queued' };
   }
