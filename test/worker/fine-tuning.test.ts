@@ -63,6 +63,12 @@ describe('fine-tuning at the edge', () => {
     const events = await json<{ data: { message: string }[] }>(await call('ft_edge', `/v1/fine_tuning/jobs/${created.id}/events?limit=100`));
     expect(events.data.map((e) => e.message)).toContain('Fine-tuning job started');
     expect((await job('ft_edge', second.id)).status).toBe('cancelled');
+    // As server-sent events, read from D1 by this isolate (the queue object wrote them): all of them, then done.
+    const stream = await call('ft_edge', `/v1/fine_tuning/jobs/${created.id}/events?stream=true`);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const sse = await stream.text();
+    expect(sse).toContain('Fine-tuning job started');
+    expect(sse).toMatch(/event: done\ndata: \{[^\n]*"status":"succeeded"/);
 
     const texts = ['a gorgeous, witty, seductive movie', 'a dull, pointless mess'];
     const classified = await json<{ model: string; results: Scores[] }>(await postJson('ft_edge', '/v1/classify', { model, input: texts }));
@@ -91,6 +97,19 @@ describe('fine-tuning at the edge', () => {
     expect((await call('ft_other', `/v1/models/${encodeURIComponent(model)}`, { method: 'DELETE' })).status).toBe(404);
     expect(await json<{ id: string; deleted: boolean }>(await call('ft_edge', `/v1/models/${encodeURIComponent(model)}`, { method: 'DELETE' }))).toMatchObject({ id: model, deleted: true });
     expect((await postJson('ft_edge', '/v1/classify', { model, input: 'a fine film' })).status).toBe(404);
+  });
+
+  it('cancels a job while the encoder reads its texts: the run yields to the cancel between two chunks', async () => {
+    const training = await upload('ft_edge', sst2.slice(0, 800), 'reading.jsonl');
+    const created = await json<Job>(await postJson('ft_edge', '/v1/fine_tuning/jobs', { model: 'encoder', training_file: training }));
+    const reading = (events: { data: { data: { phase?: string; step?: number } | null }[] }) => events.data.some((e) => e.data?.phase === 'features' && e.data.step! > 0);
+    await eventually(() => call('ft_edge', `/v1/fine_tuning/jobs/${created.id}/events?limit=100`).then((r) => json<{ data: { data: { phase?: string; step?: number } | null }[] }>(r)), reading, 60_000, 100);
+    const cancelled = await json<Job>(await call('ft_edge', `/v1/fine_tuning/jobs/${created.id}/cancel`, { method: 'POST' }));
+    expect(cancelled).toMatchObject({ status: 'cancelled', fine_tuned_model: null });
+    // Cancelled before the head trained a step: the cancel did not wait for the encoder to read every text.
+    const events = await json<{ data: { message: string; data: { epoch?: number } | null }[] }>(await call('ft_edge', `/v1/fine_tuning/jobs/${created.id}/events?limit=100`));
+    expect(events.data.filter((e) => e.data?.epoch !== undefined)).toEqual([]);
+    expect((await json<{ data: { id: string }[] }>(await call('ft_edge', '/v1/models'))).data.map((m) => m.id).filter((id) => id.endsWith(created.id))).toEqual([]);
   });
 
   it('refuses a job larger than the edge trains within its CPU limit, naming the limit and the Node server', async () => {
