@@ -1,8 +1,8 @@
 /**
  * One environment's AWS side, composed from constructs that each take what they depend on: the network and the
  * model store, the GPU generation service behind its keyed endpoint, the router Lambda with its keys and usage
- * tables and the stage's registry overlay, alarms, capacity events and a budget. Who may use what is said here,
- * with the owners' grant methods.
+ * tables and the stage's registry overlay, fine-tuning's table, bucket and runner function, alarms, capacity events
+ * and a budget. Who may use what is said here, with the owners' grant methods.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -21,6 +21,7 @@ import { ModelStore } from './model-store.js';
 import { Network } from './network.js';
 import { registryOverlay } from './registry-overlay.js';
 import { RouterFunction } from './router-function.js';
+import { TuningStore } from './tuning-store.js';
 import { STREAM_DRAIN } from './stream-timeouts.js';
 
 export interface EdgeMaasStackProps extends StackProps {
@@ -62,6 +63,12 @@ export class EdgeMaasStack extends Stack {
     const billing = new BillingTables(this, 'BillingTables', { protectData: config.protectBillingData });
     billing.grantReadWrite(router.function);
     for (const [name, value] of Object.entries(billing.environment)) router.function.addEnvironment(name, value);
+    const tuning = new TuningStore(this, 'TuningStore', {
+      protectData: config.protectBillingData, accessLogs: store.accessLogs, logRetentionDays: config.logRetentionDays, billingEnvironment: billing.environment,
+    });
+    billing.grantReadWrite(tuning.runner);
+    tuning.grantRouter(router.function);
+    for (const [name, value] of Object.entries(tuning.environment)) router.function.addEnvironment(name, value);
     const alarms = new AlarmTopic(this, 'AlarmTopic', { email: config.alarmEmail });
     new ServiceAlarms(this, 'Alarms', {
       topic: alarms.topic, loadBalancer: gpu.endpoint.loadBalancer, targetGroup: gpu.endpoint.targetGroup, cluster: gpu.cluster, service: gpu.service,
@@ -79,6 +86,8 @@ export class EdgeMaasStack extends Stack {
     new CfnOutput(this, 'ModelPrefix', { value: modelPrefix(image), description: 'Upload the model here (s3://<ModelBucket>/<ModelPrefix>/) before the first task starts' });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'Alarms, capacity failures and budget warnings; subscribe more endpoints here' });
     new CfnOutput(this, 'BillingTable', { value: billing.billing.tableName, description: 'BILLING_TABLE for npm run keys' });
+    new CfnOutput(this, 'TuningTable', { value: tuning.table.tableName, description: 'Fine-tuning files, jobs, events and tenant models' });
+    new CfnOutput(this, 'TuningBucket', { value: tuning.bucket.bucketName, description: "Fine-tuning files' bytes" });
     new CfnOutput(this, 'UsageTable', { value: billing.usage.tableName, description: 'USAGE_TABLE for npm run keys and billing:export' });
   }
 }

@@ -36,6 +36,33 @@ export interface RouterFunctionProps {
   logRetentionDays: number;
 }
 
+/**
+ * How the router's bundle is built: the app in ESM with the models and onnxruntime-web's wasm beside it. The
+ * fine-tuning runner (tuning-store.ts) is the same bundle with another entry.
+ */
+export function routerBundle(): Pick<nodejs.NodejsFunctionProps, 'bundling' | 'projectRoot' | 'depsLockFilePath'> {
+  return {
+    bundling: {
+      format: nodejs.OutputFormat.ESM,
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      banner: "import { createRequire as edgeMaasCreateRequire } from 'module'; const require = edgeMaasCreateRequire(import.meta.url);",
+      externalModules: ['onnxruntime-node', 'better-sqlite3'],
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir: string, outputDir: string) => [
+          `cp -r ${inputDir}/models ${outputDir}/models`,
+          `rm -rf ${outputDir}/models/recipes ${outputDir}/models/tools ${outputDir}/models/sst2-bert/onnx/model.onnx`,
+          `cp ${inputDir}/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm ${inputDir}/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs ${outputDir}/`,
+        ],
+      },
+    },
+    projectRoot: repoRoot,
+    depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+  };
+}
+
 export class RouterFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly url: lambda.FunctionUrl;
@@ -67,24 +94,7 @@ export class RouterFunction extends Construct {
         MODELS_DIR: '/var/task/models',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as edgeMaasCreateRequire } from 'module'; const require = edgeMaasCreateRequire(import.meta.url);",
-        externalModules: ['onnxruntime-node', 'better-sqlite3'],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [
-            `cp -r ${inputDir}/models ${outputDir}/models`,
-            `rm -rf ${outputDir}/models/recipes ${outputDir}/models/tools ${outputDir}/models/sst2-bert/onnx/model.onnx`,
-            `cp ${inputDir}/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm ${inputDir}/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs ${outputDir}/`,
-          ],
-        },
-      },
-      projectRoot: repoRoot,
-      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      ...routerBundle(),
     });
     acknowledge(role, [['AwsSolutions-IAM5[Resource::<RouterLogs4973BD4D.Arn>:*]', 'The log streams of its own log group.']]);
     this.url = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
