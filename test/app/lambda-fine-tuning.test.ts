@@ -18,6 +18,7 @@ const BASE = 'electra-imdb-small';
 let aws: LocalAwsTuning;
 let handler: typeof import('../../functions/lambda/handler.js').handler;
 let runner: typeof import('../../functions/lambda/tuning-runner.js').handler;
+let continued = 0;
 const dispatched: JobRecord[] = [];
 const keys = {} as Record<'acme' | 'globex', string>;
 const envNames: string[] = [];
@@ -31,7 +32,7 @@ const call = async (method: string, path: string, key: string, body?: unknown) =
 };
 
 /** A multipart upload as API Gateway hands it over: the bytes base64-encoded. */
-async function upload(key: string, bytes: Uint8Array, filename: string) {
+async function upload(key: string, bytes: Uint8Array<ArrayBuffer>, filename: string) {
   const form = new FormData();
   form.append('purpose', 'fine-tune');
   form.append('file', new Blob([bytes]), filename);
@@ -42,7 +43,7 @@ async function upload(key: string, bytes: Uint8Array, filename: string) {
   return { status: result.statusCode, json: JSON.parse(result.body) as Record<string, any> };
 }
 
-async function sst2File(rows: number): Promise<Uint8Array> {
+async function sst2File(rows: number): Promise<Uint8Array<ArrayBuffer>> {
   const lines = (await readFile(join(sst2Dir, 'train.tsv'), 'utf8')).split('\n').slice(1, 1 + rows).map((line) => {
     const [text, label] = line.split('\t');
     return JSON.stringify({ text: text!.trim(), label: label!.trim() === '1' ? 'positive' : 'negative' });
@@ -65,7 +66,9 @@ beforeAll(async () => {
   const app = await import('../../functions/lambda/lambda-app.js');
   app.overrideLambdaApp({ dispatch: async (job) => void dispatched.push(job) });
   ({ handler } = await import('../../functions/lambda/handler.js'));
-  ({ handler: runner } = await import('../../functions/lambda/tuning-runner.js'));
+  const runnerModule = await import('../../functions/lambda/tuning-runner.js');
+  runner = runnerModule.handler;
+  runnerModule.overrideContinuation(async () => void continued++);
   const admin = async (path: string, body: unknown) => (await call('POST', `/admin${path}`, ADMIN_TOKEN, body)).json;
   for (const tenant of ['acme', 'globex'] as const) {
     await admin('/tenants', { id: tenant });
@@ -112,5 +115,25 @@ describe('fine-tuning on the Lambda router and runner', () => {
     expect((await call('POST', '/v1/classify', keys.globex, { model, input: 'x' })).status).toBe(404);
     expect((await call('GET', '/v1/models', keys.globex)).json.data.map((m: { id: string }) => m.id)).not.toContain(model);
     expect((await call('GET', `/v1/fine_tuning/jobs/${job.id}`, keys.globex)).status).toBe(404);
+  }, 300_000);
+
+  it('re-queues the running job when its runner nears its time limit, and the next runner finishes it', async () => {
+    const file = await upload(keys.globex, await sst2File(300), 'sst2-300.jsonl');
+    const created = await call('POST', '/v1/fine_tuning/jobs', keys.globex, { model: BASE, training_file: file.json.id, seed: 42, hyperparameters: { n_epochs: 3 } });
+    expect(created.status).toBe(200);
+    const { RUNNER_MARGIN_MS } = await import('../../functions/lambda/tuning-runner.js');
+    // 200 ms past the margin: the job starts, then goes back to the queue.
+    let left = RUNNER_MARGIN_MS + 200;
+    const start = Date.now();
+    expect(await runner({}, { getRemainingTimeInMillis: () => left - (Date.now() - start) })).toEqual({ outcome: 'out_of_time', ran: 0 });
+    expect(continued).toBe(1);
+    const requeued = (await call('GET', `/v1/fine_tuning/jobs/${created.json.id}`, keys.globex)).json;
+    expect(requeued).toMatchObject({ status: 'queued', fine_tuned_model: null });
+    const events = (await call('GET', `/v1/fine_tuning/jobs/${created.json.id}/events?limit=100`, keys.globex)).json.data as { level: string; message: string }[];
+    expect(events[0]).toMatchObject({ level: 'warn' });
+
+    left = 10 * 60_000;
+    expect(await runner({ reason: 'continue' }, { getRemainingTimeInMillis: () => left })).toEqual({ outcome: 'idle', ran: 1 });
+    expect((await call('GET', `/v1/fine_tuning/jobs/${created.json.id}`, keys.globex)).json.status).toBe('succeeded');
   }, 300_000);
 });
