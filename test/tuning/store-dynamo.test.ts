@@ -33,6 +33,17 @@ describe('DynamoDB + S3 beyond the contract', () => {
     expect(await new S3BlobStore(aws.s3, aws.bucket).get(`prefixed/${file.id}`)).toBeNull();
   });
 
+  it('reads ids DynamoDB cannot key (empty, over 1,024 bytes) as absent', async () => {
+    const store = new DynamoTuningStore(aws.dynamo.client, aws.table, new S3BlobStore(aws.s3, aws.bucket));
+    for (const id of ['', 'x'.repeat(1025)]) {
+      expect(await store.getJob('keys', id)).toBeNull();
+      expect(await store.getModel('keys', id)).toBeNull();
+      expect(await store.deleteModel('keys', id)).toBe(false);
+      expect(await store.updateJob(id, ['queued'], { status: 'running' })).toBe(false);
+      expect(await store.listJobs('keys', { after: id, limit: 5 })).toEqual([]);
+    }
+  });
+
   it('stores nothing and counts nothing when S3 refuses the bytes', async () => {
     const store = new DynamoTuningStore(aws.dynamo.client, aws.table, new S3BlobStore(aws.s3, 'no-such-bucket'));
     const file = storedFile('refused', 5);

@@ -69,6 +69,9 @@ const toModel = (item: Record<string, unknown>): TenantModelRecord => ({
 
 const limitOf = (page: Page): number => Math.max(0, Math.floor(page.limit));
 
+/** DynamoDB refuses an empty sort key or one over 1,024 bytes (a ValidationException): such an id names nothing. */
+const keyable = (id: string): boolean => id.length > 0 && new TextEncoder().encode(id).byteLength <= 1024;
+
 export class DynamoTuningStore implements TuningStore {
   /** Job id -> tenant: never changes once written, so each process reads it once. */
   private readonly owners = new Map<string, string>();
@@ -263,6 +266,7 @@ export class DynamoTuningStore implements TuningStore {
   }
 
   async deleteModel(tenantId: string, name: string): Promise<boolean> {
+    if (!keyable(name)) return false;
     try {
       await this.client.send(new DeleteCommand({
         TableName: this.table, Key: { pk: modelsPk(tenantId), sk: name }, ConditionExpression: 'attribute_exists(sk)',
@@ -277,6 +281,7 @@ export class DynamoTuningStore implements TuningStore {
   // Helpers
 
   private async item(pk: string, sk: string): Promise<Record<string, unknown> | null> {
+    if (!keyable(sk) || !keyable(pk)) return null;
     const { Item } = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }));
     return Item ?? null;
   }
@@ -303,6 +308,7 @@ export class DynamoTuningStore implements TuningStore {
   }
 
   private async ownerOf(jobId: string): Promise<string | null> {
+    if (!keyable(jobId)) return null;
     const known = this.owners.get(jobId);
     if (known !== undefined) return known;
     const owner = (await this.item(jobPk(jobId), OWNER))?.tenantId as string | undefined;
