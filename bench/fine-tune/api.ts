@@ -44,12 +44,13 @@ export interface ClassifyAnswer {
   labels: string[];
 }
 
-/** One POST /v1/classify; the best label per text. */
-export async function classify(url: string, model: string, texts: string[]): Promise<ClassifyAnswer> {
-  const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, input: texts }) });
+/** One POST /v1/classify (model undefined: the registry's default); the best label per text. */
+export async function classify(url: string, model: string | undefined, texts: string[]): Promise<ClassifyAnswer> {
+  const body = JSON.stringify(model === undefined ? { input: texts } : { model, input: texts });
+  const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   if (!res.ok) return { status: res.status, labels: [] };
-  const body = (await res.json()) as { results: { label: string }[][] };
-  return { status: res.status, labels: body.results.map((scores) => scores[0]!.label) };
+  const answer = (await res.json()) as { results: { label: string }[][] };
+  return { status: res.status, labels: answer.results.map((scores) => scores[0]!.label) };
 }
 
 /** Every text's best label, in batches of the base model's max_batch. */

@@ -22,7 +22,7 @@ import { domainTask } from './domain-task.js';
 import { latencyDuringTraining } from './latency-during-training.js';
 import { startBenchServer } from './server.js';
 import { resultsTable, type LoadNote } from './table.js';
-import { tenantMemory, trainSmallModels, TENANT_MODELS } from './tenant-memory.js';
+import { ROWS_PER_MODEL, tenantMemory, trainSmallModels, TENANT_MODELS } from './tenant-memory.js';
 import { uploadToServed, type UploadToServed } from './upload-to-served.js';
 
 const seed = Number(process.env.SEED ?? 2026);
@@ -52,12 +52,12 @@ async function main(): Promise<void> {
   for (const task of tasks) anchorsOf.push(await anchors(task, seed));
   const sentences = await devSentences(872);
   const excluded = new Set(sst2.train.map((row) => row.text));
-  const smallRows = seededSample((await readSst2Train()).filter((row) => !excluded.has(row.text)), TENANT_MODELS * 40, seed + 7);
+  const smallRows = seededSample((await readSst2Train()).filter((row) => !excluded.has(row.text)), (TENANT_MODELS + 1) * ROWS_PER_MODEL, seed + 7);
   const note = otherLoad();
 
   const dir = await mkdtemp(join(tmpdir(), 'edge-maas-bench-fine-tune-'));
   const usageDb = join(dir, 'edge-maas.sqlite');
-  let server = await startBenchServer(usageDb);
+  const server = await startBenchServer(usageDb);
   try {
     const client = openaiClient(server.url);
     const runs: UploadToServed[] = await timedPart('upload-to-served', async () => {
@@ -81,9 +81,8 @@ async function main(): Promise<void> {
 
     const models = await trainSmallModels(client, smallRows, seed + 20);
     await server.stop();
-    server = await startBenchServer(usageDb);
-    const memory = await timedPart('memory', () => tenantMemory(server, models, sentences));
-    console.log(`memory: ${memory.rss0.toFixed(1)} -> ${memory.rss1.toFixed(1)} -> ${memory.rss20.toFixed(1)} MB`);
+    const memory = await timedPart('memory', () => tenantMemory(() => startBenchServer(usageDb), models, sentences));
+    console.log(`memory: ${memory.perModel.rss.toFixed(3)} MB RSS per model, heap + external ${(memory.perModel.heap * 1024).toFixed(1)} KB`);
 
     const table = resultsTable({ seed, runs, latency, accuracy, memory, loads, otherLoad: note });
     console.log(`\n${table}`);

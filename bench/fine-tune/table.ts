@@ -66,8 +66,13 @@ export function resultsTable(r: FineTuneResults): string {
     '',
     ...r.accuracy.map((a) => `- ${a.task.name}: ${a.task.description}. Majority label: ${a.majority.label}. Bag-of-words L2 on the 20 % split: ${a.bagOfWords.selection.map((x) => `${x.weightDecay}: ${pct(x.accuracy)}`).join(', ')}. Our job's own hold-out: ${a.ours.holdoutAccuracy === null ? 'n/a' : pct(a.ours.holdoutAccuracy)}.`),
     '',
-    `**Memory** (${load('memory')}): server RSS after warm-up ${r.memory.rss0.toFixed(1)} MB, after one classification with 1 tenant model ${r.memory.rss1.toFixed(1)} MB, with all 20 ${r.memory.rss20.toFixed(1)} MB: `
-      + `**${r.memory.perModel.toFixed(2)} MB per model** over 20 (the first one also runs the shared encoder for the first time), ${r.memory.marginalPerModel.toFixed(2)} MB marginal over the 19 after it (target ≤ 1 MB).`,
+    `**Memory per tenant model** (a fresh server process each round, warmed up on \`sentiment\` and on one tenant model, read after full collections (node --expose-gc, gc-on-signal.mjs) before and after 20 classifications: one with each of 20 other tenant models, or, as the control, 20 with the warm-up model; ${r.memory.rounds.length / 2} rounds of each, taking turns; ${load('memory')}):`,
+    '',
+    '| Round | RSS before -> after MB | RSS anonymous before -> after MB | V8 heap + external before -> after MB |',
+    '|---|---:|---:|---:|',
+    ...r.memory.rounds.map((m, i) => `| ${Math.floor(i / 2) + 1}, ${m.kind === 'tenant' ? '20 tenant models' : 'control'} | ${m.before.rss.toFixed(1)} -> ${m.after.rss.toFixed(1)} | ${m.before.rssAnon.toFixed(1)} -> ${m.after.rssAnon.toFixed(1)} | ${m.before.heap.toFixed(2)} -> ${m.after.heap.toFixed(2)} |`),
+    '',
+    `- Per tenant model (median tenant increase minus median control increase, over 20): RSS **${r.memory.perModel.rss.toFixed(2)} MB**, anonymous RSS ${r.memory.perModel.rssAnon.toFixed(2)} MB, V8 heap + external ${(r.memory.perModel.heap * 1024).toFixed(1)} KB (target ≤ 1 MB).`,
   ];
   return lines.join('\n');
 }

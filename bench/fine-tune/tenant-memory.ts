@@ -1,9 +1,10 @@
 /**
- * Target 3: what a tenant model adds to the server's memory when the shared encoder serves it. Twenty small jobs
- * (40 SST-2 train rows each) make twenty models; then the server restarts on the same SQLite file, so the RSS read
- * holds no training, warms up on the default model, and is read before and after one classification with each
- * tenant model. The first one also runs the shared encoder for the first time in that process (its buffers), so the
- * per-model figure is given both ways: (20 - 0) / 20, and the marginal (20 - 1) / 19.
+ * Target 3: what a tenant model adds to the server's memory when the shared encoder serves it. Twenty-one small jobs
+ * (40 SST-2 train rows each) make the models; then each round starts a fresh server on the same SQLite file (so no
+ * training is in its memory), warms it up on the default model and on one tenant model (the shared encoder's
+ * buffers, the head path's code), and reads its memory after full collections, before and after either one
+ * classification with each of the 20 other tenant models (tenant round) or 20 more with the warm-up tenant model
+ * (control round: the same requests through the same encoder, no new model). Tenant minus control is the models.
  */
 import type OpenAI from 'openai';
 import type { LabelledText } from '../../functions/tuning/trainer/trainer.js';
@@ -12,21 +13,34 @@ import { classify, createJob, uploadRows, waitForJob } from './api.js';
 import type { BenchServer } from './server.js';
 
 export const TENANT_MODELS = 20;
-const ROWS_PER_MODEL = 40;
+export const ROWS_PER_MODEL = 40;
+const WARM_UP_REQUESTS = 50;
 
-export interface TenantMemory {
-  rss0: number;
-  rss1: number;
-  rss20: number;
-  perModel: number;
-  marginalPerModel: number;
+export interface Memory {
+  /** MB: RSS, its anonymous part, and V8 heap used + external (ArrayBuffers). */
+  rss: number;
+  rssAnon: number;
+  heap: number;
 }
 
-/** The twenty models' names, trained on disjoint rows (seeded jobs, queued together). */
+export interface MemoryRound {
+  kind: 'tenant' | 'control';
+  before: Memory;
+  after: Memory;
+}
+
+export interface TenantMemory {
+  rounds: MemoryRound[];
+  /** MB per model: the median tenant round's increase minus the median control round's, over 20. */
+  perModel: Memory;
+}
+
+/** The warm-up model first, then the twenty measured ones; trained on disjoint rows (seeded jobs, queued together). */
 export async function trainSmallModels(client: OpenAI, rows: LabelledText[], seed: number): Promise<string[]> {
-  if (rows.length < TENANT_MODELS * ROWS_PER_MODEL) throw new RangeError(`need ${TENANT_MODELS * ROWS_PER_MODEL} rows`);
+  const count = TENANT_MODELS + 1;
+  if (rows.length < count * ROWS_PER_MODEL) throw new RangeError(`need ${count * ROWS_PER_MODEL} rows`);
   const jobs = [];
-  for (let i = 0; i < TENANT_MODELS; i++) {
+  for (let i = 0; i < count; i++) {
     const fileId = await uploadRows(client, rows.slice(i * ROWS_PER_MODEL, (i + 1) * ROWS_PER_MODEL));
     jobs.push(await createJob(client, fileId, seed + i, `mem${i}`));
   }
@@ -35,26 +49,50 @@ export async function trainSmallModels(client: OpenAI, rows: LabelledText[], see
   return names;
 }
 
-/** The median of five reads 200 ms apart: one read can land mid-allocation. */
-async function settledRss(server: BenchServer): Promise<number> {
-  const reads: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    reads.push(await server.rssMb());
-  }
-  return reads.sort((a, b) => a - b)[2]!;
+/**
+ * Memory after full collections (gc-on-signal.mjs), twice 1 s apart, the second read: without them V8 hands back
+ * 10-100 MB of a warm-up's garbage at a moment of its choosing, which would swamp a per-model figure.
+ */
+async function collectedMemory(server: BenchServer): Promise<Memory> {
+  await server.memoryAfterGc();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const { rss, rssAnon, heapUsed, external } = await server.memoryAfterGc();
+  return { rss, rssAnon, heap: heapUsed + external };
 }
 
-export async function tenantMemory(server: BenchServer, models: string[], sentences: string[]): Promise<TenantMemory> {
-  await sequentialLatency(server.url, sentences, 200);
-  const rss0 = await settledRss(server);
-  const once = async (model: string) => {
-    const answer = await classify(server.url, model, [sentences[0]!]);
-    if (answer.status !== 200) throw new Error(`classify with ${model} answered ${answer.status}`);
+async function classifyOnce(server: BenchServer, model: string, sentence: string): Promise<void> {
+  const answer = await classify(server.url, model, [sentence]);
+  if (answer.status !== 200) throw new Error(`classify with ${model} answered ${answer.status}`);
+}
+
+async function memoryRound(start: () => Promise<BenchServer>, kind: MemoryRound['kind'], [warm, ...models]: string[], sentences: string[]): Promise<MemoryRound> {
+  const server = await start();
+  try {
+    await sequentialLatency(server.url, sentences, 200);
+    for (let i = 0; i < WARM_UP_REQUESTS; i++) await classifyOnce(server, warm!, sentences[i % sentences.length]!);
+    const before = await collectedMemory(server);
+    for (const [i, model] of models.entries()) await classifyOnce(server, kind === 'tenant' ? model : warm!, sentences[i % sentences.length]!);
+    return { kind, before, after: await collectedMemory(server) };
+  } finally {
+    await server.stop();
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** `rounds` of each kind on fresh server processes, taking turns. */
+export async function tenantMemory(start: () => Promise<BenchServer>, models: string[], sentences: string[], rounds = 3): Promise<TenantMemory> {
+  const done: MemoryRound[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const kind of ['tenant', 'control'] as const) {
+      const result = await memoryRound(start, kind, models, sentences);
+      console.log(`memory, ${kind} round ${round + 1}: RSS ${result.before.rss.toFixed(1)} -> ${result.after.rss.toFixed(1)} MB, heap + external ${result.before.heap.toFixed(2)} -> ${result.after.heap.toFixed(2)} MB`);
+      done.push(result);
+    }
+  }
+  const perModel = (of: keyof Memory) => {
+    const increase = (kind: MemoryRound['kind']) => median(done.filter((r) => r.kind === kind).map((r) => r.after[of] - r.before[of]));
+    return (increase('tenant') - increase('control')) / TENANT_MODELS;
   };
-  await once(models[0]!);
-  const rss1 = await settledRss(server);
-  for (const model of models.slice(1)) await once(model);
-  const rss20 = await settledRss(server);
-  return { rss0, rss1, rss20, perModel: (rss20 - rss0) / models.length, marginalPerModel: (rss20 - rss1) / (models.length - 1) };
+  return { rounds: done, perModel: { rss: perModel('rss'), rssAnon: perModel('rssAnon'), heap: perModel('heap') } };
 }
