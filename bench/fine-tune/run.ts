@@ -29,20 +29,29 @@ const seed = Number(process.env.SEED ?? 2026);
 const RUNS = 3;
 
 const loads: LoadNote[] = [];
-async function timedPart<T>(part: string, work: () => Promise<T>): Promise<T> {
+/** Runs a timed part, noting the load average around it and what else was busy as it began. */
+async function timedPart<T>(part: string, ourPids: number[], work: () => Promise<T>): Promise<T> {
+  const others = otherLoad(ourPids);
   const before = loadavg()[0]!;
-  console.log(`${part}: start, load average ${before.toFixed(2)}`);
+  console.log(`${part}: start, load average ${before.toFixed(2)}; also busy: ${others}`);
   const result = await work();
-  loads.push({ part, before, after: loadavg()[0]! });
+  loads.push({ part, before, after: loadavg()[0]!, others });
   console.log(`${part}: done, load average ${loadavg()[0]!.toFixed(2)}`);
   return result;
 }
 
-/** Other processes over 20 % CPU right now (the recipe's pretraining, others' tests), for the table's note. */
-function otherLoad(): string {
-  const ps = execFileSync('ps', ['-eo', 'pcpu,comm', '--sort=-pcpu', '--no-headers'], { encoding: 'utf8' });
-  const busy = ps.split('\n').map((line) => line.trim().split(/\s+/)).filter(([cpu]) => Number(cpu) >= 20).map(([cpu, comm]) => `${comm} ${cpu} %`);
-  return busy.length === 0 ? 'nothing else over 20 % CPU' : busy.join(', ');
+/**
+ * Processes using 20 %+ of a core over one second (top's second sample: its first is since each process started),
+ * other than this benchmark and its server, for the table's note on each timed part.
+ */
+function otherLoad(ours: number[]): string {
+  const top = execFileSync('top', ['-b', '-n', '2', '-d', '1', '-w', '200'], { encoding: 'utf8' });
+  const second = top.slice(top.lastIndexOf('\ntop -'));
+  const skip = new Set([process.pid, ...ours]);
+  const busy = second.split('\n').map((line) => line.trim().split(/\s+/))
+    .filter((cols) => cols.length >= 12 && /^\d+$/.test(cols[0]!) && !skip.has(Number(cols[0])) && Number(cols[8]) >= 20)
+    .map((cols) => `${cols[11]} (nice ${cols[3]}) ${Number(cols[8]).toFixed(0)} %`);
+  return busy.length === 0 ? 'nothing else over 20 % of a core' : busy.join(', ');
 }
 
 async function main(): Promise<void> {
@@ -53,14 +62,13 @@ async function main(): Promise<void> {
   const sentences = await devSentences(872);
   const excluded = new Set(sst2.train.map((row) => row.text));
   const smallRows = seededSample((await readSst2Train()).filter((row) => !excluded.has(row.text)), (TENANT_MODELS + 1) * ROWS_PER_MODEL, seed + 7);
-  const note = otherLoad();
 
   const dir = await mkdtemp(join(tmpdir(), 'edge-maas-bench-fine-tune-'));
   const usageDb = join(dir, 'edge-maas.sqlite');
   const server = await startBenchServer(usageDb);
   try {
     const client = openaiClient(server.url);
-    const runs: UploadToServed[] = await timedPart('upload-to-served', async () => {
+    const runs: UploadToServed[] = await timedPart('upload-to-served', [server.pid], async () => {
       const done: UploadToServed[] = [];
       for (let i = 0; i < RUNS; i++) {
         const run = await uploadToServed(server.url, client, sst2.train, seed + i, `e2e${i}`);
@@ -70,7 +78,7 @@ async function main(): Promise<void> {
       return done;
     });
     const trainingFile = await uploadRows(client, sst2.train);
-    const latency = await timedPart('latency', () => latencyDuringTraining(server.url, client, sentences, trainingFile, { rounds: 3, idleSeconds: 10, seed: seed + 10 }));
+    const latency = await timedPart('latency', [server.pid], () => latencyDuringTraining(server.url, client, sentences, trainingFile, { rounds: 3, idleSeconds: 10, seed: seed + 10 }));
 
     const accuracy: TaskAccuracy[] = [];
     for (const [k, task] of tasks.entries()) {
@@ -81,10 +89,10 @@ async function main(): Promise<void> {
 
     const models = await trainSmallModels(client, smallRows, seed + 20);
     await server.stop();
-    const memory = await timedPart('memory', () => tenantMemory(() => startBenchServer(usageDb), models, sentences));
+    const memory = await timedPart('memory', [], () => tenantMemory(() => startBenchServer(usageDb), models, sentences));
     console.log(`memory: ${memory.perModel.rss.toFixed(3)} MB RSS per model, heap + external ${(memory.perModel.heap * 1024).toFixed(1)} KB`);
 
-    const table = resultsTable({ seed, runs, latency, accuracy, memory, loads, otherLoad: note });
+    const table = resultsTable({ seed, runs, latency, accuracy, memory, loads });
     console.log(`\n${table}`);
     await writeResultsSection('fine-tune', 'Fine-tuning: `npm run bench:fine-tune`', table);
   } finally {

@@ -1,13 +1,13 @@
 /**
  * `npm start`'s server (functions/node/server.ts) as a child process on 127.0.0.1 with its own SQLite file and
- * tuning folder, so the RSS read is the server's alone and a restart on the same file finds the same tenant models.
+ * tuning folder, so the memory read is the server's alone and a restart on the same file finds the same tenant models.
  * Open mode with billing on, as `npm start` runs; the embedded generation server off (no request here needs it).
  * gc-on-signal.mjs is preloaded so memory can be read after a full collection.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { repoRoot } from '../../functions/node/shared-paths.js';
-import { listeningUrl, procStatusMb } from '../common/processes.js';
+import { listeningUrl } from '../common/processes.js';
 
 export interface MemoryAfterGc {
   /** MB, from process.memoryUsage() right after two full collections. */
@@ -20,7 +20,7 @@ export interface MemoryAfterGc {
 
 export interface BenchServer {
   url: string;
-  rssMb(): Promise<number>;
+  pid: number;
   /** Two full collections in the server, then its memory. */
   memoryAfterGc(): Promise<MemoryAfterGc>;
   stop(): Promise<void>;
@@ -49,7 +49,7 @@ export async function startBenchServer(usageDb: string): Promise<BenchServer> {
   });
   return {
     url,
-    rssMb: () => procStatusMb(child.pid, 'VmRSS'),
+    pid: child.pid!,
     memoryAfterGc: () => new Promise((resolve, reject) => {
       memoryLines.push((line) => {
         const [rss, heapUsed, external] = line.split(' ').slice(1).map((bytes) => Number(bytes) / 2 ** 20) as [number, number, number];

@@ -11,6 +11,8 @@ export interface LoadNote {
   /** 1-minute load average at the part's start and end. */
   before: number;
   after: number;
+  /** What else was busy as the part began. */
+  others: string;
 }
 
 export interface FineTuneResults {
@@ -20,8 +22,6 @@ export interface FineTuneResults {
   accuracy: TaskAccuracy[];
   memory: TenantMemory;
   loads: LoadNote[];
-  /** What else ran on the machine (from ps), for the reader to judge the timings. */
-  otherLoad: string;
 }
 
 const s = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : 'n/a');
@@ -38,10 +38,10 @@ export function resultsTable(r: FineTuneResults): string {
   const training = median(r.latency.training);
   const load = (part: string) => {
     const note = r.loads.find((l) => l.part === part);
-    return note ? `load average ${note.before.toFixed(1)} -> ${note.after.toFixed(1)}` : 'load n/a';
+    return note ? `load average ${note.before.toFixed(1)} -> ${note.after.toFixed(1)} on ${cpus().length} cores; also busy as it began: ${note.others}` : 'load n/a';
   };
   const lines = [
-    `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, seed ${r.seed}; \`npm start\`'s server as a child process (WASM, open mode, billing on, SQLite), the official \`openai\` client for files and jobs; base \`electra-imdb-small@1\`, jobs with "auto" hyperparameters. Also running: ${r.otherLoad}.`,
+    `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, seed ${r.seed}; \`npm start\`'s server as a child process (WASM, open mode, billing on, SQLite), the official \`openai\` client for files and jobs; base \`electra-imdb-small@1\`, jobs with "auto" hyperparameters.`,
     '',
     `**Upload -> served** (1,000 SST-2 train rows; ${load('upload-to-served')}):`,
     '',
