@@ -5,6 +5,7 @@
  */
 import type { UsageEstimate } from '../http/request-context.js';
 import { BillingError } from './billing-errors.js';
+import { formatUsd } from './usd.js';
 import type { KeyLimiter, LimitDecision, Limits } from './rate-limiter.js';
 import type { ApiKeyRecord, BillingStore } from './types.js';
 
@@ -43,7 +44,7 @@ export class KeyAdmission {
     if (budget === null || estimate.costMicroUsd <= 0) return;
     if (!(await this.o.store.holdBudget({ id: usageId, keyId: key.id, microUsd: estimate.costMicroUsd, budgetMicroUsd: budget, at }))) {
       const lower = estimate.lowerWith ? ` (a lower ${estimate.lowerWith} costs less)` : '';
-      throw new BillingError('budget_exhausted', `this request may cost up to ${estimate.costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${(budget / 1e6).toFixed(2)} USD; it renews on the 1st (UTC)${lower}`, { limit: decision });
+      throw new BillingError('budget_exhausted', `this request may cost up to ${estimate.costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${formatUsd(budget)}; it renews on the 1st (UTC)${lower}`, { limit: decision });
     }
     this.heldMicroUsd = estimate.costMicroUsd;
   }

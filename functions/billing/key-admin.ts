@@ -2,6 +2,7 @@
  * Creating tenants and keys and changing key status: shared by the admin API and the keys CLI. Requests arrive as
  * the admin API's JSON fields, unchecked; what is wrong with one is a BillingError naming the field.
  */
+import { OPEN_TENANT } from '../http/request-context.js';
 import { hashKey, keyPrefix, newApiKey } from './api-keys.js';
 import { BillingError } from './billing-errors.js';
 import type { ApiKeyRecord, BillingStore, KeyStatus } from './types.js';
@@ -47,6 +48,7 @@ export async function createTenant(store: BillingStore, request: NewTenantReques
   if (stripeCustomerId !== undefined && stripeCustomerId !== null && (typeof stripeCustomerId !== 'string' || !/^cus_\w+$/.test(stripeCustomerId))) {
     throw invalid('"stripe_customer_id" must look like cus_...', 'stripe_customer_id');
   }
+  if (id === OPEN_TENANT) throw invalid(`"${OPEN_TENANT}" is reserved: it is the tenant of requests made without a key (open mode)`, 'id');
   if (await store.getTenant(id)) throw new BillingError('tenant_exists', `tenant "${id}" exists`, { param: 'id' });
   const tenant = { id, stripeCustomerId: (stripeCustomerId as string | undefined) ?? null, createdAt: now };
   await store.createTenant(tenant);

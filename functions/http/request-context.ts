@@ -12,6 +12,12 @@ export interface UsageEstimate {
   lowerWith?: string;
 }
 
+/**
+ * The tenant that requests made without a key (open mode) act as, for what they own (fine-tuning's files, jobs and
+ * models). Billing refuses it as a tenant id, so no key can ever read what keyless callers stored, nor they a key's.
+ */
+export const OPEN_TENANT = 'open';
+
 /** What routes may know of the API key a request came with; billing sets its whole key record here. */
 export interface CallerKey {
   readonly id: string;

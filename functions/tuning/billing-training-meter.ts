@@ -7,6 +7,7 @@ import type { BillingStore } from '../billing/types.js';
 import type { UsageSink } from '../billing/usage-writer.js';
 import { ApiError } from '../http/errors.js';
 import type { TrainingCharge, TrainingMeter } from './training-meter.js';
+import { formatUsd } from '../billing/usd.js';
 
 export interface BillingTrainingMeterOptions {
   store: BillingStore;
@@ -35,7 +36,7 @@ export class BillingTrainingMeter implements TrainingMeter {
     if (budget === null) return;
     const held = await this.o.store.holdBudget({ id: charge.usageId, keyId: charge.keyId, microUsd: costMicroUsd, budgetMicroUsd: budget, at: this.now() });
     if (!held) {
-      throw new ApiError(402, `training ${trainedTokens} tokens on ${charge.model.id}@${charge.model.version} may cost up to ${costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${(budget / 1e6).toFixed(2)} USD; it renews on the 1st (UTC) (fewer rows or a lower n_epochs costs less)`,
+      throw new ApiError(402, `training ${trainedTokens} tokens on ${charge.model.id}@${charge.model.version} may cost up to ${costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${formatUsd(budget)}; it renews on the 1st (UTC) (fewer rows or a lower n_epochs costs less)`,
         'billing_error', 'budget_exhausted');
     }
     this.held.set(charge.usageId, costMicroUsd);

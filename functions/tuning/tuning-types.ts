@@ -2,7 +2,7 @@
  * What fine-tuning stores: training files, jobs with their events, and the tenant models that succeeded jobs make.
  * Times are unix seconds (OpenAI's created_at). Every record belongs to one tenant; open mode's is OPEN_TENANT.
  */
-export const OPEN_TENANT = 'open';
+export { OPEN_TENANT } from '../http/request-context.js';
 
 export type FilePurpose = 'fine-tune' | 'fine-tune-results';
 

@@ -75,6 +75,7 @@ describe('API keys', () => {
     ['malformed JSON', 'POST', '/keys', '{"tenant": ', 400, /not valid JSON/],
     ['bad tenant id', 'POST', '/tenants', { id: 'Not Valid!' }, 400, /"id"/],
     ['duplicate tenant', 'POST', '/tenants', { id: 'acme' }, 409, /exists/],
+    ['the open-mode tenant', 'POST', '/tenants', { id: 'open' }, 400, /"open" is reserved/],
     ['unknown key', 'POST', '/keys/key_nope/disable', undefined, 404, /no key/],
   ])('admin: %s gets a clear error', async (_name, method, path, body, status, message) => {
     const res = await ctx.admin.call(method, path, body);
@@ -119,6 +120,13 @@ describe('budgets, idempotency and usage', () => {
     // A request is admitted only if its cost fits in what is left: 10 + 10 fit in 25, a third would pass it.
     for (let i = 0; i < 4; i++) statuses.push((await classifyWith(ctx.server.url, key)).status);
     expect(statuses).toEqual([200, 200, 402, 402]);
+  });
+
+  it('names a budget under a cent as it is in the 402, not as 0.00 USD', async () => {
+    const { key } = await ctx.admin.key('tiny', { monthly_budget_micro_usd: 5 });
+    const refused = await classifyWith(ctx.server.url, key);
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/monthly budget of 0\.000005 USD/);
   });
 
   it('answers a retried Idempotency-Key again but bills it once', async () => {
