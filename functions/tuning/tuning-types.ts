@@ -78,7 +78,7 @@ export interface JobRecord {
   estimatedFinish: number | null;
   error: JobError | null;
   fineTunedModel: string | null;
-  /** Tokens of the training rows times epochs (OpenAI's definition); the estimate until the job ends. */
+  /** Tokens of the training rows times epochs (OpenAI's definition): the estimate until the job ends, then what was billed (0 for a failed job). */
   trainedTokens: number | null;
   result: TrainingResult | null;
   resultFiles: string[];

@@ -106,6 +106,7 @@ describe('a fine-tuning job across restarts', () => {
     expect(await read(creating.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await read(twice.id)).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'interrupted', param: null } });
     expect((await read(twice.id)).fineTunedModel).toBeNull();
+    expect((await read(twice.id)).trainedTokens).toBe(0);
     const warned = await next.service.eventsAfter('acme', once.id, 0);
     expect(warned.map((e) => e.message)).toContain('re-queued after the server restarted');
     expect(next.meter.settled.find((s) => s.charge.jobId === twice.id)!.usage).toEqual({ trainedTokens: 0, costMicroUsd: 0, status: 500, computeMs: 0 });

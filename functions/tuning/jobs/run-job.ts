@@ -5,7 +5,7 @@
  *
  * How a run ends:
  * - succeeded: tenant model stored (replacing one a crashed earlier attempt stored), result file, record, usage.
- * - failed: a JobError with a code and one line, usage settled at 0.
+ * - failed: a JobError with a code and one line, usage settled at 0 and trained_tokens set to 0.
  * - cancelled (the signal's reason is JobCancelled): usage settled for the epochs that completed, each at the
  *   tokens of the rows it trains on (the trainer's split); an epoch cut short is not billed, nor is reading features.
  * - re-queued (ServiceShutdown): back to `queued` with its attempts as before the run, so a clean shutdown costs the
@@ -228,7 +228,9 @@ async function settle(deps: RunDeps, job: JobRecord, charge: TrainingCharge, usa
 }
 
 export async function finishFailed(deps: RunDeps, job: JobRecord, charge: TrainingCharge, cause: FailureCause, from: readonly JobStatus[]): Promise<void> {
-  if (!(await deps.store.updateJob(job.id, from, { status: 'failed', finishedAt: deps.now(), estimatedFinish: null, error: cause.error }))) return;
+  // trainedTokens: what was billed (nothing), no longer the estimate the job was created with.
+  const failed = { status: 'failed' as const, finishedAt: deps.now(), estimatedFinish: null, error: cause.error, trainedTokens: 0 };
+  if (!(await deps.store.updateJob(job.id, from, failed))) return;
   await deps.events.add(job.id, 'failed', { level: 'error', message: `Fine-tuning job failed: ${cause.error.message}`, data: { code: cause.error.code } });
   await settle(deps, job, charge, { trainedTokens: 0, costMicroUsd: 0, status: cause.status, computeMs: 0 });
 }
