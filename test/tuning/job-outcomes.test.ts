@@ -65,4 +65,21 @@ describe('how a fine-tuning job ends', () => {
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'file_not_found' }, trainedTokens: 0 });
     expect(meter.settled.map((s) => s.usage.trainedTokens)).toEqual([0]);
   });
+
+  it('refuses a training file where no label has 2 rows (and no validation file) at creation, with nothing stored or reserved', async () => {
+    const singles = await putTrainingFile(store, 'acme', rows.slice(0, 3).map((row, i) => ({ text: row.text, label: `label${i}` })));
+    const { service, meter } = newService();
+    const before = await store.listJobs('acme', { limit: 100 });
+    const error = await refusal(service.createJob(acme, { model: 'encoder', training_file: singles.id, hyperparameters: small }));
+    expect([error.status, error.code, error.param]).toEqual([400, 'invalid_training_file', 'training_file']);
+    expect(error.message).toMatch(/label with at least 2 rows.*validation_file/);
+    expect(meter.reserved).toEqual([]);
+    expect(await store.listJobs('acme', { limit: 100 })).toEqual(before);
+
+    // A validation file measures the model instead: the same training file is then accepted.
+    const validation = await putTrainingFile(store, 'acme', [{ text: rows[3]!.text, label: 'label0' }]);
+    const accepted = await service.createJob(acme, { model: 'encoder', training_file: singles.id, validation_file: validation.id, hyperparameters: small });
+    await service.idle();
+    expect((await service.getJob('acme', accepted.id)).status).toBe('succeeded');
+  });
 });

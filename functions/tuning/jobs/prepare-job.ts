@@ -1,12 +1,14 @@
 /**
  * A job request checked against everything it names before anything is stored or reserved: the base model, the
- * caller's files (parsed again, as training will read them), the suffix, seed and hyperparameters, and what the
+ * caller's files (parsed again, as training will read them; without a validation file, one that leaves no hold-out to
+ * measure on is refused here rather than failing its run), the suffix, seed and hyperparameters, and what the
  * training will cost (trained tokens = the training file's tokens x epochs, at the base model's input-token price).
  */
 import { ApiError, invalidRequest, modelNotFound } from '../../http/errors.js';
 import { roundMicroUsd } from '../../registry/pricing.js';
 import { modelRef, type ModelEntry, type Price, type Registry } from '../../registry/registry.js';
 import type { TextEmbedder } from '../../engine/tasks/text-embedder.js';
+import { canHoldOut } from '../trainer/holdout-split.js';
 import { resolveHyperparameters, type RequestedHyperparameters } from '../hyperparameters.js';
 import { parseTrainingFile, TrainingFileError, trainingFileErrorToApi, type TrainingFile } from '../training-file.js';
 import type { TuningStore } from '../tuning-store.js';
@@ -103,6 +105,12 @@ export async function prepareJob(
       const shown = unknown.slice(0, 5).map((l) => JSON.stringify(l)).join(', ');
       throw invalidRequest(`the validation file has labels the training file does not: ${shown}${unknown.length > 5 ? ', …' : ''}`, 'validation_file', 'invalid_validation_file');
     }
+  }
+  if (!validation && !canHoldOut(training.rows)) {
+    throw invalidRequest(
+      `no label of the training file has 2 rows: measuring the model needs a hold-out, which takes a label with at least 2 rows (one to train on, one to measure); add rows, or give a validation_file`,
+      'training_file', 'invalid_training_file',
+    );
   }
   const hyperparameters = resolveHyperparameters(request.hyperparameters ?? {}, training.rows.length);
   const embedder = await deps.embedderFor(modelRef(base));
