@@ -12,6 +12,7 @@ import { readLocalRegistry } from '../../functions/node/local-app.js';
 import { loadEncoder } from '../../functions/node/thread-trainer.js';
 import type { Registry } from '../../functions/registry/registry.js';
 import { FineTuningService, type FineTuningServiceOptions } from '../../functions/tuning/jobs/fine-tuning-service.js';
+import { jobObject } from '../../functions/tuning/routes/openai-objects.js';
 import { EmbeddingTrainer } from '../../functions/tuning/trainer/train-classifier.js';
 import type { LabelledText } from '../../functions/tuning/trainer/trainer.js';
 import type { SqlTuningStore } from '../../functions/tuning/sql-tuning-store.js';
@@ -81,5 +82,18 @@ describe('how a fine-tuning job ends', () => {
     const accepted = await service.createJob(acme, { model: 'encoder', training_file: singles.id, validation_file: validation.id, hyperparameters: small });
     await service.idle();
     expect((await service.getJob('acme', accepted.id)).status).toBe('succeeded');
+  });
+
+  it("writes the result file in the job's own result shape, snake_case as the routes answer it", async () => {
+    const file = await putTrainingFile(store, 'acme', rows);
+    const { service } = newService();
+    const created = await service.createJob(acme, { model: 'encoder', training_file: file.id, hyperparameters: small, seed: 3 });
+    await service.idle();
+    const job = await service.getJob('acme', created.id);
+    expect(job.status).toBe('succeeded');
+    const written = JSON.parse(new TextDecoder().decode((await store.fileBytes('acme', job.resultFiles[0]!))!)) as Record<string, unknown>;
+    expect(written).toEqual(jobObject(job).result);
+    expect(written).toMatchObject({ train_rows: job.result!.trainRows, holdout_accuracy: job.result!.holdoutAccuracy, majority_baseline: job.result!.majorityBaseline });
+    expect(written).not.toHaveProperty('holdoutAccuracy');
   });
 });

@@ -11,6 +11,7 @@ import { readLocalRegistry } from '../../functions/node/local-app.js';
 import { loadEncoder } from '../../functions/node/thread-trainer.js';
 import type { Registry } from '../../functions/registry/registry.js';
 import { FineTuningService, type FineTuningServiceOptions } from '../../functions/tuning/jobs/fine-tuning-service.js';
+import { jobObject } from '../../functions/tuning/routes/openai-objects.js';
 import { decodeHead } from '../../functions/tuning/trainer/classifier-head.js';
 import { holdoutSplit } from '../../functions/tuning/trainer/holdout-split.js';
 import { EmbeddingTrainer } from '../../functions/tuning/trainer/train-classifier.js';
@@ -98,7 +99,7 @@ describe('FineTuningService', () => {
 
     const [resultId] = job.resultFiles;
     expect(await store.getFile('acme', resultId!)).toMatchObject({ purpose: 'fine-tune-results' });
-    expect(JSON.parse(new TextDecoder().decode((await store.fileBytes('acme', resultId!))!))).toEqual(job.result);
+    expect(JSON.parse(new TextDecoder().decode((await store.fileBytes('acme', resultId!))!))).toEqual(jobObject(job).result);
     expect(meter.settled).toEqual([{ charge: meter.reserved[0]!.charge, usage: { trainedTokens: trained, costMicroUsd: Math.ceil(0.01 * trained), status: 200, computeMs: expect.any(Number) } }]);
 
     const events = await service.eventsAfter('acme', created.id, 0);

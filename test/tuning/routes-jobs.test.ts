@@ -66,7 +66,7 @@ describe('a job with the official openai client', () => {
     await server.service.idle();
     const content = await client('acme').files.content(finished.result_files[0]!);
     expect(content.headers.get('content-type')).toBe('application/json');
-    expect(await content.json()).toMatchObject({ holdoutAccuracy: expect.any(Number) });
+    expect(await content.json()).toMatchObject({ holdout_accuracy: expect.any(Number) });
   });
 
   it('lists jobs newest first and pages them with has_more and after', async () => {

@@ -25,6 +25,7 @@ import { failureOf, JobCancelled, ServiceShutdown, type FailureCause } from './j
 import type { JobEventLog, NewEvent } from './job-events.js';
 import { ApiError } from '../../http/errors.js';
 import { trainingCostMicroUsd } from './prepare-job.js';
+import { resultObject } from './result-object.js';
 import { stepsOf, type TrainingRates } from './training-rates.js';
 
 export interface RunDeps {
@@ -198,7 +199,7 @@ async function finishSucceeded(deps: RunDeps, job: JobRecord, baseId: string, ch
   await store.insertModel(model);
   await events.add(job.id, 'running', { message: 'New fine-tuned model created', data: { fine_tuned_model: name } });
 
-  const bytes = new TextEncoder().encode(JSON.stringify(output.result));
+  const bytes = new TextEncoder().encode(JSON.stringify(resultObject(output.result)));
   const file: StoredFile = { id: newFileId(), tenantId: job.tenantId, filename: `${job.id}-results.json`, purpose: 'fine-tune-results', bytes: bytes.length, createdAt: now(), rows: null, labels: null };
   // Results are what the service writes, not what the tenant uploads: the storage quota does not apply.
   await store.insertFile(file, bytes, Number.MAX_SAFE_INTEGER);

@@ -1,5 +1,6 @@
 /** Stored records as the objects OpenAI's API answers with (snake_case, `object` tags), and its cursor pages. */
-import type { JobEvent, JobRecord, StoredFile, TrainingResult } from '../tuning-types.js';
+import { resultObject } from '../jobs/result-object.js';
+import type { JobEvent, JobRecord, StoredFile } from '../tuning-types.js';
 
 export const fileObject = (file: StoredFile) => ({
   id: file.id,
@@ -11,20 +12,6 @@ export const fileObject = (file: StoredFile) => ({
   status: 'processed' as const,
   status_details: null,
   expires_at: null,
-});
-
-const resultObject = (result: TrainingResult) => ({
-  labels: result.labels,
-  train_rows: result.trainRows,
-  holdout_rows: result.holdoutRows,
-  holdout_accuracy: result.holdoutAccuracy,
-  per_label: result.perLabel.map((m) => ({ label: m.label, precision: m.precision, recall: m.recall, support: m.support })),
-  majority_baseline: { label: result.majorityBaseline.label, accuracy: result.majorityBaseline.accuracy },
-  trained_tokens: result.trainedTokens,
-  epochs: result.epochs,
-  steps: result.steps,
-  feature_ms: result.featureMs,
-  training_ms: result.trainingMs,
 });
 
 export function jobObject(job: JobRecord) {
