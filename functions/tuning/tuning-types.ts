@@ -51,6 +51,11 @@ export interface TrainingResult {
   perLabel: LabelMetrics[];
   /** Always answering the most frequent training label: the floor a model must beat. */
   majorityBaseline: { label: string; accuracy: number };
+  /**
+   * holdoutAccuracy < majorityBaseline.accuracy: the model does worse than that floor (the job still succeeds, with
+   * a warn event). Set by the job service when it records the result; absent on what the trainer returns.
+   */
+  belowMajorityBaseline?: boolean;
   trainedTokens: number;
   epochs: number;
   steps: number;

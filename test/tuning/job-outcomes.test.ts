@@ -96,4 +96,37 @@ describe('how a fine-tuning job ends', () => {
     expect(written).toMatchObject({ train_rows: job.result!.trainRows, holdout_accuracy: job.result!.holdoutAccuracy, majority_baseline: job.result!.majorityBaseline });
     expect(written).not.toHaveProperty('holdoutAccuracy');
   });
+
+  it('a model worse than always answering the majority label succeeds with a warning and below_majority_baseline', async () => {
+    // 50 rows of one label and 1 of another: the hold-out is all "a", which the head, pulled towards "b", mostly misses.
+    const skewed = [...rows.slice(0, 50).map((row) => ({ text: row.text, label: 'a' })), { text: rows[50]!.text, label: 'b' }];
+    const file = await putTrainingFile(store, 'acme', skewed);
+    const { service } = newService();
+    const created = await service.createJob(acme, { model: 'encoder', training_file: file.id, hyperparameters: { n_epochs: 2 }, seed: 1 });
+    await service.idle();
+    const job = await service.getJob('acme', created.id);
+    expect(job.status).toBe('succeeded');
+    const { holdoutAccuracy, majorityBaseline } = job.result!;
+    expect(majorityBaseline).toEqual({ label: 'a', accuracy: 1 });
+    expect(holdoutAccuracy).toBeLessThan(majorityBaseline.accuracy);
+    expect(job.result!.belowMajorityBaseline).toBe(true);
+    expect(jobObject(job).result).toMatchObject({ below_majority_baseline: true });
+
+    const warnings = (await service.eventsAfter('acme', job.id, 0)).filter((e) => e.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain(holdoutAccuracy.toFixed(4));
+    expect(warnings[0]!.message).toContain('1.0000');
+    expect(warnings[0]!.message).toMatch(/epochs.*rows.*balanced/);
+    expect(warnings[0]!.data).toEqual({ holdout_accuracy: holdoutAccuracy, majority_baseline: { label: 'a', accuracy: 1 } });
+
+    // A model that beats the baseline says so too, and warns of nothing: film reviews told from invoice lines.
+    const invoices = rows.slice(0, 30).map((_, i) => ({ text: `invoice ${4_100 + i * 7} paid on ${1 + (i % 28)} march`, label: 'invoice' }));
+    const separable = await putTrainingFile(store, 'acme', [...rows.slice(0, 30).map((row) => ({ text: row.text, label: 'review' })), ...invoices]);
+    const fine = await service.createJob(acme, { model: 'encoder', training_file: separable.id, hyperparameters: { n_epochs: 3 }, seed: 1 });
+    await service.idle();
+    const good = await service.getJob('acme', fine.id);
+    expect(good.result!.holdoutAccuracy).toBeGreaterThanOrEqual(good.result!.majorityBaseline.accuracy);
+    expect([good.result!.belowMajorityBaseline, jobObject(good).result!.below_majority_baseline]).toEqual([false, false]);
+    expect((await service.eventsAfter('acme', good.id, 0)).filter((e) => e.level === 'warn')).toEqual([]);
+  });
 });

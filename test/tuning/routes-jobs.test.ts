@@ -49,7 +49,7 @@ describe('a job with the official openai client', () => {
       result: {
         labels: expect.arrayContaining(['negative', 'positive']), train_rows: expect.any(Number), holdout_rows: expect.any(Number), holdout_accuracy: expect.any(Number),
         per_label: expect.arrayContaining([expect.objectContaining({ label: 'positive', precision: expect.any(Number), recall: expect.any(Number), support: expect.any(Number) })]),
-        majority_baseline: { label: expect.any(String), accuracy: expect.any(Number) }, trained_tokens: finished.trained_tokens, epochs: 2, steps: expect.any(Number),
+        majority_baseline: { label: expect.any(String), accuracy: expect.any(Number) }, below_majority_baseline: expect.any(Boolean), trained_tokens: finished.trained_tokens, epochs: 2, steps: expect.any(Number),
         feature_ms: expect.any(Number), training_ms: expect.any(Number),
       },
     });

@@ -4,6 +4,9 @@
  */
 import type { TrainingResult } from '../tuning-types.js';
 
+/** Whether the model measured worse on its hold-out than always answering the most frequent training label. */
+export const isBelowMajorityBaseline = (result: TrainingResult): boolean => result.holdoutAccuracy < result.majorityBaseline.accuracy;
+
 export const resultObject = (result: TrainingResult) => ({
   labels: result.labels,
   train_rows: result.trainRows,
@@ -11,6 +14,7 @@ export const resultObject = (result: TrainingResult) => ({
   holdout_accuracy: result.holdoutAccuracy,
   per_label: result.perLabel.map((m) => ({ label: m.label, precision: m.precision, recall: m.recall, support: m.support })),
   majority_baseline: { label: result.majorityBaseline.label, accuracy: result.majorityBaseline.accuracy },
+  below_majority_baseline: result.belowMajorityBaseline ?? isBelowMajorityBaseline(result),
   trained_tokens: result.trainedTokens,
   epochs: result.epochs,
   steps: result.steps,

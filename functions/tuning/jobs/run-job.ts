@@ -4,7 +4,8 @@
  * outcome: whoever's set fails leaves the record to the one that won.
  *
  * How a run ends:
- * - succeeded: tenant model stored (replacing one a crashed earlier attempt stored), result file, record, usage.
+ * - succeeded: tenant model stored (replacing one a crashed earlier attempt stored), result file, record, usage; a
+ *   warn event first when the model measured below the majority baseline (result.belowMajorityBaseline).
  * - failed: a JobError with a code and one line, usage settled at 0 and trained_tokens set to 0.
  * - cancelled (the signal's reason is JobCancelled): usage settled for the epochs that completed, each at the
  *   tokens of the rows it trains on (the trainer's split); an epoch cut short is not billed, nor is reading features.
@@ -20,12 +21,12 @@ import type { LabelledText, Trainer, TrainOutput, TrainProgress } from '../train
 import type { TrainingCharge, TrainingMeter } from '../training-meter.js';
 import { parseTrainingFile, TrainingFileError, trainingFileErrorToApi, type TrainingFile } from '../training-file.js';
 import type { TuningStore } from '../tuning-store.js';
-import type { JobRecord, JobStatus, StoredFile, TenantModelRecord } from '../tuning-types.js';
+import type { JobRecord, JobStatus, StoredFile, TenantModelRecord, TrainingResult } from '../tuning-types.js';
 import { failureOf, JobCancelled, ServiceShutdown, type FailureCause } from './job-errors.js';
 import type { JobEventLog, NewEvent } from './job-events.js';
 import { ApiError } from '../../http/errors.js';
 import { trainingCostMicroUsd } from './prepare-job.js';
-import { resultObject } from './result-object.js';
+import { isBelowMajorityBaseline, resultObject } from './result-object.js';
 import { stepsOf, type TrainingRates } from './training-rates.js';
 
 export interface RunDeps {
@@ -197,15 +198,17 @@ async function finishSucceeded(deps: RunDeps, job: JobRecord, baseId: string, ch
   if (await store.getModel(job.tenantId, name)) await store.deleteModel(job.tenantId, name);
   const model: TenantModelRecord = { name, tenantId: job.tenantId, jobId: job.id, base: job.model, labels: output.head.labels, head: encodeHead(output.head), createdAt: now() };
   await store.insertModel(model);
+  const result: TrainingResult = { ...output.result, belowMajorityBaseline: isBelowMajorityBaseline(output.result) };
+  if (result.belowMajorityBaseline) await events.add(job.id, 'running', belowBaselineWarning(result));
   await events.add(job.id, 'running', { message: 'New fine-tuned model created', data: { fine_tuned_model: name } });
 
-  const bytes = new TextEncoder().encode(JSON.stringify(resultObject(output.result)));
+  const bytes = new TextEncoder().encode(JSON.stringify(resultObject(result)));
   const file: StoredFile = { id: newFileId(), tenantId: job.tenantId, filename: `${job.id}-results.json`, purpose: 'fine-tune-results', bytes: bytes.length, createdAt: now(), rows: null, labels: null };
   // Results are what the service writes, not what the tenant uploads: the storage quota does not apply.
   await store.insertFile(file, bytes, Number.MAX_SAFE_INTEGER);
 
-  const trainedTokens = output.result.trainedTokens;
-  const done = { status: 'succeeded' as const, finishedAt: now(), estimatedFinish: null, fineTunedModel: name, trainedTokens, result: output.result, resultFiles: [file.id] };
+  const trainedTokens = result.trainedTokens;
+  const done = { status: 'succeeded' as const, finishedAt: now(), estimatedFinish: null, fineTunedModel: name, trainedTokens, result, resultFiles: [file.id] };
   if (!(await store.updateJob(job.id, ['running'], done))) {
     // Someone else decided this job's outcome (a cancel from a process that did not run it): keep nothing of ours.
     await store.deleteModel(job.tenantId, name);
@@ -215,6 +218,18 @@ async function finishSucceeded(deps: RunDeps, job: JobRecord, baseId: string, ch
   await events.add(job.id, 'succeeded', { message: 'The job has successfully completed' });
   await settle(deps, job, charge, { trainedTokens, costMicroUsd: trainingCostMicroUsd(baseEntryPrice(deps, job), trainedTokens), status: 200, computeMs });
   deps.onModelCreated?.(model);
+}
+
+/** A model no better than guessing the most frequent label is still a model, but its tenant should know, and what to change. */
+function belowBaselineWarning(result: TrainingResult): NewEvent {
+  const { label, accuracy } = result.majorityBaseline;
+  return {
+    level: 'warn',
+    message: `The model's hold-out accuracy ${result.holdoutAccuracy.toFixed(4)} is below the majority baseline ${accuracy.toFixed(4)} `
+      + `(always answering ${JSON.stringify(label)}): it does worse than that guess. Try more epochs (n_epochs), more training rows, `
+      + 'or labels closer to balanced',
+    data: { holdout_accuracy: result.holdoutAccuracy, majority_baseline: { label, accuracy } },
+  };
 }
 
 const baseEntryPrice = (deps: RunDeps, job: JobRecord) => deps.registry.resolve(job.model)?.price ?? { requestMicroUsd: 0, inputTokenMicroUsd: 0, outputTokenMicroUsd: 0 };
