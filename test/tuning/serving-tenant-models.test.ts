@@ -101,10 +101,21 @@ describe('StoredTenantModels', () => {
     const tenantModels = models();
     await expect(tenantModels.resolve(name, 'delta')).rejects.toMatchObject({ status: 409, code: 'model_not_ready', message: expect.stringContaining('running') });
     expect(await tenantModels.resolve(name, 'epsilon')).toBeNull();
-    // A name that is not the one of its job, or a job that failed and left no model.
-    await store.updateJob(job.id, ['running'], { status: 'failed' });
-    await expect(tenantModels.resolve(name, 'delta')).rejects.toMatchObject({ status: 409, message: expect.stringContaining('failed') });
+    // A name that is not the one of its job.
     expect(await tenantModels.resolve('ft:electra-imdb-small:delta:reviews:ftjob-000000000000000000000000', 'delta')).toBeNull();
+  });
+
+  it('answers the model of a failed or cancelled job with 404 saying how the job ended, to its owner only', async () => {
+    const tenantModels = models();
+    for (const status of ['failed', 'cancelled'] as const) {
+      const job = jobRecord('theta', { status });
+      await store.insertJob(job);
+      const name = `ft:electra-imdb-small:theta:reviews:${job.id}`;
+      await expect(tenantModels.resolve(name, 'theta')).rejects.toMatchObject({
+        status: 404, code: 'model_not_found', param: 'model', message: expect.stringContaining(`${job.id} ended ${status}`),
+      });
+      expect(await tenantModels.resolve(name, 'iota')).toBeNull();
+    }
   });
 
   it('decodes a head once: later requests reuse the same classifier', async () => {
@@ -174,6 +185,18 @@ describe('the app with tenant models (open mode: the "open" tenant)', () => {
     const registryDelete = await app.request(`/v1/models/${BASE}`, { method: 'DELETE' });
     expect(registryDelete.status).toBe(403);
     expect(await registryDelete.json()).toMatchObject({ error: { code: 'cannot_delete_model' } });
+  });
+
+  it("answers a cancelled job's model with 404 model_not_found on both classify routes", async () => {
+    const job = jobRecord('open', { status: 'cancelled' });
+    await store.insertJob(job);
+    const name = `ft:electra-imdb-small:open::${job.id}`;
+    const app = createApp({ registry, engines: new Map(), isReady: () => true, tenantModels: models() });
+    for (const [path, body] of [['/v1/classify', { model: name, input: 'x' }], [`/models/${encodeURIComponent(name)}`, { inputs: 'x' }]] as const) {
+      const answer = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(answer.status).toBe(404);
+      expect(await answer.json()).toMatchObject({ error: { code: 'model_not_found', param: 'model', message: expect.stringContaining('ended cancelled') } });
+    }
   });
 
   it('answers a still-training model with 409 on both classify routes', async () => {

@@ -10,7 +10,7 @@ import { ApiError } from '../../http/errors.js';
 import type { ModelEntry, Registry } from '../../registry/registry.js';
 import { decodeHead } from '../trainer/classifier-head.js';
 import type { TuningStore } from '../tuning-store.js';
-import { OPEN_TENANT, type TenantModelRecord } from '../tuning-types.js';
+import { FINISHED, OPEN_TENANT, type TenantModelRecord } from '../tuning-types.js';
 import { HeadClassifier } from './head-classifier.js';
 import { LruByBytes } from './lru-by-bytes.js';
 import { jobIdOfModelName, TENANT_MODEL_PREFIX } from './model-name.js';
@@ -87,12 +87,20 @@ export class StoredTenantModels implements TenantModels {
     return removed;
   }
 
-  /** A name of the caller's job that has not succeeded (yet) is refused with its status instead of a 404. */
+  /**
+   * A name of the caller's job without a model says why: a job still on its way answers 409 with its status (retry
+   * later); one that failed or was cancelled answers 404 saying so, since its model will never exist.
+   */
   private async refuseIfNotReady(name: string, tenant: string): Promise<void> {
     const jobId = jobIdOfModelName(name);
     const job = jobId ? await this.o.store.getJob(tenant, jobId) : null;
     if (!job || job.status === 'succeeded') return;
     if (job.fineTunedModel !== null && job.fineTunedModel !== name) return;
+    if (FINISHED.includes(job.status)) {
+      const why = job.error ? ` (${job.error.code}: ${job.error.message})` : '';
+      throw new ApiError(404, `model "${name}" does not exist and never will: its fine-tuning job ${job.id} ended ${job.status}${why}`,
+        'invalid_request_error', 'model_not_found', 'model');
+    }
     throw new ApiError(409, `model "${name}" is not ready: its fine-tuning job ${job.id} is ${job.status}`, 'invalid_request_error', 'model_not_ready', 'model');
   }
 
