@@ -10,7 +10,7 @@ import type { TenantModels } from '../engine/tasks/tenant-models.js';
 import type { TextEmbedder } from '../engine/tasks/text-embedder.js';
 import type { AppPlugin } from '../http/app-plugin.js';
 import { modelRef, type Registry } from '../registry/registry.js';
-import { FineTuningService } from '../tuning/jobs/fine-tuning-service.js';
+import { DEFAULT_MAX_ACTIVE_JOBS_PER_TENANT, FineTuningService } from '../tuning/jobs/fine-tuning-service.js';
 import type { ExportRouteDeps } from '../tuning/routes/export.js';
 import type { FileLimits } from '../tuning/routes/files.js';
 import { StoredTenantModels } from '../tuning/serving/tenant-models.js';
@@ -29,6 +29,8 @@ import { ThreadTrainer } from './thread-trainer.js';
 export interface TuningSettings {
   /** Jobs trained at once (default 1: each takes a core while it reads its texts). */
   concurrency?: number;
+  /** Jobs one tenant may have validating, queued or running at once (default 5). */
+  maxActiveJobsPerTenant?: number;
   limits?: Partial<FileLimits>;
   /** Bytes of decoded heads kept in memory (default 64 MiB). */
   headCacheBytes?: number;
@@ -58,7 +60,7 @@ export interface NodeTuning {
 
 const UNMETERED: TrainingMeter = { reserve: async () => {}, settle: async () => {} };
 
-/** FINE_TUNING=on|off, FINE_TUNING_CONCURRENCY, FINE_TUNING_MAX_UPLOAD_BYTES, FINE_TUNING_STORAGE_QUOTA_BYTES. */
+/** FINE_TUNING=on|off, FINE_TUNING_CONCURRENCY, FINE_TUNING_MAX_ACTIVE_JOBS, FINE_TUNING_MAX_UPLOAD_BYTES, FINE_TUNING_STORAGE_QUOTA_BYTES. */
 export function tuningSettingsFromEnv(): TuningSettings | false {
   if (choiceFromEnv('FINE_TUNING', ['on', 'off'], 'on') === 'off') return false;
   const limits: Partial<FileLimits> = {};
@@ -66,7 +68,8 @@ export function tuningSettingsFromEnv(): TuningSettings | false {
   const quota = intFromEnv('FINE_TUNING_STORAGE_QUOTA_BYTES', 0, 1);
   if (maxUpload) limits.maxUploadBytes = maxUpload;
   if (quota) limits.storageQuotaBytes = quota;
-  return { concurrency: intFromEnv('FINE_TUNING_CONCURRENCY', 1, 1), limits };
+  const maxActiveJobsPerTenant = intFromEnv('FINE_TUNING_MAX_ACTIVE_JOBS', DEFAULT_MAX_ACTIVE_JOBS_PER_TENANT, 1);
+  return { concurrency: intFromEnv('FINE_TUNING_CONCURRENCY', 1, 1), maxActiveJobsPerTenant, limits };
 }
 
 export async function openTuning(options: OpenTuningOptions): Promise<NodeTuning> {
@@ -85,7 +88,7 @@ export async function openTuning(options: OpenTuningOptions): Promise<NodeTuning
       if (!embedder) throw new Error(`the base model ${base} is not loaded here`);
       return embedder;
     };
-    const service = new FineTuningService({ store, trainer, registry, embedderFor, meter: options.meter ?? UNMETERED, queue: { concurrency: options.concurrency ?? 1 } });
+    const service = new FineTuningService({ store, trainer, registry, embedderFor, meter: options.meter ?? UNMETERED, queue: { concurrency: options.concurrency ?? 1 }, maxActiveJobsPerTenant: options.maxActiveJobsPerTenant });
     await service.start();
     const tenantModels = new StoredTenantModels({ store, registry, embedders, cacheBytes: options.headCacheBytes });
     return {

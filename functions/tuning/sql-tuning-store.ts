@@ -7,7 +7,7 @@
  */
 import type { SqlDatabase } from '../billing/sql-database.js';
 import type { BlobStore, Page, TuningStore } from './tuning-store.js';
-import type { JobEvent, JobRecord, JobStatus, StoredFile, TenantModelRecord } from './tuning-types.js';
+import { ACTIVE, type JobEvent, type JobRecord, type JobStatus, type StoredFile, type TenantModelRecord } from './tuning-types.js';
 
 const FILE_ID = /^file-[0-9a-z]{24}$/;
 // Billing's tenant id shape (key-admin.ts); 'open' fits it. Blob keys are built from it, so nothing else gets in.
@@ -203,6 +203,14 @@ export class SqlTuningStore implements TuningStore {
       [...fields.map((f) => jobColumnValue(f, patch[f])), id, ...from],
     );
     return changes > 0;
+  }
+
+  async countActiveJobs(tenantId: string): Promise<number> {
+    const [row] = await this.db.all<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM tuning_jobs WHERE tenant_id = ? AND status IN (${ACTIVE.map(() => '?').join(', ')})`,
+      [tenantId, ...ACTIVE],
+    );
+    return row?.n ?? 0;
   }
 
   async jobsWithStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {

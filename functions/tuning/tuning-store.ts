@@ -34,6 +34,8 @@ export interface TuningStore {
   listJobs(tenantId: string, page: Page): Promise<JobRecord[]>;
   /** Applies the patch only while the job's status is one of `from` (compare-and-set); false when it was not. */
   updateJob(id: string, from: readonly JobStatus[], patch: Partial<JobRecord>): Promise<boolean>;
+  /** The tenant's jobs not finished yet (ACTIVE: validating_files, queued, running): what its cap counts. */
+  countActiveJobs(tenantId: string): Promise<number>;
   /** Every tenant's jobs in these statuses, oldest first: what a restarted deployment re-queues. */
   jobsWithStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]>;
 

@@ -21,6 +21,8 @@ export interface StoredFile {
 
 export type JobStatus = 'validating_files' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINISHED: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+/** A job that holds its tenant's place: what the per-tenant cap of active jobs counts. */
+export const ACTIVE: readonly JobStatus[] = ['validating_files', 'queued', 'running'];
 
 export interface Hyperparameters {
   nEpochs: number;

@@ -17,7 +17,7 @@ import {
 import { isConditionFailure, queryAll } from '../../billing/dynamo/dynamo-client.js';
 import { blobKey } from '../sql-tuning-store.js';
 import type { BlobStore, Page, TuningStore } from '../tuning-store.js';
-import type { JobEvent, JobRecord, JobStatus, StoredFile, TenantModelRecord } from '../tuning-types.js';
+import { ACTIVE, type JobEvent, type JobRecord, type JobStatus, type StoredFile, type TenantModelRecord } from '../tuning-types.js';
 import { TUNING_TABLE } from './tuning-table.js';
 
 const FILE_ID = /^file-[0-9a-z]{24}$/;
@@ -194,6 +194,23 @@ export class DynamoTuningStore implements TuningStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** The tenant's partition of jobs, filtered and counted (strongly consistent, unlike the status index). */
+  async countActiveJobs(tenantId: string): Promise<number> {
+    const values: Record<string, unknown> = { ':pk': jobsPk(tenantId) };
+    ACTIVE.forEach((status, i) => (values[`:s${i}`] = status));
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({
+        TableName: this.table, KeyConditionExpression: 'pk = :pk', FilterExpression: `#status IN (${ACTIVE.map((_, i) => `:s${i}`).join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: values, ConsistentRead: true, Select: 'COUNT', ExclusiveStartKey: start,
+      }));
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
   }
 
   async jobsWithStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {

@@ -14,7 +14,7 @@ import type { Trainer } from '../trainer/trainer.js';
 import type { TrainingMeter } from '../training-meter.js';
 import type { Page, TuningStore } from '../tuning-store.js';
 import { FINISHED, type JobEvent, type JobRecord, type TenantModelRecord } from '../tuning-types.js';
-import { interrupted, JobCancelled, jobFinished, jobNotFound, ServiceShutdown, serviceClosing } from './job-errors.js';
+import { interrupted, JobCancelled, jobFinished, jobNotFound, ServiceShutdown, serviceClosing, tooManyActiveJobs } from './job-errors.js';
 import { JobEventLog, type JobEventListener } from './job-events.js';
 import { JobQueue, type JobQueueOptions } from './job-queue.js';
 import { prepareJob, type Caller, type CreateJobRequest } from './prepare-job.js';
@@ -31,6 +31,11 @@ export interface FineTuningServiceOptions {
   /** The base encoder by id@version: its tokenizer counts a training file's tokens (the job's price) and features. */
   embedderFor: (base: string) => Promise<TextEmbedder> | TextEmbedder;
   meter: TrainingMeter;
+  /**
+   * Jobs one tenant may have active at once (validating_files, queued or running; default 5): past it createJob
+   * answers 429 `too_many_active_jobs`, so that one tenant's backlog cannot hold every other tenant's jobs behind it.
+   */
+  maxActiveJobsPerTenant?: number;
   /** Concurrent runs (default 1). */
   queue?: Pick<JobQueueOptions, 'concurrency'>;
   /**
@@ -54,6 +59,8 @@ export interface FineTuningServiceOptions {
   onError?: (error: unknown, jobId: string | null) => void;
 }
 
+export const DEFAULT_MAX_ACTIVE_JOBS_PER_TENANT = 5;
+
 /** Restarts a job interrupted by a crash at most this many runs in all; then it fails with code `interrupted`. */
 const MAX_ATTEMPTS = 2;
 
@@ -62,8 +69,11 @@ export class FineTuningService {
   private readonly events: JobEventLog;
   private readonly run: RunDeps;
   private closing = false;
+  private readonly maxActiveJobs: number;
 
   constructor(private readonly options: FineTuningServiceOptions) {
+    this.maxActiveJobs = options.maxActiveJobsPerTenant ?? DEFAULT_MAX_ACTIVE_JOBS_PER_TENANT;
+    if (!Number.isInteger(this.maxActiveJobs) || this.maxActiveJobs < 1) throw new RangeError(`maxActiveJobsPerTenant must be a positive integer, not ${this.maxActiveJobs}`);
     const now = options.now ?? (() => Math.floor(Date.now() / 1000));
     const onError = options.onError ?? ((error, jobId) => console.error(`fine-tuning${jobId ? ` ${jobId}` : ''}:`, error));
     this.events = new JobEventLog(options.store, now, (error) => onError(error, null));
@@ -118,6 +128,10 @@ export class FineTuningService {
   async createJob(caller: Caller, request: CreateJobRequest): Promise<JobRecord> {
     if (this.closing) throw serviceClosing();
     const { store, meter } = this.options;
+    // Before the file is read and tokenized: a refusal costs the store one count. Concurrent creates of one tenant
+    // each count before any of them is stored, so together they can pass the cap by at most their number.
+    const active = await store.countActiveJobs(caller.tenantId);
+    if (active >= this.maxActiveJobs) throw tooManyActiveJobs(caller.tenantId, active, this.maxActiveJobs);
     const prepared = await prepareJob({ store, registry: this.options.registry, embedderFor: this.run.embedderFor }, caller, request);
     const job: JobRecord = {
       id: newJobId(), tenantId: caller.tenantId, keyId: caller.keyId, model: `${prepared.base.id}@${prepared.base.version}`,

@@ -12,6 +12,15 @@ export const jobFinished = (id: string, status: JobStatus): ApiError =>
   new ApiError(409, `fine-tuning job ${id} has already ${status === 'cancelled' ? 'been cancelled' : status}; only a queued or running job can be cancelled`,
     'invalid_request_error', 'job_finished', 'fine_tuning_job_id');
 
+/**
+ * No Retry-After: waiting a set time frees no place; one of the tenant's jobs must finish or be cancelled. And
+ * x-should-retry: false, which OpenAI's clients obey, so that they raise it at once rather than retry a 429 blindly.
+ */
+export const tooManyActiveJobs = (tenantId: string, active: number, max: number): ApiError =>
+  new ApiError(429, `tenant "${tenantId}" has ${active} active fine-tuning jobs (validating_files, queued or running), and at most ${max} may be `
+    + 'active at once: wait for one to finish, or cancel one (POST /v1/fine_tuning/jobs/{id}/cancel), then create this job again',
+  'rate_limit_error', 'too_many_active_jobs', null, { 'x-should-retry': 'false' });
+
 export const serviceClosing = (): ApiError =>
   new ApiError(503, 'the server is shutting down and takes no new fine-tuning jobs; retry in a moment', 'server_error', 'service_unavailable', null, { 'retry-after': '5' });
 
