@@ -103,7 +103,7 @@ describe('fine-tuning with the official openai client', () => {
     expect((await exported(keys.globex)).status).toBe(404);
   });
 
-  it('answers a model whose job has not succeeded with 409 and the job\'s status', async () => {
+  it('answers a model whose job has not succeeded with 409 and the job\'s status, and 404 once it was cancelled', async () => {
     const acme = client(keys.acme);
     // Queued behind nothing, it may start at once: the status is whatever it is when asked, never succeeded yet.
     const second = await acme.fineTuning.jobs.create({ model: BASE, training_file: fileId, suffix: 'again' });
@@ -113,7 +113,10 @@ describe('fine-tuning with the official openai client', () => {
     expect((await res.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'model_not_ready', message: expect.stringMatching(/validating_files|queued|running/) });
     await acme.fineTuning.jobs.cancel(second.id);
     await until(second, acme, (j) => j.status === 'cancelled', 30_000);
-    expect((await post(keys.acme, '/v1/classify', { model: name, input: 'x' })).status).toBe(409);
+    // Cancelled, its model will never exist: 404, saying how the job ended.
+    const ended = await post(keys.acme, '/v1/classify', { model: name, input: 'x' });
+    expect(ended.status).toBe(404);
+    expect((await ended.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'model_not_found', message: expect.stringContaining('ended cancelled') });
     // Another tenant learns nothing of the job from the name: the same 404 as any unknown model.
     expect((await post(keys.globex, '/v1/classify', { model: name, input: 'x' })).status).toBe(404);
   });
