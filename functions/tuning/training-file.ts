@@ -49,37 +49,104 @@ export class TrainingFileError extends Error {
 const ROW_SHAPE = '{"text": "...", "label": "..."}';
 const LF = 0x0a;
 
+/** The whole file in one go: for callers off the request path (tests, a trainer in its own thread). */
 export function parseTrainingFile(bytes: Uint8Array, limits: Partial<TrainingFileLimits> = {}): TrainingFile {
-  const limit: TrainingFileLimits = { ...DEFAULT_TRAINING_FILE_LIMITS, ...limits };
-  const text = decodeUtf8(bytes);
-  const rows: LabelledText[] = [];
-  const labels: string[] = [];
-  const seen = new Set<string>();
-  let start = 0;
-  for (let line = 1; start <= text.length; line++) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const raw = text.slice(start, end);
-    start = end + 1;
-    if (raw.trim() === '') continue;
-    if (rows.length === limit.maxRows) throw new TrainingFileError(`line ${line}: the file has more than ${limit.maxRows} rows, the most a training file may have`, line, null);
+  const parser = new TrainingFileParser(bytes, limits);
+  while (!parser.step(Number.POSITIVE_INFINITY));
+  return parser.result();
+}
+
+/** How long one slice of parsing may hold the event loop before it lets other requests run. */
+export const PARSE_SLICE_MS = 4;
+
+/**
+ * The same parse in slices of about `sliceMs`, awaiting a macrotask between them, so that validating a 32 MB upload
+ * (hundreds of milliseconds of JSON.parse) never holds the event loop from other requests for longer than a slice.
+ * setTimeout, not a microtask: only a macrotask lets I/O and other requests in (Node and workerd alike).
+ */
+export async function parseTrainingFileInSlices(bytes: Uint8Array, limits: Partial<TrainingFileLimits> = {}, sliceMs = PARSE_SLICE_MS): Promise<TrainingFile> {
+  const parser = new TrainingFileParser(bytes, limits);
+  while (!parser.step(performance.now() + sliceMs)) await new Promise((next) => setTimeout(next, 0));
+  return parser.result();
+}
+
+/** Bytes decoded at once: small enough that decoding and parsing one chunk stays well under a slice. */
+const CHUNK_BYTES = 64 * 1024;
+
+/** Walks the file a chunk of whole lines at a time: decode the chunk (UTF-8, fatal), parse its lines. */
+class TrainingFileParser {
+  private readonly limit: TrainingFileLimits;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly rows: LabelledText[] = [];
+  private readonly labels: string[] = [];
+  private readonly seen = new Set<string>();
+  /** Byte offset of the next chunk, and the 1-based line it starts with. */
+  private offset = 0;
+  private line = 1;
+
+  constructor(private readonly bytes: Uint8Array, limits: Partial<TrainingFileLimits>) {
+    this.limit = { ...DEFAULT_TRAINING_FILE_LIMITS, ...limits };
+  }
+
+  /** Parses chunks until the deadline (performance.now()) has passed or the file is done; true when done. */
+  step(deadline: number): boolean {
+    do {
+      if (this.offset >= this.bytes.length) return true;
+      this.parseChunk();
+    } while (performance.now() < deadline);
+    return this.offset >= this.bytes.length;
+  }
+
+  private parseChunk(): void {
+    const { bytes } = this;
+    const lf = bytes.indexOf(LF, Math.min(bytes.length, this.offset + CHUNK_BYTES));
+    const end = lf < 0 ? bytes.length : lf + 1;
+    const chunk = bytes.subarray(this.offset, end);
+    let text: string;
+    try {
+      // stream: true so the BOM is dropped at the file's start only (a chunk ends after a LF: nothing is left pending).
+      text = this.decoder.decode(chunk, { stream: end < bytes.length });
+    } catch {
+      throw notUtf8(chunk, this.line);
+    }
+    let start = 0;
+    for (;;) {
+      let stop = text.indexOf('\n', start);
+      const last = stop < 0;
+      if (last) stop = text.length;
+      const raw = text.slice(start, stop);
+      if (raw.trim() !== '') this.addRow(raw);
+      if (last) break;
+      start = stop + 1;
+      this.line++;
+    }
+    this.offset = end;
+  }
+
+  private addRow(raw: string): void {
+    const { limit, line, labels } = this;
+    if (this.rows.length === limit.maxRows) throw new TrainingFileError(`line ${line}: the file has more than ${limit.maxRows} rows, the most a training file may have`, line, null);
     const row = parseRow(raw, line, limit);
-    if (!seen.has(row.label)) {
+    if (!this.seen.has(row.label)) {
       if (labels.length === limit.maxLabels) {
         throw new TrainingFileError(`line ${line}: "label" ${quote(row.label)} would be label ${limit.maxLabels + 1}; a classifier has at most ${limit.maxLabels} distinct labels`, line, 'label');
       }
-      seen.add(row.label);
+      this.seen.add(row.label);
       labels.push(row.label);
     }
-    rows.push(row);
+    this.rows.push(row);
   }
-  if (rows.length === 0) throw new TrainingFileError(`the file has no rows; each line is ${ROW_SHAPE}`, null, null);
-  if (rows.length < limit.minRows) throw new TrainingFileError(`the file has ${plural(rows.length, 'row')}; training needs at least ${limit.minRows}`, null, null);
-  if (labels.length < limit.minLabels) {
-    const named = labels.map(quote).join(', ');
-    throw new TrainingFileError(`the file has ${plural(labels.length, 'label')} (${named}); a classifier needs at least ${limit.minLabels}`, null, 'label');
+
+  result(): TrainingFile {
+    const { rows, labels, limit } = this;
+    if (rows.length === 0) throw new TrainingFileError(`the file has no rows; each line is ${ROW_SHAPE}`, null, null);
+    if (rows.length < limit.minRows) throw new TrainingFileError(`the file has ${plural(rows.length, 'row')}; training needs at least ${limit.minRows}`, null, null);
+    if (labels.length < limit.minLabels) {
+      const named = labels.map(quote).join(', ');
+      throw new TrainingFileError(`the file has ${plural(labels.length, 'label')} (${named}); a classifier needs at least ${limit.minLabels}`, null, 'label');
+    }
+    return { rows, labels };
   }
-  return { rows, labels };
 }
 
 /** A 400 with the same message; `param` names the request field that gave the file. */
@@ -87,25 +154,21 @@ export function trainingFileErrorToApi(error: TrainingFileError, param = 'file')
   return new ApiError(400, error.message, 'invalid_request_error', 'invalid_training_file', param);
 }
 
-/** The whole file at once (fast); only when that fails, line by line to say which line holds the bad bytes. */
-function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    let start = 0;
-    for (let line = 1; ; line++) {
-      let end = bytes.indexOf(LF, start);
-      if (end < 0) end = bytes.length;
-      try {
-        decoder.decode(bytes.subarray(start, end));
-      } catch {
-        throw new TrainingFileError(`line ${line} is not UTF-8 text: it holds a byte sequence that UTF-8 does not allow`, line, null);
-      }
-      start = end + 1;
-      if (start > bytes.length) throw new TrainingFileError('the file is not UTF-8 text', null, null);
+/** A chunk that failed to decode, line by line from its first, to say which line holds the bad bytes. */
+function notUtf8(chunk: Uint8Array, firstLine: number): TrainingFileError {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  for (let line = firstLine; start < chunk.length; line++) {
+    let end = chunk.indexOf(LF, start);
+    if (end < 0) end = chunk.length;
+    try {
+      decoder.decode(chunk.subarray(start, end));
+    } catch {
+      return new TrainingFileError(`line ${line} is not UTF-8 text: it holds a byte sequence that UTF-8 does not allow`, line, null);
     }
+    start = end + 1;
   }
+  return new TrainingFileError('the file is not UTF-8 text', null, null);
 }
 
 function parseRow(raw: string, line: number, limit: TrainingFileLimits): LabelledText {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../functions/http/errors.js';
-import { parseTrainingFile, TrainingFileError, trainingFileErrorToApi, type TrainingFileLimits } from '../../functions/tuning/training-file.js';
+import { parseTrainingFile, parseTrainingFileInSlices, TrainingFileError, trainingFileErrorToApi, type TrainingFileLimits } from '../../functions/tuning/training-file.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const jsonl = (...rows: unknown[]): string => rows.map((row) => JSON.stringify(row)).join('\n');
@@ -130,5 +130,63 @@ describe('parseTrainingFile refuses, naming the line and field', () => {
     expect(api).toBeInstanceOf(ApiError);
     expect(api).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'invalid_training_file', param: 'file', message: 'line 2: "label" is missing; each line is {"text": "...", "label": "..."}' });
     expect(trainingFileErrorToApi(refusal(jsonl(good)), 'training_file').param).toBe('training_file');
+  });
+});
+
+describe('parseTrainingFileInSlices', () => {
+  const labels = ['world', 'sports', 'business', 'science'];
+  // About 4 MB: many 64 KiB chunks, so lines are counted across chunk ends.
+  const lines = Array.from({ length: 40_000 }, (_, i) => JSON.stringify({ text: `row ${i}: a headline of a few words about something that happened, née ✓`, label: labels[i % 4] }));
+  const bytes = encode(`\uFEFF${lines.join('\r\n')}\n`);
+
+  async function slicedRefusal(file: Uint8Array): Promise<TrainingFileError> {
+    const error = await parseTrainingFileInSlices(file).then(() => new Error('the file was accepted'), (e: unknown) => e);
+    if (error instanceof TrainingFileError) return error;
+    throw error;
+  }
+
+  it('reads what the one-go parse reads', async () => {
+    expect(await parseTrainingFileInSlices(bytes)).toEqual(parseTrainingFile(bytes));
+  });
+
+  it('lets timers (and so other requests) run between its slices', async () => {
+    let ticks = 0;
+    let longestGap = 0;
+    let last = performance.now();
+    let parsing = true;
+    const tick = () => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+      ticks++;
+      if (parsing) setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+    await parseTrainingFileInSlices(bytes, {}, 4);
+    parsing = false;
+    expect(ticks).toBeGreaterThan(5);
+    // Slices of 4 ms plus a chunk; generous for 2 busy cores, far below the whole parse (about 100 ms here).
+    expect(longestGap).toBeLessThan(60);
+  });
+
+  it('names the line of bad bytes, JSON or field in a later chunk, as the one-go parse does', async () => {
+    const at = 30_000;
+    const bad = (replacement: Uint8Array) => {
+      const before = encode(`${lines.slice(0, at - 1).join('\n')}\n`);
+      const after = encode(`\n${lines.slice(at).join('\n')}`);
+      return new Uint8Array([...before, ...replacement, ...after]);
+    };
+    for (const replacement of [
+      new Uint8Array([...encode('{"text": "caf'), 0xe9, ...encode('", "label": "pos"}')]),
+      encode('{"text": "oops", label: 1}'),
+      encode('{"text": "x"}'),
+      // A byte order mark is dropped at the file's start only: inside, it is not JSON.
+      encode('\uFEFF{"text": "x", "label": "world"}'),
+    ]) {
+      const file = bad(replacement);
+      const sliced = await slicedRefusal(file);
+      expect(sliced.line).toBe(at);
+      expect(sliced).toEqual(refusal(file));
+    }
   });
 });

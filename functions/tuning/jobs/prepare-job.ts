@@ -10,7 +10,7 @@ import { modelRef, type ModelEntry, type Price, type Registry } from '../../regi
 import type { TextEmbedder } from '../../engine/tasks/text-embedder.js';
 import { canHoldOut } from '../trainer/holdout-split.js';
 import { resolveHyperparameters, type RequestedHyperparameters } from '../hyperparameters.js';
-import { parseTrainingFile, TrainingFileError, trainingFileErrorToApi, type TrainingFile } from '../training-file.js';
+import { parseTrainingFileInSlices, TrainingFileError, trainingFileErrorToApi, type TrainingFile } from '../training-file.js';
 import type { TuningStore } from '../tuning-store.js';
 import type { Hyperparameters } from '../tuning-types.js';
 
@@ -81,7 +81,7 @@ async function readTrainingFile(store: TuningStore, tenantId: string, id: string
   if (file.purpose !== 'fine-tune') throw invalidRequest(`file ${id} has purpose "${file.purpose}"; ${param} takes a file uploaded with purpose "fine-tune"`, param, 'invalid_file_purpose');
   try {
     // A validation file may hold only some of the labels, even one.
-    return parseTrainingFile(bytes, param === 'validation_file' ? { minLabels: 1, minRows: 1 } : {});
+    return await parseTrainingFileInSlices(bytes, param === 'validation_file' ? { minLabels: 1, minRows: 1 } : {});
   } catch (error) {
     if (error instanceof TrainingFileError) throw trainingFileErrorToApi(error, param);
     throw error;

@@ -19,7 +19,7 @@ import { encodeHead } from '../trainer/classifier-head.js';
 import { holdoutSplit } from '../trainer/holdout-split.js';
 import type { LabelledText, Trainer, TrainOutput, TrainProgress } from '../trainer/trainer.js';
 import type { TrainingCharge, TrainingMeter } from '../training-meter.js';
-import { parseTrainingFile, TrainingFileError, trainingFileErrorToApi, type TrainingFile } from '../training-file.js';
+import { parseTrainingFileInSlices, TrainingFileError, trainingFileErrorToApi, type TrainingFile } from '../training-file.js';
 import type { TuningStore } from '../tuning-store.js';
 import type { JobRecord, JobStatus, StoredFile, TenantModelRecord, TrainingResult } from '../tuning-types.js';
 import { failureOf, JobCancelled, ServiceShutdown, type FailureCause } from './job-errors.js';
@@ -67,7 +67,7 @@ async function readFile(store: TuningStore, job: JobRecord, id: string, param: '
   const bytes = await store.fileBytes(job.tenantId, id);
   if (!bytes) throw new ApiError(404, `${param} ${id} was deleted before the job ran`, 'invalid_request_error', 'file_not_found', param);
   try {
-    return parseTrainingFile(bytes, param === 'validation_file' ? { minLabels: 1, minRows: 1 } : {});
+    return await parseTrainingFileInSlices(bytes, param === 'validation_file' ? { minLabels: 1, minRows: 1 } : {});
   } catch (error) {
     throw error instanceof TrainingFileError ? trainingFileErrorToApi(error, param) : error;
   }

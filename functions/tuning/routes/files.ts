@@ -9,7 +9,7 @@ import { ApiError } from '../../http/errors.js';
 import { badRequestResponse, ErrorBody, jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { newFileId } from '../ids.js';
-import { parseTrainingFile, TrainingFileError, trainingFileErrorToApi, type TrainingFileLimits } from '../training-file.js';
+import { parseTrainingFileInSlices, TrainingFileError, trainingFileErrorToApi, type TrainingFileLimits } from '../training-file.js';
 import type { TuningStore } from '../tuning-store.js';
 import type { StoredFile } from '../tuning-types.js';
 import { readUpload } from './file-upload.js';
@@ -91,7 +91,7 @@ export function fileRoutes({ store, limits, now }: FileRouteDeps): RouteGroup {
     const { filename, bytes } = await readUpload(c, limits.maxUploadBytes);
     let parsed;
     try {
-      parsed = parseTrainingFile(bytes, limits.trainingFile);
+      parsed = await parseTrainingFileInSlices(bytes, limits.trainingFile);
     } catch (error) {
       throw error instanceof TrainingFileError ? trainingFileErrorToApi(error) : error;
     }
