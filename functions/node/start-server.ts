@@ -122,9 +122,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       generationUrl: upstreamUrl ?? null,
       billing: opened?.billing ?? null,
       tuning: openedTuning,
-      // Stop taking connections, answer requests in flight and arriving, put running jobs back in the queue, then
-      // write every usage record left.
+      // End the job event streams (they would hold the drain until their jobs finish), stop taking connections,
+      // answer requests in flight and arriving, put running jobs back in the queue, then write every usage record left.
       close: async () => {
+        openedTuning?.endStreams?.();
         await drain();
         await openedTuning?.close();
         await generation?.close();

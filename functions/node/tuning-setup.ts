@@ -54,6 +54,8 @@ export interface NodeTuning {
   plugin: AppPlugin;
   tenantModels: TenantModels;
   service: FineTuningService;
+  /** Ends every open job event stream (event: shutdown), now and for streams that start later: a drain's first step. */
+  endStreams?(): void;
   /** Stops taking jobs (running ones go back to the queue for the next start), then closes the store. */
   close(): Promise<void>;
 }
@@ -90,12 +92,15 @@ export async function openTuning(options: OpenTuningOptions): Promise<NodeTuning
     };
     const service = new FineTuningService({ store, trainer, registry, embedderFor, meter: options.meter ?? UNMETERED, queue: { concurrency: options.concurrency ?? 1 }, maxActiveJobsPerTenant: options.maxActiveJobsPerTenant });
     await service.start();
+    const streams = new AbortController();
     const tenantModels = new StoredTenantModels({ store, registry, embedders, cacheBytes: options.headCacheBytes });
     return {
-      plugin: tuningPlugin({ service, store, limits: options.limits, exports: { store, registry, readerFor: options.readerFor } }),
+      plugin: tuningPlugin({ service, store, limits: options.limits, exports: { store, registry, readerFor: options.readerFor }, shutdown: streams.signal }),
       tenantModels,
       service,
+      endStreams: () => streams.abort(),
       close: async () => {
+        streams.abort();
         await service.close();
         await trainer.close?.();
         db.close();

@@ -23,12 +23,14 @@ export interface TuningPluginOptions {
   now?: () => number;
   /** GET /v1/models/{id}/export (routes/export.ts); without it the deployment offers no export. */
   exports?: ExportRouteDeps;
+  /** Aborted when the server shuts down: open job event streams end at once, so the drain is not held (Node). */
+  shutdown?: AbortSignal;
 }
 
-export function tuningPlugin({ service, store, limits: given = {}, events, now = () => Math.floor(Date.now() / 1000), exports }: TuningPluginOptions): AppPlugin {
+export function tuningPlugin({ service, store, limits: given = {}, events, now = () => Math.floor(Date.now() / 1000), exports, shutdown }: TuningPluginOptions): AppPlugin {
   const limits: FileLimits = { ...DEFAULT_FILE_LIMITS, ...given };
   return {
-    routes: [fileRoutes({ store, limits, now }), jobRoutes({ service, events }), ...(exports ? [exportRoutes(exports)] : [])],
+    routes: [fileRoutes({ store, limits, now }), jobRoutes({ service, events, shutdown }), ...(exports ? [exportRoutes(exports)] : [])],
     bodyLimits: [{ path: '/v1/files', bytes: limits.maxUploadBytes + MULTIPART_OVERHEAD_BYTES, tooLarge: () => fileTooLarge(limits.maxUploadBytes) }],
   };
 }

@@ -2,8 +2,17 @@
 // kept-alive connections (with Connection: close) instead of resetting them.
 import http from 'node:http';
 import { connect } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationsDir } from '../../functions/node/billing-setup.js';
+import { openSqlite } from '../../functions/node/sqlite-database.js';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
+import { newEventId, newJobId } from '../../functions/tuning/ids.js';
+import { MemoryBlobStore } from '../../functions/tuning/memory-blob-store.js';
+import { SqlTuningStore } from '../../functions/tuning/sql-tuning-store.js';
+import { OPEN_TENANT } from '../../functions/http/request-context.js';
 import { eventually } from '../helpers/eventually.js';
 
 /** Writes raw bytes on a fresh connection and reads everything until the server closes it. */
@@ -95,6 +104,43 @@ describe('close() under a keep-alive load', () => {
     expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200)).toEqual([]);
     expect(outcomes.some((o) => o.draining && o.status === 200 && o.connection === 'close')).toBe(true);
   });
+});
+
+describe('close() with a job event stream open', () => {
+  it('ends the stream with event: shutdown at once instead of waiting for the job to finish', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-maas-shutdown-'));
+    const usageDb = join(dir, 'db.sqlite');
+    const server = await startServer({ port: 0, generation: false, usageDb });
+    // A job that stays running: as if another server on the database ran it, so its stream never ends on its own.
+    const db = await openSqlite(usageDb, migrationsDir);
+    try {
+      const store = new SqlTuningStore(db, new MemoryBlobStore());
+      const now = Math.floor(Date.now() / 1000);
+      const id = newJobId();
+      await store.insertJob({
+        id, tenantId: OPEN_TENANT, keyId: null, model: 'electra-imdb-small@1', trainingFile: `file-${'0'.repeat(24)}`, validationFile: null,
+        hyperparameters: { nEpochs: 1, batchSize: 8, learningRateMultiplier: 1 }, suffix: null, seed: 1, status: 'running', createdAt: now,
+        startedAt: now, finishedAt: null, estimatedFinish: null, error: null, fineTunedModel: null, trainedTokens: null, result: null,
+        resultFiles: [], attempts: 1, usageId: crypto.randomUUID(),
+      });
+      await store.addEvent({ id: newEventId(), jobId: id, createdAt: now, level: 'info', type: 'message', message: 'Fine-tuning job started', data: null });
+      const res = await fetch(`${server.url}/v1/fine_tuning/jobs/${id}/events?stream=true`);
+      expect(res.status).toBe(200);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes('Fine-tuning job started')) text += (await reader.read()).value ?? '';
+      const started = performance.now();
+      await server.close();
+      const closeMs = performance.now() - started;
+      for (let part = await reader.read(); !part.done; part = await reader.read()) text += part.value;
+      expect(text).toMatch(/event: shutdown\ndata: \{"message":"the server is shutting down[^\n]*\n\n$/);
+      // The drain's limit is 10 s; its idle grace 250 ms.
+      expect(closeMs).toBeLessThan(3_000);
+    } finally {
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('a start that fails', () => {

@@ -5,6 +5,8 @@
  * written by another process (another server on the database, another isolate) are read from the store every
  * pollMs, which also notices a job that finished elsewhere. A comment line every heartbeatMs keeps proxies from
  * closing an idle stream; a client that goes away cancels the stream, which unsubscribes and stops the timers.
+ * When the server shuts down (the `shutdown` signal), every open stream sends `event: shutdown` and ends, so that
+ * the drain is not held until its job finishes; the client reconnects elsewhere with Last-Event-ID.
  */
 import { ApiError, errorBody } from '../../http/errors.js';
 import { FINISHED, type JobEvent, type JobRecord, type JobStatus } from '../tuning-types.js';
@@ -22,6 +24,8 @@ export interface EventStreamOptions {
   pollMs: number;
   /** Unix seconds (default: the clock); compared with the job's finished_at. */
   now?: () => number;
+  /** Aborted when the server shuts down: open streams end at once (a stream started after it ends at its start). */
+  shutdown?: AbortSignal;
 }
 
 export const DEFAULT_EVENT_STREAM: EventStreamOptions = { heartbeatMs: 15_000, pollMs: 2_000 };
@@ -49,10 +53,13 @@ export function jobEventStream(fromSeq: number, source: JobEventSource, options:
   const timers: ReturnType<typeof setInterval>[] = [];
   let turn: Promise<void> = Promise.resolve();
 
+  let unlisten = () => {};
+
   const stop = () => {
     if (closed) return;
     closed = true;
     unsubscribe();
+    unlisten();
     for (const timer of timers) clearInterval(timer);
   };
 
@@ -103,6 +110,16 @@ export function jobEventStream(fromSeq: number, source: JobEventSource, options:
       timers.push(setInterval(() => {
         if (!closed) controller.enqueue(encoder.encode(': keep-alive\n\n'));
       }, options.heartbeatMs));
+      // Not through schedule(): a read in progress must not hold the shutdown; what it sends after the close is dropped.
+      const endForShutdown = () => {
+        if (closed) return;
+        controller.enqueue(frame(['event: shutdown', `data: ${JSON.stringify({ message: 'the server is shutting down; reconnect with Last-Event-ID to resume' })}`]));
+        stop();
+        controller.close();
+      };
+      if (options.shutdown?.aborted) return endForShutdown();
+      options.shutdown?.addEventListener('abort', endForShutdown);
+      unlisten = () => options.shutdown?.removeEventListener('abort', endForShutdown);
       schedule(() => catchUp(false));
     },
     cancel() {

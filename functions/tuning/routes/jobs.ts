@@ -40,6 +40,8 @@ export interface FineTuningJobs {
 export interface JobRouteDeps {
   service: FineTuningJobs;
   events?: EventStreamOptions;
+  /** Aborted when the server shuts down: open event streams end (event: shutdown) instead of holding the drain. */
+  shutdown?: AbortSignal;
 }
 
 const jobParams = z.object({ fine_tuning_job_id: JobId });
@@ -97,7 +99,8 @@ function hyperparametersOf(request: z.output<typeof JobCreateRequest>): Requeste
   return nested ?? request.hyperparameters;
 }
 
-export function jobRoutes({ service, events: streamOptions = DEFAULT_EVENT_STREAM }: JobRouteDeps): RouteGroup {
+export function jobRoutes({ service, events: streamDefaults = DEFAULT_EVENT_STREAM, shutdown }: JobRouteDeps): RouteGroup {
+  const streamOptions: EventStreamOptions = { ...streamDefaults, shutdown: shutdown ?? streamDefaults.shutdown };
   const group = routeGroup();
 
   declareRoute(group, create, async (c) => {
