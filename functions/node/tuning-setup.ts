@@ -11,6 +11,7 @@ import type { TextEmbedder } from '../engine/tasks/text-embedder.js';
 import type { AppPlugin } from '../http/app-plugin.js';
 import { modelRef, type Registry } from '../registry/registry.js';
 import { DEFAULT_MAX_ACTIVE_JOBS_PER_TENANT, FineTuningService } from '../tuning/jobs/fine-tuning-service.js';
+import { ExportCache } from '../tuning/export/export-cache.js';
 import type { ExportRouteDeps } from '../tuning/routes/export.js';
 import type { FileLimits } from '../tuning/routes/files.js';
 import { StoredTenantModels } from '../tuning/serving/tenant-models.js';
@@ -93,9 +94,18 @@ export async function openTuning(options: OpenTuningOptions): Promise<NodeTuning
     const service = new FineTuningService({ store, trainer, registry, embedderFor, meter: options.meter ?? UNMETERED, queue: { concurrency: options.concurrency ?? 1 }, maxActiveJobsPerTenant: options.maxActiveJobsPerTenant });
     await service.start();
     const streams = new AbortController();
-    const tenantModels = new StoredTenantModels({ store, registry, embedders, cacheBytes: options.headCacheBytes });
+    const exportCache = new ExportCache();
+    // DELETE /v1/models/{id} deletes through the tenant models: the model's cached export goes with it.
+    const deletingStore = Object.assign(Object.create(store) as SqlTuningStore, {
+      deleteModel: async (tenantId: string, name: string) => {
+        const deleted = await store.deleteModel(tenantId, name);
+        exportCache.evict(tenantId, name);
+        return deleted;
+      },
+    });
+    const tenantModels = new StoredTenantModels({ store: deletingStore, registry, embedders, cacheBytes: options.headCacheBytes });
     return {
-      plugin: tuningPlugin({ service, store, limits: options.limits, exports: { store, registry, readerFor: options.readerFor }, shutdown: streams.signal }),
+      plugin: tuningPlugin({ service, store, limits: options.limits, exports: { store, registry, readerFor: options.readerFor, cache: exportCache }, shutdown: streams.signal }),
       tenantModels,
       service,
       endStreams: () => streams.abort(),

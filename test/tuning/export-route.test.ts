@@ -17,6 +17,7 @@ import { FolderBlobStore } from '../../functions/node/folder-blob-store.js';
 import { folderReader } from '../../functions/node/load-classifier.js';
 import { openSqlite } from '../../functions/node/sqlite-database.js';
 import { Registry } from '../../functions/registry/registry.js';
+import { ExportCache } from '../../functions/tuning/export/export-cache.js';
 import { exportRoutes } from '../../functions/tuning/routes/export.js';
 import { SqlTuningStore } from '../../functions/tuning/sql-tuning-store.js';
 import { encodeHead, type ClassifierHead } from '../../functions/tuning/trainer/classifier-head.js';
@@ -50,6 +51,8 @@ const keys: Record<string, string> = {};
 let succeeded: JobRecord;
 let running: JobRecord;
 let modelName: string;
+let store: SqlTuningStore;
+const cache = new ExportCache();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edge-maas-export-route-'));
@@ -60,7 +63,7 @@ beforeAll(async () => {
     keys[tenant] = (await createKey(billing.billing.store, { tenant }, Date.now())).key;
   }
   db = await openSqlite(dbPath, migrationsDir);
-  const store = new SqlTuningStore(db, new FolderBlobStore(join(dir, 'blobs')));
+  store = new SqlTuningStore(db, new FolderBlobStore(join(dir, 'blobs')));
   succeeded = jobRecord('acme', { status: 'succeeded', result });
   modelName = `ft:electra-imdb-small:acme:spam-filter:${succeeded.id}`;
   await store.insertJob({ ...succeeded, fineTunedModel: modelName });
@@ -68,7 +71,7 @@ beforeAll(async () => {
   running = jobRecord('acme', { status: 'running' });
   await store.insertJob(running);
 
-  const exports = exportRoutes({ store, registry, readerFor: (model) => folderReader(join(modelsDir, model.folder!)) });
+  const exports = exportRoutes({ store, registry, readerFor: (model) => folderReader(join(modelsDir, model.folder!)), cache });
   const app = createApp({ registry, engines: new Map(), isReady: () => true, plugins: [billingPlugin({ billing: billing.billing }), { routes: [exports] }] });
   server = createServer(getRequestListener(app.fetch));
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
@@ -118,6 +121,21 @@ describe('GET /v1/models/{id}/export', () => {
   it('gives the same archive bytes for the same model twice', async () => {
     const [first, second] = await Promise.all([download(modelName), download(modelName)]);
     expect(Buffer.from(await first.arrayBuffer()).equals(Buffer.from(await second.arrayBuffer()))).toBe(true);
+  });
+
+  it('builds a model\'s zip once and serves it from memory after, until the model is deleted', async () => {
+    expect(cache.size).toBe(1); // the exports above
+    for (let i = 0; i < 3; i++) expect((await download(modelName)).status).toBe(200);
+    expect(cache.size).toBe(1);
+    const jobId = jobRecord('acme').id;
+    const other = `ft:electra-imdb-small:acme:other:${jobId}`;
+    await store.insertJob({ ...jobRecord('acme', { status: 'succeeded', result }), id: jobId, fineTunedModel: other });
+    await store.insertModel({ name: other, tenantId: 'acme', jobId, base: BASE, labels: LABELS, head: encodeHead(head), createdAt: 1_800_000_001 });
+    expect((await download(other)).status).toBe(200);
+    expect(cache.size).toBe(2);
+    await store.deleteModel('acme', other);
+    expect((await download(other)).status).toBe(404);
+    expect(cache.size).toBe(1);
   });
 
   it('answers another tenant 404, as for a name nobody serves', async () => {

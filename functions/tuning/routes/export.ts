@@ -9,6 +9,7 @@ import { ApiError, errorResponse } from '../../http/errors.js';
 import { ErrorBody, jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import type { ModelEntry, Registry } from '../../registry/registry.js';
+import { ExportCache } from '../export/export-cache.js';
 import { exportFolder } from '../export/export-folder.js';
 import { archiveName, zipFolder } from '../export/zip.js';
 import { isId } from '../ids.js';
@@ -22,6 +23,8 @@ export interface ExportRouteDeps {
   registry: Registry;
   /** The files of a registry model's folder, sha256-checked (what the edge engines load from). */
   readerFor: (model: ModelEntry) => FolderReader;
+  /** Built zips kept by model (default: one of 64 MiB for these routes); share it with what deletes models, to evict. */
+  cache?: ExportCache;
 }
 
 const FineTunedModelId = z.string().min(1).openapi({
@@ -57,7 +60,7 @@ function jobIdOf(name: string): string | null {
   return name.startsWith('ft:') && isId('ftjob-', last) ? last : null;
 }
 
-export function exportRoutes({ store, registry, readerFor }: ExportRouteDeps): RouteGroup {
+export function exportRoutes({ store, registry, readerFor, cache = new ExportCache() }: ExportRouteDeps): RouteGroup {
   const group = routeGroup();
   declareRoute(group, exportModel, async (c) => {
     const { id } = c.req.valid('param');
@@ -67,6 +70,7 @@ export function exportRoutes({ store, registry, readerFor }: ExportRouteDeps): R
     const record = await store.getModel(tenantId, id);
     const job = await store.getJob(tenantId, jobId);
     if (!record) {
+      cache.evict(tenantId, id); // deleted elsewhere (another instance on the store): free what it held here
       if (!job || job.status === 'succeeded') return errorResponse(c, notFound(id));
       return errorResponse(c, new ApiError(409, `fine-tuned model "${id}" is not ready: its job ${jobId} is ${job.status}`, 'invalid_request_error', 'model_not_ready', 'id'));
     }
@@ -74,15 +78,18 @@ export function exportRoutes({ store, registry, readerFor }: ExportRouteDeps): R
     if (!base?.onnx) throw new ApiError(500, `the base encoder ${record.base} of "${id}" is no longer served`, 'server_error', 'base_model_missing');
     // No model runs: admission applies the key's rate limit at no cost.
     await c.var.admit({ tokens: 0, costMicroUsd: 0 });
-    const files = await exportFolder({
-      name: record.name,
-      jobId: record.jobId,
-      head: decodeHead(record.head),
-      result: job?.result ?? null,
-      base: { ref: record.base, read: readerFor(base), onnxFile: base.onnx },
-    });
     const name = archiveName(record.name);
-    const zip = zipFolder(files, { root: name, modified: new Date(record.createdAt * 1000) });
+    const onnxFile = base.onnx;
+    const zip = await cache.zipOf(record, async () => {
+      const files = await exportFolder({
+        name: record.name,
+        jobId: record.jobId,
+        head: decodeHead(record.head),
+        result: job?.result ?? null,
+        base: { ref: record.base, read: readerFor(base), onnxFile },
+      });
+      return zipFolder(files, { root: name, modified: new Date(record.createdAt * 1000) });
+    });
     return c.body(zip as Uint8Array<ArrayBuffer>, 200, {
       'content-type': 'application/zip',
       'content-disposition': `attachment; filename="${name}.zip"`,
