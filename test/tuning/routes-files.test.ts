@@ -88,6 +88,15 @@ describe('the Files API with the official openai client', () => {
     }
   });
 
+  it('names a non-ASCII file in Content-Disposition with filename* (RFC 6266) beside an ASCII fallback', async () => {
+    const { body } = await upload(twoLabels, { filename: 'critiques "été" 🎬.jsonl' });
+    const res = await fetch(`${server.url}/v1/files/${body.id as string}/content`, { headers: { authorization: `Bearer ${server.keys.acme}` } });
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="critiques __t__ __.jsonl"; filename*=UTF-8''critiques%20%22%C3%A9t%C3%A9%22%20%F0%9F%8E%AC.jsonl`);
+    const plain = await upload(twoLabels, { filename: 'plain.jsonl' });
+    const plainRes = await fetch(`${server.url}/v1/files/${plain.body.id as string}/content`, { headers: { authorization: `Bearer ${server.keys.acme}` } });
+    expect(plainRes.headers.get('content-disposition')).toBe('attachment; filename="plain.jsonl"');
+  });
+
   it("answers another tenant's file exactly as an unknown one, on every route", async () => {
     const mine = await client('acme').files.create({ file: await toFile(twoLabels, 'mine.jsonl'), purpose: 'fine-tune' });
     const unknown = `file-${'0'.repeat(24)}`;

@@ -81,8 +81,16 @@ const quotaExceeded = (size: number, stored: number, quota: number): ApiError =>
   new ApiError(402, `this file (${size} bytes) does not fit: your files hold ${stored} of ${quota} bytes; delete some (DELETE /v1/files/{file_id}) to make room`,
     'invalid_request_error', 'storage_quota_exceeded', 'file');
 
-/** A filename as a Content-Disposition parameter: ASCII only, quotes and backslashes dropped. */
-const dispositionName = (name: string) => name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+/**
+ * Content-Disposition for a stored filename: an ASCII fallback (quotes and backslashes dropped) and, for a name
+ * that is not plain ASCII, RFC 6266's filename* with the UTF-8 name percent-encoded, which clients prefer.
+ */
+function attachment(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  if (ascii === name) return `attachment; filename="${ascii}"`;
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
 
 export function fileRoutes({ store, limits, now }: FileRouteDeps): RouteGroup {
   const group = routeGroup();
@@ -128,7 +136,7 @@ export function fileRoutes({ store, limits, now }: FileRouteDeps): RouteGroup {
     if (!file || !bytes) throw fileNotFound(id);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': file.purpose === 'fine-tune-results' ? 'application/json' : 'application/jsonl',
-      'content-disposition': `attachment; filename="${dispositionName(file.filename)}"`,
+      'content-disposition': attachment(file.filename),
     });
   });
 
