@@ -64,6 +64,7 @@ function testWithoutOverlap(pool: LabelledText[], train: LabelledText[], perLabe
   return seededSample(picked, picked.length, seed + DOMAIN_LABELS.length);
 }
 
+const STORIES = 400;
 const STORY_PROMPTS = ['Once upon a time', 'One day', 'Lily', 'Tom', 'The little', 'A big', 'Sara and Ben', 'There was a', 'Mom said', 'The sun'];
 
 /** Stories from stories260K on our generation server, started for this and closed again before any timing. */
@@ -96,7 +97,7 @@ export async function domainTask(seed: number, options: { perLabel?: number; exc
     .filter((row) => !excluded.has(row.text))
     .map((row) => [normaliseSentence(untokeniseSst2(row.text))])
     .filter(([text]) => fits(text!));
-  const stories = (await generateStories(400, seed)).map(sentencesOf);
+  const stories = (await generateStories(STORIES, seed)).map(sentencesOf);
 
   const pools = [splitGroups(reviews, seed + 1), splitGroups(sst2, seed + 2), splitGroups(stories, seed + 3)];
   const rows = (side: 'train' | 'test') => pools.flatMap((pool, k) => [...new Set(pool[side])].map((text) => ({ text, label: DOMAIN_LABELS[k]! })));
@@ -105,7 +106,8 @@ export async function domainTask(seed: number, options: { perLabel?: number; exc
   return {
     name: 'Source of a sentence (3 labels)',
     description: `IMDB review / SST-2 critic snippet / stories260K story, one sentence each, normalised alike (lower case, no punctuation, ${MIN_WORDS}-${MAX_WORDS} words): `
-      + `${perLabel} per label to train -> ${perLabel} per label to test, from disjoint reviews and stories, no test sentence inside a train one or around it (balanced, seeded)`,
+      + `${perLabel} per label to train -> ${perLabel} per label to test, from disjoint reviews and stories, no test sentence inside a train one or around it (balanced, seeded); `
+      + `drawn from ${pools.map((pool, k) => `${new Set([...pool.train, ...pool.test]).size} distinct ${DOMAIN_LABELS[k]} sentences`).join(', ')} (${STORIES} generated stories, 256 tokens at temperature 0.9)`,
     train,
     test,
   };

@@ -35,17 +35,23 @@ export interface TenantMemory {
   perModel: Memory;
 }
 
-/** The warm-up model first, then the twenty measured ones; trained on disjoint rows (seeded jobs, queued together). */
+/** A tenant may have 5 jobs queued or running (FINE_TUNING_MAX_ACTIVE_JOBS' default): stay under it. */
+const ACTIVE_JOBS = 4;
+
+/** The warm-up model first, then the twenty measured ones; trained on disjoint rows (seeded jobs, 4 queued at a time). */
 export async function trainSmallModels(client: OpenAI, rows: LabelledText[], seed: number): Promise<string[]> {
   const count = TENANT_MODELS + 1;
   if (rows.length < count * ROWS_PER_MODEL) throw new RangeError(`need ${count * ROWS_PER_MODEL} rows`);
-  const jobs = [];
-  for (let i = 0; i < count; i++) {
-    const fileId = await uploadRows(client, rows.slice(i * ROWS_PER_MODEL, (i + 1) * ROWS_PER_MODEL));
-    jobs.push(await createJob(client, fileId, seed + i, `mem${i}`));
-  }
-  const names: string[] = [];
-  for (const job of jobs) names.push((await waitForJob(client, job.id)).fine_tuned_model!);
+  const names = new Array<string>(count);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const fileId = await uploadRows(client, rows.slice(i * ROWS_PER_MODEL, (i + 1) * ROWS_PER_MODEL));
+      const job = await createJob(client, fileId, seed + i, `mem${i}`);
+      names[i] = (await waitForJob(client, job.id)).fine_tuned_model!;
+    }
+  };
+  await Promise.all(Array.from({ length: ACTIVE_JOBS }, worker));
   return names;
 }
 
