@@ -115,6 +115,12 @@ describe('GET /v1/fine_tuning/jobs/{id}/events as server-sent events', () => {
     expect(list.headers.get('content-type')).toMatch(/^application\/json/);
     expect(((await list.json()) as { object: string }).object).toBe('list');
   });
+
+  it.each(['garbage', '-1', '1e3', '9'.repeat(40)])('refuses Last-Event-ID %s with a 400 naming the header, instead of replaying from the start', async (value) => {
+    const res = await fetch(`${server.url}/v1/fine_tuning/jobs/${jobId}/events?stream=true`, { headers: { authorization: `Bearer ${server.keys.acme}`, 'last-event-id': value } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('Last-Event-ID');
+  });
 });
 
 describe('a job another process runs (its records written straight into the store)', () => {

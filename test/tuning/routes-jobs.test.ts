@@ -156,6 +156,12 @@ describe('bad job requests', () => {
     expect(server.meter.reserved.length).toBe(reservedBefore);
   });
 
+  it('names an unknown hyperparameter instead of calling the object malformed', async () => {
+    const answer = await postJob({ ...valid(), hyperparameters: { n_epochs: 1, dropout: 0.5 } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toMatch(/has no "dropout": the hyperparameters are n_epochs, batch_size and learning_rate_multiplier/);
+  });
+
   it("refuses another tenant's training file as an unknown one", async () => {
     const answer = await postJob({ model: 'electra-imdb-small', training_file: trainingFile }, 'globex');
     expect(answer).toMatchObject({ status: 404, body: { error: { code: 'file_not_found', param: 'training_file' } } });

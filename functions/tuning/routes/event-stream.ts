@@ -39,10 +39,14 @@ const LAST_EVENT_GRACE_SECONDS = 2;
 const encoder = new TextEncoder();
 const frame = (lines: string[]) => encoder.encode(`${lines.join('\n')}\n\n`);
 
-/** Last-Event-ID as a seq: a non-negative integer, else from the start. */
-export function lastEventSeq(header: string | undefined): number {
+/**
+ * Last-Event-ID as a seq: absent or empty, from the start; a non-negative integer (one beyond the last event waits
+ * for newer ones); anything else is null, which the route refuses rather than silently replaying everything.
+ */
+export function lastEventSeq(header: string | undefined): number | null {
   const value = header?.trim() ?? '';
-  return /^\d{1,15}$/.test(value) ? Number(value) : 0;
+  if (value === '') return 0;
+  return /^\d{1,15}$/.test(value) ? Number(value) : null;
 }
 
 export function jobEventStream(fromSeq: number, source: JobEventSource, options: EventStreamOptions): ReadableStream<Uint8Array> {

@@ -140,12 +140,14 @@ export function jobRoutes({ service, events: streamDefaults = DEFAULT_EVENT_STRE
       return c.json(cursorPage(rows, limit, eventObject), 200);
     }
     await service.getJob(tenantId, id); // another tenant's job: the 404, before any stream starts
+    const fromSeq = lastEventSeq(c.req.header('last-event-id'));
+    if (fromSeq === null) throw invalidRequest('the Last-Event-ID header must be the id (a non-negative integer) of an event this stream sent', 'Last-Event-ID');
     const source = {
       eventsAfter: (seq: number) => service.eventsAfter(tenantId, id, seq),
       job: () => service.getJob(tenantId, id),
       subscribe: (listener: Parameters<FineTuningJobs['subscribe']>[1]) => service.subscribe(id, listener),
     };
-    const body = jobEventStream(lastEventSeq(c.req.header('last-event-id')), source, streamOptions);
+    const body = jobEventStream(fromSeq, source, streamOptions);
     return new Response(body, {
       status: 200,
       headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },

@@ -80,7 +80,11 @@ export const HyperparametersRequest = z
       batch_size: hyperparameter('Rows per optimiser step: an integer from 1 to 256, or "auto".'),
       learning_rate_multiplier: hyperparameter('Scales the base learning rate: above 0, at most 10, or "auto".'),
     },
-    { error: 'must be an object' },
+    {
+      error: (issue) => (issue.code === 'unrecognized_keys'
+        ? `has no ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}: the hyperparameters are n_epochs, batch_size and learning_rate_multiplier`
+        : 'must be an object'),
+    },
   )
   .strict()
   .openapi('FineTuningHyperparameters');
