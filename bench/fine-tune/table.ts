@@ -18,7 +18,7 @@ export interface LoadNote {
 export interface FineTuneResults {
   seed: number;
   runs: UploadToServed[];
-  latency: LatencyDuringTraining;
+  latency: LatencyDuringTraining & { jobRows: number };
   accuracy: TaskAccuracy[];
   memory: TenantMemory;
   loads: LoadNote[];
@@ -50,7 +50,7 @@ export function resultsTable(r: FineTuneResults): string {
     ...r.runs.map((run, i) => `| ${i + 1} | ${s(run.uploadS)} | ${s(run.createS)} | ${s(run.jobS)} (${s(run.featureS)} / ${s(run.trainingS)}) | ${s(run.firstClassifyS)} | ${s(run.totalS)} |`),
     `| median | | | | | **${s(best.totalS)}** (target ≤ 60) |`,
     '',
-    `**Classify p50 of \`sentiment\` while a job trains** (closed loop, 1 client, one SST-2 dev sentence per request; ${r.latency.rounds} training windows between idle ones; ${load('latency')}):`,
+    `**Classify p50 of \`sentiment\` while a job trains** (closed loop, 1 client, one SST-2 dev sentence per request; ${r.latency.rounds} jobs of ${r.latency.jobRows.toLocaleString('en')} SST-2 train rows, their running windows between idle windows of 10 s; ${load('latency')}):`,
     '',
     '| Window | requests | p50 ms | p99 ms |',
     '|---|---:|---:|---:|',
@@ -66,13 +66,13 @@ export function resultsTable(r: FineTuneResults): string {
     '',
     ...r.accuracy.map((a) => `- ${a.task.name}: ${a.task.description}. Majority label: ${a.majority.label}. Bag-of-words L2 on the 20 % split: ${a.bagOfWords.selection.map((x) => `${x.weightDecay}: ${pct(x.accuracy)}`).join(', ')}. Our job's own hold-out: ${a.ours.holdoutAccuracy === null ? 'n/a' : pct(a.ours.holdoutAccuracy)}.`),
     '',
-    `**Memory per tenant model** (a fresh server process each round, warmed up on \`sentiment\` and on one tenant model, read after full collections (node --expose-gc, gc-on-signal.mjs) before and after 20 classifications: one with each of 20 other tenant models, or, as the control, 20 with the warm-up model; ${r.memory.rounds.length / 2} rounds of each, taking turns; ${load('memory')}):`,
+    `**Memory per tenant model** (a fresh server process each round, warmed up on \`sentiment\` and on one tenant model, read after full collections (node --expose-gc, gc-on-signal.mjs; every 2 s until 3 reads agree within 0.5 MB) before and after 20 classifications: one with each of 20 other tenant models, or, as the control, 20 with the warm-up model; ${r.memory.rounds.length / 2} rounds of each, taking turns; ${load('memory')}):`,
     '',
     '| Round | RSS before -> after MB | RSS anonymous before -> after MB | V8 heap + external before -> after MB |',
     '|---|---:|---:|---:|',
     ...r.memory.rounds.map((m, i) => `| ${Math.floor(i / 2) + 1}, ${m.kind === 'tenant' ? '20 tenant models' : 'control'} | ${m.before.rss.toFixed(1)} -> ${m.after.rss.toFixed(1)} | ${m.before.rssAnon.toFixed(1)} -> ${m.after.rssAnon.toFixed(1)} | ${m.before.heap.toFixed(2)} -> ${m.after.heap.toFixed(2)} |`),
     '',
-    `- Per tenant model (median tenant increase minus median control increase, over 20): RSS **${r.memory.perModel.rss.toFixed(2)} MB**, anonymous RSS ${r.memory.perModel.rssAnon.toFixed(2)} MB, V8 heap + external ${(r.memory.perModel.heap * 1024).toFixed(1)} KB (target ≤ 1 MB).`,
+    `- Per tenant model (the largest tenant-round increase minus the largest control-round increase, over 20: memory given back mid-round only lowers a round's figure): RSS **${r.memory.perModel.rss.toFixed(2)} MB**, anonymous RSS ${r.memory.perModel.rssAnon.toFixed(2)} MB, V8 heap + external ${(r.memory.perModel.heap * 1024).toFixed(1)} KB (target ≤ 1 MB).`,
   ];
   return lines.join('\n');
 }
