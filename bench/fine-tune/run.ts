@@ -6,7 +6,7 @@
  * 3. accuracy on three tasks against the majority class and bag-of-words, trained on the same rows in this run;
  * 4. RSS with 0 vs 20 tenant models served.
  * The data sets and the bag-of-words anchors are made before the server starts, so they never share the cores
- * with a timed part. Takes about 15 minutes on 2 cores. SEED sets every sample and job (default 2026).
+ * with a timed part. Takes about 7 minutes on 2 cores. SEED sets every sample and job (default 2026).
  * Usage: npm run bench:fine-tune
  */
 import { execFileSync } from 'node:child_process';
