@@ -25,9 +25,14 @@ export class ExportCache {
     this.zips = new LruByBytes(maxBytes);
   }
 
+  /** Deletes seen so far (of any model): a build that started before one is served but not kept. */
+  private evictions = 0;
+
   /** The cached zip of this model, or the one `build` makes (then kept). */
   async zipOf(model: ExportIdentity, build: () => Promise<Uint8Array>): Promise<Uint8Array> {
     const key = keyOf(model.tenantId, model.name);
+    // A delete may land while the fingerprint is hashed, before this build is registered: the count tells.
+    const evictionsBefore = this.evictions;
     const fingerprint = await fingerprintOf(model);
     const cached = this.zips.get(key);
     if (cached?.fingerprint === fingerprint) return cached.zip;
@@ -38,7 +43,7 @@ export class ExportCache {
     try {
       const bytes = await started.zip;
       // A delete while it was building: serve this request, keep nothing.
-      if (!started.evicted) this.zips.set(key, { fingerprint, zip: bytes }, bytes.byteLength);
+      if (!started.evicted && this.evictions === evictionsBefore) this.zips.set(key, { fingerprint, zip: bytes }, bytes.byteLength);
       return bytes;
     } finally {
       if (this.building.get(key) === started) this.building.delete(key);
@@ -47,6 +52,7 @@ export class ExportCache {
 
   evict(tenantId: string, name: string): void {
     const key = keyOf(tenantId, name);
+    this.evictions++;
     this.zips.delete(key);
     const pending = this.building.get(key);
     if (pending) pending.evicted = true;
