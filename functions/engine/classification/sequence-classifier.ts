@@ -2,12 +2,13 @@
  * Runs a BERT-family sequence classifier: tokenize, group texts by length, pad each group, session.run, logits.
  * The ONNX runtime is injected (onnxruntime-web or onnxruntime-node share this API), so this runs anywhere.
  */
+import { paddedFeeds, type TensorFactory } from '../bert-feeds.js';
 import type { OrtSessionLike, OrtTensorLike } from '../ort-types.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 
 export type { OrtSessionLike, OrtTensorLike };
 
-export type TensorFactory = (type: 'int64', data: BigInt64Array, dims: number[]) => OrtTensorLike;
+export type { TensorFactory };
 
 /** A tokenizer whose vocabulary has a padding token (WordPiece's [PAD]): the filler of the shorter rows of a batch. */
 export type PaddingTokenizer = Tokenizer & { readonly padId: number };
@@ -99,24 +100,7 @@ export class SequenceClassifier {
 
   /** One session.run over token id rows padded to the longest; one row of logits per input row. */
   private async run(rows: number[][]): Promise<Float32Array[]> {
-    const width = Math.max(...rows.map((r) => r.length));
-    const size = rows.length * width;
-    const ids = new BigInt64Array(size).fill(BigInt(this.tokenizer.padId));
-    const mask = new BigInt64Array(size);
-    rows.forEach((row, r) => {
-      row.forEach((id, col) => {
-        ids[r * width + col] = BigInt(id);
-        mask[r * width + col] = 1n;
-      });
-    });
-    const shape = [rows.length, width];
-    const feeds: Record<string, OrtTensorLike> = {
-      input_ids: this.createTensor('int64', ids, shape),
-      attention_mask: this.createTensor('int64', mask, shape),
-    };
-    if (this.session.inputNames.includes('token_type_ids')) {
-      feeds.token_type_ids = this.createTensor('int64', new BigInt64Array(size), shape);
-    }
+    const { feeds, width } = paddedFeeds(rows, this.tokenizer.padId, this.session, this.createTensor);
     const started = this.now();
     const outputs = await this.session.run(feeds);
     this.onRun?.(rows.length, width, this.now() - started);

@@ -4,7 +4,8 @@
  * last_hidden_state, and one vector per text, its windows averaged by token count. The ONNX runtime is injected.
  */
 import { groupByLength, SequenceClassifier, type PaddingTokenizer, type TensorFactory } from '../classification/sequence-classifier.js';
-import type { OrtSessionLike, OrtTensorLike } from '../ort-types.js';
+import { paddedFeeds } from '../bert-feeds.js';
+import type { OrtSessionLike } from '../ort-types.js';
 import { meanPool, weightedMean } from './mean-pooling.js';
 import { windowsOf, type TextWindows, type WindowTokenizer } from './token-windows.js';
 
@@ -124,24 +125,7 @@ export class FeatureExtractor {
 
   /** One session.run over id rows padded to the longest; one pooled vector per row. */
   private async run(rows: number[][]): Promise<Float32Array[]> {
-    const width = Math.max(...rows.map((r) => r.length));
-    const size = rows.length * width;
-    const ids = new BigInt64Array(size).fill(BigInt(this.tokenizer.padId));
-    const mask = new BigInt64Array(size);
-    rows.forEach((row, r) => {
-      row.forEach((id, col) => {
-        ids[r * width + col] = BigInt(id);
-        mask[r * width + col] = 1n;
-      });
-    });
-    const shape = [rows.length, width];
-    const feeds: Record<string, OrtTensorLike> = {
-      input_ids: this.createTensor('int64', ids, shape),
-      attention_mask: this.createTensor('int64', mask, shape),
-    };
-    if (this.session.inputNames.includes('token_type_ids')) {
-      feeds.token_type_ids = this.createTensor('int64', new BigInt64Array(size), shape);
-    }
+    const { feeds, width } = paddedFeeds(rows, this.tokenizer.padId, this.session, this.createTensor);
     const started = this.now();
     const outputs = await this.session.run(feeds);
     this.onRun?.(rows.length, width, this.now() - started);
