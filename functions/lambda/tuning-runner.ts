@@ -101,12 +101,17 @@ export function setRunnerDeps(deps: RunnerDeps | null): void {
   shared = deps ? Promise.resolve(deps) : null;
 }
 
-export async function handler(_event: unknown, context: Pick<LambdaContext, 'getRemainingTimeInMillis'>): Promise<RunnerOutcome> {
+/** The deps this warm function uses, opened from the environment on first use (a failed open is retried next time). */
+export function runnerDeps(): Promise<RunnerDeps> {
   shared ??= openRunner().catch((error: unknown) => {
     shared = null;
     throw error;
   });
-  const deps = await shared;
+  return shared;
+}
+
+export async function handler(_event: unknown, context: Pick<LambdaContext, 'getRemainingTimeInMillis'>): Promise<RunnerOutcome> {
+  const deps = await runnerDeps();
   try {
     const result = await runQueuedJobs(deps, () => context.getRemainingTimeInMillis());
     if (result.outcome === 'out_of_time') await deps.continueElsewhere();

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TextEmbedder } from '../../functions/engine/tasks/text-embedder.js';
 import type { JobRecord } from '../../functions/tuning/tuning-types.js';
 import { sst2Dir } from '../paths.js';
 import { S3RVER_CREDENTIALS, startLocalAwsTuning, type LocalAwsTuning } from '../tuning/local-aws-tuning.js';
@@ -41,6 +42,18 @@ async function upload(key: string, bytes: Uint8Array<ArrayBuffer>, filename: str
   const event = { ...functionUrlEvent('POST', '/v1/files', body, { authorization: `Bearer ${key}`, 'content-type': request.headers.get('content-type')! }), isBase64Encoded: true };
   const result = (await handler(event, lambdaContext)) as BufferedResult;
   return { status: result.statusCode, json: JSON.parse(result.body) as Record<string, any> };
+}
+
+/** The same encoder, each embed() call held back by `ms` first. */
+function slowEmbedder(embedder: TextEmbedder, ms: number): TextEmbedder {
+  return {
+    dimensions: embedder.dimensions,
+    countTokens: (texts) => embedder.countTokens(texts),
+    embed: async (texts, options) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return embedder.embed(texts, options);
+    },
+  };
 }
 
 async function sst2File(rows: number): Promise<Uint8Array<ArrayBuffer>> {
@@ -121,11 +134,19 @@ describe('fine-tuning on the Lambda router and runner', () => {
     const file = await upload(keys.globex, await sst2File(300), 'sst2-300.jsonl');
     const created = await call('POST', '/v1/fine_tuning/jobs', keys.globex, { model: BASE, training_file: file.json.id, seed: 42, hyperparameters: { n_epochs: 3 } });
     expect(created.status).toBe(200);
-    const { RUNNER_MARGIN_MS } = await import('../../functions/lambda/tuning-runner.js');
-    // 200 ms past the margin: the job starts, then goes back to the queue.
+    const { RUNNER_MARGIN_MS, runnerDeps, setRunnerDeps } = await import('../../functions/lambda/tuning-runner.js');
+    // 200 ms past the margin, with an encoder that takes 2 s to embed: the job starts, then goes back to the queue.
+    // (A fast machine trains these 300 rows in under 200 ms, so the encoder is slowed rather than the clock trusted.)
+    const deps = await runnerDeps();
+    const slowed = new Map([...deps.embedders].map(([id, embedder]) => [id, slowEmbedder(embedder, 2_000)]));
+    setRunnerDeps({ ...deps, embedders: slowed });
     let left = RUNNER_MARGIN_MS + 200;
     const start = Date.now();
-    expect(await runner({}, { getRemainingTimeInMillis: () => left - (Date.now() - start) })).toEqual({ outcome: 'out_of_time', ran: 0 });
+    try {
+      expect(await runner({}, { getRemainingTimeInMillis: () => left - (Date.now() - start) })).toEqual({ outcome: 'out_of_time', ran: 0 });
+    } finally {
+      setRunnerDeps(deps);
+    }
     expect(continued).toBe(1);
     const requeued = (await call('GET', `/v1/fine_tuning/jobs/${created.json.id}`, keys.globex)).json;
     expect(requeued).toMatchObject({ status: 'queued', fine_tuned_model: null });
