@@ -4,6 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { SCORE_FUNCTIONS } from '../engine/classification/scores.js';
+import { ExplainOption, Explanation } from './explanations.js';
 
 export const MAX_TEXT_CHARS = 100_000;
 
@@ -26,17 +27,28 @@ const ModelName = z
   .openapi({ description: 'A model id, id@version or alias from GET /v1/models; the default model when omitted.', example: 'sentiment' });
 
 export const ClassifyRequest = z
-  .object({ model: ModelName.optional(), input: Texts, top_k: TopK.optional().openapi({ description: 'How many labels to return per text, best first (default: all).' }) })
+  .object({
+    model: ModelName.optional(),
+    input: Texts,
+    top_k: TopK.optional().openapi({ description: 'How many labels to return per text, best first (default: all).' }),
+    explain: ExplainOption.optional(),
+  })
   .openapi('ClassifyRequest');
 
-export const LabelScore = z.object({ label: z.string(), score: z.number() }).openapi('LabelScore');
+export const LabelScore = z
+  .object({ label: z.string(), score: z.number(), explanation: Explanation.optional().openapi({ description: 'With explain: on the top label (or every returned one), which words made it.' }) })
+  .openapi('LabelScore');
 
 export const ClassifyResponse = z
   .object({
     model: z.string().openapi({ description: 'The model that answered, as id@version.', example: 'sst2-bert@2' }),
     results: z.array(z.array(LabelScore)).openapi({ description: 'Per input text, its labels by descending score (softmax).' }),
     truncated: z.array(z.boolean()).openapi({ description: "Per input text, whether it was cut to the model's max_tokens." }),
-    usage: z.object({ input_tokens: z.number().int(), texts: z.number().int() }),
+    usage: z.object({
+      input_tokens: z.number().int().openapi({ description: 'Tokens the model read, the explanation\'s included; billed at the model\'s input-token price.' }),
+      texts: z.number().int(),
+      explanation_tokens: z.number().int().optional().openapi({ description: 'With explain: the part of input_tokens that the explanation read.' }),
+    }),
   })
   .openapi('ClassifyResponse');
 
@@ -47,6 +59,7 @@ export const HfClassifyRequest = z
       .object({
         top_k: TopK.optional(),
         function_to_apply: z.enum(SCORE_FUNCTIONS, { error: `must be one of ${SCORE_FUNCTIONS.join(', ')}` }).optional(),
+        explain: ExplainOption.optional(),
       }, { error: 'must be an object' })
       .optional(),
   })

@@ -1,4 +1,4 @@
-/** POST /v1/classify: { model?, input: string | string[], top_k? } → labels and scores per input. */
+/** POST /v1/classify: { model?, input: string | string[], top_k?, explain? } → labels and scores per input (and why). */
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { QueueFullError } from '../../engine/tasks/queue-full-error.js';
@@ -11,6 +11,7 @@ import type { AppEnv } from '../../http/request-context.js';
 import { ApiError, invalidRequest } from '../../http/errors.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import { explainResults, explainSettings, planExplanations } from '../explanations.js';
 import { clientErrors } from '../openapi/responses.js';
 import { ClassifyRequest, ClassifyResponse } from '../schemas.js';
 import { modelNotReady, unknownModel } from './models.js';
@@ -94,12 +95,24 @@ export function classifyRoutes(deps: ClassificationDeps): RouteGroup {
     const texts = batchOf(request.input, served, 'input');
     const labels = served.classifier.labels;
     const k = Math.min(request.top_k ?? labels.length, labels.length);
-    const results = await classifyTexts(c, served, texts);
+    const settings = explainSettings(request.explain);
+    const batch = settings ? planExplanations(served.classifier, texts, 'input') : null;
+    const all = await classifyTexts(c, served, batch ? batch.texts : texts);
+    const inputTokens = all.reduce((sum, r) => sum + r.tokens, 0);
+    if (!batch || !settings) {
+      return c.json({
+        model: served.name,
+        results: all.map((r) => rankLabels(r.logits, labels, 'softmax', k)),
+        truncated: all.map((r) => r.truncated),
+        usage: { input_tokens: inputTokens, texts: all.length },
+      });
+    }
+    const explained = explainResults(batch, all, labels, 'softmax', k, settings);
     return c.json({
       model: served.name,
-      results: results.map((r) => rankLabels(r.logits, labels, 'softmax', k)),
-      truncated: results.map((r) => r.truncated),
-      usage: { input_tokens: results.reduce((sum, r) => sum + r.tokens, 0), texts: results.length },
+      results: explained.ranked,
+      truncated: explained.results.map((r) => r.truncated),
+      usage: { input_tokens: inputTokens, texts: explained.results.length, explanation_tokens: explained.explanationTokens },
     });
   });
   return group;

@@ -1,12 +1,13 @@
 /**
  * POST /models/{id}, compatible with the Hugging Face Inference API for text classification:
- * { inputs: string | string[], parameters?: { top_k?, function_to_apply? } } → [[{ label, score }, ...], ...],
+ * { inputs: string | string[], parameters?: { top_k?, function_to_apply?, explain? } } → [[{ label, score }, ...], ...],
  * one list per input (the API nests a single input too, and the official client reads it that way).
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { rankLabels } from '../../engine/classification/scores.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import { explainResults, explainSettings, planExplanations } from '../explanations.js';
 import { clientErrors } from '../openapi/responses.js';
 import { HfClassifyRequest, HfClassifyResponse, ModelId } from '../schemas.js';
 import { batchOf, classifyTexts, servedClassifier, type ClassificationDeps } from './classify.js';
@@ -30,8 +31,11 @@ export function hfInferenceRoutes(deps: ClassificationDeps): RouteGroup {
     const labels = served.classifier.labels;
     const k = Math.min(request.parameters?.top_k ?? labels.length, labels.length);
     const fn = request.parameters?.function_to_apply ?? 'softmax';
-    const results = await classifyTexts(c, served, texts);
-    return c.json(results.map((r) => rankLabels(r.logits, labels, fn, k)));
+    const settings = explainSettings(request.parameters?.explain);
+    const batch = settings ? planExplanations(served.classifier, texts, 'inputs') : null;
+    const all = await classifyTexts(c, served, batch ? batch.texts : texts);
+    if (!batch || !settings) return c.json(all.map((r) => rankLabels(r.logits, labels, fn, k)));
+    return c.json(explainResults(batch, all, labels, fn, k, settings).ranked);
   });
   return group;
 }

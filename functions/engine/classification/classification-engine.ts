@@ -38,6 +38,10 @@ export class ClassificationEngine implements TextClassifier {
     return this.classifier.labels;
   }
 
+  readsWhole(text: string): boolean {
+    return this.classifier.readsWhole(text);
+  }
+
   classify(texts: string[], options: ClassifyOptions = {}): Promise<ClassifiedText[]> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (!this.batchAcrossRequests) return this.run(texts);

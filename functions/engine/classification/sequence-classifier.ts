@@ -77,6 +77,11 @@ export class SequenceClassifier {
     this.now = options.now ?? (() => performance.now());
   }
 
+  /** Whether the text fits the model's length, so none of it is cut (a tokenization, no session.run). */
+  readsWhole(text: string): boolean {
+    return !this.tokenizer.tokenize(text).truncated;
+  }
+
   async classify(texts: string[]): Promise<ClassifiedBatch> {
     const t0 = this.now();
     const encodings = texts.map((text) => this.tokenizer.tokenize(text));

@@ -29,4 +29,6 @@ export interface TextClassifier {
   readonly labels: string[];
   /** One result per text, in order. */
   classify(texts: string[], options?: ClassifyOptions): Promise<ClassifiedText[]>;
+  /** Whether the model reads all of `text` (false: it would truncate it), without running the model; absent: always. */
+  readsWhole?(text: string): boolean;
 }
