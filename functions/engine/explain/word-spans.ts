@@ -13,9 +13,17 @@ export interface WordSpan {
 }
 
 const ASCII_PUNCTUATION = '\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
-const CJK = '\\u3400-\\u4DBF\\u4E00-\\u9FFF\\uF900-\\uFAFF\\u{20000}-\\u{2A6DF}\\u{2A700}-\\u{2EBEF}\\u{2F800}-\\u{2FA1F}';
-const WORD = new RegExp(`[${CJK}]|[^\\s\\p{Zs}\\p{P}${ASCII_PUNCTUATION}${CJK}]+`, 'gu');
+// The ideographs bert-normalizer.ts pads with spaces (so each is a pre-token of its own), and no others.
+const CJK = '\\u3400-\\u4DBF\\u4E00-\\u9FFF\\uF900-\\uFAFF\\u{20000}-\\u{2A6DF}\\u{2A700}-\\u{2CEAF}\\u{2F800}-\\u{2FA1F}';
+// What the normalizer turns into a space. JS's \s also holds \v, \f and U+FEFF: control characters, which it
+// deletes instead, so they join the characters around them into one word.
+const SEPARATORS = '\\t\\n\\r\\p{Zs}\\u2028\\u2029';
+const WORD = new RegExp(`[${CJK}]|[^${SEPARATORS}\\p{P}${ASCII_PUNCTUATION}${CJK}]+`, 'gu');
+/** A run of control characters only: the normalizer deletes it, so the model never reads it as a word. */
+const UNREAD = /^\p{C}+$/u;
 
 export function wordSpans(text: string): WordSpan[] {
-  return Array.from(text.matchAll(WORD), (m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
+  return Array.from(text.matchAll(WORD))
+    .filter((m) => !UNREAD.test(m[0]))
+    .map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
 }
