@@ -57,6 +57,8 @@ export interface WordAttribution extends WordSpan {
  * each of the plan's variants, in the plan's order. `label` indexes the score rows.
  */
 export function occlusionAttributions(plan: OcclusionPlan, textScores: number[], variantScores: number[][], label: number): WordAttribution[] {
+  // A truncated text none of whose words fit (punctuation fills what the model reads) has no baseline variant.
+  if (plan.words.length === 0) return [];
   const baseline = plan.truncated ? variantScores[plan.words.length]![label]! : textScores[label]!;
   return plan.words.map((word, i) => ({ ...word, attribution: baseline - variantScores[i]![label]! }));
 }
