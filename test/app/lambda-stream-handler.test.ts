@@ -82,7 +82,10 @@ describe('the streaming Lambda entry (RESPONSE_STREAM)', () => {
     const body = JSON.parse(answer.body) as { results: { label: string }[][]; usage: { input_tokens: number } };
     expect(body.results[0]![0]!.label).toBe('POSITIVE');
     expect(await usageWrittenAt('stream-cls-1')).toBeLessThan(answer.atEnd as number);
-    expect(await usageOf('stream_cls')).toEqual([expect.objectContaining({ requestId: 'stream-cls-1', model: 'sst2-bert', status: 200, inputTokens: body.usage.input_tokens, costMicroUsd: 10 })]);
+    const price = (await readLocalRegistry()).resolve('sst2-bert')!.price;
+    expect(await usageOf('stream_cls')).toEqual([expect.objectContaining({
+      requestId: 'stream-cls-1', model: 'sst2-bert', status: 200, inputTokens: body.usage.input_tokens, costMicroUsd: priceOf(price, body.usage.input_tokens, 0),
+    })]);
   }, 60_000);
 
   it('refuses a request without a key in the JSON error shape, and meters nothing for it', async () => {

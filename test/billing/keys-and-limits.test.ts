@@ -2,11 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { classifyWith, useKeysServer } from './helpers.js';
+import { classificationHold, priceOf } from './prices.js';
+import { registryPrice } from './registry-price.js';
 import { sqliteRows } from './sqlite-rows.js';
 
 const ctx = useKeysServer();
 
 const rows = (sql: string, ...params: unknown[]) => sqliteRows(ctx.db.path, sql, ...params);
+/** What a classification costs: sst2-bert's price from the registry, for the tokens its answer says it read. */
+const classificationCost = async (answer: Response) =>
+  priceOf(await registryPrice('sst2-bert'), ((await answer.json()) as { usage: { input_tokens: number } }).usage.input_tokens, 0);
 
 /** Another key of the same shape: its last character changed (a fixed "x" is the key itself once in 62 runs). */
 const otherKey = (key: string) => `${key.slice(0, -1)}${key.endsWith('x') ? 'y' : 'x'}`;
@@ -115,9 +120,10 @@ describe('rate limits', () => {
 
 describe('budgets, idempotency and usage', () => {
   it('answers 402 once the monthly budget is spent', async () => {
-    const { key } = await ctx.admin.key('budget', { monthly_budget_micro_usd: 25 }); // sst2-bert costs 10 a request
+    // A request is admitted only if its most cost fits in what is left: two fit, a third would pass it.
+    const hold = classificationHold(await registryPrice('sst2-bert'), ['a fine film']);
+    const { key } = await ctx.admin.key('budget', { monthly_budget_micro_usd: Math.floor(2.5 * hold) });
     const statuses = [];
-    // A request is admitted only if its cost fits in what is left: 10 + 10 fit in 25, a third would pass it.
     for (let i = 0; i < 4; i++) statuses.push((await classifyWith(ctx.server.url, key)).status);
     expect(statuses).toEqual([200, 200, 402, 402]);
   });
@@ -134,11 +140,12 @@ describe('budgets, idempotency and usage', () => {
     const first = await classifyWith(ctx.server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
     const again = await classifyWith(ctx.server.url, key, { input: 'a fine film' }, { 'idempotency-key': 'order-1' });
     expect([first.status, again.status]).toEqual([200, 200]);
-    expect(await again.json()).toEqual(await first.json());
+    const answer = await first.clone().json();
+    expect(await again.json()).toEqual(answer);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     await ctx.server.billing!.writer.flush();
     const billed = rows("SELECT cost_micro_usd, idempotent_replay FROM usage WHERE tenant_id = 'idem' ORDER BY idempotent_replay");
-    expect(billed).toEqual([{ cost_micro_usd: 10, idempotent_replay: 0 }, { cost_micro_usd: 0, idempotent_replay: 1 }]);
+    expect(billed).toEqual([{ cost_micro_usd: await classificationCost(first), idempotent_replay: 0 }, { cost_micro_usd: 0, idempotent_replay: 1 }]);
   });
 
   it('records one usage row per request with model, path, tokens, status and cost; never a body', async () => {
@@ -149,7 +156,7 @@ describe('budgets, idempotency and usage', () => {
     await ctx.server.billing!.writer.flush();
     const records = rows("SELECT * FROM usage WHERE tenant_id = 'meter' ORDER BY status");
     expect(records).toHaveLength(2);
-    expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-bert', model_version: '2', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: 10, route: 'POST /v1/classify' });
+    expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-bert', model_version: '2', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: await classificationCost(ok), route: 'POST /v1/classify' });
     expect(records[0]!.input_tokens).toBeGreaterThan(6);
     expect(records[1]).toMatchObject({ status: 400, cost_micro_usd: 0 });
     expect(JSON.stringify(rows('SELECT * FROM usage'))).not.toContain('secret');
@@ -159,10 +166,11 @@ describe('budgets, idempotency and usage', () => {
     const { key } = await ctx.admin.key('report');
     const today = () => new Date().toISOString().slice(0, 10);
     const dayBefore = today();
-    for (let i = 0; i < 3; i++) await classifyWith(ctx.server.url, key);
+    let cost = 0;
+    for (let i = 0; i < 3; i++) cost += await classificationCost(await classifyWith(ctx.server.url, key));
     const byModel = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { tenant: string; data: Record<string, any>[] };
     expect(byModel.tenant).toBe('report');
-    expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-bert@2', requests: 3, cost_micro_usd: 30 })]);
+    expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-bert@2', requests: 3, cost_micro_usd: expect.closeTo(cost, 6) })]);
     const byDay = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=day`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Record<string, any>[] };
     const dayAfter = today();
     // Every request ran on a day the clock read before or after them (two days only across a UTC midnight).
@@ -174,11 +182,13 @@ describe('budgets, idempotency and usage', () => {
 
   it('exports billed requests as Stripe meter events', async () => {
     const { key } = await ctx.admin.key('stripe');
-    expect((await classifyWith(ctx.server.url, key)).status).toBe(200);
+    const answer = await classifyWith(ctx.server.url, key);
+    expect(answer.status).toBe(200);
+    const picoUsd = Math.round((await classificationCost(answer)) * 1e6);
     const events = ((await ctx.admin.call('GET', '/billing/export')).body as string).trim().split('\n').map((l) => JSON.parse(l));
     const [row] = rows("SELECT id FROM usage WHERE tenant_id = 'stripe'") as { id: string }[];
     const mine = events.find((e) => e.identifier === row!.id);
-    expect(mine).toEqual({ event_name: 'edge_maas_cost_pico_usd', payload: { stripe_customer_id: 'cus_stripe', value: '10000000' }, identifier: row!.id, timestamp: expect.any(Number) });
+    expect(mine).toEqual({ event_name: 'edge_maas_cost_pico_usd', payload: { stripe_customer_id: 'cus_stripe', value: String(picoUsd) }, identifier: row!.id, timestamp: expect.any(Number) });
   });
 
   it('meters generation from the upstream\'s usage: streamed when the stream ends, cancelled with what it produced', async () => {

@@ -5,6 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { startServer } from '../../functions/node/start-server.js';
 import { classifyWith, useKeysServer } from './helpers.js';
+import { priceOf } from './prices.js';
+import { registryPrice } from './registry-price.js';
 import { sqliteRows } from './sqlite-rows.js';
 
 const ctx = useKeysServer();
@@ -71,7 +73,8 @@ describe('Idempotency-Key', () => {
     expect(other.status).toBe(422);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
     const billed = await rows("SELECT status, cost_micro_usd, input_tokens FROM usage WHERE tenant_id = 'idem_mismatch' ORDER BY created_at");
-    expect(billed).toEqual([{ status: 200, cost_micro_usd: 10, input_tokens: 4 }, { status: 422, cost_micro_usd: 0, input_tokens: 0 }]);
+    const cost = priceOf(await registryPrice('sst2-bert'), 4, 0);
+    expect(billed).toEqual([{ status: 200, cost_micro_usd: cost, input_tokens: 4 }, { status: 422, cost_micro_usd: 0, input_tokens: 0 }]);
   });
 
   it.each([false, true])('replays a sampled generation (stream: %s) with the stored answer, not a new one', async (stream) => {

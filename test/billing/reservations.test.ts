@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { ADMIN, adminClient, classifyWith, tempDb } from './helpers.js';
+import { classificationHold, priceOf } from './prices.js';
+import { registryPrice } from './registry-price.js';
 import { sqliteRows } from './sqlite-rows.js';
 
 let first: RunningServer;
@@ -29,6 +31,15 @@ const generate = (url: string, key: string, maxTokens: number, extra: Record<str
     body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: maxTokens, stream: true, ...extra }),
   }).then(async (res) => ({ status: res.status, text: await res.text() }));
 
+/** A classification of classifyWith's text: its status, and what its answer's tokens cost at the registry's price. */
+const classification = async (url: string, key: string) => {
+  const answer = await classifyWith(url, key);
+  const tokens = answer.status === 200 ? ((await answer.json()) as { usage: { input_tokens: number } }).usage.input_tokens : 0;
+  return { status: answer.status, cost: tokens ? priceOf(await registryPrice('sst2-bert'), tokens, 0) : 0 };
+};
+/** A budget that holds `n` classifications' most cost at once, and not one more (an integer, as keys take them). */
+const budgetFor = async (n: number) => Math.floor((n + 0.5) * classificationHold(await registryPrice('sst2-bert'), ['a fine film']));
+
 const spent = async (tenant: string) => {
   await Promise.all([first.billing!.writer.flush(), second.billing!.writer.flush()]);
   return sqliteRows(db.path, 'SELECT COALESCE(SUM(cost_micro_usd), 0) AS spent, COUNT(*) AS rows FROM usage WHERE tenant_id = ?', tenant)[0] as { spent: number; rows: number };
@@ -36,11 +47,13 @@ const spent = async (tenant: string) => {
 
 describe('reserved at admission', () => {
   it('a budget holds under 40 concurrent classifications: exactly what fits is served', async () => {
-    const { key } = await admin.key('budget_burst', { monthly_budget_micro_usd: 25 }); // 10 micro-USD a request
-    const statuses = await Promise.all(Array.from({ length: 40 }, () => classifyWith(first.url, key).then((r) => r.status)));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(2);
-    expect(statuses.filter((s) => s === 402)).toHaveLength(38);
-    expect(await spent('budget_burst')).toEqual({ spent: 20, rows: 40 });
+    const { key } = await admin.key('budget_burst', { monthly_budget_micro_usd: await budgetFor(2) });
+    const answers = await Promise.all(Array.from({ length: 40 }, () => classification(first.url, key)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(2);
+    expect(answers.filter((a) => a.status === 402)).toHaveLength(38);
+    const billed = await spent('budget_burst');
+    expect(billed.rows).toBe(40);
+    expect(billed.spent).toBeCloseTo(answers.reduce((sum, a) => sum + a.cost, 0), 6);
   });
 
   it('a budget holds for streamed generations: each reserves its max_tokens, and spend stays within it', async () => {
@@ -62,10 +75,12 @@ describe('reserved at admission', () => {
   });
 
   it('a budget holds across two servers sharing one store', async () => {
-    const { key } = await admin.key('budget_shared', { monthly_budget_micro_usd: 100 });
-    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => classifyWith((i % 2 ? first : second).url, key).then((r) => r.status)));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
-    expect(await spent('budget_shared')).toEqual({ spent: 100, rows: 30 });
+    const { key } = await admin.key('budget_shared', { monthly_budget_micro_usd: await budgetFor(10) });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => classification((i % 2 ? first : second).url, key)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(10);
+    const billed = await spent('budget_shared');
+    expect(billed.rows).toBe(30);
+    expect(billed.spent).toBeCloseTo(answers.reduce((sum, a) => sum + a.cost, 0), 6);
     // Both servers see the budget as spent.
     expect((await classifyWith(first.url, key)).status).toBe(402);
     expect((await classifyWith(second.url, key)).status).toBe(402);

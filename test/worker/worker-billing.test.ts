@@ -45,7 +45,7 @@ describe('billing in the Worker', () => {
   });
 
   it('holds a budget exactly under concurrent requests', async () => {
-    const key = await newKey({ monthly_budget_micro_usd: 35 }); // 10 micro-USD a classification: three fit
+    const key = await newKey({ monthly_budget_micro_usd: 35 }); // a classification holds its request fee and its most tokens (sst2-bert's price): three fit
     const statuses = await Promise.all(Array.from({ length: 12 }, () => post('/v1/classify', { input: 'a fine film' }, { authorization: `Bearer ${key}` }).then((r) => r.status)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(3);
     expect(statuses.filter((s) => s === 402)).toHaveLength(9);

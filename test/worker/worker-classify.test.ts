@@ -2,13 +2,19 @@
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from '../../functions/registry/registry.js';
+import { registryBytes } from '../../functions/worker/bundled-models.js';
 import type { D1Database } from '../../functions/worker/d1-database.js';
+import { priceOf } from '../billing/prices.js';
 import { eventually } from '../helpers/eventually.js';
 
 type Scores = { label: string; score: number }[];
 const DB = (env as { DB: D1Database }).DB;
 const ADMIN = { authorization: 'Bearer worker-test-admin' };
 let key = '';
+/** sst2-bert's price in the registry the Worker bundles. */
+const price = Registry.parse(JSON.parse(new TextDecoder().decode(registryBytes))).resolve('sst2-bert')!.price;
+const inputTokens = async (answer: Response) => ((await answer.json()) as { usage: { input_tokens: number } }).usage.input_tokens;
 
 const call = (path: string, init: RequestInit = {}) =>
   exports.default.fetch(new Request(`http://edge.test${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) } }));
@@ -68,19 +74,24 @@ describe('the Worker inside workerd', () => {
       row = (await DB.prepare('SELECT * FROM usage WHERE request_id = ?').bind('edge-metered-1').all<Record<string, unknown>>()).results[0];
       if (!row) await new Promise((r) => setTimeout(r, 20));
     }
-    expect(row).toMatchObject({ tenant_id: 'edge', model: 'sst2-bert', path: 'edge', status: 200, cost_micro_usd: 10, route: 'POST /v1/classify' });
+    expect(row).toMatchObject({ tenant_id: 'edge', model: 'sst2-bert', path: 'edge', status: 200, cost_micro_usd: priceOf(price, await inputTokens(answered), 0), route: 'POST /v1/classify' });
   });
 
   it('reports exactly the requests a fresh tenant made', async () => {
     expect((await postJson('/admin/tenants', { id: 'edge_report' }, ADMIN)).status).toBe(201);
     const { key: own } = (await (await postJson('/admin/keys', { tenant: 'edge_report', rpm: 1000 }, ADMIN)).json()) as { key: string };
     const mine = { authorization: `Bearer ${own}` };
-    for (const input of ['one text', ['two', 'texts']]) expect((await postJson('/v1/classify', { input }, mine)).status).toBe(200);
+    let cost = 0;
+    for (const input of ['one text', ['two', 'texts']]) {
+      const answer = await postJson('/v1/classify', { input }, mine);
+      expect(answer.status).toBe(200);
+      cost += priceOf(price, await inputTokens(answer), 0);
+    }
     const report = () => call('/v1/usage?group_by=model', { headers: mine }).then((r) => r.json() as Promise<{ tenant: string; data: { model: string; requests: number }[] }>);
     // Usage is written after each response (ctx.waitUntil): wait for both rows, then the count is exact.
     const usage = await eventually(report, (u) => (u.data.find((d) => d.model === 'sst2-bert@2')?.requests ?? 0) >= 2);
     expect(usage.tenant).toBe('edge_report');
-    expect(usage.data.find((d) => d.model === 'sst2-bert@2')).toMatchObject({ requests: 2, cost_micro_usd: 20 });
+    expect(usage.data.find((d) => d.model === 'sst2-bert@2')).toMatchObject({ requests: 2, cost_micro_usd: expect.closeTo(cost, 6) });
   });
 
   it('limits a key exactly through its Durable Object: 429 with the limit headers past its requests per minute', async () => {
