@@ -106,6 +106,8 @@ describe('a long text', () => {
     expect(out.tokenCounts[0]).toBe(256);
     expect(out.truncated).toEqual([true, false]);
     expect(ours.countTokens([textOf(600)])).toEqual([256]);
+    // What explanations ask before running the model: the same verdict as extract()'s.
+    expect([ours.readsWhole(textOf(600)), ours.readsWhole('short')]).toEqual([false, true]);
   });
 
   it('splits a batch into runs of at most maxRunTokens padded ids', async () => {

@@ -34,6 +34,10 @@ export class EmbeddingEngine implements TextEmbedder {
     return this.extractor.countTokens(texts);
   }
 
+  readsWhole(text: string): boolean {
+    return this.extractor.readsWhole(text);
+  }
+
   async embed(texts: string[], options: EmbedOptions = {}): Promise<EmbeddedText[]> {
     const results: EmbeddedText[] = [];
     options.signal?.throwIfAborted();

@@ -86,6 +86,11 @@ export class FeatureExtractor {
     return windowsOf(this.tokenizer, text, this.maxLength, this.maxWindows);
   }
 
+  /** Whether the text fits in maxWindows windows, so none of it is dropped (a tokenization, no session.run). */
+  readsWhole(text: string): boolean {
+    return !this.windows(text).truncated;
+  }
+
   /** Ids each text costs, all windows and special tokens included: what extract() reports, without the model. */
   countTokens(texts: string[]): number[] {
     return texts.map((text) => this.windows(text).rows.reduce((sum, row) => sum + row.length, 0));

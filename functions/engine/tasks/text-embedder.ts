@@ -25,4 +25,6 @@ export interface TextEmbedder {
   countTokens(texts: string[]): number[];
   /** One result per text, in order. */
   embed(texts: string[], options?: EmbedOptions): Promise<EmbeddedText[]>;
+  /** Whether the encoder reads all of `text` (false: it needs more windows than it reads), without running it. */
+  readsWhole?(text: string): boolean;
 }

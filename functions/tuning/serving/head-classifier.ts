@@ -22,6 +22,10 @@ export class HeadClassifier implements TextClassifier {
     return this.head.weights.byteLength + this.head.bias.byteLength;
   }
 
+  readsWhole(text: string): boolean {
+    return this.embedder.readsWhole?.(text) ?? true;
+  }
+
   async classify(texts: string[], options: ClassifyOptions = {}): Promise<ClassifiedText[]> {
     const started = performance.now();
     const embedded = await this.embedder.embed(texts, options);
