@@ -1,10 +1,12 @@
 /**
  * A self-contained HTML page that renders the OpenAPI document: no scripts, no CDN, so it works offline and
- * inside any runtime. Each operation shows its summary, request body and responses with their schemas.
+ * inside any runtime. Each operation shows its summary, request body and responses with their schemas; before
+ * them, a live explained classification (explanation-section.ts).
  */
-type Json = Record<string, unknown>;
+import { escapeHtml } from './escape-html.js';
+import { renderExplanationSection, type ExplainedExample } from './explanation-section.js';
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+type Json = Record<string, unknown>;
 
 function schemaName(schema: unknown): string {
   const ref = (schema as Json | undefined)?.$ref;
@@ -42,7 +44,7 @@ ${body ? `<p>Request body (application/json): ${schemaLink(body)}</p>` : ''}
 </section>`;
 }
 
-export function renderDocsPage(doc: Json): string {
+export function renderDocsPage(doc: Json, example: ExplainedExample | null = null): string {
   const info = (doc.info as Json | undefined) ?? {};
   const paths = Object.entries((doc.paths as Json | undefined) ?? {});
   const operations = paths.flatMap(([path, item]) => Object.entries(item as Json).map(([method, op]) => renderOperation(path, method, op as Json)));
@@ -55,11 +57,13 @@ export function renderDocsPage(doc: Json): string {
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
 code,pre{font:13px ui-monospace,monospace}pre{background:#f5f5f5;padding:.75rem;overflow:auto}
 .op{border-top:1px solid #ddd;padding-top:.5rem}.method{background:#1a1a1a;color:#fff;padding:0 .4rem;border-radius:3px}
-table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}</style>
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
+.explained{font-size:1.35rem;line-height:2.2}.word{padding:.1rem .15rem;border-radius:3px}.legend{font-size:13px;color:#444}.request{white-space:pre-wrap}</style>
 </head><body>
 <h1>${escapeHtml(String(info.title ?? 'API'))} <small>v${escapeHtml(String(info.version ?? ''))}</small></h1>
 <p>${escapeHtml(String(info.description ?? ''))}</p>
 <p>Machine-readable: <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI ${escapeHtml(String(doc.openapi ?? ''))}).</p>
+${renderExplanationSection(example)}
 <h2>Operations</h2>
 ${operations.join('\n')}
 <h2>Schemas</h2>

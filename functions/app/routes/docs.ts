@@ -1,12 +1,16 @@
 /**
  * GET /openapi.json and GET /docs: the OpenAPI 3 document of the app's route table (every route declared with
- * http/route-declaration.ts, the plugins' too) and a page that renders it. Neither documents itself.
+ * http/route-declaration.ts, the plugins' too) and a page that renders it, with a live explained classification
+ * when the app's classifiers are given. Neither documents itself.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { patternCovers, type PluginMiddleware } from '../../http/app-plugin.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { renderDocsPage } from '../openapi/docs-page.js';
+import type { ExplainedExample } from '../openapi/explanation-section.js';
+import type { ClassificationDeps } from './classify.js';
+import { explainExample } from './docs-example.js';
 
 const DOCUMENT = {
   openapi: '3.0.3',
@@ -16,7 +20,7 @@ const DOCUMENT = {
 type Document = ReturnType<OpenAPIHono['getOpenAPIDocument']>;
 
 const openApiJson = createRoute({ method: 'get', path: '/openapi.json', hide: true, summary: 'This document', responses: { 200: { description: 'The OpenAPI 3 document.' } } });
-const docsPage = createRoute({ method: 'get', path: '/docs', hide: true, summary: 'The API reference', responses: { 200: { description: 'The document as an HTML page.' } } });
+const docsPageRoute = createRoute({ method: 'get', path: '/docs', hide: true, summary: 'The API reference', responses: { 200: { description: 'The document as an HTML page.' } } });
 
 /** The plugins' middleware answers, added to every operation they run on (once, before the document is built). */
 function documentMiddlewareAnswers(routeTable: OpenAPIHono<AppEnv>, middleware: PluginMiddleware[]): void {
@@ -28,19 +32,42 @@ function documentMiddlewareAnswers(routeTable: OpenAPIHono<AppEnv>, middleware: 
   }
 }
 
-export function docsRoutes({ routeTable, middleware = [] }: { routeTable: OpenAPIHono<AppEnv>; middleware?: PluginMiddleware[] }): RouteGroup {
+export interface DocsDeps {
+  routeTable: OpenAPIHono<AppEnv>;
+  middleware?: PluginMiddleware[];
+  /** The app's classifiers: the page then explains an example sentence with the default one. */
+  classification?: ClassificationDeps;
+}
+
+export function docsRoutes({ routeTable, middleware = [], classification }: DocsDeps): RouteGroup {
   // Built on first use (about 25 ms): not on the start-up path of a Worker isolate or a Lambda cold start.
-  let built: { document: Document; page: string } | null = null;
-  const docs = () => {
-    if (!built) {
+  let document: Document | null = null;
+  const openApi = () => {
+    if (!document) {
       documentMiddlewareAnswers(routeTable, middleware);
-      const document = routeTable.getOpenAPIDocument(DOCUMENT);
-      built = { document, page: renderDocsPage(document as unknown as Record<string, unknown>) };
+      document = routeTable.getOpenAPIDocument(DOCUMENT);
     }
-    return built;
+    return document;
+  };
+  // The example runs once per process (concurrent first views share the run); a failed run is tried again next view.
+  let example: Promise<ExplainedExample | null> | null = null;
+  let page: string | null = null;
+  const docsPage = async () => {
+    if (page) return page;
+    example ??= classification ? explainExample(classification) : Promise.resolve(null);
+    let failed = false;
+    const explained = await example.catch((error: unknown) => {
+      failed = true;
+      console.error(`docs example not rendered: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    });
+    const html = renderDocsPage(openApi() as unknown as Record<string, unknown>, explained);
+    if (failed) example = null;
+    else page = html;
+    return html;
   };
   const group = routeGroup();
-  declareRoute(group, openApiJson, (c) => c.json(docs().document));
-  declareRoute(group, docsPage, (c) => c.html(docs().page));
+  declareRoute(group, openApiJson, (c) => c.json(openApi()));
+  declareRoute(group, docsPageRoute, async (c) => c.html(await docsPage()));
   return group;
 }
