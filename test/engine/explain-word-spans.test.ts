@@ -1,7 +1,7 @@
 // wordSpans: the words an explanation attributes, as offsets into the caller's own string (UTF-16 code units),
 // and the same words BERT's normalizer and pre-tokenizer make of the text.
 import { describe, expect, it } from 'vitest';
-import { wordSpans } from '../../functions/engine/explain/word-spans.js';
+import { withoutWord, wordSpans } from '../../functions/engine/explain/word-spans.js';
 import { normalizeBert } from '../../functions/engine/tokenizer/bert-normalizer.js';
 import { preTokenizeBert } from '../../functions/engine/tokenizer/bert-pre-tokenizer.js';
 
@@ -46,6 +46,18 @@ describe('wordSpans', () => {
 
   it('joins what control characters separate, and makes no word of them alone (the normalizer deletes them)', () => {
     expect(words('a\u200bb \u200b c\ufeffd \u000b')).toEqual([['a\u200bb', 0, 3], ['c\ufeffd', 6, 9]]);
+  });
+
+  it('makes no word of what the normalizer deletes or strips: U+FFFD, combining marks standing alone', () => {
+    expect(words('good \ufffd bad \u0301 \u0301\u0302 ok')).toEqual([['good', 0, 4], ['bad', 7, 10], ['ok', 16, 18]]);
+    expect(words('cafe\u0301')).toEqual([['cafe\u0301', 0, 5]]);
+  });
+
+  it('deletes a word without making a new one of its neighbours', () => {
+    const glued = 'terrible好film';
+    expect(wordSpans(glued).map((w) => withoutWord(glued, w))).toEqual(['好film', 'terrible film', 'terrible好']);
+    const spaced = 'a witty, warm film';
+    expect(wordSpans(spaced).map((w) => withoutWord(spaced, w))).toEqual([' witty, warm film', 'a , warm film', 'a witty,  film', 'a witty, warm ']);
   });
 
   it('has no words in an empty or blank text', () => {

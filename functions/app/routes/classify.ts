@@ -1,6 +1,7 @@
 /** POST /v1/classify: { model?, input: string | string[], top_k?, explain? } → labels and scores per input (and why). */
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { QueueFullError } from '../../engine/tasks/queue-full-error.js';
 import { rankLabels } from '../../engine/classification/scores.js';
 import type { TenantModels } from '../../engine/tasks/tenant-models.js';
@@ -60,11 +61,16 @@ export function batchOf(input: string | string[], { model, name }: ServedClassif
   return texts;
 }
 
-/** Runs texts through the model's classifier, metered at its price; 503 when its queue is full. */
+const clientGone = () =>
+  new ApiError(499 as ContentfulStatusCode, 'the client closed the connection before the texts were classified', 'invalid_request_error', 'client_closed');
+
+/** Runs texts through the model's classifier, metered at its price; 503 when its queue is full, 499 when the client left. */
 export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: ServedClassifier, texts: string[]) {
   await c.var.admit(classificationEstimate(model, texts));
+  // The client gone (its connection closed), texts still queued are dropped: an explained request queues hundreds.
+  const signal = c.req.raw.signal;
   try {
-    const results = await classifier.classify(texts);
+    const results = await classifier.classify(texts, { signal });
     c.header('Server-Timing', `tokenize;dur=${results[0]!.tokenizeMs.toFixed(3)}, inference;dur=${results[0]!.inferenceMs.toFixed(3)}`);
     Object.assign(c.var.meter, {
       model: model.id, modelVersion: model.version, path: 'edge', price: model.price,
@@ -73,6 +79,7 @@ export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: S
     });
     return results;
   } catch (error) {
+    if (signal.aborted) throw clientGone();
     if (error instanceof QueueFullError) {
       throw new ApiError(503, error.message, 'server_error', 'overloaded', null, { 'Retry-After': String(error.retryAfterSeconds) });
     }

@@ -6,8 +6,7 @@
  * A text the model truncates is explained over what it read: the words that fit, and its variants are cut at the
  * same place, so deleting a word never lets an unread one in. Its baseline is then that prefix, classified too.
  */
-import type { WordSpan } from './word-spans.js';
-import { wordSpans } from './word-spans.js';
+import { withoutWord, wordSpans, type WordSpan } from './word-spans.js';
 
 export const EXPLAIN_METHODS = ['occlusion'] as const;
 export type ExplainMethod = (typeof EXPLAIN_METHODS)[number];
@@ -18,7 +17,7 @@ export interface OcclusionPlan {
   /** Characters of the caller's text the model reads (text.length when it reads all of it). */
   explainedChars: number;
   truncated: boolean;
-  /** One text per word, that word deleted; then, for a truncated text, the prefix the model read (its baseline). */
+  /** One text per word, that word deleted (withoutWord); then, for a truncated text, the prefix the model read (its baseline). */
   variants: string[];
 }
 
@@ -43,7 +42,7 @@ export function planOcclusion(text: string, readsWhole?: (text: string) => boole
     explainedChars = fit === 0 ? 0 : words[fit - 1]!.end;
   }
   const read = text.slice(0, explainedChars);
-  const variants = words.map((w) => read.slice(0, w.start) + read.slice(w.end));
+  const variants = words.map((w) => withoutWord(read, w));
   if (truncated && words.length > 0) variants.push(read);
   return { words, explainedChars, truncated, variants };
 }

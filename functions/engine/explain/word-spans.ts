@@ -19,8 +19,24 @@ const CJK = '\\u3400-\\u4DBF\\u4E00-\\u9FFF\\uF900-\\uFAFF\\u{20000}-\\u{2A6DF}\
 // deletes instead, so they join the characters around them into one word.
 const SEPARATORS = '\\t\\n\\r\\p{Zs}\\u2028\\u2029';
 const WORD = new RegExp(`[${CJK}]|[^${SEPARATORS}\\p{P}${ASCII_PUNCTUATION}${CJK}]+`, 'gu');
-/** A run of control characters only: the normalizer deletes it, so the model never reads it as a word. */
-const UNREAD = /^\p{C}+$/u;
+/**
+ * A run of characters the normalizer deletes (control characters, U+FFFD) or strips with the accents (combining marks
+ * standing alone): the model never reads it as a word, so it is neither explained nor billed.
+ */
+const UNREAD = /^[\p{C}\p{Mn}\uFFFD]+$/u;
+const WORD_CHAR = `[^${SEPARATORS}\\p{P}${ASCII_PUNCTUATION}]`;
+const ENDS_IN_WORD = new RegExp(`${WORD_CHAR}$`, 'u');
+const STARTS_WITH_WORD = new RegExp(`^${WORD_CHAR}`, 'u');
+
+/**
+ * The text without one of its words. Where the word sat between two others with nothing to part them (an ideograph
+ * glued to Latin letters: "terrible好film"), a space takes its place, so that deleting it never makes a new word.
+ */
+export function withoutWord(text: string, word: Pick<WordSpan, 'start' | 'end'>): string {
+  const before = text.slice(0, word.start);
+  const after = text.slice(word.end);
+  return ENDS_IN_WORD.test(before) && STARTS_WITH_WORD.test(after) ? `${before} ${after}` : before + after;
+}
 
 export function wordSpans(text: string): WordSpan[] {
   return Array.from(text.matchAll(WORD))
