@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { MicroBatcher, QueueDeadlineError } from '../../functions/engine/classification/micro-batcher.js';
 import { QueueFullError } from '../../functions/engine/tasks/queue-full-error.js';
 
@@ -198,5 +199,107 @@ describe('MicroBatcher', () => {
     quiet();
     await complete(10);
     expect(await all).toEqual([-1, -2, -3, -4, -5, -6]);
+  });
+});
+
+describe('MicroBatcher with an AbortSignal', () => {
+  // A batcher on a hand-driven event loop that records the items of every batch it runs.
+  function recording(options: { maxBatchSize: number; maxQueue: number }) {
+    const deferred: (() => void)[] = [];
+    const releases: (() => void)[] = [];
+    const ran: number[][] = [];
+    const batcher = new MicroBatcher<number, number>(async (xs) => {
+      ran.push(xs);
+      await new Promise<void>((r) => releases.push(r));
+      return xs.map((x) => -x);
+    }, { maxWaitMs: 0, maxQueueMs: Infinity, defer: (run) => deferred.push(run), ...options }, () => 0);
+    const turn = () => deferred.splice(0).forEach((run) => run());
+    /** The running batch ends, its callers hear of it, and the turns after it pass until the next batch starts. */
+    const finish = async () => {
+      releases.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+      turn();
+      turn();
+      turn();
+    };
+    return { batcher, ran, deferred, turn, finish };
+  }
+
+  /** What a promise has come to by the next macrotask ('pending', or its value / rejection reason): batches move on only by hand. */
+  async function settled<T>(promise: Promise<T>): Promise<T | unknown> {
+    const pending = Symbol('pending');
+    const outcome = await Promise.race([promise.then((v) => v, (e: unknown) => e), delay(0).then(() => pending)]);
+    return outcome === pending ? 'pending' : outcome;
+  }
+
+  it('drops a submission queued behind a running batch: its items never run, and the queue bound frees at once', async () => {
+    const { batcher, ran, turn, finish } = recording({ maxBatchSize: 2, maxQueue: 4 });
+    const first = batcher.submit([1, 2]);
+    turn();
+    expect(ran).toEqual([[1, 2]]);
+    const controller = new AbortController();
+    const gaveUp = batcher.submit([3, 4, 5], controller.signal);
+    const after = batcher.submit([6]);
+    expect(refusalOf(() => batcher.submit([7]))).toBeInstanceOf(QueueFullError); // 4 queued: the bound is reached
+    const reason = new Error('the client went away');
+    controller.abort(reason);
+    expect(await settled(gaveUp)).toBe(reason); // at once, while [1, 2] still runs
+    expect(await settled(first)).toBe('pending');
+    const more = batcher.submit([7, 8, 9]); // 1 queued now: fits again
+    await finish();
+    expect(await first).toEqual([-1, -2]);
+    await finish();
+    await finish();
+    expect(await after).toEqual([-6]);
+    expect(await more).toEqual([-7, -8, -9]);
+    expect(ran).toEqual([[1, 2], [6, 7], [8, 9]]);
+  });
+
+  it('rejects a submission whose batch already started at once, drops its queued rest, and answers the others', async () => {
+    const { batcher, ran, turn, finish } = recording({ maxBatchSize: 2, maxQueue: 100 });
+    const controller = new AbortController();
+    const answered: string[] = [];
+    const gaveUp = batcher.submit([1, 2, 3], controller.signal).then(() => 'ran', (e: unknown) => e);
+    const second = batcher.submit([4]).then((r) => (answered.push('second'), r));
+    const third = batcher.submit([5, 6]).then((r) => (answered.push('third'), r));
+    turn();
+    expect(ran).toEqual([[1, 2]]);
+    controller.abort();
+    expect(await settled(gaveUp)).toBeInstanceOf(DOMException); // abort()'s default reason: an AbortError
+    expect(((await gaveUp) as DOMException).name).toBe('AbortError');
+    await finish(); // [1, 2] ran on; its results are dropped
+    await finish();
+    await finish();
+    expect(ran).toEqual([[1, 2], [4, 5], [6]]); // 3 never ran
+    expect(await second).toEqual([-4]);
+    expect(await third).toEqual([-5, -6]);
+    expect(answered).toEqual(['second', 'third']);
+  });
+
+  it('refuses an already-aborted signal without queuing anything, even past the bound', async () => {
+    const { batcher, ran, deferred } = recording({ maxBatchSize: 2, maxQueue: 1 });
+    const reason = new Error('gone before it started');
+    const refused = batcher.submit([1, 2, 3], AbortSignal.abort(reason));
+    await expect(refused).rejects.toBe(reason);
+    expect(deferred).toHaveLength(0);
+    expect(ran).toEqual([]);
+  });
+
+  it('removes its abort listener when a submission settles, so one long-lived signal gathers none', async () => {
+    let fail = false;
+    const batcher = new MicroBatcher<number, number>(async (xs) => {
+      await delay(0);
+      if (fail) throw new Error('engine failed');
+      return xs;
+    }, { maxBatchSize: 16, maxWaitMs: 0, maxQueue: 1_000 });
+    const { signal } = new AbortController(); // a trainer's, say: one signal over a long run of calls
+    const concurrent = Array.from({ length: 5 }, (_, i) => batcher.submit([i], signal));
+    expect(getEventListeners(signal, 'abort')).toHaveLength(5);
+    expect(await Promise.all(concurrent)).toEqual([[0], [1], [2], [3], [4]]);
+    for (let i = 0; i < 200; i++) expect(await batcher.submit([i, i + 1], signal)).toEqual([i, i + 1]);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    fail = true;
+    await expect(batcher.submit([1], signal)).rejects.toThrow('engine failed');
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 });

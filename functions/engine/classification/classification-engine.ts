@@ -3,6 +3,10 @@
  * session.run calls. Where a runtime ties work to the request that started it (Workers: a request waiting on a
  * batch another request runs is taken for hung), `batchAcrossRequests: false` runs each request's texts as their
  * own batch, in the caller's turn.
+ *
+ * A caller's signal (it gave up: its client disconnected) drops its texts still queued, and rejects its call at once
+ * (MicroBatcher); a batch that started runs on. Without cross-request batching the signal is read once, before the
+ * call's texts run as one batch.
  */
 import type { ClassifiedText, ClassifyOptions, TextClassifier } from '../tasks/text-classifier.js';
 import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
@@ -43,8 +47,9 @@ export class ClassificationEngine implements TextClassifier {
   }
 
   classify(texts: string[], options: ClassifyOptions = {}): Promise<ClassifiedText[]> {
-    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    if (!this.batchAcrossRequests) return this.run(texts);
-    return this.batcher.submit(texts);
+    const { signal } = options;
+    if (this.batchAcrossRequests) return this.batcher.submit(texts, signal);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.run(texts);
   }
 }

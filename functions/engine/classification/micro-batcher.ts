@@ -13,6 +13,11 @@
  * turn, requests read in the same I/O phase share a batch, and what arrived during a run is queued and counted
  * against the bounds before the next run. A lone request pays one turn.
  *
+ * A submission may carry an AbortSignal (its caller gave up, e.g. a client that disconnected): when it fires, the
+ * submission's items still queued leave the queue (they never run, and stop counting against the bounds and the wait
+ * estimate) and its promise rejects with the signal's reason at once. Its items in a running batch run on; their
+ * results are dropped.
+ *
  * What it does is seen through observers in the options (onBatchStart, onBatch), for metrics and tests: it keeps
  * no record of its own.
  */
@@ -55,6 +60,8 @@ interface Ticket<O> {
   done: boolean;
   resolve: (values: O[]) => void;
   reject: (error: unknown) => void;
+  /** Removes the submission's abort listener (a long-lived signal would otherwise keep every ticket alive). */
+  release: () => void;
 }
 
 interface Pending<I, O> {
@@ -86,8 +93,10 @@ export class MicroBatcher<I, O> {
     this.maxQueueMs = options.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS;
   }
 
-  submit(items: I[]): Promise<O[]> {
+  /** `signal`: the caller gave up; see the class comment. An already-aborted signal is refused before any check. */
+  submit(items: I[], signal?: AbortSignal): Promise<O[]> {
     this.submissions++;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (items.length === 0) return Promise.resolve([]);
     if (this.live + items.length > this.options.maxQueue) {
       throw new QueueFullError(this.retryAfter(this.waitMs(this.live + items.length)));
@@ -100,10 +109,15 @@ export class MicroBatcher<I, O> {
     return new Promise<O[]>((resolve, reject) => {
       const ticket: Ticket<O> = {
         results: new Array<O>(items.length), left: items.length, queued: items.length,
-        deadline: idle ? Infinity : this.now() + this.maxQueueMs, done: false, resolve, reject,
+        deadline: idle ? Infinity : this.now() + this.maxQueueMs, done: false, resolve, reject, release: () => {},
       };
       items.forEach((item, index) => this.queue.push({ item, index, ticket }));
       this.live += items.length;
+      if (signal) {
+        const onAbort = () => this.abort(ticket, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        ticket.release = () => signal.removeEventListener('abort', onAbort);
+      }
       this.schedule();
     });
   }
@@ -123,9 +137,23 @@ export class MicroBatcher<I, O> {
   private fail(ticket: Ticket<O>, error: unknown): void {
     if (ticket.done) return;
     ticket.done = true;
+    ticket.release();
     this.live -= ticket.queued;
     ticket.queued = 0;
     ticket.reject(error);
+  }
+
+  private succeed(ticket: Ticket<O>): void {
+    ticket.done = true;
+    ticket.release();
+    ticket.resolve(ticket.results);
+  }
+
+  /** The caller gave up: its queued items go now (not when take() reaches them), so they stop holding memory too. */
+  private abort(ticket: Ticket<O>, reason: unknown): void {
+    if (ticket.done) return;
+    if (ticket.queued > 0) this.queue = this.queue.filter((pending) => pending.ticket !== ticket);
+    this.fail(ticket, reason);
   }
 
   private schedule(): void {
@@ -194,10 +222,7 @@ export class MicroBatcher<I, O> {
           const ticket = p.ticket;
           if (ticket.done) return;
           ticket.results[p.index] = outputs[i]!;
-          if (--ticket.left === 0) {
-            ticket.done = true;
-            ticket.resolve(ticket.results);
-          }
+          if (--ticket.left === 0) this.succeed(ticket);
         });
       })
       .catch((error: unknown) => batch.forEach((p) => this.fail(p.ticket, error)))

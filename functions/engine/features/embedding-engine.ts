@@ -2,8 +2,9 @@
  * The local TextEmbedder: one encoder's FeatureExtractor behind a micro-batcher, so that concurrent callers share
  * session.run calls, as ClassificationEngine does for a classifier. A call of more texts than one batch (a trainer
  * reading its whole file) is queued one batch at a time: it never fills the queue past its bound, other callers'
- * requests join its batches instead of waiting behind all of it, and a signal that fires between two batches stops it
- * there. `batchAcrossRequests: false` runs each call's batches in the caller's turn (Workers).
+ * requests join its batches instead of waiting behind all of it, and a signal that fires stops it: between two
+ * batches, or while its batch waits in the queue (MicroBatcher drops it); a batch that started runs on.
+ * `batchAcrossRequests: false` runs each call's batches in the caller's turn (Workers).
  */
 import { MicroBatcher, type MicroBatcherOptions } from '../classification/micro-batcher.js';
 import type { EmbeddedText, EmbedOptions, TextEmbedder } from '../tasks/text-embedder.js';
@@ -39,12 +40,13 @@ export class EmbeddingEngine implements TextEmbedder {
   }
 
   async embed(texts: string[], options: EmbedOptions = {}): Promise<EmbeddedText[]> {
+    const { signal } = options;
     const results: EmbeddedText[] = [];
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     for (let start = 0; start < texts.length; start += this.batchSize) {
-      if (start > 0) options.signal?.throwIfAborted();
+      if (start > 0) signal?.throwIfAborted();
       const batch = texts.slice(start, start + this.batchSize);
-      results.push(...(this.batchAcrossRequests ? await this.batcher.submit(batch) : await this.run(batch)));
+      results.push(...(this.batchAcrossRequests ? await this.batcher.submit(batch, signal) : await this.run(batch)));
     }
     return results;
   }
