@@ -13,6 +13,12 @@ import { invalidRequest } from '../http/errors.js';
 export const MAX_EXPLAINED_TEXTS = 16;
 /** Words one explained request may explain, over all its texts (each word is one more text for the model to read). */
 export const MAX_EXPLAINED_WORDS = 512;
+/**
+ * Tokens one request's explanation may have the model read (its variants): a bound on the work one request queues
+ * ahead of everyone else's (about a second of one WASM thread here), and one that any request under it can be
+ * served within the queue's deadline on an idle server. 512 one-line words fit; 512 words of 128-token texts do not.
+ */
+export const MAX_EXPLANATION_TOKENS = 16_384;
 
 export const ExplainOption = z
   .union([
@@ -24,7 +30,8 @@ export const ExplainOption = z
   ], { error: 'must be true, false or an object { method?, labels? }' })
   .openapi({
     description: `Explain each text's top label (or, with labels "all", every returned label): per word of the text, its attribution. `
-      + `At most ${MAX_EXPLAINED_TEXTS} texts and ${MAX_EXPLAINED_WORDS} explained words per request; the extra inference is billed as input tokens.`,
+      + `At most ${MAX_EXPLAINED_TEXTS} texts, ${MAX_EXPLAINED_WORDS} explained words and ${MAX_EXPLANATION_TOKENS.toLocaleString('en')} explanation tokens per request; `
+      + 'the extra inference is billed as input tokens.',
     example: true,
   });
 export type ExplainOption = z.infer<typeof ExplainOption>;
@@ -63,9 +70,14 @@ export type ExplainedLabelScore = LabelScore & { explanation?: Explanation };
 export interface ExplainedBatch {
   plans: OcclusionPlan[];
   texts: string[];
+  /** Per text of `texts`, the tokens the classifier will read (when it counts them: admission's exact estimate). */
+  tokens?: number[];
 }
 
-/** 400 past the limits (naming `param`, the route's input field); the words counted are those the model reads. */
+/**
+ * 400 past the limits (naming `param`, the route's input field): texts, words (those the model reads) and the
+ * tokens the variants cost (counted by the classifier, or bounded by one per character where it cannot count).
+ */
 export function planExplanations(classifier: TextClassifier, texts: string[], param: string): ExplainedBatch {
   if (texts.length > MAX_EXPLAINED_TEXTS) {
     throw invalidRequest(`"${param}" holds ${texts.length} texts; at most ${MAX_EXPLAINED_TEXTS} per request when explain is on`, param, 'explain_limit');
@@ -76,7 +88,17 @@ export function planExplanations(classifier: TextClassifier, texts: string[], pa
   if (words > MAX_EXPLAINED_WORDS) {
     throw invalidRequest(`"${param}" holds ${words} words to explain; at most ${MAX_EXPLAINED_WORDS} per request`, param, 'explain_limit');
   }
-  return { plans, texts: [...texts, ...plans.flatMap((plan) => plan.variants)] };
+  const variants = plans.flatMap((plan) => plan.variants);
+  const all = [...texts, ...variants];
+  const tokens = classifier.countTokens?.(all);
+  const variantTokens = tokens ? tokens.slice(texts.length) : variants.map((v) => v.length + 2);
+  const explanationTokens = variantTokens.reduce((sum, n) => sum + n, 0);
+  if (explanationTokens > MAX_EXPLANATION_TOKENS) {
+    throw invalidRequest(
+      `explaining "${param}" would have the model read ${explanationTokens} tokens (one variant per word); at most ${MAX_EXPLANATION_TOKENS} per request: send fewer or shorter texts`,
+      param, 'explain_limit');
+  }
+  return { plans, texts: all, ...(tokens ? { tokens } : {}) };
 }
 
 export interface ExplainedResults {

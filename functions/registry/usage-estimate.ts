@@ -8,9 +8,15 @@ import { costMicroUsd } from './pricing.js';
 
 const utf8 = new TextEncoder();
 
-/** WordPiece gives at most one token per character, plus [CLS] and [SEP], and stops at the model's limit. */
-export function classificationEstimate(model: ModelEntry, texts: string[]): UsageEstimate {
-  const tokens = texts.reduce((sum, text) => sum + Math.min(model.maxTokens, text.length + 2), 0);
+/**
+ * WordPiece gives at most one token per character, plus [CLS] and [SEP], and stops at the model's limit. Where the
+ * classifier counts its tokens exactly (`counted`: a model that reads long texts in windows goes past max_tokens),
+ * that count is the estimate.
+ */
+export function classificationEstimate(model: ModelEntry, texts: string[], counted?: number[]): UsageEstimate {
+  const tokens = counted
+    ? counted.reduce((sum, n) => sum + n, 0)
+    : texts.reduce((sum, text) => sum + Math.min(model.maxTokens, text.length + 2), 0);
   return { tokens, costMicroUsd: costMicroUsd(model.price, tokens, 0) };
 }
 

@@ -255,6 +255,7 @@ describe('explain refusals', () => {
     ['unknown labels', '/v1/classify', { input: 'x', explain: { labels: 'some' } }, 'explain.labels', /"top" or "all"/],
     ['17 texts', '/v1/classify', { input: Array(17).fill('a fine film'), explain: true }, 'input', /holds 17 texts; at most 16 per request when explain is on/],
     ['550 words', '/v1/classify', { input: manyWords, explain: true }, 'input', /holds 550 words to explain; at most 512/],
+    ['two 100-word texts (tokens past the limit)', '/v1/classify', { input: Array(2).fill('good '.repeat(100).trim()), explain: true }, 'input', /would have the model read 20\d{3} tokens \(one variant per word\); at most 16384 per request/],
     ['17 inputs on /models', '/models/sentiment', { inputs: Array(17).fill('a fine film'), parameters: { explain: true } }, 'inputs', /at most 16/],
     ['explain "yes" on /models', '/models/sentiment', { inputs: 'x', parameters: { explain: 'yes' } }, 'parameters.explain', /must be true, false or an object/],
     ['a generation model', '/v1/classify', { model: 'stories260K', input: 'x', explain: true }, 'model', /does not classify text/],
@@ -294,5 +295,25 @@ describe('billing an explained request', () => {
     const { price } = registry.models.find((m) => m.id === 'sst2-bert')!;
     expect(row).toMatchObject({ input_tokens: answer.usage.input_tokens, output_tokens: 0 });
     expect(row!.cost_micro_usd).toBeCloseTo(price.request_micro_usd + answer.usage.input_tokens * price.input_token_micro_usd, 6);
+  });
+
+  it('stops and records 499, unbilled, when the client leaves while its variants wait', async () => {
+    const { key } = await keys.admin.key('leaver');
+    const id = 'explained-and-left';
+    const long = (await readLabelledTsv(devTsv)).map((r) => r.text).filter((t) => t.split(' ').length >= 25).slice(0, 8);
+    const leaving = new AbortController();
+    const request = fetch(`${keys.server.url}/v1/classify`, {
+      method: 'POST', signal: leaving.signal,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': id },
+      body: JSON.stringify({ input: long, explain: true }),
+    });
+    setTimeout(() => leaving.abort(), 40);
+    await expect(request).rejects.toThrow();
+    let row: Record<string, unknown> | undefined;
+    for (const deadline = Date.now() + 10_000; !row && Date.now() < deadline; await new Promise((wait) => setTimeout(wait, 100))) {
+      await keys.server.billing!.writer.flush();
+      [row] = sqliteRows(keys.db.path, 'SELECT status, input_tokens, cost_micro_usd FROM usage WHERE request_id = ?', id);
+    }
+    expect(row).toMatchObject({ status: 499, input_tokens: 0 });
   });
 });

@@ -101,6 +101,20 @@ describe("a tenant model's explanations", () => {
     }
   });
 
+  it('reserve what the encoder reads over all its windows, so a budget is never overspent by a long text', async () => {
+    const listed = (await call(keys.acme, 'GET', '/v1/models')).body.data as { id: string; price: { request_micro_usd: number; input_token_micro_usd: number } }[];
+    const { price } = listed.find((m) => m.id === model)!;
+    const long = 'good '.repeat(3_000).trim(); // about 3,000 tokens in 24 windows, far past the entry's 128
+    const costOf = (tokens: number) => price.request_micro_usd + tokens * price.input_token_micro_usd;
+    const budget = Math.floor(costOf(1_500));
+    const { key } = await ctx.admin.key('acme', { monthly_budget_micro_usd: budget });
+    const refused = await call(key, 'POST', '/v1/classify', { model, input: long });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(402);
+    const served = await call(key, 'POST', '/v1/classify', { model, input: long.slice(0, 5 * 1_000) });
+    expect(served.status).toBe(200);
+    expect(costOf(served.body.usage.input_tokens)).toBeLessThanOrEqual(budget);
+  });
+
   it('are its owner\'s alone: another tenant gets 404 model_not_found on both routes, explain or not', async () => {
     for (const [path, body] of [
       ['/v1/classify', { model, input: 'a fine film', explain: true }],

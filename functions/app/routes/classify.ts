@@ -65,8 +65,8 @@ const clientGone = () =>
   new ApiError(499 as ContentfulStatusCode, 'the client closed the connection before the texts were classified', 'invalid_request_error', 'client_closed');
 
 /** Runs texts through the model's classifier, metered at its price; 503 when its queue is full, 499 when the client left. */
-export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: ServedClassifier, texts: string[]) {
-  await c.var.admit(classificationEstimate(model, texts));
+export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: ServedClassifier, texts: string[], counted = classifier.countTokens?.(texts)) {
+  await c.var.admit(classificationEstimate(model, texts, counted));
   // The client gone (its connection closed), texts still queued are dropped: an explained request queues hundreds.
   const signal = c.req.raw.signal;
   try {
@@ -104,7 +104,7 @@ export function classifyRoutes(deps: ClassificationDeps): RouteGroup {
     const k = Math.min(request.top_k ?? labels.length, labels.length);
     const settings = explainSettings(request.explain);
     const batch = settings ? planExplanations(served.classifier, texts, 'input') : null;
-    const all = await classifyTexts(c, served, batch ? batch.texts : texts);
+    const all = await classifyTexts(c, served, batch ? batch.texts : texts, batch?.tokens);
     const inputTokens = all.reduce((sum, r) => sum + r.tokens, 0);
     if (!batch || !settings) {
       return c.json({

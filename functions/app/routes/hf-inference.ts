@@ -33,7 +33,7 @@ export function hfInferenceRoutes(deps: ClassificationDeps): RouteGroup {
     const fn = request.parameters?.function_to_apply ?? 'softmax';
     const settings = explainSettings(request.parameters?.explain);
     const batch = settings ? planExplanations(served.classifier, texts, 'inputs') : null;
-    const all = await classifyTexts(c, served, batch ? batch.texts : texts);
+    const all = await classifyTexts(c, served, batch ? batch.texts : texts, batch?.tokens);
     if (!batch || !settings) return c.json(all.map((r) => rankLabels(r.logits, labels, fn, k)));
     return c.json(explainResults(batch, all, labels, fn, k, settings).ranked);
   });

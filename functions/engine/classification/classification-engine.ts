@@ -46,6 +46,10 @@ export class ClassificationEngine implements TextClassifier {
     return this.classifier.readsWhole(text);
   }
 
+  countTokens(texts: string[]): number[] {
+    return this.classifier.countTokens(texts);
+  }
+
   classify(texts: string[], options: ClassifyOptions = {}): Promise<ClassifiedText[]> {
     const { signal } = options;
     if (this.batchAcrossRequests) return this.batcher.submit(texts, signal);

@@ -82,6 +82,11 @@ export class SequenceClassifier {
     return !this.tokenizer.tokenize(text).truncated;
   }
 
+  /** Ids each text becomes, [CLS] and [SEP] included, as classify() reports them (tokenizations, no session.run). */
+  countTokens(texts: string[]): number[] {
+    return texts.map((text) => this.tokenizer.tokenize(text).ids.length);
+  }
+
   async classify(texts: string[]): Promise<ClassifiedBatch> {
     const t0 = this.now();
     const encodings = texts.map((text) => this.tokenizer.tokenize(text));

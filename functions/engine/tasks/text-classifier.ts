@@ -21,7 +21,7 @@ export interface BatchTiming {
 export type ClassifiedText = TextResult & BatchTiming;
 
 export interface ClassifyOptions {
-  /** The caller gave up: texts not yet queued are refused with the signal's reason; a batch that started runs on. */
+  /** The caller gave up: its texts still queued are dropped and the call rejects with the signal's reason at once; a batch that started runs on (its results are dropped). */
   signal?: AbortSignal;
 }
 
@@ -31,4 +31,6 @@ export interface TextClassifier {
   classify(texts: string[], options?: ClassifyOptions): Promise<ClassifiedText[]>;
   /** Whether the model reads all of `text` (false: it would truncate it), without running the model; absent: always. */
   readsWhole?(text: string): boolean;
+  /** The tokens classify() will report for each text, without running the model (admission's exact estimate). */
+  countTokens?(texts: string[]): number[];
 }

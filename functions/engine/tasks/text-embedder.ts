@@ -15,7 +15,7 @@ export interface EmbeddedText {
 }
 
 export interface EmbedOptions {
-  /** The caller gave up: texts not yet queued are refused with the signal's reason. */
+  /** The caller gave up: its texts still queued are dropped and the call rejects with the signal's reason at once; a batch that started runs on (its results are dropped). */
   signal?: AbortSignal;
 }
 

@@ -22,6 +22,11 @@ export class HeadClassifier implements TextClassifier {
     return this.head.weights.byteLength + this.head.bias.byteLength;
   }
 
+  /** All its windows' tokens: what the encoder reads past the entry's max_tokens, so that admission reserves it. */
+  countTokens(texts: string[]): number[] {
+    return this.embedder.countTokens(texts);
+  }
+
   readsWhole(text: string): boolean {
     return this.embedder.readsWhole?.(text) ?? true;
   }
