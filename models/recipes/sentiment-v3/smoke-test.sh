@@ -2,19 +2,28 @@
 # Smoke test of the v3 recipe: every stage of run.sh on a few hundred rows and a few steps, in a temporary folder,
 # then the resume guarantees: a pretraining run stopped at step 3 and resumed gives bit for bit the checkpoint of
 # a run that was not stopped; a fresh folder resumes from an fp16 snapshot at its step (without the GloVe files);
-# missing data, a missing GloVe package and a torn checkpoint give one line, not a stack trace.
-# Usage: bash models/recipes/sentiment-v3/smoke-test.sh   (about a minute on 2 cores; uses the installed GloVe package)
+# missing data, a missing GloVe package and a torn checkpoint give one line, not a stack trace. The fine-tuning
+# stages (finetune.py) get the same checks: every --from, the --from-checkpoint trial, a stopped and resumed stage
+# equal to an uninterrupted one, a saved model that scores what its report says, one-line errors. Everything runs
+# with data folders that hold only SST-2 train.tsv and IMDB train + unsup: dev.tsv and IMDB test cannot be read.
+# Usage: bash models/recipes/sentiment-v3/smoke-test.sh   (1-2 minutes on 2 cores; uses the installed GloVe package)
 source "$(dirname "$0")/env.sh"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cd "$root"
 failed() { echo "v3 recipe smoke test: FAILED, $1"; exit 1; }
+shared="${SHARED_DIR:-$root/../shared}"
+mkdir -p "$tmp/data/sst2" "$tmp/data/imdb"
+ln -s "$(realpath "${DATA_DIR:-$shared/data/sst2}/train.tsv")" "$tmp/data/sst2/train.tsv"
+for split in train unsup; do ln -s "$(realpath "${IMDB_DIR:-$shared/data/imdb}/$split.jsonl.gz")" "$tmp/data/imdb/"; done
+export DATA_DIR="$tmp/data/sst2" IMDB_DIR="$tmp/data/imdb"
 bash "$here/run.sh" --smoke --work "$tmp/a"
-for f in vocab.txt corpus/corpus.json glove/vectors.f32 teacher-glove/report.json pretrain/discriminator.pt; do
+for f in vocab.txt corpus/corpus.json glove/vectors.f32 teacher-glove/report.json pretrain/discriminator.pt \
+         imdb-supervised/report.json imdb-supervised/model.pt finetune-sst2/imdb/report.json finetune-sst2/imdb/model.pt; do
   [ -s "$tmp/a/$f" ] || failed "$f missing"
 done
 bash "$here/run.sh" --smoke --work "$tmp/a" > "$tmp/again.log"
-[ "$(grep -c skipped "$tmp/again.log")" -eq 5 ] || failed "a second run did not skip every finished stage"
+[ "$(grep -c skipped "$tmp/again.log")" -eq 7 ] || failed "a second run did not skip every finished stage"
 
 pre() { RECIPE_WORK="$1" "$PYTHON" "$here/pretrain.py" --smoke --work "$@"; }
 for d in b c; do mkdir -p "$tmp/$d" && cp -r "$tmp/a/vocab.txt" "$tmp/a/corpus" "$tmp/$d/"; done
@@ -70,6 +79,60 @@ want = json.load(open(f"{work}/teacher-glove/report.json"))["holdout_accuracy"]
 assert round(acc, 4) == want, f"the saved teacher scores {acc:.4f} on the hold-out, its report says {want}"
 print(f"GloVe teacher logits: hold-out accuracy {acc:.4f}, as its report says")
 PY
+# Fine-tuning from every starting point, and the trial from the pretraining checkpoint.
+for from in pretrained glove random; do bash "$here/run.sh" --smoke --work "$tmp/a" finetune-sst2 --from "$from" > /dev/null; done
+bash "$here/run.sh" --smoke --work "$tmp/a" imdb-supervised finetune-sst2 --from-checkpoint > /dev/null
+bash "$here/run.sh" --smoke --work "$tmp/a" finetune-sst2 --from pretrained --from-checkpoint > /dev/null
+# A stopped and resumed stage equals an uninterrupted one: at step 5 (weights, Adam, RNG, curve) and at the end.
+ft() { RECIPE_WORK="$1" "$PYTHON" "$here/finetune.py" imdb --smoke --work "$@"; }
+for d in d e f; do mkdir -p "$tmp/$d/pretrain" && cp "$tmp/a/vocab.txt" "$tmp/$d/" && cp "$tmp/a/pretrain/discriminator.pt" "$tmp/$d/pretrain/"; done
+ft "$tmp/d" --stop-at 3 > /dev/null
+ft "$tmp/d" --stop-at 5 > "$tmp/d.log"
+grep -q "resumed at step 3/6 (epoch 0, batch 3)" "$tmp/d.log" || failed "the stopped fine-tuning did not resume at step 3"
+cp "$tmp/d/imdb-supervised/checkpoint.pt" "$tmp/d-step5.pt"
+ft "$tmp/d" > /dev/null
+ft "$tmp/e" --stop-at 5 > /dev/null
+"$PYTHON" - "$here" "$tmp" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+import torch
+from classifier import build_classifier
+from common import load_recipe, sst2_split
+from corpus import read_vocab
+from data import encode_rows
+from training import accuracy
+from wordpiece import WordPieceTokenizer
+tmp = Path(sys.argv[2])
+same = lambda x, y: x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
+d, e = torch.load(tmp / "d-step5.pt"), torch.load(tmp / "e/imdb-supervised/checkpoint.pt")
+assert d["step"] == e["step"] == 5 and d["resumed_from"] == [3] and e["resumed_from"] == []
+assert same(d["model"], e["model"]), "stopped + resumed fine-tuning weights differ from an uninterrupted run"
+opt = lambda s: {f"{i}.{k}": v for i, st in s["optimizer"]["state"].items() for k, v in st.items()}
+assert same(opt(d), opt(e)) and torch.equal(d["torch_rng"], e["torch_rng"]), "stopped + resumed Adam or RNG state differs"
+assert [p["loss"] for p in d["log"]] == [p["loss"] for p in e["log"]] and [
+    {k: v for k, v in p.items() if k != "cpu_seconds"} for p in d["curve"]] == [
+    {k: v for k, v in p.items() if k != "cpu_seconds"} for p in e["curve"]], "the resumed run's losses or evaluations differ"
+a_model, d_model = torch.load(tmp / "a/imdb-supervised/model.pt"), torch.load(tmp / "d/imdb-supervised/model.pt")
+assert same(a_model["state"], d_model["state"]) and a_model["best_step"] == d_model["best_step"], "the resumed stage saved another model"
+# Every starting point finished; the trials are pinned to the pretraining checkpoint's step.
+for name in ("imdb", "pretrained", "glove", "random", "imdb-from-checkpoint", "pretrained-from-checkpoint"):
+    r = json.loads((tmp / "a/finetune-sst2" / name / "report.json").read_text())
+    assert r["steps"] == 6 and len(r["curve"]) == 2 and r["best"]["holdout_accuracy"] > 0, name
+    assert (r["source"].get("pretraining_step") == 6) == (name not in ("glove", "random")), (name, r["source"])
+assert json.loads((tmp / "a/imdb-supervised-from-checkpoint/report.json").read_text())["source"]["path"].endswith("pretrain/checkpoint.pt")
+assert json.loads((tmp / "a/finetune-sst2/glove/report.json").read_text())["source"]["glove_init"]["glove"] > 0
+# The saved model is the best state: it scores the hold-out as the report says.
+recipe, vocab = load_recipe(), read_vocab(tmp / "a/vocab.txt")
+tok = WordPieceTokenizer(vocab, recipe["max_length"])
+report = json.loads((tmp / "a/finetune-sst2/imdb/report.json").read_text())
+model = build_classifier(recipe, vocab)
+model.load_state_dict(torch.load(tmp / "a/finetune-sst2/imdb/model.pt")["state"])
+acc = accuracy(model, encode_rows(tok, sst2_split(recipe, 400)[1]), tok)
+assert round(acc, 4) == report["best"]["holdout_accuracy"], (acc, report["best"])
+print(f"fine-tuning: stop at 3 + resume = uninterrupted run at step 5 and at the end; 6 starting points finished; "
+      f"the saved model scores the hold-out {acc:.4f}, as its report says")
+PY
 # Bad input: one line naming the fix, never a stack trace.
 one_line() { # one_line <expected text> <command...>
   local want="$1"; shift
@@ -82,4 +145,12 @@ one_line "npm install --no-save" "$PYTHON" "$here/glove.py" subset --words "$tmp
 one_line "run.sh vocab" "$PYTHON" "$here/pretrain.py" --smoke --work "$tmp/x"
 head -c 1000 "$tmp/a/pretrain/checkpoint.pt" > "$tmp/b/pretrain/checkpoint.pt"
 one_line "is unreadable" "$PYTHON" "$here/pretrain.py" --smoke --work "$tmp/b"
+one_line "set SHARED_DIR or IMDB_DIR" env IMDB_DIR="$tmp/none" "$PYTHON" "$here/finetune.py" imdb --smoke --work "$tmp/f"
+rm "$tmp/f/pretrain/discriminator.pt"
+one_line "add --from-checkpoint" "$PYTHON" "$here/finetune.py" imdb --smoke --work "$tmp/f"
+one_line "run.sh imdb-supervised" "$PYTHON" "$here/finetune.py" sst2 --from imdb --smoke --work "$tmp/f"
+cp "$tmp/a/pretrain/checkpoint.pt" "$tmp/e/pretrain/discriminator.pt"
+one_line "made with another source" "$PYTHON" "$here/finetune.py" imdb --smoke --work "$tmp/e"
+head -c 1000 "$tmp/d-step5.pt" > "$tmp/e/imdb-supervised/checkpoint.pt"
+one_line "is unreadable" "$PYTHON" "$here/finetune.py" imdb --smoke --work "$tmp/e"
 echo "v3 recipe smoke test: 1 passed, 0 failed"
