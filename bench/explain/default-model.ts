@@ -1,7 +1,7 @@
 /**
  * The registry's default classifier (sst2-bert@2) loaded in this process the way the server loads it (files checked
  * against their sha256, the text-classification task's loader, a micro-batched engine), optionally with its ONNX
- * bytes edited first (the sanity check's randomised classifier layer).
+ * bytes edited first (the sanity check's randomised layers).
  */
 import { join } from 'node:path';
 import type { ClassificationEngine } from '../../functions/engine/classification/classification-engine.js';
@@ -18,9 +18,19 @@ export interface LoadedModel {
   engine: ClassificationEngine;
 }
 
-export async function loadDefaultModel(backend: OrtBackend, editOnnx?: (bytes: Uint8Array) => Uint8Array): Promise<LoadedModel> {
+async function defaultModelFiles(): Promise<{ model: ModelEntry; files: Map<string, Uint8Array> }> {
   const model = (await readLocalRegistry()).resolve()!;
-  const files = await verifyModelFiles(model, folderReader(join(repoRoot, 'models', model.folder!)));
+  return { model, files: await verifyModelFiles(model, folderReader(join(repoRoot, 'models', model.folder!))) };
+}
+
+/** The default model's ONNX file as the registry pins it. */
+export async function readDefaultOnnx(): Promise<Uint8Array> {
+  const { model, files } = await defaultModelFiles();
+  return files.get(model.onnx!)!;
+}
+
+export async function loadDefaultModel(backend: OrtBackend, editOnnx?: (bytes: Uint8Array) => Uint8Array): Promise<LoadedModel> {
+  const { model, files } = await defaultModelFiles();
   const read = async (path: string) => {
     const bytes = files.get(path) ?? null;
     return bytes && editOnnx && path === model.onnx ? editOnnx(bytes) : bytes;

@@ -1,8 +1,9 @@
-/** bench/explain's section of bench/RESULTS.md: the figures, then each target read against them. */
+/** bench/explain's section of bench/RESULTS.md: the figures, then each target read against them (the sanity check's in its block). */
 import { ms } from '../common/stats.js';
 import { DELETIONS, FRACTIONS, type Faithfulness } from './faithfulness.js';
 import type { BackendLatency } from './latency.js';
-import { MIN_WORDS, RANDOMISATIONS, type RandomisedRow, type Sanity } from './sanity-check.js';
+import type { Sanity } from './sanity-check.js';
+import { SANITY_MARKERS, sanityBlock } from './sanity-table.js';
 
 export interface RunNotes {
   date: string;
@@ -28,8 +29,6 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 const NOISE_FLOOR = 0.05;
 const met = (ok: boolean) => (ok ? 'met' : 'missed');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const pct = (share: number) => `${(100 * share).toFixed(1)} %`;
-const describeLayer = (row: RandomisedRow) => `${row.layer.scopes.join(' and ')} (${row.layer.initializers.map((i) => `${i.name}: ${i.replacedBy}`).join('; ')})`;
 
 export function resultsTable(notes: RunNotes, faith: Faithfulness, sanity: Sanity, latency: BackendLatency[]): string {
   const top20 = DELETIONS.findIndex((d) => d.name === 'top 20 % of words');
@@ -53,13 +52,9 @@ export function resultsTable(notes: RunNotes, faith: Faithfulness, sanity: Sanit
     ...(['attribution', 'random'] as const).map((order) =>
       `| ${order === 'attribution' ? 'by attribution' : 'random order'} | ${f3(faith.insertionAuc[order])} | ${shown.map((j) => f3(faith.insertion[order][j]!)).join(' | ')} | ${f3(faith.insertion[order][0]!)} | ${f3(faith.insertion[order][FRACTIONS.length - 1]!)} |`),
     '',
-    `**Sanity check** (model randomisation). Randomised: ${RANDOMISATIONS.map((r) => `${r.name}: ${describeLayer(sanity.randomised.find((row) => row.name === r.name)!)}`).join('. ')}.`,
-    `Spearman correlation of attributions toward the trained model's predicted label, per sentence of ${MIN_WORDS}+ words; accuracy on these sentences (trained: ${pct(sanity.trainedAccuracy)}).`,
-    '',
-    '| trained against | seed | mean ρ | mean abs ρ | sentences | left out (constant) | its accuracy | agrees with trained |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    `| trained, rerun | | ${f3(sanity.rerun.mean)} | ${f3(sanity.rerun.meanAbsolute)} | ${sanity.rerun.texts} | ${sanity.rerun.constant} | ${pct(sanity.trainedAccuracy)} | 100 % |`,
-    ...sanity.randomised.map((r) => `| ${r.name} randomised | ${r.seed} | ${f3(r.correlation.mean)} | ${f3(r.correlation.meanAbsolute)} | ${r.correlation.texts} | ${r.correlation.constant} | ${pct(r.accuracy)} | ${pct(r.agreement)} |`),
+    `<!-- bench:${SANITY_MARKERS}:start -->`,
+    sanityBlock(sanity),
+    `<!-- bench:${SANITY_MARKERS}:end -->`,
     '',
     `**Latency** over HTTP (functions/node/server.ts on port 0, billing, generation and fine-tuning off), one dev sentence per request: ${latency[0]?.requests ?? 0} rounds of plain`,
     `and explained on one server, then ${latency[0]?.trios.length ?? 0} times ${latency[0]?.plainOnlyRequests ?? 0} rounds of plain only on a trio of fresh servers side by side: this checkout, a second of it`,
@@ -79,18 +74,6 @@ export function resultsTable(notes: RunNotes, faith: Faithfulness, sanity: Sanit
     '  Occlusion scores each word by deleting it alone, so its top word is by construction the largest single-word drop; the top-2, top-20 % and insertion figures'
       + ' test whether those one-at-a-time scores still hold when words go (or come back) together.',
     `- Insertion AUC, attribution order / random order: ${ratio(faith.insertionAuc.attribution, faith.insertionAuc.random)} (higher: the probability comes back sooner).`,
-    ...RANDOMISATIONS.map((r) => {
-      const rows = sanity.randomised.filter((row) => row.name === r.name);
-      const worst = Math.max(...rows.map((row) => row.correlation.meanAbsolute));
-      const followsAgreement = rows.every((row) => Math.sign(row.correlation.mean) === Math.sign(row.agreement - 0.5));
-      const why = followsAgreement
-        ? ` The randomised models still compute sentiment (accuracy ${rows.map((row) => pct(row.accuracy)).join(', ')}, not 50 %): a random read-out of this encoder's features`
-          + ' lines up with the sentiment they carry, or against it, so the check\'s premise (randomising destroys what the model computes) does not hold here. Occlusion'
-          + ' explains the model it is given, and the sign of ρ follows whether that model agrees with the trained label.'
-        : '';
-      return `- ${r.name} randomised: mean ρ ${rows.map((row) => f3(row.correlation.mean)).join(', ')} over the seeds (mean abs ρ up to ${f3(worst)}) against ${f3(sanity.rerun.mean)} for the rerun `
-        + `(target: well below the rerun, taken here as mean abs ρ < 0.5 for every seed, and the rerun 1): ${met(sanity.rerun.mean > 0.999 && worst < 0.5)}.${why}`;
-    }),
     ...latency.map((l) => {
       const slower = median(l.trios.map((t) => t.this.p50 / t.before.p50)) - 1;
       const aa = l.trios.map((t) => t.this.p50 / t.again.p50);
