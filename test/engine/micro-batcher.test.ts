@@ -112,7 +112,7 @@ describe('MicroBatcher', () => {
   });
 
   // A batcher on a hand-driven clock and event loop: every batch takes exactly what the test says.
-  function driven(options: { maxBatchSize: number; maxQueueMs: number }) {
+  function driven(options: { maxBatchSize: number; maxQueueMs: number; weight?: (item: number) => number }) {
     let clock = 0;
     const deferred: (() => void)[] = [];
     const releases: (() => void)[] = [];
@@ -165,6 +165,35 @@ describe('MicroBatcher', () => {
     await finish(100);
     expect(await running).toEqual([-5, -6, -7, -8]);
     expect(await Promise.all(accepted)).toEqual([[-9, -10, -11, -12], [-13, -14, -15, -16]]);
+  });
+
+  it('weighs items by their cost: many light items after heavy batches fit, a heavy backlog is still refused', async () => {
+    // An item's value is its weight: 100 for a long text, 1 for a short one.
+    const { batcher, finish, turn } = driven({ maxBatchSize: 4, maxQueueMs: 250, weight: (x) => x });
+    const cold = batcher.submit([1]);
+    turn();
+    await finish(5_000);
+    await cold;
+    for (let i = 0; i < 3; i++) {
+      const heavy = batcher.submit([100, 100, 100, 100]);
+      turn();
+      await finish(100); // 100 ms for a weight of 400
+      await heavy;
+    }
+    // 16 light items: 4 batches, 3 of them ahead of the last. Counted as items, each was priced at 100 ms (300 ms,
+    // past the deadline); weighed, each costs 1 ms.
+    const light = Array.from({ length: 16 }, () => 1);
+    const accepted = batcher.submit(light);
+    // Behind them, 16 heavy items: the 4 light batches and 3 heavy ones ahead of their last, 304 ms: refused.
+    const refusal = refusalOf(() => batcher.submit(Array.from({ length: 16 }, () => 100)));
+    expect(refusal).toBeInstanceOf(QueueDeadlineError);
+    expect((refusal as QueueFullError).retryAfterSeconds).toBe(1);
+    // 8 heavy items: the light batches and one heavy batch ahead of their last, 104 ms: fit.
+    const heavyFits = batcher.submit(Array.from({ length: 8 }, () => 100));
+    turn();
+    for (let i = 0; i < 6; i++) await finish(i < 4 ? 1 : 100);
+    expect(await accepted).toEqual(light.map((x) => -x));
+    expect(await heavyFits).toEqual(Array.from({ length: 8 }, () => -100));
   });
 
   it('sheds a request whose deadline passed while it waited, without running it, and keeps serving', async () => {

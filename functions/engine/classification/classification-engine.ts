@@ -7,6 +7,11 @@
  * A caller's signal (it gave up: its client disconnected) drops its texts still queued, and rejects its call at once
  * (MicroBatcher); a batch that started runs on. Without cross-request batching the signal is read once, before the
  * call's texts run as one batch.
+ *
+ * The batcher weighs each text by its length in characters, up to what the model reads (`maxTokens`), plus its
+ * [CLS] and [SEP]: the run time follows the tokens (SequenceClassifier groups texts by length), and a count of
+ * texts would price 64 short texts like 64 long ones. Characters, not tokens: the plain path tokenizes once, in
+ * the batch, and this must not add a tokenization to it.
  */
 import type { ClassifiedText, ClassifyOptions, TextClassifier } from '../tasks/text-classifier.js';
 import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
@@ -14,16 +19,29 @@ import type { SequenceClassifier } from './sequence-classifier.js';
 
 export interface ClassificationEngineOptions {
   batching: MicroBatcherOptions;
+  /** The model's max_tokens: the longest text the weight counts (default 512). */
+  maxTokens?: number;
   /** false: each request's texts run as their own batch, in the caller's turn (Workers); default true. */
   batchAcrossRequests?: boolean;
 }
+
+/** A generous ceiling on characters per WordPiece token, so that a text cut at maxTokens is weighed whole. */
+const CHARS_PER_TOKEN = 6;
+/** [CLS] and [SEP], in characters of an average word piece. */
+const SPECIAL_TOKENS_CHARS = 8;
+const DEFAULT_MAX_TOKENS = 512;
+
+/** What the batcher weighs a text at: a cheap stand-in for its tokens, without tokenizing. */
+export const textWeight = (maxTokens: number) => (text: string): number =>
+  Math.min(text.length, maxTokens * CHARS_PER_TOKEN) + SPECIAL_TOKENS_CHARS;
 
 export class ClassificationEngine implements TextClassifier {
   private readonly batcher: MicroBatcher<string, ClassifiedText>;
   private readonly batchAcrossRequests: boolean;
 
   constructor(private readonly classifier: SequenceClassifier, options: ClassificationEngineOptions) {
-    this.batcher = new MicroBatcher((texts) => this.run(texts), options.batching);
+    const weight = options.batching.weight ?? textWeight(options.maxTokens ?? DEFAULT_MAX_TOKENS);
+    this.batcher = new MicroBatcher((texts) => this.run(texts), { ...options.batching, weight });
     this.batchAcrossRequests = options.batchAcrossRequests ?? true;
   }
 

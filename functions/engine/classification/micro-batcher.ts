@@ -5,6 +5,10 @@
  * start later than `maxQueueMs` from now (estimated from measured batch times) is refused at once; one whose
  * deadline passes while it waits anyway (the estimate was low) is shed before it runs. Both are QueueFullErrors.
  *
+ * The estimate weighs items by `weight` (default 1 each): batch times are fitted to, and predicted from, a batch's
+ * summed weight. Where items differ in cost (texts of 8 or 128 tokens), counting items would price a batch of short
+ * texts like one of the long texts seen before it, and refuse a request that an idle server runs at once.
+ *
  * A batch never starts inside submit(): it waits for `defer`, one turn of the event loop (Node passes setImmediate,
  * which runs right after the I/O phase; the default, setTimeout(0), works in every runtime), and so does every
  * next batch. A WASM session.run blocks the event loop, and its promise settles before the loop reads another
@@ -24,13 +28,15 @@
 import { QueueFullError } from '../tasks/queue-full-error.js';
 import { BatchCostModel } from './batch-cost.js';
 
-export interface MicroBatcherOptions {
+export interface MicroBatcherOptions<I = unknown> {
   maxBatchSize: number;
   maxWaitMs: number;
   maxQueue: number;
   /** Longest a submission may wait for its last item's batch to start (default 3,000 ms; Infinity: no bound). */
   maxQueueMs?: number;
   defer?: (run: () => void) => void;
+  /** What an item costs to run, in any unit (a positive number, read once per item at submit); default 1. */
+  weight?: (item: I) => number;
   /** A batch of `size` items starts (observers must not throw, here and in onBatch). */
   onBatchStart?: (size: number) => void;
   /** A batch of `size` items has run, in `ms`, whether it succeeded or failed. */
@@ -66,6 +72,7 @@ interface Ticket<O> {
 
 interface Pending<I, O> {
   item: I;
+  weight: number;
   index: number;
   ticket: Ticket<O>;
 }
@@ -76,6 +83,7 @@ export class MicroBatcher<I, O> {
   private live = 0;
   private running = false;
   private runningSize = 0;
+  private runningWeight = 0;
   private runningSince = 0;
   private deferred = false;
   /** submit() calls so far, refused ones included: whether a turn of the event loop brought new requests. */
@@ -87,7 +95,7 @@ export class MicroBatcher<I, O> {
 
   constructor(
     private readonly runBatch: (items: I[]) => Promise<O[]>,
-    private readonly options: MicroBatcherOptions,
+    private readonly options: MicroBatcherOptions<NoInfer<I>>,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.maxQueueMs = options.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS;
@@ -98,10 +106,10 @@ export class MicroBatcher<I, O> {
     this.submissions++;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (items.length === 0) return Promise.resolve([]);
-    if (this.live + items.length > this.options.maxQueue) {
-      throw new QueueFullError(this.retryAfter(this.waitMs(this.live + items.length)));
-    }
-    const wait = this.waitMs(this.live + items.length);
+    const weigh = this.options.weight;
+    const weights = items.map((item) => (weigh ? weigh(item) : 1));
+    const wait = this.waitMs(weights);
+    if (this.live + items.length > this.options.maxQueue) throw new QueueFullError(this.retryAfter(wait));
     if (wait > this.maxQueueMs) throw new QueueDeadlineError(this.retryAfter(wait - this.maxQueueMs), this.maxQueueMs);
     // A request that finds the batcher idle waits only for one turn of the event loop: shedding it would free
     // nothing (and a loop blocked by other work, e.g. a start-up, is no backlog of this queue).
@@ -111,7 +119,7 @@ export class MicroBatcher<I, O> {
         results: new Array<O>(items.length), left: items.length, queued: items.length,
         deadline: idle ? Infinity : this.now() + this.maxQueueMs, done: false, resolve, reject, release: () => {},
       };
-      items.forEach((item, index) => this.queue.push({ item, index, ticket }));
+      items.forEach((item, index) => this.queue.push({ item, weight: weights[index]!, index, ticket }));
       this.live += items.length;
       if (signal) {
         const onAbort = () => this.abort(ticket, signal.reason);
@@ -122,12 +130,29 @@ export class MicroBatcher<I, O> {
     });
   }
 
-  /** Estimated time until the batch holding the `items`-th queued item starts. */
-  private waitMs(items: number): number {
+  /**
+   * Estimated time until the batch holding the last of `extra` (a submission's item weights, queued after the
+   * live items) starts: the running batch's rest, then each batch that take() would form ahead of it.
+   */
+  private waitMs(extra: readonly number[] = []): number {
     const size = this.options.maxBatchSize;
-    const ahead = Math.ceil(items / size) - 1;
-    const current = this.running ? Math.max(0, this.cost.predict(this.runningSize) - (this.now() - this.runningSince)) : 0;
-    return current + ahead * this.cost.predict(size);
+    let ahead = 0;
+    let batchWeight = 0;
+    let batchItems = 0;
+    // A batch counts once an item follows it: the last one, holding the last item, is not waited for.
+    const add = (weight: number) => {
+      if (batchItems === size) {
+        ahead += this.cost.predict(batchWeight);
+        batchWeight = 0;
+        batchItems = 0;
+      }
+      batchWeight += weight;
+      batchItems++;
+    };
+    for (const pending of this.queue) if (!pending.ticket.done) add(pending.weight);
+    for (const weight of extra) add(weight);
+    const current = this.running ? Math.max(0, this.cost.predict(this.runningWeight) - (this.now() - this.runningSince)) : 0;
+    return current + ahead;
   }
 
   private retryAfter(ms: number): number {
@@ -174,7 +199,9 @@ export class MicroBatcher<I, O> {
     if (this.deferred) return;
     this.deferred = true;
     const defer = this.options.defer ?? ((run) => setTimeout(run, 0));
-    const until = this.now() + Math.max(READ_BACKLOG_MIN_MS, READ_BACKLOG_SHARE * this.cost.predict(this.options.maxBatchSize));
+    // A full batch of items like the last batch's.
+    const fullBatch = this.options.maxBatchSize * (this.runningSize > 0 ? this.runningWeight / this.runningSize : 1);
+    const until = this.now() + Math.max(READ_BACKLOG_MIN_MS, READ_BACKLOG_SHARE * this.cost.predict(fullBatch));
     const turn = (seen: number, quiet: number) => defer(() => {
       const quietNow = this.submissions === seen ? quiet + 1 : 0;
       if (afterRun && quietNow < 2 && this.now() < until) return turn(this.submissions, quietNow);
@@ -193,7 +220,7 @@ export class MicroBatcher<I, O> {
       const pending = this.queue[i]!;
       if (pending.ticket.done) continue;
       if (now > pending.ticket.deadline) {
-        this.fail(pending.ticket, new QueueDeadlineError(this.retryAfter(this.waitMs(this.live)), this.maxQueueMs));
+        this.fail(pending.ticket, new QueueDeadlineError(this.retryAfter(this.waitMs()), this.maxQueueMs));
         continue;
       }
       batch.push(pending);
@@ -212,6 +239,7 @@ export class MicroBatcher<I, O> {
     if (batch.length === 0) return;
     this.running = true;
     this.runningSize = batch.length;
+    this.runningWeight = batch.reduce((sum, p) => sum + p.weight, 0);
     this.options.onBatchStart?.(batch.length);
     const started = this.now();
     this.runningSince = started;
@@ -229,7 +257,7 @@ export class MicroBatcher<I, O> {
       .finally(() => {
         const ms = this.now() - started;
         // The first run pays for the session's lazy initialisation: not a batch time to plan with.
-        if (this.warm) this.cost.record(batch.length, ms);
+        if (this.warm) this.cost.record(this.runningWeight, ms);
         this.warm = true;
         this.running = false;
         this.options.onBatch?.(batch.length, ms);

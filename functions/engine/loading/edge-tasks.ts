@@ -32,7 +32,7 @@ const textClassification: EdgeTaskLoader<ClassificationEngine> = {
   async load(model, files, options) {
     const classifier = await classifierFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession });
     const batching = batchingFor(model, options);
-    const engine = new ClassificationEngine(classifier, { batching, batchAcrossRequests: options.batchAcrossRequests ?? true });
+    const engine = new ClassificationEngine(classifier, { batching, maxTokens: model.maxTokens, batchAcrossRequests: options.batchAcrossRequests ?? true });
     // One run, so that the first user request does not pay for the session's lazy initialisation.
     await engine.classify(['warm up the session']);
     return engine;
