@@ -5,7 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { applyScoreFunction, type LabelScore, type ScoreFunction } from '../engine/classification/scores.js';
-import { EXPLAIN_METHODS, occlusionAttributions, planOcclusion, type ExplainMethod, type OcclusionPlan, type WordAttribution } from '../engine/explain/occlusion.js';
+import { EXPLAIN_METHODS, occlusionAttributions, readWords, withVariants, type ExplainMethod, type OcclusionPlan, type WordAttribution } from '../engine/explain/occlusion.js';
 import type { ClassifiedText, TextClassifier } from '../engine/tasks/text-classifier.js';
 import { invalidRequest } from '../http/errors.js';
 
@@ -83,11 +83,13 @@ export function planExplanations(classifier: TextClassifier, texts: string[], pa
     throw invalidRequest(`"${param}" holds ${texts.length} texts; at most ${MAX_EXPLAINED_TEXTS} per request when explain is on`, param, 'explain_limit');
   }
   const readsWhole = classifier.readsWhole?.bind(classifier);
-  const plans = texts.map((text) => planOcclusion(text, readsWhole));
-  const words = plans.reduce((sum, plan) => sum + plan.words.length, 0);
+  // Counted before any variant is made: a long text's variants are its length times its words.
+  const read = texts.map((text) => readWords(text, readsWhole));
+  const words = read.reduce((sum, r) => sum + r.words.length, 0);
   if (words > MAX_EXPLAINED_WORDS) {
     throw invalidRequest(`"${param}" holds ${words} words to explain; at most ${MAX_EXPLAINED_WORDS} per request`, param, 'explain_limit');
   }
+  const plans = texts.map((text, i) => withVariants(text, read[i]!));
   const variants = plans.flatMap((plan) => plan.variants);
   const all = [...texts, ...variants];
   const tokens = classifier.countTokens?.(all);

@@ -21,30 +21,38 @@ export interface OcclusionPlan {
   variants: string[];
 }
 
+/** The words of a text that the model reads, before any variant is made (what an explain limit counts). */
+export type ReadWords = Omit<OcclusionPlan, 'variants'>;
+
 /**
  * `readsWhole(t)`: whether the model reads all of t (absent: it reads every text whole). For a text it truncates,
  * a binary search finds the longest prefix that ends a word and that it reads whole: O(log words) tokenizations.
  */
-export function planOcclusion(text: string, readsWhole?: (text: string) => boolean): OcclusionPlan {
+export function readWords(text: string, readsWhole?: (text: string) => boolean): ReadWords {
   const all = wordSpans(text);
-  let words = all;
-  let explainedChars = text.length;
   const truncated = readsWhole !== undefined && !readsWhole(text);
-  if (truncated) {
-    let fit = 0; // words[0, fit) are read whole
-    let hi = all.length;
-    while (fit < hi) {
-      const mid = (fit + hi + 1) >> 1;
-      if (readsWhole(text.slice(0, all[mid - 1]!.end))) fit = mid;
-      else hi = mid - 1;
-    }
-    words = all.slice(0, fit);
-    explainedChars = fit === 0 ? 0 : words[fit - 1]!.end;
+  if (!truncated) return { words: all, explainedChars: text.length, truncated };
+  let fit = 0; // all[0, fit) are read whole
+  let hi = all.length;
+  while (fit < hi) {
+    const mid = (fit + hi + 1) >> 1;
+    if (readsWhole(text.slice(0, all[mid - 1]!.end))) fit = mid;
+    else hi = mid - 1;
   }
-  const read = text.slice(0, explainedChars);
-  const variants = words.map((w) => withoutWord(read, w));
-  if (truncated && words.length > 0) variants.push(read);
-  return { words, explainedChars, truncated, variants };
+  const words = all.slice(0, fit);
+  return { words, explainedChars: fit === 0 ? 0 : words[fit - 1]!.end, truncated };
+}
+
+/** The variants of what readWords found: each word deleted from what the model read, then (truncated) that prefix. */
+export function withVariants(text: string, read: ReadWords): OcclusionPlan {
+  const prefix = text.slice(0, read.explainedChars);
+  const variants = read.words.map((w) => withoutWord(prefix, w));
+  if (read.truncated && read.words.length > 0) variants.push(prefix);
+  return { ...read, variants };
+}
+
+export function planOcclusion(text: string, readsWhole?: (text: string) => boolean): OcclusionPlan {
+  return withVariants(text, readWords(text, readsWhole));
 }
 
 export interface WordAttribution extends WordSpan {
