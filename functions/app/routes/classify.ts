@@ -12,7 +12,7 @@ import type { AppEnv } from '../../http/request-context.js';
 import { ApiError, invalidRequest } from '../../http/errors.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
-import { explainResults, explainSettings, planExplanations } from '../explanations.js';
+import { explainResults, explainSettings, planExplanations, type ExplainOption } from '../explanations.js';
 import { clientErrors } from '../openapi/responses.js';
 import { ClassifyRequest, ClassifyResponse } from '../schemas.js';
 import { modelNotReady, unknownModel } from './models.js';
@@ -87,6 +87,14 @@ export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: S
   }
 }
 
+/** The texts run, and with `explain` their occlusion variants in the same call; `batch` is null when explain is off. */
+export async function classifyExplainable(c: Context<AppEnv>, served: ServedClassifier, texts: string[], explain: ExplainOption | undefined, param: string) {
+  const settings = explainSettings(explain);
+  const batch = settings ? { ...planExplanations(served.classifier, texts, param), settings } : null;
+  const all = await classifyTexts(c, served, batch ? batch.texts : texts, batch?.tokens);
+  return { all, batch };
+}
+
 const classify = (registry: Registry) => createRoute({
   method: 'post', path: '/v1/classify', summary: 'Classify one text or a batch',
   description: `Texts from concurrent requests are batched together on the engine. Models: ${registry.names('text-classification').join(', ')}.`,
@@ -102,11 +110,9 @@ export function classifyRoutes(deps: ClassificationDeps): RouteGroup {
     const texts = batchOf(request.input, served, 'input');
     const labels = served.classifier.labels;
     const k = Math.min(request.top_k ?? labels.length, labels.length);
-    const settings = explainSettings(request.explain);
-    const batch = settings ? planExplanations(served.classifier, texts, 'input') : null;
-    const all = await classifyTexts(c, served, batch ? batch.texts : texts, batch?.tokens);
+    const { all, batch } = await classifyExplainable(c, served, texts, request.explain, 'input');
     const inputTokens = all.reduce((sum, r) => sum + r.tokens, 0);
-    if (!batch || !settings) {
+    if (!batch) {
       return c.json({
         model: served.name,
         results: all.map((r) => rankLabels(r.logits, labels, 'softmax', k)),
@@ -114,7 +120,7 @@ export function classifyRoutes(deps: ClassificationDeps): RouteGroup {
         usage: { input_tokens: inputTokens, texts: all.length },
       });
     }
-    const explained = explainResults(batch, all, labels, 'softmax', k, settings);
+    const explained = explainResults(batch, all, labels, 'softmax', k, batch.settings);
     return c.json({
       model: served.name,
       results: explained.ranked,

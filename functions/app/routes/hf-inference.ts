@@ -7,10 +7,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { rankLabels } from '../../engine/classification/scores.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
-import { explainResults, explainSettings, planExplanations } from '../explanations.js';
+import { explainResults } from '../explanations.js';
 import { clientErrors } from '../openapi/responses.js';
 import { HfClassifyRequest, HfClassifyResponse, ModelId } from '../schemas.js';
-import { batchOf, classifyTexts, servedClassifier, type ClassificationDeps } from './classify.js';
+import { batchOf, classifyExplainable, servedClassifier, type ClassificationDeps } from './classify.js';
 import { modelNotReady } from './models.js';
 
 const textClassification = createRoute({
@@ -31,11 +31,9 @@ export function hfInferenceRoutes(deps: ClassificationDeps): RouteGroup {
     const labels = served.classifier.labels;
     const k = Math.min(request.parameters?.top_k ?? labels.length, labels.length);
     const fn = request.parameters?.function_to_apply ?? 'softmax';
-    const settings = explainSettings(request.parameters?.explain);
-    const batch = settings ? planExplanations(served.classifier, texts, 'inputs') : null;
-    const all = await classifyTexts(c, served, batch ? batch.texts : texts, batch?.tokens);
-    if (!batch || !settings) return c.json(all.map((r) => rankLabels(r.logits, labels, fn, k)));
-    return c.json(explainResults(batch, all, labels, fn, k, settings).ranked);
+    const { all, batch } = await classifyExplainable(c, served, texts, request.parameters?.explain, 'inputs');
+    if (!batch) return c.json(all.map((r) => rankLabels(r.logits, labels, fn, k)));
+    return c.json(explainResults(batch, all, labels, fn, k, batch.settings).ranked);
   });
   return group;
 }
