@@ -86,9 +86,10 @@ def examples_sha256(*sets) -> str:
 
 
 def train(model: nn.Module, train_set, evaluate, select: str, hp: dict, seed: int, fingerprint: dict, loaded: dict | None,
-          out: Path, pad_id: int, stop_at: int | None, log) -> dict | None:
-    """Fine-tunes model in place (cross-entropy), keeping the state that scores best on evaluate()[select].
+          out: Path, pad_id: int, stop_at: int | None, log, loss_of=None) -> dict | None:
+    """Fine-tunes model in place, keeping the state that scores best on evaluate()[select].
 
+    The loss is cross-entropy on each example's label unless loss_of(logits, batch) gives another (distillation).
     `loaded` says what apply_source put into model (None on a resume: the checkpoint says it). Returns the finished
     state {best, curve, ...}, or None when stopped at --stop-at (checkpoint saved).
     """
@@ -138,7 +139,8 @@ def train(model: nn.Module, train_set, evaluate, select: str, hp: dict, seed: in
             batches = epoch_batches(lengths, hp["batch_size"], seed, state["epoch"])
         batch = [train_set[i] for i in batches[state["batch"]]]
         ids, attention = pad([e[0] for e in batch], pad_id)
-        loss = loss_fn(model(ids, attention, torch.zeros_like(ids)), torch.tensor([e[1] for e in batch]))
+        logits = model(ids, attention, torch.zeros_like(ids))
+        loss = loss_of(logits, batch) if loss_of else loss_fn(logits, torch.tensor([e[1] for e in batch]))
         _update(model, opt, schedule, loss)
         state["step"], state["batch"] = state["step"] + 1, state["batch"] + 1
         losses.append(loss.item())

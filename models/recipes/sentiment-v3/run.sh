@@ -9,9 +9,15 @@
 #   finetune-sst2  fine-tuning on SST-2's training split (v2's hold-out chooses the best state), from --from
 #                  imdb (default: the imdb-supervised model), pretrained (the discriminator), glove or random
 #                  (no pretraining: the ablation baselines); both resume from their checkpoint.pt like pretraining
+#   distill        augmented sentences, the teachers' logits (finetune-sst2/imdb + teacher-glove), the student
+#                  distilled from them (resumes from its checkpoint.pt)
+#   export         the student as a transformers.js folder (default models/sst2-bert, --out DIR), int8, checked on
+#                  the hold-out against torch
+#   eval           npm run models:eval on SST-2 dev (fp32 and int8 side by side) -> OUT/eval_sst2_dev.json
 # Every stage is skipped when its output exists; pretraining resumes from .recipe-work/sentiment-v3/pretrain/
 # checkpoint.pt, or on a fresh machine from the committed fp16 snapshot in checkpoints/ (snapshot.sh refreshes it).
-# Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
+# Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--out DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
+#   (npm run models:train runs every stage; a stopped run resumes when the same command runs again)
 #   (--from-checkpoint: imdb-supervised and finetune-sst2 start from the latest pretrain/checkpoint.pt instead of
 #    pretrain/discriminator.pt, a trial before pretraining ends, written to folders ending in -from-checkpoint;
 #    FINETUNE_ARGS passes more to finetune.py, e.g. FINETUNE_ARGS="--max-steps 20" for a short trial.)
@@ -19,6 +25,7 @@
 #    everything runs under nice 19 unless RECIPE_NICE says otherwise.)
 source "$(dirname "$0")/env.sh"
 work="$root/.recipe-work/sentiment-v3"
+out="$root/models/sst2-bert"
 smoke=()
 stages=()
 from=imdb
@@ -26,15 +33,16 @@ trial=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --work) work="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
     --smoke) smoke=(--smoke); shift ;;
     --from) from="${2:-}"; shift 2 ;;
     --from-checkpoint) trial=(--from-checkpoint); shift ;;
-    vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2) stages+=("$1"); shift ;;
-    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2 ...] [--work DIR] [--smoke] [--from imdb|pretrained|glove|random] [--from-checkpoint])" >&2; exit 2 ;;
+    vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval) stages+=("$1"); shift ;;
+    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval ...] [--work DIR] [--out DIR] [--smoke] [--from imdb|pretrained|glove|random] [--from-checkpoint])" >&2; exit 2 ;;
   esac
 done
 case "$from" in imdb|pretrained|glove|random) ;; *) echo "error: --from must be imdb, pretrained, glove or random, not '$from'" >&2; exit 2 ;; esac
-[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2)
+[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2 distill export eval)
 pkg="${GLOVE_PKG:-$root/.recipe-work/sentiment-v3/glove-pkg}"
 mkdir -p "$work"
 cd "$root"
@@ -76,4 +84,14 @@ stage_pretrain() {
 # These two skip themselves when their report.json exists (finetune.py knows the folder of each --from).
 stage_imdb-supervised() { echo "== imdb-supervised"; py finetune.py imdb --work "$work" "${trial[@]}" "${smoke[@]}" ${FINETUNE_ARGS:-}; }
 stage_finetune-sst2() { echo "== finetune-sst2 --from $from"; py finetune.py sst2 --from "$from" --work "$work" "${trial[@]}" "${smoke[@]}" ${FINETUNE_ARGS:-}; }
+stage_distill() { echo "== distill"; py distill.py --work "$work" "${smoke[@]}" ${DISTILL_ARGS:-}; }
+stage_export() {
+  if [ -s "$out/training_report.json" ] && [ "$out/training_report.json" -nt "$work/distill/model.pt" ]; then skip export "$out/training_report.json"
+  else echo "== export"; py export_classifier.py --work "$work" --out "$out" "${smoke[@]}"; fi
+}
+stage_eval() {
+  echo "== eval"
+  if [ ${#smoke[@]} -eq 0 ]; then npx tsx models/tools/eval-cli.ts "$out" --json "$out/eval_sst2_dev.json"
+  else npx tsx models/tools/eval-cli.ts "$out" --data "$here/../sst2-sentiment/smoke-sentences.tsv"; fi
+}
 for s in "${stages[@]}"; do "stage_$s"; done

@@ -17,13 +17,33 @@ mkdir -p "$tmp/data/sst2" "$tmp/data/imdb"
 ln -s "$(realpath "${DATA_DIR:-$shared/data/sst2}/train.tsv")" "$tmp/data/sst2/train.tsv"
 for split in train unsup; do ln -s "$(realpath "${IMDB_DIR:-$shared/data/imdb}/$split.jsonl.gz")" "$tmp/data/imdb/"; done
 export DATA_DIR="$tmp/data/sst2" IMDB_DIR="$tmp/data/imdb"
-bash "$here/run.sh" --smoke --work "$tmp/a"
+bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out"
 for f in vocab.txt corpus/corpus.json glove/vectors.f32 teacher-glove/report.json pretrain/discriminator.pt \
-         imdb-supervised/report.json imdb-supervised/model.pt finetune-sst2/imdb/report.json finetune-sst2/imdb/model.pt; do
+         imdb-supervised/report.json imdb-supervised/model.pt finetune-sst2/imdb/report.json finetune-sst2/imdb/model.pt \
+         distill/sentences.tsv distill/teacher-logits.pt distill/report.json distill/model.pt; do
   [ -s "$tmp/a/$f" ] || failed "$f missing"
 done
-bash "$here/run.sh" --smoke --work "$tmp/a" > "$tmp/again.log"
-[ "$(grep -c skipped "$tmp/again.log")" -eq 7 ] || failed "a second run did not skip every finished stage"
+for f in config.json tokenizer.json tokenizer_config.json training_report.json onnx/model.onnx onnx/model_quantized.onnx; do
+  [ -s "$tmp/out/$f" ] || failed "export: $f missing"
+done
+grep -q '"embedding_size": 100' "$tmp/out/config.json" || failed "export: config.json lacks embedding_size"
+grep -q '"export_check_holdout"' "$tmp/out/training_report.json" || failed "export: no hold-out check in training_report.json"
+bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out" > "$tmp/again.log"
+[ "$(grep -c skipped "$tmp/again.log")" -eq 9 ] || failed "a second run did not skip every finished stage"
+# Distillation stopped at step 3 and resumed ends with the model of the uninterrupted run (teacher logits reused).
+mkdir -p "$tmp/g/distill"
+cp -r "$tmp/a/vocab.txt" "$tmp/a/finetune-sst2" "$tmp/a/teacher-glove" "$tmp/g/"
+cp "$tmp/a/distill/sentences.tsv" "$tmp/a/distill/teacher-logits.pt" "$tmp/g/distill/"
+"$PYTHON" "$here/distill.py" --smoke --work "$tmp/g" --stop-at 3 > "$tmp/g.log"
+"$PYTHON" "$here/distill.py" --smoke --work "$tmp/g" >> "$tmp/g.log"
+grep -q "resumed at step 3/6" "$tmp/g.log" || failed "distill did not resume at step 3"
+grep -q "teacher logits taken from" "$tmp/g.log" || failed "distill scored the teachers again instead of reusing their logits"
+"$PYTHON" - "$tmp" <<'PY' || failed "distill: a stopped and resumed run differs from an uninterrupted one"
+import sys, torch
+a, g = (torch.load(f"{sys.argv[1]}/{d}/distill/model.pt")["state"] for d in ("a", "g"))
+assert all(torch.equal(a[k], g[k]) for k in a), "weights differ"
+print("distill: stop at 3 + resume = the uninterrupted run's model")
+PY
 
 pre() { RECIPE_WORK="$1" "$PYTHON" "$here/pretrain.py" --smoke --work "$@"; }
 for d in b c; do mkdir -p "$tmp/$d" && cp -r "$tmp/a/vocab.txt" "$tmp/a/corpus" "$tmp/$d/"; done
@@ -153,4 +173,8 @@ cp "$tmp/a/pretrain/checkpoint.pt" "$tmp/e/pretrain/discriminator.pt"
 one_line "made with another source" "$PYTHON" "$here/finetune.py" imdb --smoke --work "$tmp/e"
 head -c 1000 "$tmp/d-step5.pt" > "$tmp/e/imdb-supervised/checkpoint.pt"
 one_line "is unreadable" "$PYTHON" "$here/finetune.py" imdb --smoke --work "$tmp/e"
+rm "$tmp/g/distill/teacher-logits.pt" "$tmp/g/distill/report.json" "$tmp/g/teacher-glove/model.pt"
+one_line "run.sh teacher-glove" "$PYTHON" "$here/distill.py" --smoke --work "$tmp/g"
+rm "$tmp/g/finetune-sst2/imdb/model.pt"
+one_line "run.sh finetune-sst2 --from imdb" "$PYTHON" "$here/distill.py" --smoke --work "$tmp/g"
 echo "v3 recipe smoke test: 1 passed, 0 failed"
