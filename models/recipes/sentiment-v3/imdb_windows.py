@@ -24,11 +24,13 @@ from wordpiece import WordPieceTokenizer
 SPLIT = "train"
 
 
-def labelled_reviews(every: int = 1, limit: int | None = None):
-    """(text, label) of IMDB_DIR/train.jsonl.gz, every `every`-th review, `limit` in all (the file is sorted by label)."""
-    path = IMDB_DIR / f"{SPLIT}.jsonl.gz"
+def labelled_reviews(every: int = 1, limit: int | None = None, split: str = SPLIT):
+    """(text, label) of IMDB_DIR/<split>.jsonl.gz, every `every`-th review, `limit` in all (the file is sorted by label).
+
+    Training stages use the default, `train`; only eval_imdb.py, the out-of-domain measurement, reads `test`."""
+    path = IMDB_DIR / f"{split}.jsonl.gz"
     if not path.is_file():
-        raise RecipeError(f"IMDB file not found: {path} (set SHARED_DIR or IMDB_DIR to the folder holding {SPLIT}.jsonl.gz)")
+        raise RecipeError(f"IMDB file not found: {path} (set SHARED_DIR or IMDB_DIR to the folder holding {split}.jsonl.gz)")
     seen = 0
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for n, line in enumerate(f):

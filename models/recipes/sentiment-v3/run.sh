@@ -13,7 +13,8 @@
 #                  distilled from them (resumes from its checkpoint.pt)
 #   export         the student as a transformers.js folder (default models/sst2-bert, --out DIR), int8, checked on
 #                  the hold-out against torch
-#   eval           npm run models:eval on SST-2 dev (fp32 and int8 side by side) -> OUT/eval_sst2_dev.json
+#   eval           npm run models:eval on SST-2 dev (fp32 and int8 side by side) -> OUT/eval_sst2_dev.json; IMDB test, the
+#                  out-of-domain figure (the only stage that reads it) -> OUT/eval_imdb_test.json, eval_imdb_test_windows.json
 # Every stage is skipped when its output exists; pretraining resumes from .recipe-work/sentiment-v3/pretrain/
 # checkpoint.pt, or on a fresh machine from the committed fp16 snapshot in checkpoints/ (snapshot.sh refreshes it).
 # Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--out DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
@@ -52,6 +53,7 @@ py() { # py <script> <args...>: runs a stage and prints its wall and CPU seconds
   time RECIPE_WORK="$work" "$PYTHON" "$here/$1" "${@:2}"
 }
 skip() { echo "== $1: $2 exists, skipped"; }
+setting() { "$PYTHON" -c 'import json, sys; v = json.load(open(sys.argv[1]))[sys.argv[2]].get(sys.argv[3], []); print(*v)' "$here/recipe.json" "$1" "$2"; }
 
 stage_vocab() {
   if [ -s "$work/vocab.txt" ]; then skip vocab "$work/vocab.txt"
@@ -73,9 +75,14 @@ stage_glove() {
   fi
   py glove.py subset --words "$work/corpus/words.tsv" --vocab "$work/vocab.txt" --package "$pkg" --out "$work/glove"
 }
-stage_teacher-glove() {
-  if [ -s "$work/teacher-glove/report.json" ]; then skip teacher-glove "$work/teacher-glove/report.json"
-  else echo "== teacher-glove"; py teacher_glove.py --out "$work/teacher-glove" --work "$work" "${smoke[@]}"; fi
+glove_teacher() { # glove_teacher <folder> [--seed N]
+  if [ -s "$1/report.json" ]; then skip teacher-glove "$1/report.json"
+  else echo "== teacher-glove $1"; py teacher_glove.py --out "$1" --work "$work" "${smoke[@]}" "${@:2}"; fi
+}
+stage_teacher-glove() { # recipe.json's seed into teacher-glove/, each of extra_seeds into teacher-glove-<seed>/
+  glove_teacher "$work/teacher-glove"
+  local seed
+  for seed in $(setting teacher_glove extra_seeds); do glove_teacher "$work/teacher-glove-$seed" --seed "$seed"; done
 }
 stage_pretrain() {
   if [ -s "$work/pretrain/discriminator.pt" ]; then skip pretrain "$work/pretrain/discriminator.pt"
@@ -89,9 +96,12 @@ stage_export() {
   if [ -s "$out/training_report.json" ] && [ "$out/training_report.json" -nt "$work/distill/model.pt" ]; then skip export "$out/training_report.json"
   else echo "== export"; py export_classifier.py --work "$work" --out "$out" "${smoke[@]}"; fi
 }
-stage_eval() {
+stage_eval() { # SST-2 dev, then IMDB test (out of domain: torch on every review, the engine on every 10th's windows)
   echo "== eval"
   if [ ${#smoke[@]} -eq 0 ]; then npx tsx models/tools/eval-cli.ts "$out" --json "$out/eval_sst2_dev.json"
   else npx tsx models/tools/eval-cli.ts "$out" --data "$here/../sst2-sentiment/smoke-sentences.tsv"; fi
+  py eval_imdb.py --work "$work" "${smoke[@]}"
+  cp "$work/eval-imdb/report.json" "$out/eval_imdb_test.json"
+  npx tsx models/tools/eval-cli.ts "$out" --data "$work/eval-imdb/windows.tsv" --json "$out/eval_imdb_test_windows.json"
 }
 for s in "${stages[@]}"; do "stage_$s"; done

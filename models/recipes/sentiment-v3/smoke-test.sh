@@ -16,8 +16,14 @@ shared="${SHARED_DIR:-$root/../shared}"
 mkdir -p "$tmp/data/sst2" "$tmp/data/imdb"
 ln -s "$(realpath "${DATA_DIR:-$shared/data/sst2}/train.tsv")" "$tmp/data/sst2/train.tsv"
 for split in train unsup; do ln -s "$(realpath "${IMDB_DIR:-$shared/data/imdb}/$split.jsonl.gz")" "$tmp/data/imdb/"; done
+mkdir -p "$tmp/data/imdb-test" && ln -s "$(realpath "${IMDB_DIR:-$shared/data/imdb}/test.jsonl.gz")" "$tmp/data/imdb-test/"
 export DATA_DIR="$tmp/data/sst2" IMDB_DIR="$tmp/data/imdb"
-bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out"
+training=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2 distill export)
+bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out" "${training[@]}"
+# Only the eval stage sees IMDB test (the out-of-domain figure); no training stage above could read it.
+IMDB_DIR="$tmp/data/imdb-test" bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out" eval > "$tmp/eval.log" || { tail -n 5 "$tmp/eval.log"; failed "the eval stage"; }
+for f in eval_imdb_test.json eval_imdb_test_windows.json; do [ -s "$tmp/out/$f" ] || failed "eval: $f missing"; done
+grep -q '"review_accuracy_summed_windows"' "$tmp/out/eval_imdb_test.json" || failed "eval: no IMDB review accuracy"
 for f in vocab.txt corpus/corpus.json glove/vectors.f32 teacher-glove/report.json pretrain/discriminator.pt \
          imdb-supervised/report.json imdb-supervised/model.pt finetune-sst2/imdb/report.json finetune-sst2/imdb/model.pt \
          distill/sentences.tsv distill/teacher-logits.pt distill/report.json distill/model.pt; do
@@ -28,11 +34,11 @@ for f in config.json tokenizer.json tokenizer_config.json training_report.json o
 done
 grep -q '"embedding_size": 100' "$tmp/out/config.json" || failed "export: config.json lacks embedding_size"
 grep -q '"export_check_holdout"' "$tmp/out/training_report.json" || failed "export: no hold-out check in training_report.json"
-bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out" > "$tmp/again.log"
-[ "$(grep -c skipped "$tmp/again.log")" -eq 9 ] || failed "a second run did not skip every finished stage"
+bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out" "${training[@]}" > "$tmp/again.log"
+[ "$(grep -c skipped "$tmp/again.log")" -eq 11 ] || failed "a second run did not skip every finished stage"
 # Distillation stopped at step 3 and resumed ends with the model of the uninterrupted run (teacher logits reused).
 mkdir -p "$tmp/g/distill"
-cp -r "$tmp/a/vocab.txt" "$tmp/a/finetune-sst2" "$tmp/a/teacher-glove" "$tmp/g/"
+cp -r "$tmp/a/vocab.txt" "$tmp/a/finetune-sst2" "$tmp/a/teacher-glove"* "$tmp/g/"
 cp "$tmp/a/distill/sentences.tsv" "$tmp/a/distill/teacher-logits.pt" "$tmp/g/distill/"
 "$PYTHON" "$here/distill.py" --smoke --work "$tmp/g" --stop-at 3 > "$tmp/g.log"
 "$PYTHON" "$here/distill.py" --smoke --work "$tmp/g" >> "$tmp/g.log"

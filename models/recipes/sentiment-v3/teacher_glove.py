@@ -95,6 +95,7 @@ def main() -> None:
     p.add_argument("--work", default=str(WORK))
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--threads", type=int)
+    p.add_argument("--seed", type=int, help="seed of weights, word-table init and batch order (default: recipe.json's teacher_glove.seed)")
     p.add_argument("--logits-rows", help="score this TSV with the teacher in --out instead of training")
     p.add_argument("--logits-out", help="with --logits-rows: the float32 file to write")
     args = p.parse_args()
@@ -104,7 +105,7 @@ def main() -> None:
     if args.logits_rows:
         torch.set_num_threads(args.threads or 1)
         return write_logits(Path(args.out), Path(args.logits_rows), Path(args.logits_out or "logits.f32"), log)
-    hp = {**recipe["teacher_glove"], **(SMOKE if args.smoke else {})}
+    hp = {**recipe["teacher_glove"], **(SMOKE if args.smoke else {}), **({"seed": args.seed} if args.seed is not None else {})}
     torch.set_num_threads(args.threads or hp["threads"])
     started, cpu0 = time.time(), time.process_time()
     train_rows, holdout_rows = sst2_split(recipe, SMOKE["rows"] if args.smoke else None)
