@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.js';
 import { hfInferenceRoutes } from './routes/hf-inference.js';
 import { modelRoutes } from './routes/models.js';
 import { methodsOfRouteTable, noRoute } from './unmatched.js';
+import type { EdgeEngine } from './schemas.js';
 
 export interface AppDeps {
   registry: Registry;
@@ -37,6 +38,8 @@ export interface AppDeps {
   corsOrigins?: string[];
   /** The callers' fine-tuned classifiers (functions/tuning/ implements them): served, listed and deleted per tenant. */
   tenantModels?: TenantModels;
+  /** What runs the edge models here, as GET /v1/models names it (ModelCard.engine); default onnxruntime-web. */
+  edgeEngine?: EdgeEngine;
   /** Layers above the core, e.g. billing-plugin.ts (API keys, limits, metering, /v1/usage, /admin); none: routes alone. */
   plugins?: AppPlugin[];
 }

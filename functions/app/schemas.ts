@@ -69,6 +69,10 @@ export const HfClassifyResponse = z.array(z.array(LabelScore)).openapi('HfTextCl
   description: 'One list per input (a single input is nested too), as the Hugging Face Inference API answers.',
 });
 
+/** What runs an edge model's inference where the router runs: WASM at the edge (and ORT_BACKEND=wasm in Node), native in Node. */
+export const EDGE_ENGINES = ['onnxruntime-web', 'onnxruntime-node'] as const;
+export type EdgeEngine = (typeof EDGE_ENGINES)[number];
+
 export const ModelCard = z
   .object({
     id: z.string().openapi({ example: 'sst2-bert@2', description: 'id@version for registry models; the full name (ft:...) for fine-tuned ones.' }),
@@ -77,6 +81,10 @@ export const ModelCard = z
     owned_by: z.string().openapi({ description: '"system" for registry models; the tenant for fine-tuned ones.', example: 'system' }),
     task: z.string().openapi({ example: 'text-classification' }),
     runtime: z.enum(['edge-wasm', 'gpu-upstream']),
+    engine: z.enum(EDGE_ENGINES).nullable().openapi({
+      description: 'What serves an edge-wasm model here: onnxruntime-web (WASM, as at the edge) or onnxruntime-node (native, the Node server\'s default); null for gpu-upstream models, which their upstream serves.',
+      example: 'onnxruntime-node',
+    }),
     version: z.string(),
     aliases: z.array(z.string()),
     labels: z.array(z.string()),

@@ -18,6 +18,7 @@ import { billingPlugin } from '../billing/billing-plugin.js';
 import { verifyModelFiles } from '../registry/verify-files.js';
 import { BillingTrainingMeter } from '../tuning/billing-training-meter.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
+import { ENGINE_OF } from './ort-backend.js';
 import { openTuning, type NodeTuning, type OpenTuningOptions, type TuningSettings } from './tuning-setup.js';
 
 // MODELS_DIR: where a bundled deployment (the Lambda router) ships the models/ folder.
@@ -76,7 +77,8 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const models = options.registry ?? (await readLocalRegistry());
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
-  const all = await loadAllEngines(models, options.backend ?? 'wasm', () => engine);
+  const backend = options.backend ?? 'wasm';
+  const all = await loadAllEngines(models, backend, () => engine);
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
   const billing = options.billing;
@@ -88,5 +90,5 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
     ? await options.openTuning(tuningDeps)
     : options.fineTuning ? await openTuning({ ...options.fineTuning, ...tuningDeps }) : null;
   const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : [])];
-  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, ...app }), engines, tuning };
+  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], ...app }), engines, tuning };
 }

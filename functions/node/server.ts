@@ -1,12 +1,13 @@
 /**
  * Node entry: `npm start` serves the registry's edge models and the embedded generation server on 127.0.0.1:8787.
- * HOST, PORT, ORT_BACKEND=wasm|node, MICRO_BATCHING, EMBEDDED_GENERATION, GENERATION_UPSTREAM_URL, EDGE_MAAS_AUTH,
+ * HOST, PORT, ORT_BACKEND=node|wasm (default node: onnxruntime-node, or WASM with a warning where it cannot load), MICRO_BATCHING, EMBEDDED_GENERATION, GENERATION_UPSTREAM_URL, EDGE_MAAS_AUTH,
  * ADMIN_TOKEN, BILLING, CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS and FINE_TUNING(_*) configure it (README).
  */
 import { corsOriginsFrom } from '../app/create-app.js';
 import { DEFAULT_MAX_QUEUE_MS } from '../engine/classification/micro-batcher.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
 import { choiceFromEnv, intFromEnv, runEntry, urlFromEnv } from './entry.js';
+import { DEFAULT_ORT_BACKEND, ENGINE_OF } from './ort-backend.js';
 import { DEFAULT_PORT, startServer } from './start-server.js';
 import { tuningSettingsFromEnv } from './tuning-setup.js';
 
@@ -15,7 +16,8 @@ runEntry(
   () => startServer({
     port: intFromEnv('PORT', DEFAULT_PORT, 0),
     host: process.env.HOST,
-    backend: choiceFromEnv('ORT_BACKEND', ['wasm', 'node'], 'wasm'),
+    // Unset: the default, which falls back to WASM where onnxruntime-node cannot load; set: exactly that backend.
+    backend: process.env.ORT_BACKEND ? choiceFromEnv('ORT_BACKEND', ['node', 'wasm'], DEFAULT_ORT_BACKEND) : undefined,
     batching: choiceFromEnv('MICRO_BATCHING', ['on', 'off'], 'on') === 'on',
     generation: choiceFromEnv('EMBEDDED_GENERATION', ['on', 'off'], 'on') === 'on',
     generationUrl: urlFromEnv('GENERATION_UPSTREAM_URL'),
@@ -29,7 +31,7 @@ runEntry(
   }),
   (running) => {
     const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
-    console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')}${generating}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
+    console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')} on ${ENGINE_OF[running.backend]}${generating}; ready in ${(performance.now() - started).toFixed(0)} ms)`);
     if (running.billing?.mode === 'open') console.log('open mode: no API keys are required; requests are metered without a key (EDGE_MAAS_AUTH=keys requires them)');
     if (running.billing?.mode === 'keys') console.log(`API keys required; admin API ${process.env.ADMIN_TOKEN ? 'on' : 'off (set ADMIN_TOKEN)'}`);
   },

@@ -1,6 +1,6 @@
 /**
  * Starts the router on a Node HTTP server (used by its entry `server.ts`, tests and benchmarks): the registry's edge
- * models with onnxruntime-web (WASM) or onnxruntime-node, sha256-checked before they load. The registry's "embedded"
+ * models on onnxruntime-node (native) by default or onnxruntime-web (WASM), sha256-checked before they load. The registry's "embedded"
  * generation upstream is a generation server started in this process, unless told not to or pointed elsewhere.
  */
 import { createServer, type Server } from 'node:http';
@@ -18,6 +18,7 @@ import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
 import { buildLocalApp, readLocalRegistry } from './local-app.js';
 import type { OrtBackend } from './load-classifier.js';
+import { resolveOrtBackend } from './ort-backend.js';
 import type { NodeTuning, TuningSettings } from './tuning-setup.js';
 
 export const DEFAULT_PORT = 8787;
@@ -26,6 +27,8 @@ const DRAIN_LIMIT_MS = 10_000;
 export interface RunningServer {
   url: string;
   engines: Map<string, ClassificationEngine>;
+  /** What runs the edge models: "node" (onnxruntime-node) or "wasm" (onnxruntime-web). */
+  backend: OrtBackend;
   /** The embedded generation server, when this process runs one. */
   generationUrl: string | null;
   billing: Billing | null;
@@ -48,6 +51,10 @@ async function startEmbeddedGeneration() {
 export interface ServerOptions {
   port?: number;
   host?: string;
+  /**
+   * "node" (onnxruntime-node, native) or "wasm" (onnxruntime-web, what the edge runs). Default: native, or WASM with a
+   * warning where onnxruntime-node cannot load; "node" asked for there refuses to start, saying why (ort-backend.ts).
+   */
   backend?: OrtBackend;
   /** false runs every request's texts alone (for comparison); concurrent requests are batched by default. */
   batching?: boolean;
@@ -88,6 +95,7 @@ function listening(server: Server, port: number, host: string): Promise<AddressI
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const backend = await resolveOrtBackend(options.backend);
   let registry = await readLocalRegistry();
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startEmbeddedGeneration() : null;
@@ -103,7 +111,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Fine-tuning shares billing's SQLite file; with DynamoDB billing (or none) it keeps to the default file.
     const fineTuning = options.fineTuning === false ? undefined : { ...options.fineTuning, dbPath: options.usageDb ?? defaultUsageDb() };
     const built = await buildLocalApp({
-      backend: options.backend, batching, registry, billing: billing?.billing, fineTuning,
+      backend, batching, registry, billing: billing?.billing, fineTuning,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams },
     });
     const { app, engines } = built;
@@ -119,6 +127,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     return {
       url: `http://${host}:${info.port}`,
       engines,
+      backend,
       generationUrl: upstreamUrl ?? null,
       billing: opened?.billing ?? null,
       tuning: openedTuning,

@@ -19,11 +19,14 @@ const post = (path: string, body: string | Uint8Array<ArrayBuffer>, type = 'appl
 const classify = (body: unknown) => post('/v1/classify', JSON.stringify(body));
 
 describe('the Node server on 127.0.0.1', () => {
-  it('is alive, ready, and lists its models with limits and prices', async () => {
+  it('is alive, ready, and lists its models with limits, prices and the engine that serves them', async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    // Native is the default where onnxruntime-node loads, as it does after npm ci here.
+    expect(server.backend).toBe('node');
     const models = await (await fetch(`${server.url}/v1/models`)).json();
-    expect(models.data[0]).toMatchObject({ id: 'sst2-bert@2', task: 'text-classification', runtime: 'edge-wasm', aliases: ['sentiment'], labels: ['NEGATIVE', 'POSITIVE'] });
+    expect(models.data[0]).toMatchObject({ id: 'sst2-bert@2', task: 'text-classification', runtime: 'edge-wasm', engine: 'onnxruntime-node', aliases: ['sentiment'], labels: ['NEGATIVE', 'POSITIVE'] });
+    expect(models.data.find((m: { id: string }) => m.id === 'stories260K@1')).toMatchObject({ runtime: 'gpu-upstream', engine: null });
     expect(await (await fetch(`${server.url}/v1/models/sentiment`)).json()).toMatchObject({ id: 'sst2-bert@2', limits: { max_tokens: 128, max_batch: 64 } });
   });
 
@@ -43,7 +46,7 @@ describe('the Node server on 127.0.0.1', () => {
 
   it('gives over HTTP the labels of the offline evaluation on all of SST-2 dev', async () => {
     const dev = await readLabelledTsv(devTsv);
-    const offline = await loadClassifier(defaultModelDir, { variant: 'model_quantized' });
+    const offline = await loadClassifier(defaultModelDir, { variant: 'model_quantized', backend: server.backend });
     for (let i = 0; i < dev.length; i += 64) {
       const texts = dev.slice(i, i + 64).map((r) => r.text);
       const body = await (await classify({ model: 'sst2-bert@2', input: texts })).json();

@@ -12,12 +12,13 @@ import { ErrorBody, jsonResponse } from '../../http/openapi-responses.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { clientErrors } from '../openapi/responses.js';
-import { DeletedModel, ModelCard, ModelId, ModelList } from '../schemas.js';
+import { DeletedModel, ModelCard, ModelId, ModelList, type EdgeEngine } from '../schemas.js';
 
 /** Registry models are the platform's; their entries carry no creation date. */
 const REGISTRY_OWNER = 'system';
 
-export function describeModel(m: ModelEntry) {
+/** A registry model's card; engine: what runs the edge models here (onnxruntime-web unless the entry says otherwise). */
+export function describeModel(m: ModelEntry, engine: EdgeEngine = 'onnxruntime-web') {
   return {
     id: modelRef(m),
     object: 'model',
@@ -25,6 +26,7 @@ export function describeModel(m: ModelEntry) {
     owned_by: REGISTRY_OWNER,
     task: m.task,
     runtime: m.runtime,
+    engine: m.runtime === 'edge-wasm' ? engine : null,
     version: m.version,
     aliases: m.aliases,
     labels: m.labels,
@@ -38,7 +40,7 @@ export function describeModel(m: ModelEntry) {
 }
 
 /** A fine-tuned model: its full name is its id (clients send it back as it is). */
-export const describeTenantModel = (m: Omit<TenantModel, 'classifier'>) => ({ ...describeModel(m.entry), id: m.entry.id, created: m.created, owned_by: m.ownedBy });
+export const describeTenantModel = (m: Omit<TenantModel, 'classifier'>, engine?: EdgeEngine) => ({ ...describeModel(m.entry, engine), id: m.entry.id, created: m.created, owned_by: m.ownedBy });
 
 /** 404 naming what is available: with a task, the models a route of that task can run. */
 export const unknownModel = (registry: Registry, name: string, task?: Task): ApiError => modelNotFound(name, registry.names(task));
@@ -67,28 +69,32 @@ const deleteModel = createRoute({
 export interface ModelRouteDeps {
   registry: Registry;
   tenantModels?: TenantModels;
+  /** What runs the edge models (and the fine-tuned ones on their encoders) in this deployment; default onnxruntime-web. */
+  edgeEngine?: EdgeEngine;
 }
 
 const tenantOf = (c: Context<AppEnv>) => c.var.apiKey?.tenantId ?? null;
 
-export function modelRoutes({ registry, tenantModels }: ModelRouteDeps): RouteGroup {
+export function modelRoutes({ registry, tenantModels, edgeEngine }: ModelRouteDeps): RouteGroup {
   const group = routeGroup();
+  const card = (m: ModelEntry) => describeModel(m, edgeEngine);
+  const tenantCard = (m: Omit<TenantModel, 'classifier'>) => describeTenantModel(m, edgeEngine);
   const ownModels = async (c: Context<AppEnv>) => (tenantModels ? await tenantModels.list(tenantOf(c)) : []);
   const isTenantName = (name: string) => tenantModels?.claims(name) ?? false;
 
   declareRoute(group, listModels, async (c) => c.json({
     object: 'list',
-    data: [...registry.models.map(describeModel), ...(await ownModels(c)).map(describeTenantModel)],
+    data: [...registry.models.map(card), ...(await ownModels(c)).map(tenantCard)],
   }));
   declareRoute(group, oneModel, async (c) => {
     const { id } = c.req.valid('param');
     if (isTenantName(id)) {
       const model = (await ownModels(c)).find((m) => m.entry.id === id);
-      return model ? c.json(describeTenantModel(model)) : errorResponse(c, unknownModel(registry, id));
+      return model ? c.json(tenantCard(model)) : errorResponse(c, unknownModel(registry, id));
     }
     const model = registry.resolve(id);
     if (!model) return errorResponse(c, unknownModel(registry, id));
-    return c.json(describeModel(model));
+    return c.json(card(model));
   });
   declareRoute(group, deleteModel, async (c) => {
     const { id } = c.req.valid('param');
