@@ -44,7 +44,7 @@ from wordpiece import WordPieceTokenizer
 
 SMOKE = {"max_steps": 6, "batch_size": 8, "evals_per_epoch": 2, "log_every": 1, "checkpoint_seconds": 3600}
 SMOKE_IMDB = {"validation_reviews": 30, "every": 80}  # every 80th review: the file is sorted by label
-TUNING_ONLY = ("log_every", "checkpoint_seconds", "threads", "comment")
+TUNING_ONLY = ("log_every", "checkpoint_seconds", "threads", "comment", "extra_seeds")
 
 
 @torch.no_grad()
@@ -216,6 +216,7 @@ def main() -> None:
     p.add_argument("--stop-at", type=int, help="save a checkpoint and stop at this step (for tests and timing)")
     p.add_argument("--max-steps", type=int, help="a step budget instead of recipe.json's (a short trial; part of the fingerprint)")
     p.add_argument("--threads", type=int)
+    p.add_argument("--seed", type=int, help="seed of the head's init, dropout and batch order instead of the recipe's (another teacher)")
     args = p.parse_args()
     recipe, log, work = load_recipe(), logger(), Path(args.work)
     source = "pretrained" if args.stage == "imdb" else args.source
@@ -234,6 +235,8 @@ def main() -> None:
     hp = {**section, **(SMOKE if args.smoke else {}), **(SMOKE_IMDB if args.smoke and args.stage == "imdb" else {})}
     if args.max_steps:
         hp["max_steps"] = args.max_steps
+    if args.seed is not None:
+        hp["seed"] = args.seed
     torch.set_num_threads(args.threads or hp["threads"])
     vocab = read_vocab(work / "vocab.txt")
     tok = WordPieceTokenizer(vocab, recipe["max_length"])

@@ -90,7 +90,15 @@ stage_pretrain() {
 }
 # These two skip themselves when their report.json exists (finetune.py knows the folder of each --from).
 stage_imdb-supervised() { echo "== imdb-supervised"; py finetune.py imdb --work "$work" "${trial[@]}" "${smoke[@]}" ${FINETUNE_ARGS:-}; }
-stage_finetune-sst2() { echo "== finetune-sst2 --from $from"; py finetune.py sst2 --from "$from" --work "$work" "${trial[@]}" "${smoke[@]}" ${FINETUNE_ARGS:-}; }
+stage_finetune-sst2() { # from imdb, also each of recipe.json's finetune_sst2.extra_seeds (more teachers) into imdb-<seed>/
+  echo "== finetune-sst2 --from $from"; py finetune.py sst2 --from "$from" --work "$work" "${trial[@]}" "${smoke[@]}" ${FINETUNE_ARGS:-}
+  [ "$from" = imdb ] && [ ${#trial[@]} -eq 0 ] || return 0
+  local seed
+  for seed in $(setting finetune_sst2 extra_seeds); do
+    echo "== finetune-sst2 --from imdb --seed $seed"
+    py finetune.py sst2 --from imdb --seed "$seed" --out "$work/finetune-sst2/imdb-$seed" --work "$work" "${smoke[@]}" ${FINETUNE_ARGS:-}
+  done
+}
 stage_distill() { echo "== distill"; py distill.py --work "$work" "${smoke[@]}" ${DISTILL_ARGS:-}; }
 stage_export() {
   if [ -s "$out/training_report.json" ] && [ "$out/training_report.json" -nt "$work/distill/model.pt" ]; then skip export "$out/training_report.json"
