@@ -48,8 +48,9 @@ export async function workerdFirstRequest(text: string): Promise<{ firstMs: numb
     const classify = async () => {
       const t0 = performance.now();
       const res = await fetch(`http://127.0.0.1:${port}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: text }) });
-      await res.arrayBuffer();
-      if (!res.ok) throw new Error(`workerd answered ${res.status}`);
+      const body = await res.text();
+      // The Worker's wrangler.toml says keys mode; startDevEdge runs it open (--var AUTH_MODE:open), as dev:edge does.
+      if (!res.ok) throw new Error(`workerd answered ${res.status} to POST /v1/classify: ${body.slice(0, 300)}`);
       return performance.now() - t0;
     };
     const firstMs = await classify();
