@@ -10,6 +10,7 @@ import type { TenantModels } from '../engine/tasks/tenant-models.js';
 import type { TextClassifier } from '../engine/tasks/text-classifier.js';
 import type { Registry } from '../registry/registry.js';
 import type { AppPlugin } from '../http/app-plugin.js';
+import type { ClassificationCache } from './classification-cache.js';
 import type { AppEnv } from '../http/request-context.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import { limitedBodies } from '../http/body-limit.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   corsOrigins?: string[];
   /** The callers' fine-tuned classifiers (functions/tuning/ implements them): served, listed and deleted per tenant. */
   tenantModels?: TenantModels;
+  /** Classification answers by a hash of what decides them (classification-cache.ts: node/ and worker/ implement it); none: every request runs. */
+  classificationCache?: ClassificationCache;
   /** What runs the edge models here, as GET /v1/models names it (ModelCard.engine); default onnxruntime-web. */
   edgeEngine?: EdgeEngine;
   /** Layers above the core, e.g. billing-plugin.ts (API keys, limits, metering, /v1/usage, /admin); none: routes alone. */
@@ -49,7 +52,7 @@ export const corsOriginsFrom = (raw: string | undefined): string[] => (raw ?? ''
 
 /** Headers a browser client may send and read, beyond the CORS-safelisted ones. */
 const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'Idempotency-Key', 'x-api-key', 'x-request-id'];
-const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'Server-Timing',
+const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'Server-Timing', 'X-Cache',
   'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
   'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
 

@@ -21,6 +21,11 @@ export const Texts = z
 
 const TopK = z.number({ error: 'must be a positive integer' }).int({ error: 'must be a positive integer' }).min(1, { error: 'must be a positive integer' });
 
+/** `cache: false`: run the model even where the answer is cached, and leave the cache as it is. */
+const CacheOption = z
+  .boolean({ error: 'must be true or false' })
+  .openapi({ description: 'false: answer from the model, not the classification cache, and leave the cache unchanged (X-Cache: bypass). Default true where the deployment has a cache.' });
+
 const ModelName = z
   .string({ error: 'must be a non-empty string' })
   .min(1, { error: 'must be a non-empty string' })
@@ -32,6 +37,7 @@ export const ClassifyRequest = z
     input: Texts,
     top_k: TopK.optional().openapi({ description: 'How many labels to return per text, best first (default: all).' }),
     explain: ExplainOption.optional(),
+    cache: CacheOption.optional(),
   })
   .openapi('ClassifyRequest');
 
@@ -62,6 +68,7 @@ export const HfClassifyRequest = z
         explain: ExplainOption.optional(),
       }, { error: 'must be an object' })
       .optional(),
+    cache: CacheOption.optional(),
   })
   .openapi('HfTextClassificationRequest');
 

@@ -9,7 +9,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, UsageEstimate } from '../http/request-context.js';
 import { ApiError } from '../http/errors.js';
 import { rawBody } from '../http/json-body.js';
-import { costMicroUsd } from '../registry/pricing.js';
+import { cacheHitCostMicroUsd, costMicroUsd } from '../registry/pricing.js';
 import { KeyAdmission } from './admission.js';
 import { presentedKey } from './api-keys.js';
 import type { Authenticator } from './authenticator.js';
@@ -72,7 +72,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       recorded = true;
       const meter = c.var.meter;
       const billable = status < 400 && !replay && meter.price !== null;
-      const cost = billable ? costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens) : 0;
+      const cost = !billable ? 0 : meter.cacheHit ? cacheHitCostMicroUsd(meter.price!) : costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens);
       const written = billing.writer.record({
         id: usageId, requestId: c.var.requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
         model: meter.model, modelVersion: meter.modelVersion, path: meter.path, route: `${c.req.method} ${new URL(c.req.url).pathname}`,

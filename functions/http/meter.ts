@@ -9,7 +9,9 @@ export interface Meter {
   inputTokens: number;
   outputTokens: number;
   computeMs: number;
-  price: { requestMicroUsd: number; inputTokenMicroUsd: number; outputTokenMicroUsd: number } | null;
+  price: { requestMicroUsd: number; inputTokenMicroUsd: number; outputTokenMicroUsd: number; cacheRequestMicroUsd?: number } | null;
+  /** The answer came from the classification cache: billed at the price's cache rate, not its token prices. */
+  cacheHit: boolean;
 }
 
-export const newMeter = (): Meter => ({ model: null, modelVersion: null, path: null, inputTokens: 0, outputTokens: 0, computeMs: 0, price: null });
+export const newMeter = (): Meter => ({ model: null, modelVersion: null, path: null, inputTokens: 0, outputTokens: 0, computeMs: 0, price: null, cacheHit: false });

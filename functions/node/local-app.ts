@@ -63,7 +63,7 @@ export interface LocalAppOptions {
   /** Fine-tuning over another store (the AWS router's DynamoDB + S3), opened with what this app loaded; instead of fineTuning. */
   openTuning?: (deps: Pick<OpenTuningOptions, 'registry' | 'embedders' | 'meter' | 'readerFor'>) => Promise<NodeTuning>;
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
-  app?: Pick<AppDeps, 'corsOrigins' | 'upstreams'> & { adminToken?: string };
+  app?: Pick<AppDeps, 'corsOrigins' | 'upstreams' | 'classificationCache'> & { adminToken?: string };
 }
 
 export interface LocalApp {

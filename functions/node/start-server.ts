@@ -20,6 +20,7 @@ import { buildLocalApp, readLocalRegistry } from './local-app.js';
 import type { OrtBackend } from './load-classifier.js';
 import { resolveOrtBackend } from './ort-backend.js';
 import type { NodeTuning, TuningSettings } from './tuning-setup.js';
+import { cacheSettingsFromEnv, MemoryClassificationCache, type MemoryCacheSettings } from './memory-classification-cache.js';
 
 export const DEFAULT_PORT = 8787;
 const DRAIN_LIMIT_MS = 10_000;
@@ -34,6 +35,8 @@ export interface RunningServer {
   billing: Billing | null;
   /** Fine-tuning's job service and tenant models, unless switched off. */
   tuning: NodeTuning | null;
+  /** The classification cache, when on. */
+  classificationCache: MemoryClassificationCache | null;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,8 @@ export interface ServerOptions {
    * off. Default on with the defaults (server.ts reads FINE_TUNING_* from the environment).
    */
   fineTuning?: TuningSettings | false;
+  /** The exact-match classification cache in memory, with its bounds; false: off. Default: CLASSIFY_CACHE (off unless "on"). */
+  classifyCache?: MemoryCacheSettings | false;
   /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
   classifyMaxQueueMs?: number;
   /** Told how many usage records each billing write stored (tests count them; metrics will). */
@@ -107,12 +112,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb, onUsageWritten: options.onUsageWritten });
     const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
     const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
+    const cacheSettings = options.classifyCache ?? cacheSettingsFromEnv();
+    const classificationCache = cacheSettings === false ? null : new MemoryClassificationCache(cacheSettings);
     const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
     // Fine-tuning shares billing's SQLite file; with DynamoDB billing (or none) it keeps to the default file.
     const fineTuning = options.fineTuning === false ? undefined : { ...options.fineTuning, dbPath: options.usageDb ?? defaultUsageDb() };
     const built = await buildLocalApp({
       backend, batching, registry, billing: billing?.billing, fineTuning,
-      app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams },
+      app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams, classificationCache: classificationCache ?? undefined },
     });
     const { app, engines } = built;
     tuning = built.tuning;
@@ -129,6 +136,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       engines,
       backend,
       generationUrl: upstreamUrl ?? null,
+      classificationCache,
       billing: opened?.billing ?? null,
       tuning: openedTuning,
       // End the job event streams (they would hold the drain until their jobs finish), stop taking connections,

@@ -7,3 +7,12 @@ export const roundMicroUsd = (microUsd: number): number => Math.round(microUsd *
 export function costMicroUsd(price: Price, inputTokens: number, outputTokens: number): number {
   return roundMicroUsd(price.requestMicroUsd + inputTokens * price.inputTokenMicroUsd + outputTokens * price.outputTokenMicroUsd);
 }
+
+/**
+ * A classification answered from the exact-match cache: the registry's cache_request_micro_usd, flat (no model ran,
+ * so no token charges); where the registry gives none, the model's per-request fee, so a hit never costs more than the
+ * same request run would, and still pays for what every request costs (authentication, metering, the lookup).
+ */
+export function cacheHitCostMicroUsd(price: Pick<Price, 'requestMicroUsd' | 'cacheRequestMicroUsd'>): number {
+  return roundMicroUsd(price.cacheRequestMicroUsd ?? price.requestMicroUsd);
+}

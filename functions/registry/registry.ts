@@ -11,6 +11,11 @@ export interface Price {
   requestMicroUsd: number;
   inputTokenMicroUsd: number;
   outputTokenMicroUsd: number;
+  /**
+   * A classification answered from the exact-match cache: this flat price, no token charges (no inference ran).
+   * Absent from the registry: the model's per-request fee (pricing.ts), so a hit never costs more than a miss would.
+   */
+  cacheRequestMicroUsd?: number;
 }
 
 /** An OpenAI-compatible server that runs a gpu-upstream model, and the model's name there. */
@@ -106,6 +111,7 @@ function parseEntry(raw: unknown, index: number): ModelEntry {
       outputTokenMicroUsd: field(price, 'output_token_micro_usd', `${where} price`, isPrice, 'a number >= 0'),
     },
   };
+  if (price.cache_request_micro_usd !== undefined) parsed.price.cacheRequestMicroUsd = field(price, 'cache_request_micro_usd', `${where} price`, isPrice, 'a number >= 0');
   if (runtime === 'edge-wasm') {
     parsed.folder = field(entry, 'folder', where, isString, 'the model folder under models/');
     parsed.onnx = field(entry, 'onnx', where, isString, 'the ONNX file inside the folder');

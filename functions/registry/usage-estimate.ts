@@ -4,7 +4,7 @@
  */
 import type { ModelEntry } from './registry.js';
 import type { UsageEstimate } from '../http/request-context.js';
-import { costMicroUsd } from './pricing.js';
+import { cacheHitCostMicroUsd, costMicroUsd } from './pricing.js';
 
 const utf8 = new TextEncoder();
 
@@ -18,6 +18,11 @@ export function classificationEstimate(model: ModelEntry, texts: string[], count
     ? counted.reduce((sum, n) => sum + n, 0)
     : texts.reduce((sum, text) => sum + Math.min(model.maxTokens, text.length + 2), 0);
   return { tokens, costMicroUsd: costMicroUsd(model.price, tokens, 0) };
+}
+
+/** A classification the cache answers: the tokens its answer reports, at the model's cache price (pricing.ts). */
+export function cachedClassificationEstimate(model: ModelEntry, tokens: number): UsageEstimate {
+  return { tokens, costMicroUsd: cacheHitCostMicroUsd(model.price) };
 }
 
 /**

@@ -1,18 +1,19 @@
-/** POST /v1/classify: { model?, input: string | string[], top_k?, explain? } → labels and scores per input (and why). */
+/** POST /v1/classify: { model?, input: string | string[], top_k?, explain?, cache? } → labels and scores per input (and why). */
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { QueueFullError } from '../../engine/tasks/queue-full-error.js';
-import { rankLabels } from '../../engine/classification/scores.js';
+import { rankLabels, type ScoreFunction } from '../../engine/classification/scores.js';
 import type { TenantModels } from '../../engine/tasks/tenant-models.js';
 import type { TextClassifier } from '../../engine/tasks/text-classifier.js';
 import { modelRef, type ModelEntry, type Registry } from '../../registry/registry.js';
-import { classificationEstimate } from '../../registry/usage-estimate.js';
+import { cachedClassificationEstimate, classificationEstimate } from '../../registry/usage-estimate.js';
 import type { AppEnv } from '../../http/request-context.js';
 import { ApiError, invalidRequest } from '../../http/errors.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { explainResults, explainSettings, planExplanations, type ExplainOption } from '../explanations.js';
+import { afterAnswer, CACHE_HEADER, classificationKey, withoutTexts, withTexts, type CachedClassification, type ClassificationCache } from '../classification-cache.js';
 import { clientErrors } from '../openapi/responses.js';
 import { ClassifyRequest, ClassifyResponse } from '../schemas.js';
 import { modelNotReady, unknownModel } from './models.js';
@@ -25,6 +26,8 @@ export interface ClassificationDeps {
   registry: Registry;
   engines: Map<string, TextClassifier>;
   tenantModels?: TenantModels;
+  /** Answers by a hash of what decides them (classification-cache.ts); every request runs its model without it. */
+  classificationCache?: ClassificationCache;
 }
 
 /** A model a route runs: its entry (limits, price), the name answers show, and its classifier. */
@@ -32,6 +35,8 @@ export interface ServedClassifier {
   model: ModelEntry;
   name: string;
   classifier: TextClassifier;
+  /** Whose cached answers it may share: "shared" for registry models, its owner (and its making) for a tenant's. */
+  cacheScope: string;
 }
 
 /**
@@ -43,7 +48,7 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   if (name !== undefined && tenantModels?.claims(name)) {
     const tenantModel = await tenantModels.resolve(name, c.var.apiKey?.tenantId ?? null);
     if (!tenantModel) throw unknownModel(registry, name, 'text-classification');
-    return { model: tenantModel.entry, name: tenantModel.entry.id, classifier: tenantModel.classifier };
+    return { model: tenantModel.entry, name: tenantModel.entry.id, classifier: tenantModel.classifier, cacheScope: `tenant:${tenantModel.ownedBy}:${tenantModel.created}` };
   }
   const model = registry.resolve(name);
   if (!model) throw unknownModel(registry, name ?? '', 'text-classification');
@@ -51,7 +56,7 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   if (model.task !== 'text-classification' || !engine) {
     throw invalidRequest(`model "${modelRef(model)}" does not classify text here`, 'model', 'wrong_task');
   }
-  return { model, name: modelRef(model), classifier: engine };
+  return { model, name: modelRef(model), classifier: engine, cacheScope: 'shared' };
 }
 
 /** One text becomes a batch of one; a batch may hold at most the model's max_batch texts. */
@@ -95,6 +100,54 @@ export async function classifyExplainable(c: Context<AppEnv>, served: ServedClas
   return { all, batch };
 }
 
+/** What decides a classification's answer besides the model and texts; `cache: false` skips the cache. */
+export interface AnswerOptions {
+  topK: number;
+  scoreFunction: ScoreFunction;
+  explain: ExplainOption | undefined;
+  cache: boolean | undefined;
+  param: string;
+}
+
+/** The texts run (with their explanations) and ranked, as both routes answer them. */
+async function computedAnswer(c: Context<AppEnv>, served: ServedClassifier, texts: string[], o: AnswerOptions): Promise<CachedClassification> {
+  const { all, batch } = await classifyExplainable(c, served, texts, o.explain, o.param);
+  const labels = served.classifier.labels;
+  const inputTokens = all.reduce((sum, r) => sum + r.tokens, 0);
+  if (!batch) return { results: all.map((r) => rankLabels(r.logits, labels, o.scoreFunction, o.topK)), truncated: all.map((r) => r.truncated), inputTokens };
+  const explained = explainResults(batch, all, labels, o.scoreFunction, o.topK, batch.settings);
+  return { results: explained.ranked, truncated: explained.results.map((r) => r.truncated), inputTokens, explanationTokens: explained.explanationTokens };
+}
+
+/**
+ * The answer from the deployment's cache when it holds it (admitted and metered at the model's cache price, X-Cache:
+ * hit), else computed and stored after the answer (miss); `cache: false` computes it and leaves the cache alone (bypass).
+ */
+export async function classificationAnswer(c: Context<AppEnv>, cache: ClassificationCache | undefined, served: ServedClassifier, texts: string[], o: AnswerOptions): Promise<CachedClassification> {
+  if (!cache || o.cache === false) {
+    if (cache) c.header(CACHE_HEADER, 'bypass');
+    return computedAnswer(c, served, texts, o);
+  }
+  const { model } = served;
+  const key = await classificationKey({
+    model: modelRef(model), weights: (model.onnx && model.files[model.onnx]) || null, scope: served.cacheScope,
+    texts, topK: o.topK, scoreFunction: o.scoreFunction, explain: explainSettings(o.explain),
+  });
+  const found = await cache.get(key).catch(() => undefined);
+  if (found) {
+    await c.var.admit(cachedClassificationEstimate(model, found.inputTokens));
+    Object.assign(c.var.meter, {
+      model: model.id, modelVersion: model.version, path: 'edge', price: model.price, inputTokens: found.inputTokens, outputTokens: 0, computeMs: 0, cacheHit: true,
+    });
+    c.header(CACHE_HEADER, 'hit');
+    return { ...found, results: withTexts(found.results, texts) };
+  }
+  const answer = await computedAnswer(c, served, texts, o);
+  c.header(CACHE_HEADER, 'miss');
+  afterAnswer(c, cache.put(key, { ...answer, results: withoutTexts(answer.results) }));
+  return answer;
+}
+
 const classify = (registry: Registry) => createRoute({
   method: 'post', path: '/v1/classify', summary: 'Classify one text or a batch',
   description: `Texts from concurrent requests are batched together on the engine. Models: ${registry.names('text-classification').join(', ')}.`,
@@ -109,23 +162,15 @@ export function classifyRoutes(deps: ClassificationDeps): RouteGroup {
     const served = await servedClassifier(c, deps, request.model);
     const texts = batchOf(request.input, served, 'input');
     const labels = served.classifier.labels;
-    const k = Math.min(request.top_k ?? labels.length, labels.length);
-    const { all, batch } = await classifyExplainable(c, served, texts, request.explain, 'input');
-    const inputTokens = all.reduce((sum, r) => sum + r.tokens, 0);
-    if (!batch) {
-      return c.json({
-        model: served.name,
-        results: all.map((r) => rankLabels(r.logits, labels, 'softmax', k)),
-        truncated: all.map((r) => r.truncated),
-        usage: { input_tokens: inputTokens, texts: all.length },
-      });
-    }
-    const explained = explainResults(batch, all, labels, 'softmax', k, batch.settings);
+    const topK = Math.min(request.top_k ?? labels.length, labels.length);
+    const answer = await classificationAnswer(c, deps.classificationCache, served, texts,
+      { topK, scoreFunction: 'softmax', explain: request.explain, cache: request.cache, param: 'input' });
+    const usage = { input_tokens: answer.inputTokens, texts: answer.results.length };
     return c.json({
       model: served.name,
-      results: explained.ranked,
-      truncated: explained.results.map((r) => r.truncated),
-      usage: { input_tokens: inputTokens, texts: explained.results.length, explanation_tokens: explained.explanationTokens },
+      results: answer.results,
+      truncated: answer.truncated,
+      usage: answer.explanationTokens === undefined ? usage : { ...usage, explanation_tokens: answer.explanationTokens },
     });
   });
   return group;

@@ -1,16 +1,14 @@
 /**
  * POST /models/{id}, compatible with the Hugging Face Inference API for text classification:
- * { inputs: string | string[], parameters?: { top_k?, function_to_apply?, explain? } } → [[{ label, score }, ...], ...],
+ * { inputs: string | string[], parameters?: { top_k?, function_to_apply?, explain? }, cache? } → [[{ label, score }, ...], ...],
  * one list per input (the API nests a single input too, and the official client reads it that way).
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { rankLabels } from '../../engine/classification/scores.js';
 import { jsonResponse } from '../../http/openapi-responses.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
-import { explainResults } from '../explanations.js';
 import { clientErrors } from '../openapi/responses.js';
 import { HfClassifyRequest, HfClassifyResponse, ModelId } from '../schemas.js';
-import { batchOf, classifyExplainable, servedClassifier, type ClassificationDeps } from './classify.js';
+import { batchOf, classificationAnswer, servedClassifier, type ClassificationDeps } from './classify.js';
 import { modelNotReady } from './models.js';
 
 const textClassification = createRoute({
@@ -29,11 +27,11 @@ export function hfInferenceRoutes(deps: ClassificationDeps): RouteGroup {
     const served = await servedClassifier(c, deps, id);
     const texts = batchOf(request.inputs, served, 'inputs');
     const labels = served.classifier.labels;
-    const k = Math.min(request.parameters?.top_k ?? labels.length, labels.length);
-    const fn = request.parameters?.function_to_apply ?? 'softmax';
-    const { all, batch } = await classifyExplainable(c, served, texts, request.parameters?.explain, 'inputs');
-    if (!batch) return c.json(all.map((r) => rankLabels(r.logits, labels, fn, k)));
-    return c.json(explainResults(batch, all, labels, fn, k, batch.settings).ranked);
+    const topK = Math.min(request.parameters?.top_k ?? labels.length, labels.length);
+    const scoreFunction = request.parameters?.function_to_apply ?? 'softmax';
+    const answer = await classificationAnswer(c, deps.classificationCache, served, texts,
+      { topK, scoreFunction, explain: request.parameters?.explain, cache: request.cache, param: 'inputs' });
+    return c.json(answer.results);
   });
   return group;
 }
