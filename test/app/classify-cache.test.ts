@@ -36,10 +36,10 @@ async function post(path: string, body: unknown, key = keys.acme) {
 const classify = (body: unknown, key?: string) => post('/v1/classify', body, key);
 
 /** The usage record of a request, as the SQLite file holds it once the writer has flushed. */
-const usageOf = (requestId: string) => eventually(
+const usageOf = async (requestId: string): Promise<Record<string, any>> => (await eventually(
   () => sqliteRows(ctx.db.path, 'SELECT tenant_id, input_tokens, cost_micro_usd, compute_ms, status FROM usage WHERE request_id = ?', requestId)[0],
   (row) => row !== undefined,
-);
+))!;
 
 describe('the classification cache', () => {
   it('answers a repeated request from the cache: the same answer, X-Cache: hit, the cache price, no model run', async () => {
