@@ -1,7 +1,8 @@
 /**
  * Node entry: `npm start` serves the registry's edge models and the embedded generation server on 127.0.0.1:8787.
- * HOST, PORT, ORT_BACKEND=node|wasm (default node: onnxruntime-node, or WASM with a warning where it cannot load), MICRO_BATCHING, EMBEDDED_GENERATION, GENERATION_UPSTREAM_URL, EDGE_MAAS_AUTH,
- * ADMIN_TOKEN, BILLING, CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS and FINE_TUNING(_*) configure it (README).
+ * HOST, PORT, ORT_BACKEND=node|wasm (default node: onnxruntime-node, or WASM with a warning where it cannot load),
+ * MICRO_BATCHING, EMBEDDED_GENERATION, GENERATION_UPSTREAM_URL, EDGE_MAAS_AUTH, ADMIN_TOKEN, BILLING,
+ * CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS and FINE_TUNING(_*) configure it (README).
  */
 import { corsOriginsFrom } from '../app/create-app.js';
 import { DEFAULT_MAX_QUEUE_MS } from '../engine/classification/micro-batcher.js';
