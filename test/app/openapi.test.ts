@@ -52,7 +52,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/v1/classify']!.post!.responses).sort()).toEqual(['200', '400', '401', '402', '403', '404', '409', '413', '415', '422', '429', '503']);
     const request = doc.components.schemas.ClassifyRequest as { required: string[]; properties: Record<string, unknown> };
     expect(request.required).toEqual(['input']);
-    expect(Object.keys(request.properties).sort()).toEqual(['explain', 'input', 'model', 'top_k']);
+    expect(Object.keys(request.properties).sort()).toEqual(['cache', 'explain', 'input', 'model', 'top_k']);
     // Explanations are documented where clients read them: the option, and the field it adds to a label's score.
     expect(doc.components.schemas.LabelScore).toMatchObject({ properties: { explanation: expect.anything() } });
     expect(doc.components.schemas.Explanation).toMatchObject({ required: expect.arrayContaining(['method', 'words', 'truncated', 'explained_chars']) });
