@@ -17,6 +17,7 @@ import { edgeEngines, workerRegistry } from './edge-models.js';
 import { workerBilling } from './worker-billing.js';
 import type { Env } from './worker-env.js';
 import { workerTuning } from './worker-tuning.js';
+import { workerClassificationCache } from './cache-api-classification-cache.js';
 
 export { KeyRateLimiter } from './key-rate-limiter.js';
 export { FineTuningQueue } from './fine-tuning-queue.js';
@@ -35,6 +36,7 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
     registry, engines: engines['text-classification'], isReady: () => true,
     plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(tuning ? [tuning.plugin] : [])],
     tenantModels: tuning?.tenantModels,
+    classificationCache: workerClassificationCache(env) ?? undefined,
     corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),
     upstreams: new UpstreamClient({}, { fetch: keyed }),
   });

@@ -21,4 +21,8 @@ export interface Env extends ModelsEnv {
   GENERATION_UPSTREAM_KEY?: string;
   /** Origins browsers may call the API from (comma-separated, or "*"); none when empty. */
   CORS_ORIGINS?: string;
+  /** "on": classifications answered from the Cache API when asked before (cache-api-classification-cache.ts); default "off". */
+  CLASSIFY_CACHE?: string;
+  /** How long a cached classification is kept at most, in seconds (default 86400). */
+  CLASSIFY_CACHE_TTL_SECONDS?: string;
 }
