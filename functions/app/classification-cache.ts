@@ -18,10 +18,13 @@ export interface CachedClassification {
   explanationTokens?: number;
 }
 
-/** A runtime's store of answers by key. A failing store is a miss (get) or a lost entry (put), never a failed request. */
+/**
+ * A runtime's store of answers by key. A failing store is a miss (get) or a lost entry (put), never a failed request.
+ * `requestUrl` is the URL of the request being answered: the Cache API keys its entries under that host.
+ */
 export interface ClassificationCache {
-  get(key: string): Promise<CachedClassification | undefined>;
-  put(key: string, value: CachedClassification): Promise<void>;
+  get(key: string, requestUrl: string): Promise<CachedClassification | undefined>;
+  put(key: string, value: CachedClassification, requestUrl: string): Promise<void>;
 }
 
 /** Marked on every classification of a deployment with a cache (X-Cache): answered from it, stored in it, or neither. */

@@ -1,8 +1,9 @@
 /**
  * The Worker's classification cache: answers in the Cache API of the data center that served them
- * (`caches.default`), under a synthetic https URL made of the key, so that every isolate there shares them and
- * Cloudflare evicts them under its own bounds. CLASSIFY_CACHE = "on" turns it on; CLASSIFY_CACHE_TTL_SECONDS says how
- * long an answer is kept at most (default a day). The URL never reaches the network: Cache API calls stay local.
+ * (`caches.default`), under a synthetic URL made of the key on the Worker's own host (Cloudflare advises against
+ * other hostnames in cache keys: they cost DNS lookups), so that every isolate there shares them and Cloudflare
+ * evicts them under its own bounds. CLASSIFY_CACHE = "on" turns it on; CLASSIFY_CACHE_TTL_SECONDS says how long an
+ * answer is kept at most (default a day). No route answers that path: the URL is a cache key, never fetched.
  */
 import type { CachedClassification, ClassificationCache } from '../app/classification-cache.js';
 
@@ -13,22 +14,23 @@ export interface CacheLike {
 }
 
 export const DEFAULT_CACHE_TTL_SECONDS = 86_400;
-const ORIGIN = 'https://classification-cache.edge-maas.invalid';
+/** The path under the Worker's host where answers are keyed (by their SHA-256). */
+export const CACHE_PATH = '/.classification-cache/v1/';
 
 export class CacheApiClassificationCache implements ClassificationCache {
   constructor(private readonly cache: CacheLike, private readonly ttlSeconds = DEFAULT_CACHE_TTL_SECONDS) {}
 
-  private request(key: string): Request {
-    return new Request(`${ORIGIN}/v1/${key}`);
+  private request(key: string, requestUrl: string): Request {
+    return new Request(new URL(`${CACHE_PATH}${key}`, requestUrl));
   }
 
-  async get(key: string): Promise<CachedClassification | undefined> {
-    const found = await this.cache.match(this.request(key));
+  async get(key: string, requestUrl: string): Promise<CachedClassification | undefined> {
+    const found = await this.cache.match(this.request(key, requestUrl));
     return found ? ((await found.json()) as CachedClassification) : undefined;
   }
 
-  async put(key: string, value: CachedClassification): Promise<void> {
-    await this.cache.put(this.request(key), new Response(JSON.stringify(value), {
+  async put(key: string, value: CachedClassification, requestUrl: string): Promise<void> {
+    await this.cache.put(this.request(key, requestUrl), new Response(JSON.stringify(value), {
       headers: { 'content-type': 'application/json', 'cache-control': `max-age=${this.ttlSeconds}` },
     }));
   }

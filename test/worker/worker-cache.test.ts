@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classificationKey } from '../../functions/app/classification-cache.js';
 import { createApp } from '../../functions/app/create-app.js';
 import { billingPlugin } from '../../functions/billing/billing-plugin.js';
-import { CacheApiClassificationCache, defaultCache, workerClassificationCache } from '../../functions/worker/cache-api-classification-cache.js';
+import { CACHE_PATH, CacheApiClassificationCache, defaultCache, workerClassificationCache } from '../../functions/worker/cache-api-classification-cache.js';
 import type { D1Database } from '../../functions/worker/d1-database.js';
 import { edgeEngines, workerRegistry } from '../../functions/worker/edge-models.js';
 import { workerBilling } from '../../functions/worker/worker-billing.js';
@@ -82,7 +82,7 @@ describe('the classification cache at the edge (Cache API)', () => {
     const key = await classificationKey({
       model: 'sst2-bert@2', weights: model.files[model.onnx!]!, scope: 'shared', texts: [text], topK: 2, scoreFunction: 'softmax', explain: { method: 'occlusion', labels: 'top' },
     });
-    const stored = await defaultCache()!.match(new Request(`https://classification-cache.edge-maas.invalid/v1/${key}`));
+    const stored = await defaultCache()!.match(new Request(`http://edge.test${CACHE_PATH}${key}`));
     expect(stored).toBeDefined();
     const kept = await stored!.text();
     expect(kept).toMatch(/"start":/);

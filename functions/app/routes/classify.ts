@@ -133,7 +133,7 @@ export async function classificationAnswer(c: Context<AppEnv>, cache: Classifica
     model: modelRef(model), weights: (model.onnx && model.files[model.onnx]) || null, scope: served.cacheScope,
     texts, topK: o.topK, scoreFunction: o.scoreFunction, explain: explainSettings(o.explain),
   });
-  const found = await cache.get(key).catch(() => undefined);
+  const found = await cache.get(key, c.req.url).catch(() => undefined);
   if (found) {
     await c.var.admit(cachedClassificationEstimate(model, found.inputTokens));
     Object.assign(c.var.meter, {
@@ -144,7 +144,7 @@ export async function classificationAnswer(c: Context<AppEnv>, cache: Classifica
   }
   const answer = await computedAnswer(c, served, texts, o);
   c.header(CACHE_HEADER, 'miss');
-  afterAnswer(c, cache.put(key, { ...answer, results: withoutTexts(answer.results) }));
+  afterAnswer(c, cache.put(key, { ...answer, results: withoutTexts(answer.results) }, c.req.url));
   return answer;
 }
 
