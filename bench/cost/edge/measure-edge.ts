@@ -1,0 +1,141 @@
+/**
+ * The edge side of the cost model: the real Worker in workerd (`wrangler dev` on the counting entry, with Miniflare's
+ * D1, Durable Objects and R2 in a fresh state folder, keys mode as deployed), a real generation server for streams,
+ * and per request type: the counts of counting-worker.ts and the CPU time the workerd process spent (from /proc).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../../functions/node/shared-paths.js';
+import { startGenerationServer } from '../../../functions/node/start-generation-server.js';
+import { devEdgeReady, migrateLocalD1, stopDevEdge } from '../../common/dev-edge.js';
+import { BAD_KEY, type CostRequest, type RequestKind } from '../requests.js';
+import type { counts as EdgeCountsValue } from './edge-counters.js';
+
+export type EdgeCounts = typeof EdgeCountsValue;
+
+export interface EdgeMeasurement {
+  kind: RequestKind;
+  requests: number;
+  /** Totals over `requests` requests (steady state: after warm-up requests of the same kind). */
+  counts: EdgeCounts;
+  /** CPU the workerd process spent (user + system) over those requests; it also runs Miniflare's D1 and objects. */
+  cpuMs: number;
+  statuses: number[];
+}
+
+const ADMIN_TOKEN = 'bench-cost-admin';
+const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+const freePort = () => new Promise<number>((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    server.close(() => resolve(port));
+  });
+});
+
+/** The workerd processes below `root` (wrangler dev starts one). */
+async function workerdPids(root: number): Promise<number[]> {
+  const parents = new Map<number, { ppid: number; comm: string }>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0) continue;
+    parents.set(Number(name), { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) });
+  }
+  const below = (pid: number): boolean => pid === root || (parents.has(pid) && pid > 1 && below(parents.get(pid)!.ppid));
+  return [...parents].filter(([pid, p]) => p.comm === 'workerd' && below(pid)).map(([pid]) => pid);
+}
+
+async function cpuMsOf(pids: number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+  }
+  return (ticks / TICKS_PER_SECOND) * 1000;
+}
+
+export interface EdgeOptions {
+  /** Requests of each kind that are counted, after `warmup` that are not. */
+  requests: number;
+  warmup: number;
+}
+
+export async function measureEdge(requests: CostRequest[], options: EdgeOptions): Promise<EdgeMeasurement[]> {
+  const state = await mkdtemp(join(tmpdir(), 'edge-maas-cost-'));
+  const generation = await startGenerationServer({ port: 0 });
+  let child: ChildProcess | undefined;
+  try {
+    await migrateLocalD1(state);
+    const port = await freePort();
+    child = spawn('npx', ['wrangler', 'dev', 'bench/cost/edge/counting-worker.ts', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
+      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', `GENERATION_UPSTREAM_URL:${generation.url}`], { cwd: repoRoot, env: wranglerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4_000); });
+    await devEdgeReady(child).catch((error: Error) => { throw new Error(`${error.message}\n${stderr}`); });
+    const base = `http://127.0.0.1:${port}`;
+    const pids = await workerdPids(child.pid!);
+    if (pids.length === 0) throw new Error('found no workerd process below wrangler dev');
+
+    const call = async (method: string, path: string, body?: string, key?: string | null, admin = false) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (admin) headers.authorization = `Bearer ${ADMIN_TOKEN}`;
+      else if (key) headers.authorization = `Bearer ${key}`;
+      const res = await fetch(`${base}${path}`, { method, headers, body });
+      return { status: res.status, text: await res.text() };
+    };
+    const admin = async (path: string, body: unknown) => {
+      const res = await call('POST', path, JSON.stringify(body), null, true);
+      if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${res.text.slice(0, 300)}`);
+      return JSON.parse(res.text) as { key: string };
+    };
+    await admin('/admin/tenants', { id: 'bench_cost' });
+    const keys = { good: (await admin('/admin/keys', { tenant: 'bench_cost', rpm: 1_000_000 })).key, limited: (await admin('/admin/keys', { tenant: 'bench_cost', rpm: 1 })).key, bad: BAD_KEY };
+
+    const readCounts = async () => JSON.parse((await call('GET', '/__cost/counts')).text) as EdgeCounts;
+    // Usage is written with waitUntil, after the answer: wait until the counts stop moving.
+    const settled = async () => {
+      let last = JSON.stringify(await readCounts());
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 150));
+        const now = JSON.stringify(await readCounts());
+        if (now === last) return JSON.parse(now) as EdgeCounts;
+        last = now;
+      }
+      throw new Error('the Worker\'s counts did not settle');
+    };
+
+    const results: EdgeMeasurement[] = [];
+    for (const request of requests) {
+      const send = () => call(request.method, request.path, request.body, keys[request.key]);
+      for (let i = 0; i < options.warmup; i++) await send();
+      await settled();
+      await call('POST', '/__cost/reset');
+      const cpu0 = await cpuMsOf(pids);
+      const statuses: number[] = [];
+      for (let i = 0; i < options.requests; i++) statuses.push((await send()).status);
+      const counts = await settled();
+      const cpuMs = (await cpuMsOf(pids)) - cpu0;
+      if (statuses.some((s) => s !== request.status)) throw new Error(`${request.kind}: expected ${request.status}, the Worker answered ${statuses.join(',')}`);
+      results.push({ kind: request.kind, requests: options.requests, counts, cpuMs, statuses });
+    }
+    return results;
+  } finally {
+    if (child) await stopDevEdge(child);
+    await generation.close();
+    await rm(state, { recursive: true, force: true });
+  }
+}
+
+/** A one-off look: `tsx bench/cost/edge/measure-edge.ts` prints the counts of two requests of each kind. */
+if (process.argv[1]?.endsWith('measure-edge.ts')) {
+  const { costRequests } = await import('../requests.js');
+  const texts = Array.from({ length: 64 }, (_, i) => `sentence number ${i} of a fine film .`);
+  console.log(JSON.stringify(await measureEdge(costRequests(texts), { requests: 2, warmup: 1 }), null, 1));
+}
