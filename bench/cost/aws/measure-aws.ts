@@ -1,0 +1,143 @@
+/**
+ * The AWS side of the cost model: the Lambda router's handler (functions/lambda/handler.ts, the same app the
+ * streaming entry serves) invoked in this process as the tests invoke it, with its DynamoDB billing on dynalite behind
+ * the counting proxy (dynamo-meter.ts) and a real generation server for streams. Per request type: invocations,
+ * measured duration, DynamoDB units, and the bytes the invocation logs.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoBillingStore } from '../../../functions/billing/dynamo/dynamo-billing-store.js';
+import { BILLING_TABLE, USAGE_TABLE } from '../../../functions/billing/dynamo/schema.js';
+import { repoRoot } from '../../../functions/node/shared-paths.js';
+import { startGenerationServer } from '../../../functions/node/start-generation-server.js';
+import { startLocalDynamo } from '../../../test/billing/local-dynamodb.js';
+import { functionUrlEvent, lambdaContext, type BufferedResult } from '../../../test/app/lambda-events.js';
+import { BAD_KEY, type CostRequest, type RequestKind } from '../requests.js';
+import { startDynamoMeter, type DynamoUnits } from './dynamo-meter.js';
+
+export interface AwsMeasurement {
+  kind: RequestKind;
+  requests: number;
+  invocations: number;
+  /** Each invocation's duration as measured here (ms), in order. */
+  durationsMs: number[];
+  dynamo: DynamoUnits;
+  /** What the handler wrote to stdout/stderr (console.*), in events (one per write) and bytes. */
+  logEvents: number;
+  logBytes: number;
+  statuses: number[];
+  /** What metering recorded for these requests (registry prices): usage records, their cost and tokens, summed. */
+  usage: { records: number; costMicroUsd: number; inputTokens: number; outputTokens: number };
+}
+
+export interface RouterConfig {
+  memoryMb: number;
+  architecture: 'arm64' | 'x86_64';
+}
+
+/** The router function's memory and architecture as infra/lib/router-function.ts configures them. */
+export async function routerConfig(): Promise<RouterConfig> {
+  const source = await readFile(join(repoRoot, 'infra', 'lib', 'router-function.ts'), 'utf8');
+  const memory = /memorySize:\s*(\d+)/.exec(source);
+  const architecture = /Architecture\.(ARM_64|X86_64)/.exec(source);
+  if (!memory || !architecture) throw new Error('infra/lib/router-function.ts no longer names memorySize and architecture where the cost bench looks');
+  return { memoryMb: Number(memory[1]), architecture: architecture[1] === 'ARM_64' ? 'arm64' : 'x86_64' };
+}
+
+/** Counts the bytes written to stdout and stderr while `work` runs (the Lambda runtime sends them to CloudWatch). */
+async function capturingLogs<T>(work: () => Promise<T>): Promise<{ value: T; events: number; bytes: number }> {
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((s) => s.write);
+  let events = 0;
+  let bytes = 0;
+  streams.forEach((stream, i) => {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      events += 1;
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      return (originals[i] as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+  });
+  try {
+    return { value: await work(), events, bytes };
+  } finally {
+    streams.forEach((stream, i) => { stream.write = originals[i]!; });
+  }
+}
+
+export interface AwsOptions {
+  requests: number;
+  warmup: number;
+}
+
+const ADMIN_TOKEN = 'bench-cost-admin';
+
+export async function measureAws(requests: CostRequest[], options: AwsOptions): Promise<AwsMeasurement[]> {
+  const dynamo = await startLocalDynamo();
+  const meter = await startDynamoMeter(dynamo.endpoint, { [dynamo.tables.billing]: BILLING_TABLE, [dynamo.tables.usage]: USAGE_TABLE });
+  const generation = await startGenerationServer({ port: 0 });
+  const env = {
+    BILLING_TABLE: dynamo.tables.billing, USAGE_TABLE: dynamo.tables.usage, DYNAMODB_ENDPOINT: meter.endpoint,
+    GENERATION_UPSTREAM_URL: generation.url, ADMIN_TOKEN, EDGE_MAAS_AUTH: 'keys',
+  };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    const { handler } = await import('../../../functions/lambda/handler.js');
+    const invoke = async (method: string, path: string, body: string, headers: Record<string, string>) =>
+      (await handler(functionUrlEvent(method, path, body, { 'content-type': 'application/json', ...headers }), lambdaContext)) as BufferedResult;
+    const admin = async (path: string, body: unknown) => {
+      const res = await invoke('POST', path, JSON.stringify(body), { authorization: `Bearer ${ADMIN_TOKEN}` });
+      if (res.statusCode !== 201) throw new Error(`POST ${path} answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
+      return JSON.parse(res.body) as { key: string };
+    };
+    await admin('/admin/tenants', { id: 'bench_cost' });
+    const keys = { good: (await admin('/admin/keys', { tenant: 'bench_cost', rpm: 1_000_000 })).key, limited: (await admin('/admin/keys', { tenant: 'bench_cost', rpm: 1 })).key, bad: BAD_KEY };
+
+    const store = new DynamoBillingStore(dynamo.client, dynamo.tables);
+    const results: AwsMeasurement[] = [];
+    for (const request of requests) {
+      let sent = 0;
+      const send = () => invoke(request.method, request.path, request.body, { authorization: `Bearer ${keys[request.key]}`, 'x-request-id': `cost-${request.kind}-${sent++}` });
+      for (let i = 0; i < options.warmup; i++) await send();
+      meter.reset();
+      const durationsMs: number[] = [];
+      const statuses: number[] = [];
+      let logEvents = 0;
+      let logBytes = 0;
+      for (let i = 0; i < options.requests; i++) {
+        const t0 = performance.now();
+        const { value, events, bytes } = await capturingLogs(send);
+        durationsMs.push(performance.now() - t0);
+        statuses.push(value.statusCode);
+        logEvents += events;
+        logBytes += bytes;
+      }
+      if (statuses.some((s) => s !== request.status)) throw new Error(`${request.kind}: expected ${request.status}, the router answered ${statuses.join(',')}`);
+      const counted = new Set(Array.from({ length: options.requests }, (_, i) => `cost-${request.kind}-${options.warmup + i}`));
+      const records = (await store.usageRecords({ from: 0, to: Date.now() + 1, tenantId: 'bench_cost' })).filter((r) => counted.has(r.requestId));
+      const usage = {
+        records: records.length,
+        costMicroUsd: records.reduce((sum, r) => sum + r.costMicroUsd, 0),
+        inputTokens: records.reduce((sum, r) => sum + r.inputTokens, 0),
+        outputTokens: records.reduce((sum, r) => sum + r.outputTokens, 0),
+      };
+      results.push({ kind: request.kind, requests: options.requests, invocations: options.requests, durationsMs, dynamo: structuredClone(meter.units), logEvents, logBytes, statuses, usage });
+    }
+    return results;
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await generation.close();
+    await meter.close();
+    await dynamo.close();
+  }
+}
+
+if (process.argv[1]?.endsWith('measure-aws.ts')) {
+  const { costRequests } = await import('../requests.js');
+  const texts = Array.from({ length: 64 }, (_, i) => `sentence number ${i} of a fine film .`);
+  const results = await measureAws(costRequests(texts), { requests: 3, warmup: 1 });
+  for (const r of results) console.log(r.kind, r.statuses.join(','), r.durationsMs.map((d) => d.toFixed(1)).join(' '), r.logEvents, r.logBytes, JSON.stringify(r.dynamo), JSON.stringify(r.usage));
+}
