@@ -1,0 +1,87 @@
+/**
+ * `npm run bench:cost`: what one request costs us, counted from the code. Each request type (requests.ts) is sent
+ * to the real Worker in workerd (Miniflare's D1, Durable Objects, R2) and to the Lambda router on dynalite; the
+ * billable operations they perform are counted at the bindings and clients (edge/edge-counters.ts,
+ * aws/dynamo-meter.ts), multiplied by the dated list prices in prices.ts, and written to bench/RESULTS.md next to
+ * Workers AI's price for the same work and our registry price. BENCH_REQUESTS (default 20) sets the requests of each
+ * type that are counted, after 2 of the same type that warm the caches (models, key lookups) and are not.
+ */
+import { devSentences } from '../classify/sentences.js';
+import { writeResultsSection } from '../common/results.js';
+import { measureAws, routerConfig, type AwsMeasurement, type RouterConfig } from './aws/measure-aws.js';
+import { awsCost, edgeCost, totalPerMillion, workersAiPerMillion, type CostLine } from './cost-model.js';
+import { measureEdge, type EdgeMeasurement } from './edge/measure-edge.js';
+import { PRICES, PRICES_AS_OF } from './prices.js';
+import { costRequests, type CostRequest } from './requests.js';
+
+const usd = (value: number) => (value === 0 ? '0' : value < 0.01 ? value.toFixed(4) : value < 10 ? value.toFixed(3) : value.toFixed(2));
+const qty = (value: number) => (Number.isInteger(value) ? String(value) : value < 0.001 ? value.toExponential(2) : value.toFixed(3));
+
+function breakdown(title: string, requests: CostRequest[], lines: CostLine[][]): string {
+  const header = `| ${title} | ${requests.map((r) => r.label).join(' | ')} |\n|---|${requests.map(() => '---:').join('|')}|`;
+  const rows = lines[0]!.map((_, i) => `| ${lines[0]![i]!.operation} (${lines[0]![i]!.unit}) | ${lines.map((l) => `${qty(l[i]!.quantity)} → $${usd(l[i]!.usdPerMillion)}`).join(' | ')} |`);
+  const total = `| **total, $ per million requests** | ${lines.map((l) => `**$${usd(totalPerMillion(l))}**`).join(' | ')} |`;
+  return [header, ...rows, total].join('\n');
+}
+
+function largest(lines: CostLine[]): string {
+  const total = totalPerMillion(lines);
+  const top = [...lines].sort((a, b) => b.usdPerMillion - a.usdPerMillion).slice(0, 2);
+  return top.map((l) => `${l.operation} ${Math.round((100 * l.usdPerMillion) / total)} %`).join(', ');
+}
+
+export function costReport(requests: CostRequest[], edge: EdgeMeasurement[], aws: AwsMeasurement[], router: RouterConfig, counted: number): string {
+  const edgeLines = edge.map(edgeCost);
+  const awsLines = aws.map((m) => awsCost(m, router));
+  const summary = requests.map((r, i) => {
+    const usage = aws[i]!.usage;
+    const tokens = usage.records ? usage.inputTokens / usage.records : 0;
+    const ours = usage.records ? (usage.costMicroUsd / usage.records) : 0; // micro-dollars per request = dollars per million
+    const ai = r.kind.startsWith('classify') ? `$${usd(workersAiPerMillion(tokens))} (${qty(tokens)} tokens)` : 'n/a';
+    return `| ${r.label} | $${usd(totalPerMillion(edgeLines[i]!))} | $${usd(totalPerMillion(awsLines[i]!))} | ${ai} | $${usd(ours)} |`;
+  });
+  const one = 0;
+  const reading = [
+    `- Edge, one text: $${usd(totalPerMillion(edgeLines[one]!))} per million; largest: ${largest(edgeLines[one]!)}. `
+      + `Each metered request writes ${qty(edge[one]!.counts.d1.rowsWritten / counted)} D1 rows (${Object.entries(edge[one]!.counts.d1.byStatement).filter(([, s]) => s.rowsWritten).map(([name, s]) => `${name}: ${qty(s.rowsWritten / counted)}`).join(', ')}; indexes count as rows written).`,
+    `- AWS, one text: $${usd(totalPerMillion(awsLines[one]!))} per million; largest: ${largest(awsLines[one]!)}. `
+      + `${qty(aws[one]!.dynamo.writeUnits / counted)} write units a request (${Object.entries(aws[one]!.dynamo.byOperation).map(([op, s]) => `${op}: ${qty(s.writeUnits / counted)}`).join(', ')}; ${qty(aws[one]!.dynamo.indexWriteUnits / counted)} of them index writes).`,
+    `- Refused requests that reach metering (429, 400) cost about what an answered one costs in stores: they write a usage row. A 401 for an unknown key costs ${usd(totalPerMillion(edgeLines[requests.findIndex((r) => r.kind === 'refused-401')]!))} $/M at the edge (the key lookup, negative answers included, is cached for 2 s per isolate).`,
+    `- Workers AI's DistilBERT: $0.026 per million input tokens, $${usd(workersAiPerMillion(32))} per million 32-token requests (issue 16's reference).`,
+  ];
+  return [
+    `Measured ${new Date().toISOString().slice(0, 10)}: \`BENCH_REQUESTS=${counted} npm run bench:cost\` (${counted} requests of each type counted, after 2 uncounted warm-up requests; one key, sequential requests). `
+      + `List prices as of ${PRICES_AS_OF} (bench/cost/prices.ts, with sources; before free tiers). Our price: what metering recorded for the same requests (models/registry.json).`,
+    '',
+    '| request | edge (Worker + D1 + DO) $/M | AWS (Lambda + DynamoDB + logs) $/M | Workers AI $/M, same tokens | our price $/M (registry) |',
+    '|---|---:|---:|---:|---:|',
+    ...summary,
+    '',
+    breakdown('edge: operation (unit), per request → $/M', requests, edgeLines),
+    '',
+    breakdown('AWS: operation (unit), per request → $/M', requests, awsLines),
+    '',
+    '**Reading.**',
+    ...reading,
+    '',
+    'How it is counted: Worker CPU is the CPU time of the workerd process over the counted requests (from /proc), so it also holds Miniflare\'s local D1 and Durable Object work and the local entry proxy: an upper bound of the billed CPU. '
+      + 'DO duration is the wall time of each stub call as the Worker sees it (128 MB per object; a lower bound: an object that cannot hibernate bills until idle). '
+      + `Lambda duration is measured in this process with dynalite and the generation server on the same Node thread, on a CPU shared with other work: read it as an order of magnitude; it is billed at the router's configured ${router.memoryMb} MB (infra/lib/router-function.ts). `
+      + 'DynamoDB units come from dynalite\'s ConsumedCapacity plus the index writes it does not model (aws/dynamo-meter.ts). Log bytes: what the handler wrote plus Lambda\'s START/END/REPORT lines and line prefixes. '
+      + 'Streamed generation excludes the GPU service (its Lambda duration includes waiting for the local CPU generation server). '
+      + `Prices: Workers $${PRICES.workerRequest.usd * 1e6}/M requests and $${PRICES.workerCpuMs.usd * 1e6}/M CPU-ms, D1 $${PRICES.d1RowWritten.usd * 1e6}/M rows written, DO $${PRICES.doRequest.usd * 1e6}/M requests, Lambda $${PRICES.lambdaRequest.usd * 1e6}/M requests, DynamoDB $${PRICES.dynamoWriteUnit.usd * 1e6}/M write units.`,
+  ].join('\n');
+}
+
+if (process.argv[1]?.endsWith('run.ts')) {
+  const counted = Number(process.env.BENCH_REQUESTS ?? 20);
+  const requests = costRequests(await devSentences(64));
+  console.log(`edge: the Worker in workerd, ${requests.length} request types x (2 + ${counted}) requests`);
+  const edge = await measureEdge(requests, { requests: counted, warmup: 2 });
+  console.log('AWS: the Lambda router on dynalite');
+  const aws = await measureAws(requests, { requests: counted, warmup: 2 });
+  const report = costReport(requests, edge, aws, await routerConfig(), counted);
+  console.log(report);
+  await writeResultsSection('cost', 'Cost per request (`npm run bench:cost`)', report);
+  process.exit(0); // the AWS SDK's sockets and the app's timers would keep the process up
+}

@@ -1,0 +1,102 @@
+/**
+ * The cost model's counts are what the code does (bench/cost): the real Worker in workerd and the Lambda router on
+ * dynalite, a few requests each, and the billable operations counted at their bindings and clients. The numbers
+ * here are today's metering (one usage row per request, written once); a change that writes more, or twice, fails
+ * here and has to say so, and a change that writes less updates them along with bench/RESULTS.md.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { measureAws, type AwsMeasurement } from '../../bench/cost/aws/measure-aws.js';
+import { startDynamoMeter, type DynamoMeter } from '../../bench/cost/aws/dynamo-meter.js';
+import { measureEdge, type EdgeMeasurement } from '../../bench/cost/edge/measure-edge.js';
+import { costRequests, type RequestKind } from '../../bench/cost/requests.js';
+import { documentClient } from '../../functions/billing/dynamo/dynamo-client.js';
+import { BILLING_TABLE, USAGE_TABLE } from '../../functions/billing/dynamo/schema.js';
+import { startLocalDynamo, type LocalDynamo } from '../billing/local-dynamodb.js';
+
+const COUNTED = 3;
+const kinds: RequestKind[] = ['classify-1', 'refused-401', 'refused-429'];
+const requests = costRequests(Array.from({ length: 64 }, (_, i) => `text ${i}`)).filter((r) => kinds.includes(r.kind));
+const byKind = <T extends { kind: RequestKind }>(list: T[], kind: RequestKind) => list.find((m) => m.kind === kind)!;
+
+describe('the edge counts (the Worker in workerd, Miniflare D1 and Durable Objects)', () => {
+  let edge: EdgeMeasurement[];
+  beforeAll(async () => {
+    edge = await measureEdge(requests, { requests: COUNTED, warmup: 1 });
+  }, 180_000);
+
+  it('one classification in keys mode: one Worker request, one rate-limit call, one usage row and one spend row written, once', () => {
+    const { counts, statuses } = byKind(edge, 'classify-1');
+    expect(statuses).toEqual(Array(COUNTED).fill(200));
+    expect(counts.workerRequests).toBe(COUNTED);
+    expect(counts.durableObjects.requests).toBe(COUNTED); // take; settle only when the tokens used differ from those held
+    expect(counts.d1.byStatement['INSERT usage']).toEqual({ queries: COUNTED, rowsRead: 0, rowsWritten: 5 * COUNTED }); // the row and its 4 indexes
+    expect(counts.d1.byStatement['INSERT key_month_spend']).toMatchObject({ queries: COUNTED, rowsWritten: COUNTED });
+    expect(counts.d1.rowsWritten).toBe(6 * COUNTED);
+    expect(counts.r2).toEqual({ classA: 0, classB: 0 }); // the models are bundled
+  });
+
+  it('an unknown key is refused before any store is written, and its lookup is cached', () => {
+    const { counts, statuses } = byKind(edge, 'refused-401');
+    expect(statuses).toEqual(Array(COUNTED).fill(401));
+    expect(counts.workerRequests).toBe(COUNTED);
+    expect(counts.d1.rowsWritten).toBe(0);
+    expect(counts.d1.queries).toBeLessThanOrEqual(1); // a lookup again if the 2 s cache ran out
+    expect(counts.durableObjects.requests).toBe(0);
+  });
+
+  it('a rate-limited request asks its object and is metered with a usage row', () => {
+    const { counts } = byKind(edge, 'refused-429');
+    expect(counts.durableObjects.requests).toBe(COUNTED);
+    expect(counts.d1.byStatement['INSERT usage']?.queries).toBe(COUNTED);
+  });
+});
+
+describe('the AWS counts (the Lambda router on dynalite)', () => {
+  let aws: AwsMeasurement[];
+  beforeAll(async () => {
+    aws = await measureAws(requests, { requests: COUNTED, warmup: 1 });
+  }, 120_000);
+
+  it('one classification: one usage item (table and month index), two counter updates, one record each, the key read from cache', () => {
+    const one = byKind(aws, 'classify-1');
+    expect(one.invocations).toBe(COUNTED);
+    expect(one.usage.records).toBe(COUNTED);
+    expect(one.dynamo.byOperation.PutItem).toEqual({ calls: COUNTED, readUnits: 0, writeUnits: 2 * COUNTED });
+    expect(one.dynamo.byOperation.UpdateItem).toEqual({ calls: 2 * COUNTED, readUnits: 0, writeUnits: 2 * COUNTED });
+    expect(one.dynamo.writeUnits).toBe(4 * COUNTED);
+    // Keys are cached for 2 s: on a slow machine the counted requests may outlive the warm-up's lookup (one GetItem).
+    expect(one.dynamo.byOperation.GetItem?.calls ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('an unknown key costs no DynamoDB call once its lookup is cached', () => {
+    expect(byKind(aws, 'refused-401').dynamo.calls).toBeLessThanOrEqual(1); // a lookup again if the 2 s cache ran out
+  });
+});
+
+describe('the DynamoDB meter against dynalite', () => {
+  let dynamo: LocalDynamo;
+  let meter: DynamoMeter;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo();
+    meter = await startDynamoMeter(dynamo.endpoint, { [dynamo.tables.billing]: BILLING_TABLE, [dynamo.tables.usage]: USAGE_TABLE });
+  });
+  afterAll(async () => {
+    await meter?.close();
+    await dynamo?.close();
+  });
+
+  it('counts a put by its size, plus one write per index the item is in, and a failed condition as a write', async () => {
+    const client = documentClient(meter.endpoint);
+    const put = (item: Record<string, unknown>, condition?: string) =>
+      client.send(new PutCommand({ TableName: dynamo.tables.usage, Item: item, ConditionExpression: condition }));
+    await put({ pk: 'a', sk: '1', note: 'x'.repeat(10) }); // not in byMonth: 1
+    await put({ pk: 'a', sk: '2', month: '2026-12', note: 'x'.repeat(10) }); // in byMonth: 1 + 1
+    await put({ pk: 'a', sk: '3', month: '2026-12', note: 'x'.repeat(1500) }); // 2 KB: 2 + 2
+    expect(meter.units.writeUnits).toBe(1 + 2 + 4);
+    expect(meter.units.indexWriteUnits).toBe(1 + 2);
+    await expect(put({ pk: 'a', sk: '3', month: '2026-12' }, 'attribute_not_exists(pk)')).rejects.toThrow();
+    expect(meter.units.writeUnits).toBe(7 + 2); // charged for the existing 2 KB item
+    client.destroy();
+  });
+});
