@@ -53,8 +53,8 @@ export interface LocalAppOptions {
   /** true (the defaults), false (every request's texts alone), or micro-batcher options. */
   batching?: boolean | Partial<MicroBatcherOptions>;
   registry?: Registry;
-  /** Keys, limits and metering (billing's plugin); the routes alone without it. */
-  billing?: Billing;
+  /** Keys, limits and metering (billing's plugin); the routes alone without it. A promise is awaited while the models load. */
+  billing?: Billing | Promise<Billing | undefined>;
   /**
    * Fine-tuning (Files and jobs routes, tenant models) over the SQLite file at dbPath, the server's loaded encoders
    * and, with billing, training metered against the keys' budgets; none without it.
@@ -78,10 +78,9 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
   const backend = options.backend ?? 'wasm';
-  const all = await loadAllEngines(models, backend, () => engine);
+  const [all, billing] = await Promise.all([loadAllEngines(models, backend, () => engine), options.billing]);
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
-  const billing = options.billing;
   const tuningDeps = {
     registry: models, embedders: all['feature-extraction'], readerFor: verifiedReader,
     meter: billing ? new BillingTrainingMeter({ store: billing.store, writer: billing.writer }) : undefined,

@@ -2,6 +2,8 @@
  * Starts the router on a Node HTTP server (used by its entry `server.ts`, tests and benchmarks): the registry's edge
  * models on onnxruntime-node (native) by default or onnxruntime-web (WASM), sha256-checked before they load. The registry's "embedded"
  * generation upstream is a generation server started in this process, unless told not to or pointed elsewhere.
+ * Cold start: it listens as soon as the classifiers are loaded; the generation server loads its decoder on its first
+ * request, and the billing store opens while the models load (bench/cold-start/run.ts measures it).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +14,7 @@ import { requestErrorAsJson } from './request-error.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
 import { ModelFolderError } from '../engine/model-config.js';
 import type { Billing } from '../billing/billing-middleware.js';
-import { startGenerationServer } from './start-generation-server.js';
+import { startLazyGenerationServer } from './start-generation-server.js';
 import { defaultUsageDb, openBilling } from './billing-setup.js';
 import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
@@ -40,10 +42,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The generation server for "embedded" upstreams; without its model folder the router still starts, without it. */
+/**
+ * The generation server for "embedded" upstreams, loading its decoder on its first request; without its model folder
+ * the router still starts, without it.
+ */
 async function startEmbeddedGeneration() {
   try {
-    return await startGenerationServer({ port: 0 });
+    return await startLazyGenerationServer({ port: 0 });
   } catch (error) {
     if (!(error instanceof ModelFolderError)) throw error;
     console.warn(`generation is off: ${error.message} (MODELS_MIRROR points at the folder holding stories260K)`);
@@ -104,12 +109,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let registry = await readLocalRegistry();
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startEmbeddedGeneration() : null;
-  let billing: Awaited<ReturnType<typeof openBilling>> | null = null;
   let tuning: NodeTuning | null = null;
+  // Opened while the models load; awaited (and closed on failure) below.
+  const openingBilling = options.billing === false ? Promise.resolve(null) : openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb, onUsageWritten: options.onUsageWritten });
   try {
     const upstreamUrl = options.generationUrl ?? generation?.url;
     if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
-    billing = options.billing === false ? null : await openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb, onUsageWritten: options.onUsageWritten });
     const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
     const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
     const cacheSettings = options.classifyCache ?? cacheSettingsFromEnv();
@@ -118,10 +123,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Fine-tuning shares billing's SQLite file; with DynamoDB billing (or none) it keeps to the default file.
     const fineTuning = options.fineTuning === false ? undefined : { ...options.fineTuning, dbPath: options.usageDb ?? defaultUsageDb() };
     const built = await buildLocalApp({
-      backend, batching, registry, billing: billing?.billing, fineTuning,
+      backend, batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams, classificationCache: classificationCache ?? undefined },
     });
     const { app, engines } = built;
+    const opened = await openingBilling;
     tuning = built.tuning;
     const host = options.host ?? '127.0.0.1';
     // getRequestListener, not serve(): only the listener takes an errorHandler, for requests it cannot build.
@@ -129,7 +135,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     answerClientErrorsAsJson(server);
     const drain = gracefulClose(server, { limitMs: DRAIN_LIMIT_MS });
     const info = await listening(server, options.port ?? DEFAULT_PORT, host);
-    const opened = billing;
     const openedTuning = tuning;
     return {
       url: `http://${host}:${info.port}`,
@@ -151,9 +156,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     };
   } catch (error) {
     // What started before the failure (a port in use, a model that does not load) would hold its port and database.
+    const openedBilling = openingBilling.catch(() => null); // handled now: its own failure is not the one to report
     await tuning?.close();
     await generation?.close();
-    await billing?.close();
+    await (await openedBilling)?.close();
     throw error;
   }
 }
