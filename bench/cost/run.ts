@@ -45,7 +45,10 @@ export function costReport(requests: CostRequest[], edge: EdgeMeasurement[], aws
     `- Edge, one text: $${usd(totalPerMillion(edgeLines[one]!))} per million; largest: ${largest(edgeLines[one]!)}. `
       + `Each metered request writes ${qty(edge[one]!.counts.d1.rowsWritten / counted)} D1 rows (${Object.entries(edge[one]!.counts.d1.byStatement).filter(([, s]) => s.rowsWritten).map(([name, s]) => `${name}: ${qty(s.rowsWritten / counted)}`).join(', ')}; indexes count as rows written).`,
     `- AWS, one text: $${usd(totalPerMillion(awsLines[one]!))} per million; largest: ${largest(awsLines[one]!)}. `
-      + `${qty(aws[one]!.dynamo.writeUnits / counted)} write units a request (${Object.entries(aws[one]!.dynamo.byOperation).map(([op, s]) => `${op}: ${qty(s.writeUnits / counted)}`).join(', ')}; ${qty(aws[one]!.dynamo.indexWriteUnits / counted)} of them index writes).`,
+      + `${qty(aws[one]!.dynamo.writeUnits / counted)} write units a request (${Object.entries(aws[one]!.dynamo.byOperation).filter(([, s]) => s.writeUnits).map(([op, s]) => `${op}: ${qty(s.writeUnits / counted)}`).join(', ')}; ${qty(aws[one]!.dynamo.indexWriteUnits / counted)} of them index writes).`,
+    `- 64 texts in one request: edge $${usd(totalPerMillion(edgeLines[1]!))}, largest ${largest(edgeLines[1]!)}; AWS $${usd(totalPerMillion(awsLines[1]!))}, largest ${largest(awsLines[1]!)}: `
+      + 'inference (Worker CPU, Lambda duration) grows with the texts, metering stays one usage record per request.',
+    '- D1 bills each index a write touches as one more row written (the rows_written D1 reports), so the usage row costs as many rows as `usage` has indexes plus one; an estimate that counts one row per usage record (issue 16\'s $1.5) is several times too low.',
     `- Refused requests that reach metering (429, 400) cost about what an answered one costs in stores: they write a usage row. A 401 for an unknown key costs ${usd(totalPerMillion(edgeLines[requests.findIndex((r) => r.kind === 'refused-401')]!))} $/M at the edge (the key lookup, negative answers included, is cached for 2 s per isolate).`,
     `- Workers AI's DistilBERT: $0.026 per million input tokens, $${usd(workersAiPerMillion(32))} per million 32-token requests (issue 16's reference).`,
   ];
