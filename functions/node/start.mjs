@@ -7,8 +7,9 @@
  * dist/node/ sits two folders below the repository root, as functions/node/ does, so the paths the entries compute
  * from import.meta.url (shared-paths.ts, billing-setup.ts, local-app.ts, thread-trainer.ts) find models/,
  * migrations/, .data/ and ../shared exactly as under tsx. Native and WebAssembly packages (onnxruntime-node and -web,
- * better-sqlite3), the AWS SDK (loaded only for DynamoDB billing) and the CommonJS protobuf packages stay in
- * node_modules; the rest of the code (hono, zod, ...) is bundled, which halves the time to import it.
+ * better-sqlite3, which find their binaries beside their own files) and the AWS SDK (imported only for DynamoDB
+ * billing) stay in node_modules; the rest (hono, zod, onnx-proto, ...) is bundled, which about halves the time to
+ * import it. Bundled CommonJS gets a real `require` (protobufjs looks optional modules up with it).
  *
  * `node functions/node/start.mjs --build` only builds (and says whether it had to).
  */
@@ -23,7 +24,8 @@ const INFO = 'build-info.json';
 /** What the bundle is made of and how; a change here rebuilds. */
 const RECIPE = {
   entryPoints: ['functions/node/server.ts', 'functions/node/training-thread.ts'],
-  external: ['onnxruntime-node', 'onnxruntime-web', 'better-sqlite3', '@aws-sdk/*', 'onnx-proto', 'protobufjs'],
+  external: ['onnxruntime-node', 'onnxruntime-web', 'better-sqlite3', '@aws-sdk/*'],
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   format: 'esm',
   target: 'node20',
 };
@@ -70,6 +72,7 @@ export async function build() {
     absWorkingDir: repoRoot,
     entryPoints: RECIPE.entryPoints,
     external: RECIPE.external,
+    banner: { js: RECIPE.banner },
     format: RECIPE.format,
     target: RECIPE.target,
     outdir: temp,
