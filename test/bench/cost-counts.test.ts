@@ -1,8 +1,9 @@
 /**
  * The cost model's counts are what the code does (bench/cost): the real Worker in workerd and the Lambda router on
  * dynalite, a few requests each, and the billable operations counted at their bindings and clients. The numbers
- * here are today's metering (one usage row per request, written once); a change that writes more, or twice, fails
- * here and has to say so, and a change that writes less updates them along with bench/RESULTS.md.
+ * here are today's metering (one usage row per request, written once, in 3 D1 rows: the table keyed by id and its
+ * two indexes, migrations/0004_usage_rows_written.sql); a change that writes more, or twice, fails here and has to say
+ * so, and a change that writes less updates them along with bench/RESULTS.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -30,9 +31,9 @@ describe('the edge counts (the Worker in workerd, Miniflare D1 and Durable Objec
     expect(statuses).toEqual(Array(COUNTED).fill(200));
     expect(counts.workerRequests).toBe(COUNTED);
     expect(counts.durableObjects.requests).toBe(COUNTED); // take; settle only when the tokens used differ from those held
-    expect(counts.d1.byStatement['INSERT usage']).toEqual({ queries: COUNTED, rowsRead: 0, rowsWritten: 5 * COUNTED }); // the row and its 4 indexes
+    expect(counts.d1.byStatement['INSERT usage']).toEqual({ queries: COUNTED, rowsRead: 0, rowsWritten: 3 * COUNTED }); // the row (WITHOUT ROWID: keyed by id) and its 2 indexes; 5 before 0004
     expect(counts.d1.byStatement['INSERT key_month_spend']).toMatchObject({ queries: COUNTED, rowsWritten: COUNTED });
-    expect(counts.d1.rowsWritten).toBe(6 * COUNTED);
+    expect(counts.d1.rowsWritten).toBe(4 * COUNTED);
     expect(counts.r2).toEqual({ classA: 0, classB: 0 }); // the models are bundled
   });
 

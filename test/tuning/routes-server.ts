@@ -98,7 +98,7 @@ export async function startTuningServer({ routesSee = (s) => s, ...options }: Tu
     url: `http://127.0.0.1:${port}`, keys, store, service, meter, billing,
     async usage() {
       await billing.settle();
-      return db.all('SELECT route, tenant_id, model, status, cost_micro_usd FROM usage ORDER BY created_at, rowid');
+      return db.all('SELECT route, tenant_id, model, status, cost_micro_usd FROM usage ORDER BY created_at, id');
     },
     async close() {
       server.closeAllConnections();
