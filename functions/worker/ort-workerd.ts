@@ -11,6 +11,18 @@ import type { SessionFactory } from '../engine/loading/classifier-from-files.js'
 // Not a valid wasm file, so nothing else is ever mistaken for it. ORT copies it before instantiating: compare bytes.
 const placeholder = new TextEncoder().encode('edge-maas: use the imported onnxruntime-web module');
 let installed = false;
+/** The WebAssembly memory of the onnxruntime-web instance, once instantiated (imported or exported by the module). */
+let ortMemory: WebAssembly.Memory | null = null;
+
+/** Bytes of onnxruntime-web's WebAssembly memory now (it grows, never shrinks); null before the first session. */
+export function ortWasmMemoryBytes(): number | null {
+  return ortMemory ? ortMemory.buffer.byteLength : null;
+}
+
+function memoryOf(instance: WebAssembly.Instance, imports?: WebAssembly.Imports): WebAssembly.Memory | null {
+  const candidates = [...Object.values(instance.exports), ...Object.values(imports ?? {}).flatMap((module) => Object.values(module))];
+  return (candidates.find((value) => value instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined) ?? null;
+}
 
 function isPlaceholder(source: unknown): boolean {
   const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : null;
@@ -21,7 +33,10 @@ function install(): void {
   const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (source: unknown, imports?: WebAssembly.Imports) => Promise<unknown>;
   const patched = (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
     if (!isPlaceholder(source)) return instantiate(source, imports);
-    return instantiate(ortWasmModule, imports).then((instance) => ({ instance, module: ortWasmModule }));
+    return instantiate(ortWasmModule, imports).then((instance) => {
+      ortMemory = memoryOf(instance as WebAssembly.Instance, imports);
+      return { instance, module: ortWasmModule };
+    });
   };
   WebAssembly.instantiate = patched as typeof WebAssembly.instantiate;
   ort.env.wasm.numThreads = 1;
