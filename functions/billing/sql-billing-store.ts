@@ -92,11 +92,13 @@ export class SqlBillingStore implements BillingStore {
         sql: 'INSERT OR IGNORE INTO usage (id, request_id, key_id, tenant_id, model, model_version, path, route, input_tokens, output_tokens, compute_ms, status, cost_micro_usd, idempotent_replay, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         params: [r.id, r.requestId, r.keyId, r.tenantId, r.model, r.modelVersion, r.path, r.route, r.inputTokens, r.outputTokens, r.computeMs, r.status, r.costMicroUsd, r.idempotentReplay ? 1 : 0, r.createdAt],
       },
-      // A hold is the key's (the request's or job's key): records without a key have none.
-      ...(r.keyId === null ? [] : [{
+      // A record of cost 0 (refused, free) adds nothing to its month: no write (D1 bills one row for it). A hold is
+      // the key's (the request's or job's key): records without a key have none.
+      ...(r.keyId === null || r.costMicroUsd === 0 ? [] : [{
         sql: 'INSERT INTO key_month_spend (key_id, month, micro_usd) SELECT ?, ?, ? WHERE changes() > 0 ON CONFLICT (key_id, month) DO UPDATE SET micro_usd = micro_usd + excluded.micro_usd',
         params: [r.keyId, monthOf(r.createdAt), r.costMicroUsd],
-      }, { sql: 'DELETE FROM budget_holds WHERE key_id = ? AND id = ?', params: [r.keyId, r.id] }]),
+      }]),
+      ...(r.keyId === null ? [] : [{ sql: 'DELETE FROM budget_holds WHERE key_id = ? AND id = ?', params: [r.keyId, r.id] }]),
     ]));
   }
 

@@ -46,10 +46,12 @@ describe('the edge counts (the Worker in workerd, Miniflare D1 and Durable Objec
     expect(counts.durableObjects.requests).toBe(0);
   });
 
-  it('a rate-limited request asks its object and is metered with a usage row', () => {
+  it('a rate-limited request asks its object and is metered with a usage row (3 rows written), its key\'s month untouched', () => {
     const { counts } = byKind(edge, 'refused-429');
     expect(counts.durableObjects.requests).toBe(COUNTED);
-    expect(counts.d1.byStatement['INSERT usage']?.queries).toBe(COUNTED);
+    expect(counts.d1.byStatement['INSERT usage']).toEqual({ queries: COUNTED, rowsRead: 0, rowsWritten: 3 * COUNTED });
+    expect(counts.d1.byStatement['INSERT key_month_spend']).toBeUndefined(); // it costs nothing: its month is not written
+    expect(counts.d1.rowsWritten).toBe(3 * COUNTED);
   });
 });
 

@@ -1,6 +1,6 @@
 // What metering writes to D1 (billed by rows written, indexes included), read from D1's own meta.rows_written on
-// Miniflare's real D1 with migrations/ applied: a usage record 3 rows, its key's month 1, a budget hold 1 and its
-// release 1; a record written again (a retried write) writes nothing and counts nothing twice.
+// Miniflare's real D1 with migrations/ applied: a usage record 3 rows, its key's month 1 (none for a cost of 0), a
+// budget hold 1 and its release 1; a record written again (a retried write) writes nothing and counts nothing twice.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { SqlBillingStore } from '../../functions/billing/sql-billing-store.js';
@@ -67,5 +67,13 @@ describe('D1 rows written by metering', () => {
     const store = new SqlBillingStore(d1Database(db));
     await store.insertUsage([record('rows-4', 'key_rows_free', Date.UTC(2026, 11, 3, 12))]);
     expect(written()).toBe(4);
+  });
+
+  it('a refused or free request (cost 0): record 3, its month not written', async () => {
+    const { db, written } = counted();
+    const store = new SqlBillingStore(d1Database(db));
+    await store.insertUsage([{ ...record('rows-5', 'key_rows_refused', Date.UTC(2026, 11, 3, 12)), status: 429, costMicroUsd: 0, heldMicroUsd: 0 }]);
+    expect(written()).toBe(3);
+    expect(await store.spentSince('key_rows_refused', Date.UTC(2026, 11, 1))).toBe(0);
   });
 });
