@@ -123,9 +123,11 @@ def main() -> None:
     p.add_argument("--stop-at", type=int, help="save a checkpoint and stop at this step (for tests and timing)")
     p.add_argument("--max-steps", type=int, help="a step budget instead of the epochs (a short trial; part of the fingerprint)")
     p.add_argument("--threads", type=int)
+    p.add_argument("--recipe", default=str(Path(__file__).resolve().parent / "recipe.json"), help="a variant of recipe.json (a trial)")
+    p.add_argument("--out", help="output folder (default WORK/distill)")
     args = p.parse_args()
-    recipe, log, work = load_recipe(), logger(), Path(args.work)
-    out = work / "distill"
+    recipe, log, work = load_recipe(args.recipe), logger(), Path(args.work)
+    out = Path(args.out) if args.out else work / "distill"
     if (out / "report.json").is_file():
         print(f"== distill: {out / 'report.json'} exists, skipped")
         return

@@ -6,8 +6,9 @@ whole consecutive sentences of at most corpus.window_pieces pieces, as text (so 
 served model). With torch (fp32, the exported weights) on every review it measures: window accuracy (each window
 labelled with its review's label), review accuracy (the review's windows' logits summed), and the accuracy on the
 whole review sent as one text (truncated to the model's 128 tokens, what a user sending a review gets). It also
-writes WORK/eval-imdb/windows.tsv, the windows of every `every-tsv`-th review, for the int8 figure through the
-project's engine: `npm run models:eval -- models/sst2-bert --data WORK/eval-imdb/windows.tsv`.
+writes WORK/eval-imdb/windows.tsv, the windows of every `every-tsv`-th review, and reviews.tsv, those reviews whole,
+for the int8 figures through the project's engine: `npm run models:eval -- models/sst2-bert --data WORK/eval-imdb/windows.tsv`
+(any model folder: the same files measure version 2).
 Writes WORK/eval-imdb/report.json.
 """
 from __future__ import annotations
@@ -76,6 +77,8 @@ def main() -> None:
     acc = lambda logits, y: round(float((logits.argmax(1) == y).float().mean()), 4)
     sample = [(w, int(labels[o])) for w, o in zip(windows, owner) if o % args.every_tsv == 0]
     (out / "windows.tsv").write_text("sentence\tlabel\n" + "".join(f"{w.replace(chr(9), ' ')}\t{y}\n" for w, y in sample), encoding="utf-8")
+    whole = [(" ".join(t.split()), y) for r, (t, y) in enumerate(reviews) if r % args.every_tsv == 0]
+    (out / "reviews.tsv").write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in whole), encoding="utf-8")
     report = {"split": "test", "reviews": len(reviews), "positive_reviews": int(labels.sum()), "windows": len(windows),
               "window_pieces": width, "model": args.model, "torch_fp32": {
                   "window_accuracy": acc(window_logits, labels[owner_t]),

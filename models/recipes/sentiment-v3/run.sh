@@ -111,5 +111,6 @@ stage_eval() { # SST-2 dev, then IMDB test (out of domain: torch on every review
   py eval_imdb.py --work "$work" "${smoke[@]}"
   cp "$work/eval-imdb/report.json" "$out/eval_imdb_test.json"
   npx tsx models/tools/eval-cli.ts "$out" --data "$work/eval-imdb/windows.tsv" --json "$out/eval_imdb_test_windows.json"
+  npx tsx models/tools/eval-cli.ts "$out" --data "$work/eval-imdb/reviews.tsv" --json "$out/eval_imdb_test_reviews.json"
 }
 for s in "${stages[@]}"; do "stage_$s"; done

@@ -22,7 +22,7 @@ training=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst
 bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out" "${training[@]}"
 # Only the eval stage sees IMDB test (the out-of-domain figure); no training stage above could read it.
 IMDB_DIR="$tmp/data/imdb-test" bash "$here/run.sh" --smoke --work "$tmp/a" --out "$tmp/out" eval > "$tmp/eval.log" || { tail -n 5 "$tmp/eval.log"; failed "the eval stage"; }
-for f in eval_imdb_test.json eval_imdb_test_windows.json; do [ -s "$tmp/out/$f" ] || failed "eval: $f missing"; done
+for f in eval_imdb_test.json eval_imdb_test_windows.json eval_imdb_test_reviews.json; do [ -s "$tmp/out/$f" ] || failed "eval: $f missing"; done
 grep -q '"review_accuracy_summed_windows"' "$tmp/out/eval_imdb_test.json" || failed "eval: no IMDB review accuracy"
 for f in vocab.txt corpus/corpus.json glove/vectors.f32 teacher-glove/report.json pretrain/discriminator.pt \
          imdb-supervised/report.json imdb-supervised/model.pt finetune-sst2/imdb/report.json finetune-sst2/imdb/model.pt \
