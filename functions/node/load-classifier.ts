@@ -15,6 +15,7 @@ export interface LoadOptions {
   backend?: OrtBackend;
   /** Sees every session.run (texts, padded length, ms). */
   onRun?: SequenceClassifierOptions['onRun'];
+  maxRunTokens?: SequenceClassifierOptions['maxRunTokens'];
 }
 
 export function nodeSessionFactory(backend: OrtBackend = 'wasm', threads = 1): SessionFactory {
@@ -48,5 +49,6 @@ export function loadClassifier(folder: string, options: LoadOptions): Promise<Se
     where: folder,
     createSession: nodeSessionFactory(options.backend, options.threads ?? 1),
     onRun: options.onRun,
+    maxRunTokens: options.maxRunTokens,
   });
 }

@@ -3,6 +3,7 @@
  * run in the same isolate: the registry (with the deployment's upstream and overlay) and the edge models' warmed
  * engines, from the bundle or, for models too large to bundle, from the MODELS bucket.
  */
+import { DEFAULT_MAX_RUN_TOKENS } from '../engine/classification/sequence-classifier.js';
 import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
 import type { EdgeEngines } from '../engine/loading/edge-tasks.js';
 import { applyRegistryOverlay } from '../registry/registry-overlay.js';
@@ -48,6 +49,9 @@ export function edgeEngines(env: ModelsEnv, registry: Registry): Promise<EdgeEng
     createSession: workerdSessionFactory(),
     // One isolate serves concurrent requests, but workerd ties work to the request that started it.
     batchAcrossRequests: false,
+    // WebAssembly memory grows to the largest run and never shrinks: runs of 16 x 128 tokens keep the isolate in 128 MB
+    // (the encoder's own default, 8,192, would not).
+    maxRunTokens: DEFAULT_MAX_RUN_TOKENS,
   }).catch((error: unknown) => {
     loaded = null;
     throw error;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupByLength } from '../../functions/engine/classification/sequence-classifier.js';
+import { DEFAULT_MAX_RUN_TOKENS, groupByLength, runsOf } from '../../functions/engine/classification/sequence-classifier.js';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
 import { defaultModelDir } from '../paths.js';
 
@@ -33,6 +33,41 @@ describe('SequenceClassifier with mixed lengths', () => {
     for (const [i, text] of texts.entries()) {
       const alone = await classifier.classify([text]);
       const gap = Math.max(...Array.from(batch.logits[i]!, (x, k) => Math.abs(x - alone.logits[0]![k]!)));
+      expect(gap).toBeLessThan(1e-4);
+    }
+  });
+});
+
+describe('runsOf (the cap on one session.run)', () => {
+  it('cuts a length group, shortest first, into runs of at most the budget of padded tokens, one row at least', () => {
+    expect(runsOf([0, 1, 2, 3, 4], [10, 10, 12, 12, 12], 36)).toEqual([[0, 1, 2], [3, 4]]);
+    expect(runsOf([0, 1], [100, 120], 50)).toEqual([[0], [1]]); // a row longer than the budget still runs, alone
+    expect(() => runsOf([0], [4], 0)).toThrow(RangeError);
+  });
+});
+
+describe('SequenceClassifier with a cap on the tokens of one session.run', () => {
+  const longTexts = Array.from({ length: 40 }, (_, i) => `${'a long , winding and ultimately rewarding story '.repeat(20)} number ${i}`);
+
+  it('by default runs 40 texts of 128 tokens as runs of at most 2,048 padded tokens', async () => {
+    const runs: [number, number][] = [];
+    const classifier = await loadClassifier(defaultModelDir, { variant: 'model_quantized', onRun: (rows, width) => runs.push([rows, width]) });
+    const out = await classifier.classify(longTexts);
+    expect(out.tokenCounts.every((n) => n === 128)).toBe(true);
+    expect(runs).toEqual([[16, 128], [16, 128], [8, 128]]);
+    expect(runs.every(([rows, width]) => rows * width <= DEFAULT_MAX_RUN_TOKENS)).toBe(true);
+  });
+
+  it('gives each text the logits it gets uncapped (fp32: no per-run quantization)', async () => {
+    const runs: [number, number][] = [];
+    const capped = await loadClassifier(defaultModelDir, { variant: 'model', maxRunTokens: 300, onRun: (rows, width) => runs.push([rows, width]) });
+    const whole = await loadClassifier(defaultModelDir, { variant: 'model', maxRunTokens: Infinity });
+    const texts = [...longTexts.slice(0, 5), 'good', 'bad', 'fine film', 'an utterly dull , lifeless and overlong mess'];
+    const [a, b] = [await capped.classify(texts), await whole.classify(texts)];
+    expect(runs.length).toBeGreaterThan(3);
+    expect(runs.every(([rows, width]) => rows * width <= 300 || rows === 1)).toBe(true);
+    for (const i of texts.keys()) {
+      const gap = Math.max(...Array.from(a.logits[i]!, (x, k) => Math.abs(x - b.logits[i]![k]!)));
       expect(gap).toBeLessThan(1e-4);
     }
   });

@@ -1,5 +1,6 @@
 /**
- * Runs a BERT-family sequence classifier: tokenize, group texts by length, pad each group, session.run, logits.
+ * Runs a BERT-family sequence classifier: tokenize, group texts by length, pad each group, session.run (a group of
+ * more than maxRunTokens padded tokens in several), logits.
  * The ONNX runtime is injected (onnxruntime-web or onnxruntime-node share this API), so this runs anywhere.
  */
 import { paddedFeeds, type TensorFactory } from '../bert-feeds.js';
@@ -20,8 +21,38 @@ export interface SequenceClassifierOptions {
   /** The model's labels, in the order of its logits. */
   labels: string[];
   now?: () => number;
+  /**
+   * Padded tokens (rows x width) one session.run may hold; a larger group of texts runs in several calls (default
+   * DEFAULT_MAX_RUN_TOKENS). onnxruntime-web's WebAssembly memory grows to fit the largest run's activations and
+   * never shrinks: in a Workers isolate (128 MB) one [64, 128] run grows it to 83 MiB.
+   */
+  maxRunTokens?: number;
   /** One session.run of `rows` texts padded to `width` tokens took `ms` (observers must not throw). */
   onRun?: (rows: number, width: number, ms: number) => void;
+}
+
+/**
+ * The cap on one session.run: 16 texts of 128 tokens. Measured in workerd (bench:worker, issue 21 item 8): one
+ * 64 x 128 request as one run grows the WebAssembly memory to 83 MiB, as runs of 16 x 128 to about 40 MiB. It costs
+ * Node nothing either (64 texts of 128 tokens, int8 sst2-bert, one thread, loaded machine: onnxruntime-node 849 ms
+ * capped vs 984 uncapped, median of 5; onnxruntime-web 2,600 vs 2,839, median of 3), so it is every runtime's default.
+ */
+export const DEFAULT_MAX_RUN_TOKENS = 2 * 1024;
+
+/** Splits a group of rows, shortest first, into runs of at most `budget` padded ids (one row at least). */
+export function runsOf(group: number[], lengths: number[], budget: number): number[][] {
+  if (!(budget > 0)) throw new RangeError(`maxRunTokens must be positive: ${budget}`);
+  const runs: number[][] = [];
+  let run: number[] = [];
+  for (const i of group) {
+    if (run.length > 0 && (run.length + 1) * lengths[i]! > budget) {
+      runs.push(run);
+      run = [];
+    }
+    run.push(i);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
 
 export interface ClassifiedBatch {
@@ -67,6 +98,7 @@ export class SequenceClassifier {
   private readonly createTensor: TensorFactory;
   private readonly now: () => number;
   private readonly onRun: SequenceClassifierOptions['onRun'];
+  private readonly maxRunTokens: number;
 
   constructor(options: SequenceClassifierOptions) {
     this.session = options.session;
@@ -74,6 +106,8 @@ export class SequenceClassifier {
     this.createTensor = options.createTensor;
     this.labels = options.labels;
     this.onRun = options.onRun;
+    this.maxRunTokens = options.maxRunTokens ?? DEFAULT_MAX_RUN_TOKENS;
+    if (!(this.maxRunTokens > 0)) throw new RangeError(`maxRunTokens must be positive: ${options.maxRunTokens}`);
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -93,11 +127,14 @@ export class SequenceClassifier {
     const tokenizeMs = this.now() - t0;
     const logits: Float32Array[] = new Array(texts.length);
     let inferenceMs = 0;
-    for (const group of groupByLength(encodings.map((e) => e.ids.length), SequenceClassifier.MAX_PADDING)) {
-      const t1 = this.now();
-      const rows = await this.run(group.map((i) => encodings[i]!.ids));
-      inferenceMs += this.now() - t1;
-      group.forEach((i, row) => (logits[i] = rows[row]!));
+    const lengths = encodings.map((e) => e.ids.length);
+    for (const group of groupByLength(lengths, SequenceClassifier.MAX_PADDING)) {
+      for (const run of runsOf(group, lengths, this.maxRunTokens)) {
+        const t1 = this.now();
+        const rows = await this.run(run.map((i) => encodings[i]!.ids));
+        inferenceMs += this.now() - t1;
+        run.forEach((i, row) => (logits[i] = rows[row]!));
+      }
     }
     return {
       logits,

@@ -8,7 +8,7 @@ import { ModelFolderError, parseEncoderConfig } from '../model-config.js';
 import { autoTokenizer } from '../tokenizer/auto-tokenizer.js';
 import { FeatureExtractor, type FeatureExtractorOptions } from './feature-extractor.js';
 
-export type EncoderFiles = Omit<ClassifierFiles, 'onRun'> & Pick<FeatureExtractorOptions, 'onRun' | 'maxWindows' | 'maxRunTokens'>;
+export type EncoderFiles = Omit<ClassifierFiles, 'onRun' | 'maxRunTokens'> & Pick<FeatureExtractorOptions, 'onRun' | 'maxWindows' | 'maxRunTokens'>;
 
 export async function extractorFromFiles({ read, onnxFile, where, createSession, ...options }: EncoderFiles): Promise<FeatureExtractor> {
   const tokenizerConfig = await readOptionalFolderJson(read, 'tokenizer_config.json', where);

@@ -3,7 +3,7 @@
  * the batch grouped by length and padded like the sequence classifier's rows, session.run, masked mean pooling of
  * last_hidden_state, and one vector per text, its windows averaged by token count. The ONNX runtime is injected.
  */
-import { groupByLength, SequenceClassifier, type PaddingTokenizer, type TensorFactory } from '../classification/sequence-classifier.js';
+import { groupByLength, runsOf, SequenceClassifier, type PaddingTokenizer, type TensorFactory } from '../classification/sequence-classifier.js';
 import { paddedFeeds } from '../bert-feeds.js';
 import type { OrtSessionLike } from '../ort-types.js';
 import { meanPool, weightedMean } from './mean-pooling.js';
@@ -42,21 +42,6 @@ export interface ExtractedBatch {
 
 export const DEFAULT_MAX_WINDOWS = 16;
 const DEFAULT_MAX_RUN_TOKENS = 8 * 1024;
-
-/** Splits a group of rows, shortest first, into runs of at most `budget` padded ids (one row at least). */
-function runsOf(group: number[], lengths: number[], budget: number): number[][] {
-  const runs: number[][] = [];
-  let run: number[] = [];
-  for (const i of group) {
-    if (run.length > 0 && (run.length + 1) * lengths[i]! > budget) {
-      runs.push(run);
-      run = [];
-    }
-    run.push(i);
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
-}
 
 export class FeatureExtractor {
   readonly dimensions: number;

@@ -35,14 +35,15 @@ export interface ClassifierFiles {
   where: string;
   createSession: SessionFactory;
   onRun?: SequenceClassifierOptions['onRun'];
+  maxRunTokens?: SequenceClassifierOptions['maxRunTokens'];
 }
 
-export async function classifierFromFiles({ read, onnxFile, where, createSession, onRun }: ClassifierFiles): Promise<SequenceClassifier> {
+export async function classifierFromFiles({ read, onnxFile, where, createSession, onRun, maxRunTokens }: ClassifierFiles): Promise<SequenceClassifier> {
   const tokenizerConfig = await readOptionalFolderJson(read, 'tokenizer_config.json', where);
   const config = parseClassifierConfig(await readFolderJson(read, 'config.json', where), tokenizerConfig);
   const tokenizer = autoTokenizer(await readFolderJson(read, 'tokenizer.json', where), { accept: ['WordPiece'], maxLength: config.maxLength });
   const bytes = await read(onnxFile);
   if (!bytes) throw new ModelFolderError(`${where} has no ${onnxFile}`);
   const { session, createTensor } = await createSession(bytes);
-  return new SequenceClassifier({ session, tokenizer, createTensor, labels: config.labels, onRun });
+  return new SequenceClassifier({ session, tokenizer, createTensor, labels: config.labels, onRun, maxRunTokens });
 }

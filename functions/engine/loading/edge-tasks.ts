@@ -18,6 +18,8 @@ export interface EdgeLoadOptions {
   engine?: (model: ModelEntry) => Partial<MicroBatcherOptions>;
   /** false: each request's texts run as their own batch (Workers); default true. */
   batchAcrossRequests?: boolean;
+  /** Padded tokens one session.run may hold, for every model (the Worker: DEFAULT_MAX_RUN_TOKENS); default per engine. */
+  maxRunTokens?: number;
 }
 
 /** One row: how a model of the task becomes an engine that a first request finds warm. */
@@ -30,7 +32,7 @@ const batchingFor = (model: ModelEntry, options: EdgeLoadOptions): MicroBatcherO
 
 const textClassification: EdgeTaskLoader<ClassificationEngine> = {
   async load(model, files, options) {
-    const classifier = await classifierFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession });
+    const classifier = await classifierFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession, maxRunTokens: options.maxRunTokens });
     const batching = batchingFor(model, options);
     const engine = new ClassificationEngine(classifier, { batching, maxTokens: model.maxTokens, batchAcrossRequests: options.batchAcrossRequests ?? true });
     // One run, so that the first user request does not pay for the session's lazy initialisation.
@@ -42,7 +44,7 @@ const textClassification: EdgeTaskLoader<ClassificationEngine> = {
 /** Fine-tuning's base encoders: the TextEmbedder that tenant heads are trained on and served over. */
 const featureExtraction: EdgeTaskLoader<EmbeddingEngine> = {
   async load(model, files, options) {
-    const extractor = await extractorFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession });
+    const extractor = await extractorFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession, maxRunTokens: options.maxRunTokens });
     const engine = new EmbeddingEngine(extractor, { batching: batchingFor(model, options), batchAcrossRequests: options.batchAcrossRequests ?? true });
     // The warm-up also checks the ONNX file's output against config.json's hidden_size, before any request.
     await engine.embed(['warm up the session']);
