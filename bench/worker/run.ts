@@ -6,7 +6,8 @@
  *   that request), then a second request. Medians. The local D1's migrations run before each spawn, not timed.
  * - Memory, in the first process only: through workerd's V8 inspector (wrangler dev --inspector-port), a heap
  *   snapshot (which collects garbage first) and Runtime.getHeapUsage, after the first request, after a burst of
- *   SST-2 dev sentences in 64-text batches, and after 64-text batches of texts cut at the model's 128 tokens. The
+ *   SST-2 dev sentences in 64-text batches, and after requests of 16, 32 and 64 texts cut at the model's 128 tokens
+ *   (each run as session.runs of at most DEFAULT_MAX_RUN_TOKENS, 16 x 128, so all three should hold the same). The
  *   snapshot's total is the isolate's JS heap plus its ArrayBuffers' data, onnxruntime-web's WebAssembly memory
  *   among them (the largest ArrayBuffer whose size is whole 64 KiB pages): what a Workers isolate's 128 MB covers.
  *   workerd's RSS (the whole process: runtime, compiled code, Miniflare's other workers) is given for context.
