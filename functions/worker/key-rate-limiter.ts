@@ -2,19 +2,83 @@
  * Exact per-key rate limits at the edge: one Durable Object per API key holds that key's token buckets, so every
  * isolate and location that serves the key draws from the same buckets. The object keeps them in memory; if it is
  * evicted (idle for a while) the buckets start full again, which is what an idle key's buckets are anyway.
+ *
+ * The object is also where a usage record goes when its request could not write it to D1 (every attempt failed):
+ * it is parked in the object's durable storage (it outlives eviction) and written by the object's alarm, retried
+ * with backoff until D1 takes it, then deleted. The write is idempotent per record id (SqlBillingStore.insertUsage),
+ * so a record parked twice, or a flush retried after D1 took it but before the delete, counts once. The normal path
+ * writes nothing here: parking costs a storage row only when D1 failed.
  */
 import { RateLimiter, type KeyLimiter, type LimitDecision, type Limits, type Settlement } from '../billing/rate-limiter.js';
+import { SqlBillingStore } from '../billing/sql-billing-store.js';
+import type { UsageRecord } from '../billing/types.js';
+import { d1Database, type D1Database } from './d1-database.js';
 
-type LimitRequest = { op: 'take'; key: string; limits: Limits; reserve: number } | ({ op: 'settle' } & Settlement);
+type LimitRequest =
+  | { op: 'take'; key: string; limits: Limits; reserve: number }
+  | ({ op: 'settle' } & Settlement)
+  | { op: 'park'; key: string; records: UsageRecord[] };
+
+/** What this object uses of workerd's DurableObjectState. */
+export interface LimiterState {
+  storage: {
+    get<T>(key: string): Promise<T | undefined>;
+    put(entries: Record<string, unknown>): Promise<void>;
+    list<T>(options: { prefix: string; limit: number }): Promise<Map<string, T>>;
+    delete(keys: string[]): Promise<number>;
+    getAlarm(): Promise<number | null>;
+    setAlarm(scheduledTime: number): Promise<void>;
+  };
+}
+
+const PARKED = 'usage:';
+const ATTEMPTS = 'usage-flush-attempts';
+/** Records per flush: 3 statements each in one D1 batch. */
+export const PARKED_FLUSH_RECORDS = 50;
+/** The first flush after a park, and the backoff after a failed one (doubling, at most PARKED_MAX_BACKOFF_MS). */
+export const PARKED_FLUSH_MS = 1_000;
+export const PARKED_MAX_BACKOFF_MS = 5 * 60_000;
 
 export class KeyRateLimiter {
   private readonly limiter = new RateLimiter();
 
+  constructor(private readonly state?: LimiterState, private readonly env?: { DB?: D1Database }) {}
+
   async fetch(request: Request): Promise<Response> {
     const body = (await request.json()) as LimitRequest;
     if (body.op === 'take') return Response.json(this.limiter.take(body.key, body.limits, body.reserve));
+    if (body.op === 'park') {
+      await this.park(body.records);
+      return new Response(null, { status: 204 });
+    }
     this.limiter.settle(body);
     return new Response(null, { status: 204 });
+  }
+
+  private async park(records: UsageRecord[]): Promise<void> {
+    if (!this.state) throw new Error('no storage to park usage records in');
+    const storage = this.state.storage;
+    await storage.put(Object.fromEntries(records.map((r) => [`${PARKED}${r.id}`, r])));
+    if ((await storage.getAlarm()) === null) await storage.setAlarm(Date.now() + PARKED_FLUSH_MS);
+  }
+
+  /** Writes parked records to D1, deleting them once D1 took them; a failed write is retried later, never dropped. */
+  async alarm(): Promise<void> {
+    if (!this.state || !this.env?.DB) return;
+    const storage = this.state.storage;
+    const parked = await storage.list<UsageRecord>({ prefix: PARKED, limit: PARKED_FLUSH_RECORDS });
+    if (parked.size === 0) return;
+    try {
+      await new SqlBillingStore(d1Database(this.env.DB)).insertUsage([...parked.values()]);
+    } catch (error) {
+      const attempts = ((await storage.get<number>(ATTEMPTS)) ?? 0) + 1;
+      console.error(`parked usage flush failed (attempt ${attempts}, ${parked.size} records): ${error instanceof Error ? error.message : String(error)}`);
+      await storage.put({ [ATTEMPTS]: attempts });
+      await storage.setAlarm(Date.now() + Math.min(PARKED_MAX_BACKOFF_MS, PARKED_FLUSH_MS * 2 ** attempts));
+      return;
+    }
+    await storage.delete([...parked.keys(), ATTEMPTS]);
+    if (parked.size === PARKED_FLUSH_RECORDS) await storage.setAlarm(Date.now()); // more are parked
   }
 }
 
@@ -22,6 +86,9 @@ export interface DurableObjectNamespaceLike {
   idFromName(name: string): unknown;
   get(id: unknown): { fetch(request: Request): Promise<Response> };
 }
+
+/** The object that parks keyless (open mode) records. */
+export const OPEN_PARKING = '(open)';
 
 /** The billing middleware's limiter, backed by KeyRateLimiter objects. */
 export class DurableKeyLimiter implements KeyLimiter {
@@ -42,5 +109,11 @@ export class DurableKeyLimiter implements KeyLimiter {
     return this.call({ op: 'settle', ...settlement }).catch((error: unknown) => {
       console.error(`rate limit settle failed: ${error instanceof Error ? error.message : String(error)}`);
     });
+  }
+
+  /** Hands a record D1 refused to its key's object (OPEN_PARKING's without a key), which writes it later. */
+  async park(record: UsageRecord): Promise<void> {
+    const response = await this.call({ op: 'park', key: record.keyId ?? OPEN_PARKING, records: [record] });
+    if (!response.ok) throw new Error(`parking usage record ${record.id} failed: ${response.status}`);
   }
 }
