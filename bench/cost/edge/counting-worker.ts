@@ -24,8 +24,8 @@ export default {
   },
 };
 
-// The real classes, constructed with counting storage and env. KeyRateLimiter takes no arguments today (its buckets
-// are in memory); it gets them anyway, so that a version that keeps usage in storage is counted unchanged.
+// The real classes, constructed with counting storage and env. KeyRateLimiter keeps its buckets in memory and uses
+// its storage only for usage records D1 refused (parked until its alarm writes them): counted when that happens.
 type ObjectClass<T> = new (state: never, env: Env) => T;
 const countedClass = <T extends object>(Base: ObjectClass<T>) => class extends (Base as ObjectClass<object>) {
   constructor(state: never, env: Env) {
