@@ -1,5 +1,5 @@
 /**
- * The registry's default classifier (sst2-bert@2) loaded in this process the way the server loads it (files checked
+ * The registry's default classifier (sst2-bert@3) loaded in this process the way the server loads it (files checked
  * against their sha256, the text-classification task's loader, a micro-batched engine), optionally with its ONNX
  * bytes edited first (the sanity check's randomised layers).
  */

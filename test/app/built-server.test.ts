@@ -53,7 +53,7 @@ describe('npm start: the built server', () => {
       const body = (await res.json()) as { results: { label: string }[][] };
       expect(body.results.map((r) => r[0]!.label)).toEqual(['POSITIVE', 'NEGATIVE']);
       const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: { id: string; engine: string | null }[] };
-      expect(models.data.find((m) => m.id === 'sst2-bert@2')?.engine).toBe('onnxruntime-node');
+      expect(models.data.find((m) => m.id === 'sst2-bert@3')?.engine).toBe('onnxruntime-node');
       // stories260K loads on this first generation request (lazily), found under ../shared from dist/node/.
       const completion = await post(`${server.url}/v1/completions`, { model: 'stories260K', prompt: 'Once upon a time', max_tokens: 5, temperature: 0 });
       expect(completion.status).toBe(200);

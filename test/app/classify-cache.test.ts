@@ -159,7 +159,7 @@ describe("a tenant's fine-tuned model", () => {
 });
 
 describe('the cache key and store', () => {
-  const parts = { model: 'sst2-bert@2', weights: null, scope: 'shared', texts: ['a fine film'], topK: 2, scoreFunction: 'softmax', explain: null };
+  const parts = { model: 'sst2-bert@3', weights: null, scope: 'shared', texts: ['a fine film'], topK: 2, scoreFunction: 'softmax', explain: null };
 
   it('is a SHA-256 of everything that decides the answer, the tenant of a fine-tuned model included', async () => {
     const key = await classificationKey(parts);
@@ -167,7 +167,7 @@ describe('the cache key and store', () => {
     expect(await classificationKey({ ...parts })).toBe(key);
     const variants = [
       { scope: 'tenant:acme:1' }, { scope: 'tenant:globex:1' }, { texts: ['a fine film '] }, { texts: ['a fine', 'film'] },
-      { topK: 1 }, { scoreFunction: 'sigmoid' }, { explain: { method: 'occlusion', labels: 'top' } }, { model: 'sst2-bert@3' }, { weights: 'ab'.repeat(32) },
+      { topK: 1 }, { scoreFunction: 'sigmoid' }, { explain: { method: 'occlusion', labels: 'top' } }, { model: 'sst2-bert@2' }, { weights: 'ab'.repeat(32) },
     ];
     const keys = await Promise.all(variants.map((v) => classificationKey({ ...parts, ...v })));
     expect(new Set([key, ...keys]).size).toBe(variants.length + 1);

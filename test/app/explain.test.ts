@@ -1,4 +1,4 @@
-// Explanations over HTTP: the real Node server on 127.0.0.1 with the real default model (sst2-bert@2), on
+// Explanations over HTTP: the real Node server on 127.0.0.1 with the real default model (sst2-bert@3), on
 // onnxruntime-web (WASM) and onnxruntime-node. Each explained label's words cover the caller's text at its own
 // offsets, and each attribution is the label's score less its score with the word deleted, as the model gives both.
 import { readFile } from 'node:fs/promises';
@@ -83,7 +83,7 @@ describe.each(BACKENDS)('explanations on the %s backend', (backend) => {
 
   it('explains the top label of each text over every word of it, at the caller\'s offsets, and no other label', async () => {
     const answer = await classify(url(), { input: texts, explain: true });
-    expect(answer.model).toBe('sst2-bert@2');
+    expect(answer.model).toBe('sst2-bert@3');
     expect(answer.truncated).toEqual(texts.map(() => false));
     answer.results.forEach((scores, i) => {
       expect(scores.map((s) => s.label).sort()).toEqual(['NEGATIVE', 'POSITIVE']);
@@ -124,16 +124,19 @@ describe.each(BACKENDS)('explanations on the %s backend', (backend) => {
     }
   });
 
-  it('attributes a clearly positive word toward POSITIVE, more than any other word', async () => {
+  it('attributes the top label to the word that carries it, more than any other word, and the opposite word against it', async () => {
+    // A mixed sentence: which clause wins is the model's call (sst2-bert@2 read POSITIVE, @3 reads NEGATIVE, as
+    // SST-2's "X but Y" sentences mostly go); either way the explanation must name the word that decided it.
     const text = 'the plot is wonderful but the acting is bad .';
     const [scores] = (await classify(url(), { input: text, explain: true })).results;
-    expect(scores![0]!.label).toBe('POSITIVE');
     const words = scores![0]!.explanation!.words;
     const wonderful = words.find((w) => w.text === 'wonderful')!;
+    const bad = words.find((w) => w.text === 'bad')!;
     expect(wonderful).toMatchObject({ start: 12, end: 21 });
-    expect(wonderful.attribution).toBeGreaterThan(0.5);
-    expect(Math.max(...words.map((w) => w.attribution))).toBe(wonderful.attribution);
-    expect(words.find((w) => w.text === 'bad')!.attribution).toBeLessThan(0);
+    const [carrier, opposite] = scores![0]!.label === 'POSITIVE' ? [wonderful, bad] : [bad, wonderful];
+    expect(carrier.attribution).toBeGreaterThan(0.5);
+    expect(Math.max(...words.map((w) => w.attribution))).toBe(carrier.attribution);
+    expect(opposite.attribution).toBeLessThan(0);
   });
 
   it('explains every returned label with labels "all", top_k honoured; the two softmax labels\' attributions cancel', async () => {
@@ -167,8 +170,9 @@ describe.each(BACKENDS)('explanations on the %s backend', (backend) => {
   });
 
   it('explains a text longer than the model reads over the words before the cut, against that prefix', async () => {
-    // Punctuation costs tokens and is no word: 111 marks put the model's 128-token cut inside the word after "better".
-    const text = `${texts[0]} ${'. '.repeat(111)}${texts[2]} ${texts[0]} ${texts[3]}`;
+    // Punctuation costs tokens and is no word: with sst2-bert@3's vocabulary 112 marks put the model's 128-token cut
+    // inside the word after "better" ("unflinching" is read, "##ly" is not).
+    const text = `${texts[0]} ${'. '.repeat(112)}${texts[2]} ${texts[0]} ${texts[3]}`;
     const answer = await classify(url(), { input: text, explain: true });
     expect(answer.truncated).toEqual([true]);
     const explanation = answer.results[0]![0]!.explanation!;
@@ -215,7 +219,7 @@ describe.each(BACKENDS)('explanations on the %s backend', (backend) => {
     explanation.words.forEach((word, w) => {
       expect(word.attribution).toBeCloseTo(scoreOf(replay[0]!, 'POSITIVE') - scoreOf(replay[1 + w]!, 'POSITIVE'), 9);
     });
-    const all = (await post(url(), '/models/sst2-bert@2', { inputs: [text], parameters: { explain: { labels: 'all' }, top_k: 1 } })).body as Scored[][];
+    const all = (await post(url(), '/models/sst2-bert@3', { inputs: [text], parameters: { explain: { labels: 'all' }, top_k: 1 } })).body as Scored[][];
     expect(all[0]).toHaveLength(1);
     expect(all[0]![0]!.explanation!.words.map((w) => w.text)).toEqual(explanation.words.map((w) => w.text));
   });

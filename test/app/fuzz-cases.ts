@@ -28,13 +28,13 @@ interface BodyRoute { path: string; seeds: Json[] }
 const BODY_ROUTES: BodyRoute[] = [
   { path: '/v1/classify', seeds: [{ input: 'a fine film' }, { model: 'sentiment', input: ['a wonderful film', 'a dull mess'], top_k: 1 }] },
   { path: '/models/sentiment', seeds: [{ inputs: 'a fine film' }, { inputs: ['good', 'bad'], parameters: { top_k: 1, function_to_apply: 'sigmoid' } }] },
-  { path: '/models/sst2-bert@2', seeds: [{ inputs: 'a fine film' }] },
+  { path: '/models/sst2-bert@3', seeds: [{ inputs: 'a fine film' }] },
   { path: '/v1/completions', seeds: [{ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 8 }, { model: 'stories260K', prompt: ['Once'], max_tokens: 6, stream: true, stream_options: { include_usage: true }, temperature: 0.8, top_p: 0.9, top_k: 5, seed: 7, stop: ['.'] }] },
   { path: '/v1/chat/completions', seeds: [{ model: 'stories260K', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8 }, { model: 'stories260K', messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: [{ type: 'text', text: 'Tell me a story' }] }], max_completion_tokens: 6, stream: true }] },
   { path: '/admin/tenants', seeds: [{ id: 'fuzz-tenant', stripe_customer_id: 'cus_fuzz' }] },
   { path: '/admin/keys', seeds: [{ tenant: 'fuzz', rpm: 100, tpm: 10_000, monthly_budget_micro_usd: 1_000_000, name: 'fuzzed' }] },
 ];
-const GET_ROUTES = ['/healthz', '/readyz', '/v1/models', '/v1/models/sentiment', '/v1/models/stories260K', '/v1/models/sst2-bert@2', '/v1/models/no-such-model',
+const GET_ROUTES = ['/healthz', '/readyz', '/v1/models', '/v1/models/sentiment', '/v1/models/stories260K', '/v1/models/sst2-bert@3', '/v1/models/no-such-model',
   '/v1/usage', '/admin/keys', '/admin/keys?tenant=fuzz', '/admin/billing/export', '/openapi.json', '/docs'];
 const ADMIN_ACTIONS: [string, string][] = [['POST', '/admin/keys/{victim}/disable'], ['POST', '/admin/keys/{victim}/enable'], ['DELETE', '/admin/keys/{doomed}'],
   ['POST', '/admin/keys/key_nope/disable'], ['DELETE', '/admin/keys/key_nope'], ['POST', '/admin/keys/{victim}/explode']];

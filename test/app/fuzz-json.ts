@@ -23,7 +23,7 @@ const FIELDS = ['model', 'input', 'inputs', 'top_k', 'parameters', 'function_to_
 
 const NUMBERS = [0, -0, -1, 1, 2, 0.5, 1.5, 63, 64, 65, 128, 129, 511, 512, 513, 4096, 1e21, 1e308, -1e308, 5e-324, 2 ** 31, 2 ** 32, 2 ** 53 + 2, -(2 ** 53)];
 const RAW_NUMBERS = ['1e999', '-1e999', '1E+400', '0.' + '0'.repeat(400) + '1', '123456789012345678901234567890', '-0.0', '1e-999'];
-const STRINGS = ['', ' ', '\n', 'NaN', 'Infinity', '-Infinity', 'null', 'true', '0', '-1', '1e999', 'sentiment', 'stories260K', 'sst2-bert@2', 'sst2-bert@999',
+const STRINGS = ['', ' ', '\n', 'NaN', 'Infinity', '-Infinity', 'null', 'true', '0', '-1', '1e999', 'sentiment', 'stories260K', 'sst2-bert@3', 'sst2-bert@999',
   'gpt-4', 'user', 'system', 'assistant', 'tool', 'softmax', 'sigmoid', 'none', 'tanh', '\u0000', '\ud800', '\udfff', '\udbff\udfff', 'a\ud800b',
   '😀'.repeat(50), '\u202eevil', 'e\u0301'.repeat(300), '\u200b'.repeat(200), '\ufeff', '<script>alert(1)</script>', "'; DROP TABLE usage; --",
   '%s%n%x', '../../../../etc/passwd', '${7*7}{{7*7}}', 'cus_x', 'key_0000000000000000', 'em_' + 'x'.repeat(40), '\r\nx-injected: 1'];

@@ -32,8 +32,8 @@ const start = () => startServer({ port: 0, generation: false, billing: false });
 
 describe('a registry checksum mismatch at start-up (Node)', () => {
   it.each([
-    ['an altered tokenizer_config.json', () => writeFile(join(modelFolder(), 'tokenizer_config.json'), '{"do_lower_case": false}'), /model sst2-bert@2: tokenizer_config\.json has sha256 [0-9a-f]{12}…, the registry says b33741c415dd…/],
-    ['a missing ONNX file', () => unlink(join(modelFolder(), 'onnx', 'model_quantized.onnx')), /model sst2-bert@2: file onnx\/model_quantized\.onnx is missing/],
+    ['an altered tokenizer_config.json', () => writeFile(join(modelFolder(), 'tokenizer_config.json'), '{"do_lower_case": false}'), /model sst2-bert@3: tokenizer_config\.json has sha256 [0-9a-f]{12}…, the registry says b33741c415dd…/],
+    ['a missing ONNX file', () => unlink(join(modelFolder(), 'onnx', 'model_quantized.onnx')), /model sst2-bert@3: file onnx\/model_quantized\.onnx is missing/],
   ])('%s refuses to start, naming the file', async (_name, spoil, message) => {
     await spoil();
     await expect(start()).rejects.toThrow(message);
@@ -46,7 +46,7 @@ describe('a registry checksum mismatch at start-up (Node)', () => {
     });
     const failure = await run.then(() => null, (error: { code: number; stderr: string }) => error);
     expect(failure?.code).not.toBe(0);
-    expect(failure?.stderr).toMatch(/model sst2-bert@2: config\.json has sha256 [0-9a-f]{12}…, the registry says 342ea32f00f5…/);
+    expect(failure?.stderr).toMatch(/model sst2-bert@3: config\.json has sha256 [0-9a-f]{12}…, the registry says 9ecc707cced8…/);
   }, 30_000);
 
   it('starts on an intact copy', async () => {

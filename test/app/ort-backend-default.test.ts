@@ -40,7 +40,7 @@ async function servedEngine(url: string): Promise<{ engine: string; label: strin
   const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'a wonderful , heartfelt film .' }) });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { results: { label: string }[][] };
-  return { engine: models.data.find((m) => m.id === 'sst2-bert@2')!.engine!, label: body.results[0]![0]!.label };
+  return { engine: models.data.find((m) => m.id === 'sst2-bert@3')!.engine!, label: body.results[0]![0]!.label };
 }
 
 const NO_ADDONS = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --no-addons`.trim() };
@@ -53,7 +53,7 @@ describe("npm start's onnxruntime", () => {
   ])('%s serves, announces and lists the engine', async (_name, env, engine) => {
     const server = listening(await startEntry(env));
     try {
-      expect(server.stdout).toContain(`sst2-bert@2 on ${engine}`);
+      expect(server.stdout).toContain(`sst2-bert@3 on ${engine}`);
       expect(await servedEngine(server.url)).toEqual({ engine, label: 'POSITIVE' });
       expect(server.stderr).not.toMatch(/cannot load/);
     } finally {
@@ -65,7 +65,7 @@ describe("npm start's onnxruntime", () => {
     const server = listening(await startEntry(NO_ADDONS));
     try {
       expect(server.stderr).toMatch(/onnxruntime-node cannot load here \(Cannot load native addon because loading addons is disabled\.\): serving on onnxruntime-web \(WASM\) instead/);
-      expect(server.stdout).toContain('sst2-bert@2 on onnxruntime-web');
+      expect(server.stdout).toContain('sst2-bert@3 on onnxruntime-web');
       expect(await servedEngine(server.url)).toEqual({ engine: 'onnxruntime-web', label: 'POSITIVE' });
     } finally {
       await server.stop();

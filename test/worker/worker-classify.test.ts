@@ -36,7 +36,7 @@ describe('the Worker inside workerd', () => {
     expect(response.headers.get('x-request-id')).toBe('edge-test-1');
     expect(response.headers.get('server-timing')).toMatch(/inference;dur=/);
     const body = (await response.json()) as { model: string; results: Scores[]; usage: { input_tokens: number } };
-    expect(body.model).toBe('sst2-bert@2');
+    expect(body.model).toBe('sst2-bert@3');
     expect(body.results.map((r) => r[0]!.label)).toEqual(['POSITIVE', 'NEGATIVE', 'POSITIVE']);
     expect(body.usage.input_tokens).toBeGreaterThan(texts.length * 3);
     for (const [i, text] of texts.entries()) {
@@ -50,7 +50,7 @@ describe('the Worker inside workerd', () => {
   it.each<[string, () => Promise<Response>, number, (body: any) => void]>([
     ['the Hugging Face route', () => postJson('/models/sentiment', { inputs: 'I loved every minute of it', parameters: { top_k: 1 } }), 200,
       (body) => expect(body[0]).toEqual([{ label: 'POSITIVE', score: expect.any(Number) }])],
-    ['the model list', () => call('/v1/models'), 200, (body) => expect(body.data.map((m: { id: string }) => m.id)).toContain('sst2-bert@2')],
+    ['the model list', () => call('/v1/models'), 200, (body) => expect(body.data.map((m: { id: string }) => m.id)).toContain('sst2-bert@3')],
     ['an unknown model', () => postJson('/v1/classify', { model: 'nope', input: 'x' }), 404, (body) => expect(body.error.message).toMatch(/sst2-bert/)],
     ['malformed JSON', () => call('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input": ' }), 400,
       (body) => expect(body.error.type).toBe('invalid_request_error')],
@@ -89,9 +89,9 @@ describe('the Worker inside workerd', () => {
     }
     const report = () => call('/v1/usage?group_by=model', { headers: mine }).then((r) => r.json() as Promise<{ tenant: string; data: { model: string; requests: number }[] }>);
     // Usage is written after each response (ctx.waitUntil): wait for both rows, then the count is exact.
-    const usage = await eventually(report, (u) => (u.data.find((d) => d.model === 'sst2-bert@2')?.requests ?? 0) >= 2);
+    const usage = await eventually(report, (u) => (u.data.find((d) => d.model === 'sst2-bert@3')?.requests ?? 0) >= 2);
     expect(usage.tenant).toBe('edge_report');
-    expect(usage.data.find((d) => d.model === 'sst2-bert@2')).toMatchObject({ requests: 2, cost_micro_usd: expect.closeTo(cost, 6) });
+    expect(usage.data.find((d) => d.model === 'sst2-bert@3')).toMatchObject({ requests: 2, cost_micro_usd: expect.closeTo(cost, 6) });
   });
 
   it('limits a key exactly through its Durable Object: 429 with the limit headers past its requests per minute', async () => {
