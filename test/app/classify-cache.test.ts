@@ -108,12 +108,15 @@ describe('the classification cache', () => {
     expect(ctx.server.classificationCache!.size.entries).toBe(3);
   });
 
-  it("shares a registry model's answers across tenants, each billed for its own request", async () => {
+  it("shares a registry model's answers within a tenant only: a hit never tells one tenant what another sent", async () => {
     const text = 'a film for the whole family';
     expect((await classify({ input: text }, keys.acme)).cache).toBe('miss');
+    const sameTenant = await classify({ input: text }, keys.acme2);
+    expect(sameTenant.cache).toBe('hit');
+    expect(await usageOf(sameTenant.requestId)).toMatchObject({ tenant_id: 'acme', cost_micro_usd: 2 });
     const other = await classify({ input: text }, keys.globex);
-    expect(other.cache).toBe('hit');
-    expect(await usageOf(other.requestId)).toMatchObject({ tenant_id: 'globex', cost_micro_usd: 2 });
+    expect(other.cache).toBe('miss');
+    expect((await classify({ input: text }, keys.globex)).cache).toBe('hit');
   });
 
   it('refuses a `cache` that is not a boolean with a 400 naming it, on both routes', async () => {

@@ -80,7 +80,7 @@ describe('the classification cache at the edge (Cache API)', () => {
     // What caches.default holds under the hash of the request has the answer's offsets, not the caller's words.
     const model = registry.resolve('sst2-bert')!;
     const key = await classificationKey({
-      model: 'sst2-bert@3', weights: model.files[model.onnx!]!, scope: 'shared', texts: [text], topK: 2, scoreFunction: 'softmax', explain: { method: 'occlusion', labels: 'top' },
+      model: 'sst2-bert@3', weights: model.files[model.onnx!]!, scope: 'tenant:edge-cache', texts: [text], topK: 2, scoreFunction: 'softmax', explain: { method: 'occlusion', labels: 'top' },
     });
     const stored = await defaultCache()!.match(new Request(`http://edge.test${CACHE_PATH}${key}`));
     expect(stored).toBeDefined();

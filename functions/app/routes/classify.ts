@@ -35,7 +35,7 @@ export interface ServedClassifier {
   model: ModelEntry;
   name: string;
   classifier: TextClassifier;
-  /** Whose cached answers it may share: "shared" for registry models, its owner (and its making) for a tenant's. */
+  /** Whose cached answers it may share: the caller's tenant ("shared" without a key) for registry models, the owner (and its making) for a fine-tuned one. */
   cacheScope: string;
 }
 
@@ -56,7 +56,10 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   if (model.task !== 'text-classification' || !engine) {
     throw invalidRequest(`model "${modelRef(model)}" does not classify text here`, 'model', 'wrong_task');
   }
-  return { model, name: modelRef(model), classifier: engine, cacheScope: 'shared' };
+  // A registry model's answers are shared within the caller's tenant only: shared across tenants, a hit would tell
+  // one tenant that another sent the same text. Keyless callers (open mode) are one anonymous tenant.
+  const tenantId = c.var.apiKey?.tenantId;
+  return { model, name: modelRef(model), classifier: engine, cacheScope: tenantId === undefined ? 'shared' : `tenant:${tenantId}` };
 }
 
 /** One text becomes a batch of one; a batch may hold at most the model's max_batch texts. */
