@@ -11,6 +11,12 @@ const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 const invalid = (message: string, param: string) => new BillingError('invalid', message, { param });
 
+/** A misspelt field (say "budget_usd") must not pass as a key without a budget: every field is one we read. */
+function onlyKnownFields(request: object, known: readonly string[]): void {
+  const unknown = Object.keys(request).find((field) => !known.includes(field));
+  if (unknown !== undefined) throw invalid(`unknown field "${unknown}": the fields are ${known.map((f) => `"${f}"`).join(', ')}`, unknown);
+}
+
 export interface NewTenantRequest {
   id?: unknown;
   stripe_customer_id?: unknown;
@@ -43,6 +49,7 @@ export const describeKey = (k: ApiKeyRecord) => ({
 });
 
 export async function createTenant(store: BillingStore, request: NewTenantRequest, now: number) {
+  onlyKnownFields(request, ['id', 'stripe_customer_id']);
   const { id, stripe_customer_id: stripeCustomerId } = request;
   if (typeof id !== 'string' || !TENANT_ID.test(id)) throw invalid('"id" must be 1-63 lowercase letters, digits, "-" or "_"', 'id');
   if (stripeCustomerId !== undefined && stripeCustomerId !== null && (typeof stripeCustomerId !== 'string' || !/^cus_\w+$/.test(stripeCustomerId))) {
@@ -56,6 +63,7 @@ export async function createTenant(store: BillingStore, request: NewTenantReques
 }
 
 export async function createKey(store: BillingStore, request: NewKeyRequest, now: number) {
+  onlyKnownFields(request, ['tenant', 'name', 'rpm', 'tpm', 'monthly_budget_micro_usd']);
   if (typeof request.tenant !== 'string') throw invalid('"tenant" must name an existing tenant', 'tenant');
   if (!(await store.getTenant(request.tenant))) throw new BillingError('tenant_unknown', `tenant "${request.tenant}" does not exist; create it first`, { param: 'tenant' });
   if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length > 100)) throw invalid('"name" must be a string of at most 100 characters', 'name');

@@ -77,6 +77,8 @@ describe('API keys', () => {
     ['unknown tenant', 'POST', '/keys', { tenant: 'ghost', rpm: 10 }, 400, /does not exist/],
     ['negative limit', 'POST', '/keys', { tenant: 'acme', rpm: -5 }, 400, /"rpm" must be an integer from 1 to 1,000,000/],
     ['fractional tpm', 'POST', '/keys', { tenant: 'acme', tpm: 1.5 }, 400, /"tpm"/],
+    ['a misspelt budget (never a key without one)', 'POST', '/keys', { tenant: 'acme', budget_usd: 0.000025 }, 400, /unknown field "budget_usd"/],
+    ['an unknown tenant field', 'POST', '/tenants', { id: 'typo-co', stripe_customer: 'cus_1' }, 400, /unknown field "stripe_customer"/],
     ['malformed JSON', 'POST', '/keys', '{"tenant": ', 400, /not valid JSON/],
     ['bad tenant id', 'POST', '/tenants', { id: 'Not Valid!' }, 400, /"id"/],
     ['duplicate tenant', 'POST', '/tenants', { id: 'acme' }, 409, /exists/],
