@@ -164,7 +164,9 @@ describe('parseTrainingFileInSlices', () => {
     setTimeout(tick, 0);
     await parseTrainingFileInSlices(bytes, {}, 4);
     parsing = false;
-    expect(ticks).toBeGreaterThan(5);
+    // A parse that never yields lets no timer run before it ends (0 ticks); how many run depends on how fast this
+    // machine parses (an idle one needs few 4 ms slices), so the count asks only that timers ran in between.
+    expect(ticks).toBeGreaterThanOrEqual(2);
     // Slices of 4 ms plus a chunk; generous for 2 busy cores, far below the whole parse (about 100 ms here).
     expect(longestGap).toBeLessThan(60);
   });
