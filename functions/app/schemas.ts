@@ -66,11 +66,28 @@ export const HfClassifyRequest = z
         top_k: TopK.optional(),
         function_to_apply: z.enum(SCORE_FUNCTIONS, { error: `must be one of ${SCORE_FUNCTIONS.join(', ')}` }).optional(),
         explain: ExplainOption.optional(),
+        cache: CacheOption.optional(),
+      }, { error: 'must be an object' })
+      .optional(),
+    options: z
+      .object({
+        use_cache: z.boolean({ error: 'must be true or false' }).optional().openapi({ description: 'The Inference API\'s legacy option: false answers from the model and leaves the cache unchanged (X-Cache: bypass), as the x-use-cache: false header does.' }),
+        wait_for_model: z.boolean({ error: 'must be true or false' }).optional().openapi({ description: 'Accepted for compatibility; edge models are loaded before the server is ready, so there is nothing to wait for.' }),
       }, { error: 'must be an object' })
       .optional(),
     cache: CacheOption.optional(),
   })
   .openapi('HfTextClassificationRequest');
+
+/** HF Inference API's request header: x-use-cache: false skips the cache (case-insensitive true/false, 1/0). */
+export const HfClassifyHeaders = z.object({
+  'x-use-cache': z
+    .string()
+    // Case-insensitive without a regex flag, so that the OpenAPI pattern says the same.
+    .regex(/^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)$/, { error: 'must be true or false' })
+    .optional()
+    .openapi({ description: 'false: answer from the model, not the classification cache, and leave the cache unchanged (X-Cache: bypass), as the Hugging Face Inference API reads it. Default true.' }),
+});
 
 export const HfClassifyResponse = z.array(z.array(LabelScore)).openapi('HfTextClassificationResponse', {
   description: 'One list per input (a single input is nested too), as the Hugging Face Inference API answers.',
@@ -96,7 +113,12 @@ export const ModelCard = z
     aliases: z.array(z.string()),
     labels: z.array(z.string()),
     limits: z.object({ max_tokens: z.number().int(), max_batch: z.number().int() }),
-    price: z.object({ request_micro_usd: z.number(), input_token_micro_usd: z.number(), output_token_micro_usd: z.number() }),
+    price: z.object({
+      request_micro_usd: z.number(),
+      input_token_micro_usd: z.number(),
+      output_token_micro_usd: z.number(),
+      cache_request_micro_usd: z.number().optional().openapi({ description: 'A classification answered from the exact-match cache (X-Cache: hit): this flat price, no token charges. Absent where the model has no cache price.' }),
+    }),
   })
   .openapi('Model');
 

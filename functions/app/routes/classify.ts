@@ -62,11 +62,30 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   return { model, name: modelRef(model), classifier: engine, cacheScope: tenantId === undefined ? 'shared' : `tenant:${tenantId}` };
 }
 
-/** One text becomes a batch of one; a batch may hold at most the model's max_batch texts. */
-export function batchOf(input: string | string[], { model, name }: ServedClassifier, param: string): string[] {
+/** A request's texts and, where the classifier counts them, the tokens each costs (admission reuses them). */
+export interface Batch {
+  texts: string[];
+  tokens: number[] | undefined;
+}
+
+/**
+ * One text becomes a batch of one; a batch may hold at most the model's max_batch texts. A text the model reads no
+ * token of (only control, zero-width or other characters its normalisation drops) is a 400 naming it, as an empty
+ * string is: the model would answer from its special tokens alone, a confident label about nothing. A text costs
+ * no more tokens than the empty text exactly when none of it is read.
+ */
+export function batchOf(input: string | string[], { model, name, classifier }: ServedClassifier, param: string): Batch {
   const texts = typeof input === 'string' ? [input] : input;
   if (texts.length > model.maxBatch) throw invalidRequest(`"${param}" holds ${texts.length} texts; at most ${model.maxBatch} per request for ${name}`, param);
-  return texts;
+  const tokens = classifier.countTokens?.(texts);
+  if (!tokens) return { texts, tokens };
+  const specialOnly = classifier.countTokens!([''])[0]!;
+  const unread = tokens.findIndex((count) => count <= specialOnly);
+  if (unread >= 0) {
+    const field = typeof input === 'string' ? param : `${param}[${unread}]`;
+    throw invalidRequest(`${typeof input === 'string' ? `"${field}"` : field} has no tokens once normalised (only whitespace, control or zero-width characters): nothing to classify`, field);
+  }
+  return { texts, tokens };
 }
 
 const clientGone = () =>
@@ -96,10 +115,10 @@ export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: S
 }
 
 /** The texts run, and with `explain` their occlusion variants in the same call; `batch` is null when explain is off. */
-export async function classifyExplainable(c: Context<AppEnv>, served: ServedClassifier, texts: string[], explain: ExplainOption | undefined, param: string) {
+export async function classifyExplainable(c: Context<AppEnv>, served: ServedClassifier, { texts, tokens }: Batch, explain: ExplainOption | undefined, param: string) {
   const settings = explainSettings(explain);
   const batch = settings ? { ...planExplanations(served.classifier, texts, param), settings } : null;
-  const all = await classifyTexts(c, served, batch ? batch.texts : texts, batch?.tokens);
+  const all = await classifyTexts(c, served, batch ? batch.texts : texts, batch ? batch.tokens : tokens);
   return { all, batch };
 }
 
@@ -113,8 +132,8 @@ export interface AnswerOptions {
 }
 
 /** The texts run (with their explanations) and ranked, as both routes answer them. */
-async function computedAnswer(c: Context<AppEnv>, served: ServedClassifier, texts: string[], o: AnswerOptions): Promise<CachedClassification> {
-  const { all, batch } = await classifyExplainable(c, served, texts, o.explain, o.param);
+async function computedAnswer(c: Context<AppEnv>, served: ServedClassifier, request: Batch, o: AnswerOptions): Promise<CachedClassification> {
+  const { all, batch } = await classifyExplainable(c, served, request, o.explain, o.param);
   const labels = served.classifier.labels;
   const inputTokens = all.reduce((sum, r) => sum + r.tokens, 0);
   if (!batch) return { results: all.map((r) => rankLabels(r.logits, labels, o.scoreFunction, o.topK)), truncated: all.map((r) => r.truncated), inputTokens };
@@ -126,10 +145,11 @@ async function computedAnswer(c: Context<AppEnv>, served: ServedClassifier, text
  * The answer from the deployment's cache when it holds it (admitted and metered at the model's cache price, X-Cache:
  * hit), else computed and stored after the answer (miss); `cache: false` computes it and leaves the cache alone (bypass).
  */
-export async function classificationAnswer(c: Context<AppEnv>, cache: ClassificationCache | undefined, served: ServedClassifier, texts: string[], o: AnswerOptions): Promise<CachedClassification> {
+export async function classificationAnswer(c: Context<AppEnv>, cache: ClassificationCache | undefined, served: ServedClassifier, request: Batch, o: AnswerOptions): Promise<CachedClassification> {
+  const { texts } = request;
   if (!cache || o.cache === false) {
     if (cache) c.header(CACHE_HEADER, 'bypass');
-    return computedAnswer(c, served, texts, o);
+    return computedAnswer(c, served, request, o);
   }
   const { model } = served;
   const key = await classificationKey({
@@ -145,7 +165,7 @@ export async function classificationAnswer(c: Context<AppEnv>, cache: Classifica
     c.header(CACHE_HEADER, 'hit');
     return { ...found, results: withTexts(found.results, texts) };
   }
-  const answer = await computedAnswer(c, served, texts, o);
+  const answer = await computedAnswer(c, served, request, o);
   c.header(CACHE_HEADER, 'miss');
   afterAnswer(c, cache.put(key, { ...answer, results: withoutTexts(answer.results) }, c.req.url));
   return answer;
@@ -163,10 +183,10 @@ export function classifyRoutes(deps: ClassificationDeps): RouteGroup {
   declareRoute(group, classify(deps.registry), async (c) => {
     const request = c.req.valid('json');
     const served = await servedClassifier(c, deps, request.model);
-    const texts = batchOf(request.input, served, 'input');
+    const batch = batchOf(request.input, served, 'input');
     const labels = served.classifier.labels;
     const topK = Math.min(request.top_k ?? labels.length, labels.length);
-    const answer = await classificationAnswer(c, deps.classificationCache, served, texts,
+    const answer = await classificationAnswer(c, deps.classificationCache, served, batch,
       { topK, scoreFunction: 'softmax', explain: request.explain, cache: request.cache, param: 'input' });
     const usage = { input_tokens: answer.inputTokens, texts: answer.results.length };
     return c.json({

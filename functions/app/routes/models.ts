@@ -35,6 +35,7 @@ export function describeModel(m: ModelEntry, engine: EdgeEngine = 'onnxruntime-w
       request_micro_usd: m.price.requestMicroUsd,
       input_token_micro_usd: m.price.inputTokenMicroUsd,
       output_token_micro_usd: m.price.outputTokenMicroUsd,
+      ...(m.price.cacheRequestMicroUsd === undefined ? {} : { cache_request_micro_usd: m.price.cacheRequestMicroUsd }),
     },
   };
 }
