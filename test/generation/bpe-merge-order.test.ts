@@ -55,24 +55,35 @@ describe('BpeTokenizer merges through a heap', () => {
     expectSameIds([REFERENCE, greedy, ...stories, stories.join('\n\n'), ...sst2, ...(await imdbReviews(25, 1_200))]);
   });
 
-  it('grows sub-quadratically: 4x the text takes far less than 16x the time', () => {
+  it('grows sub-quadratically: it looks up O(n) merge pairs, where the quadratic scan looks up O(n²)', () => {
     const story = `${REFERENCE} One day, she saw a big red ball near the tree. "Can I play?" asked Tom. They laughed and ran home.\n`;
     const text = (chars: number) => story.repeat(Math.ceil(chars / story.length)).slice(0, chars);
-    const timed = (input: string) => {
-      const started = performance.now();
-      ours.encode(input);
-      return performance.now() - started;
+    // Work, not time: every candidate pair either algorithm examines is one lookup in the merge ranks. The heap looks
+    // each pair up when it is made (n - 1 at first, 2 per merge) and once more when it leaves the queue, so at most
+    // 6 per symbol whatever the text; the scan looks up every pair again after each merge. A count cannot flake on a
+    // busy machine; the time it takes is bench:tokenizer's to measure.
+    const lookups = (tokenizer: BpeTokenizer, input: string) => {
+      const ranks = (tokenizer as unknown as { ranks: Map<string, number> }).ranks;
+      let count = 0;
+      ranks.get = (pair: string) => (count++, Map.prototype.get.call(ranks, pair) as number | undefined);
+      try {
+        tokenizer.encode(input);
+      } finally {
+        delete (ranks as Partial<Map<string, number>>).get; // the Map's own get again
+      }
+      return count;
     };
-    timed(text(4_000)); // warm up the JIT
-    // The sizes take turns, and each keeps its fastest run: a busy machine slows both alike instead of one.
-    let small = Infinity;
-    let large = Infinity;
-    for (let run = 0; run < 7; run++) {
-      small = Math.min(small, timed(text(16_000)));
-      large = Math.min(large, timed(text(64_000)));
-    }
-    // n log n predicts about 4.6x; the old scan measured 15x (0.26 s at 4,000 characters, 4.4 s at 16,000).
-    expect(large / small).toBeLessThan(9);
-    expect(large).toBeLessThan(2_000); // loose guard: the old scan needs minutes here
+    const symbols = (input: string) => Array.from(input).length + 1; // the "▁" prepended
+    const counted = BpeTokenizer.fromJson(json);
+    const small = lookups(counted, text(16_000));
+    const large = lookups(counted, text(64_000));
+    expect(large).toBeLessThanOrEqual(6 * symbols(text(64_000)));
+    expect(large / small).toBeLessThan(4.5); // linear: 4x the text, about 4x the lookups
+    // The same count tells the quadratic scan apart at a size it still runs quickly: 4x the text, about 16x the lookups.
+    const scan = new QuadraticBpe(json as ConstructorParameters<typeof QuadraticBpe>[0]);
+    const scanSmall = lookups(scan, text(1_000));
+    const scanLarge = lookups(scan, text(4_000));
+    expect(scanLarge / scanSmall).toBeGreaterThan(12);
+    expect(scanLarge).toBeGreaterThan(6 * symbols(text(4_000)));
   });
 });
