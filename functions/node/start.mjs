@@ -1,8 +1,10 @@
 /**
  * `npm start`: runs the Node server as built JavaScript (dist/node/server.js), so that no TypeScript is compiled at
  * start. The build (esbuild, about 0.2 s) runs when dist/node/ is missing or stale: its build-info.json lists every
- * source file the bundle was made from with its size and mtime, and one that differs (or a changed build recipe)
- * rebuilds. A fresh build costs a stat per source file (a few ms).
+ * source file the bundle was made from with the SHA-256 of its content, and one that differs (or a changed build
+ * recipe) rebuilds. Content, not size and mtime: a copy that keeps mtimes (cp -p, rsync -t, tar) but changes a file
+ * rebuilds, and a file touched without a change (a git checkout back and forth) does not. The check reads and hashes
+ * the ~170 sources (0.8 MB) and the lock file: about 3 ms, against about 1 ms for the stats it replaced.
  *
  * dist/node/ sits two folders below the repository root, as functions/node/ does, so the paths the entries compute
  * from import.meta.url (shared-paths.ts, billing-setup.ts, local-app.ts, thread-trainer.ts) find models/,
@@ -13,8 +15,9 @@
  *
  * `node functions/node/start.mjs --build` only builds (and says whether it had to).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,28 +31,65 @@ const RECIPE = {
   banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   format: 'esm',
   target: 'node20',
+  /** How build-info.json records each input (a build recorded otherwise is rebuilt once). */
+  inputs: 'sha256',
 };
 const recipeKey = JSON.stringify(RECIPE);
 
-/** Why dist/node/ must be (re)built, or null when it matches the sources. */
-export function staleReason(dir = outDir) {
+/** The SHA-256 of a file's bytes, hex; throws (ENOENT) for a file that is gone. */
+export const contentHash = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** Why dist/node/ must be (re)built, or null when it matches the sources (`root`: where the inputs' paths start). */
+export function staleReason(dir = outDir, root = repoRoot) {
   let info;
   try {
     info = JSON.parse(readFileSync(join(dir, INFO), 'utf8'));
   } catch {
-    return `${relative(repoRoot, dir)} has no build`;
+    return `${relative(root, dir)} has no build`;
   }
   if (info.recipe !== recipeKey) return 'the build recipe changed';
-  for (const [file, [size, mtimeMs]] of Object.entries(info.inputs)) {
+  for (const [file, hash] of Object.entries(info.inputs)) {
     let now;
     try {
-      now = statSync(join(repoRoot, file));
+      now = contentHash(join(root, file));
     } catch {
       return `${file} is gone`;
     }
-    if (now.size !== size || now.mtimeMs !== mtimeMs) return `${file} changed`;
+    if (now !== hash) return `${file} changed`;
   }
   return null;
+}
+
+/** Whether a process with this id runs (EPERM: it does, as another user's). */
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error?.code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what killed builds left beside `dir` (dist/node.building-<pid>, dist/node.old-<pid>): the folders of
+ * processes that no longer run. A running build's folder is left to it. Returns the names removed.
+ */
+export function removeStaleBuilds(dir = outDir) {
+  const prefix = `${basename(dir)}.`;
+  let names;
+  try {
+    names = readdirSync(dirname(dir));
+  } catch {
+    return [];
+  }
+  const removed = [];
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(/^(?:building|old)-(\d+)$/.exec(name.slice(prefix.length))?.[1]) : NaN;
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    rmSync(join(dirname(dir), name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 async function loadEsbuild() {
@@ -66,6 +106,7 @@ async function loadEsbuild() {
  */
 export async function build() {
   const esbuild = await loadEsbuild();
+  removeStaleBuilds();
   const temp = `${outDir}.building-${process.pid}`;
   rmSync(temp, { recursive: true, force: true });
   const result = await esbuild.build({
@@ -84,14 +125,10 @@ export async function build() {
   });
   const inputs = {};
   // The lock file stands for the bundled packages (hono, zod, ...): a changed lock rebuilds; tsconfig.json steers esbuild.
-  for (const file of ['package-lock.json', 'tsconfig.json']) {
-    const { size, mtimeMs } = statSync(join(repoRoot, file));
-    inputs[file] = [size, mtimeMs];
-  }
+  for (const file of ['package-lock.json', 'tsconfig.json']) inputs[file] = contentHash(join(repoRoot, file));
   for (const file of Object.keys(result.metafile.inputs)) {
     if (file.includes('node_modules/')) continue; // installed packages change with npm ci, which the lock file pins
-    const { size, mtimeMs } = statSync(join(repoRoot, file));
-    inputs[file] = [size, mtimeMs];
+    inputs[file] = contentHash(join(repoRoot, file));
   }
   writeFileSync(join(temp, INFO), JSON.stringify({ recipe: recipeKey, esbuild: esbuild.version, inputs }));
   mkdirSync(dirname(outDir), { recursive: true });

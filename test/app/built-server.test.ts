@@ -1,14 +1,16 @@
 // `npm start` as a user runs it: functions/node/start.mjs with plain node (no tsx, so no TypeScript can load), on its
 // defaults (onnxruntime-node, billing on an SQLite file with its migrations, the embedded generation server with
 // stories260K from ../shared, fine-tuning): the bundle in dist/node/ must find every runtime asset from there. A build
-// whose recorded sources no longer match is rebuilt before the server starts.
+// whose recorded sources no longer match (by content) is rebuilt before the server starts, and what killed builds
+// left beside dist/node/ is removed.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript (npm start's launcher), no declarations
-import { ensureBuilt, outDir, staleReason } from '../../functions/node/start.mjs';
+import { contentHash, ensureBuilt, outDir, staleReason } from '../../functions/node/start.mjs';
 import { repoRoot } from '../paths.js';
 
 interface Started { url: string; output(): string; stop(): Promise<number | null> }
@@ -67,35 +69,72 @@ describe('npm start: the built server', () => {
 
   it('says why a build is stale: a changed source, a changed recipe, no build at all', async () => {
     expect(staleReason()).toBeNull();
-    const info = JSON.parse(await readFile(join(outDir, 'build-info.json'), 'utf8')) as { recipe: string; inputs: Record<string, [number, number]> };
+    const info = JSON.parse(await readFile(join(outDir, 'build-info.json'), 'utf8')) as { recipe: string; inputs: Record<string, string> };
     expect(Object.keys(info.inputs)).toEqual(expect.arrayContaining(['functions/node/server.ts', 'functions/node/start-server.ts', 'package-lock.json']));
+    expect(info.inputs['functions/node/server.ts']).toBe(contentHash(join(repoRoot, 'functions/node/server.ts')));
     const copy = await mkdtemp(join(dataDir, 'info-'));
     const write = (changed: object) => writeFile(join(copy, 'build-info.json'), JSON.stringify({ ...info, ...changed }));
-    await write({ inputs: { ...info.inputs, 'functions/node/local-app.ts': [1, info.inputs['functions/node/local-app.ts']![1]] } });
+    await write({ inputs: { ...info.inputs, 'functions/node/local-app.ts': '0'.repeat(64) } });
     expect(staleReason(copy)).toBe('functions/node/local-app.ts changed');
-    await write({ inputs: { 'functions/node/no-such-file.ts': [1, 1] } });
+    await write({ inputs: { 'functions/node/no-such-file.ts': '0'.repeat(64) } });
     expect(staleReason(copy)).toBe('functions/node/no-such-file.ts is gone');
     await write({ recipe: '{}' });
     expect(staleReason(copy)).toBe('the build recipe changed');
     expect(staleReason(join(copy, 'nothing'))).toMatch(/has no build$/);
   });
 
-  it('rebuilds a stale dist/node/ before it starts', async () => {
+  it('judges a build by its sources\' content, not their size and mtime', async () => {
+    const info = JSON.parse(await readFile(join(outDir, 'build-info.json'), 'utf8')) as { recipe: string };
+    const root = await mkdtemp(join(dataDir, 'root-'));
+    const build = join(root, 'dist');
+    await mkdir(build);
+    const source = join(root, 'source.ts');
+    await writeFile(source, 'export const answer = 1;\n');
+    await writeFile(join(build, 'build-info.json'), JSON.stringify({ recipe: info.recipe, inputs: { 'source.ts': contentHash(source) } }));
+    expect(staleReason(build, root)).toBeNull();
+    // Touched without a change (a checkout back and forth): still fresh, nothing to rebuild.
+    const { atime, mtime } = await stat(source);
+    await utimes(source, new Date(), new Date(Date.now() + 60_000));
+    expect(staleReason(build, root)).toBeNull();
+    // Changed to as many bytes, its old mtime put back (cp -p, rsync -t, tar): stale, which size and mtime missed.
+    await writeFile(source, 'export const answer = 2;\n');
+    await utimes(source, atime, mtime);
+    expect(staleReason(build, root)).toBe('source.ts changed');
+  });
+
+  it('rebuilds a stale dist/node/ before it starts, removing the folders killed builds left (not a running one\'s)', async () => {
     const path = join(outDir, 'build-info.json');
-    const info = JSON.parse(await readFile(path, 'utf8')) as { inputs: Record<string, [number, number]> };
+    const info = JSON.parse(await readFile(path, 'utf8')) as { inputs: Record<string, string> };
     const real = info.inputs['functions/node/start-server.ts']!;
     // As if start-server.ts had changed since the build (the source itself is left alone).
-    info.inputs['functions/node/start-server.ts'] = [real[0], real[1] - 1000];
+    info.inputs['functions/node/start-server.ts'] = '0'.repeat(64);
     await writeFile(path, JSON.stringify(info));
     expect(staleReason()).toBe('functions/node/start-server.ts changed');
-    const server = await startBuilt({ EMBEDDED_GENERATION: 'off', FINE_TUNING: 'off' });
+    // What builds killed mid-way leave (their process gone), and the folder of a build that still runs (this process).
+    const gone = await Promise.all([1, 2].map(() => new Promise<number>((done) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.once('exit', () => done(child.pid!));
+    })));
+    const left = [`${outDir}.building-${gone[0]}`, `${outDir}.old-${gone[1]}`];
+    const running = `${outDir}.building-${process.pid}`;
+    for (const dir of [...left, running]) {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'server.js'), '// half a build');
+    }
     try {
-      expect(staleReason()).toBeNull();
-      const rebuilt = JSON.parse(await readFile(path, 'utf8')) as { inputs: Record<string, [number, number]> };
-      expect(rebuilt.inputs['functions/node/start-server.ts']).toEqual(real);
-      expect((await post(`${server.url}/v1/classify`, { input: 'a fine film' })).status).toBe(200);
+      const server = await startBuilt({ EMBEDDED_GENERATION: 'off', FINE_TUNING: 'off' });
+      try {
+        expect(staleReason()).toBeNull();
+        const rebuilt = JSON.parse(await readFile(path, 'utf8')) as { inputs: Record<string, string> };
+        expect(rebuilt.inputs['functions/node/start-server.ts']).toBe(real);
+        expect((await post(`${server.url}/v1/classify`, { input: 'a fine film' })).status).toBe(200);
+        expect(left.filter((dir) => existsSync(dir))).toEqual([]);
+        expect(existsSync(running)).toBe(true);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
     } finally {
-      expect(await server.stop()).toBe(0);
+      await Promise.all([...left, running].map((dir) => rm(dir, { recursive: true, force: true })));
     }
   });
 });
