@@ -142,8 +142,13 @@ export async function build() {
   rmSync(old, { recursive: true, force: true });
 }
 
-/** Builds when stale; returns why it built, or null when the build was fresh. */
+/**
+ * Builds when stale; returns why it built, or null when the build was fresh. Every start clears what killed builds
+ * left (a readdir of dist/): a build killed while esbuild, its own process, was still writing can leave its folder
+ * after the next build has looked.
+ */
 export async function ensureBuilt() {
+  removeStaleBuilds();
   const reason = staleReason();
   if (reason) await build();
   return reason;

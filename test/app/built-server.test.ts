@@ -102,6 +102,23 @@ describe('npm start: the built server', () => {
     expect(staleReason(build, root)).toBe('source.ts changed');
   });
 
+  it('clears what a killed build left on a start that needs no build too (esbuild, its own process, may write after the kill)', async () => {
+    expect(staleReason()).toBeNull();
+    const pid = await new Promise<number>((done) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.once('exit', () => done(child.pid!));
+    });
+    const left = `${outDir}.building-${pid}`;
+    await mkdir(left, { recursive: true });
+    await writeFile(join(left, 'server.js'), '// half a build');
+    try {
+      expect(await ensureBuilt()).toBeNull();
+      expect(existsSync(left)).toBe(false);
+    } finally {
+      await rm(left, { recursive: true, force: true });
+    }
+  });
+
   it('rebuilds a stale dist/node/ before it starts, removing the folders killed builds left (not a running one\'s)', async () => {
     const path = join(outDir, 'build-info.json');
     const info = JSON.parse(await readFile(path, 'utf8')) as { inputs: Record<string, string> };
