@@ -30,12 +30,14 @@ const layers = [
   // Fine-tuning: files, jobs, the trainer and tenant models. It joins the app as a plugin (routes) and as the
   // app's TenantModels; it reads billing's SQL interface, and billing never imports it.
   { folder: 'tuning', mayImport: ['http', 'registry', 'engine', 'billing'] },
+  // The web console: static pages and their client, served by the app as a plugin (never imported by the core).
+  { folder: 'console', mayImport: ['http'] },
   // Composition roots. Node's libraries (local-app, billing-setup, ...) are reused by Lambda, so node/ has no
   // entry above it; it never reaches into the other runtimes' entries.
-  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning'] },
+  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console'] },
   // The Worker's modules are Workers-only (.wasm, bundled .onnx, D1, Durable Objects) and Node's are Node-only, so
   // neither imports the other.
-  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning'] },
+  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console'] },
   // Lambda runs Node, so it reuses node/'s libraries; the Node entry files are forbidden by their own rule below.
   {
     folder: 'lambda',
@@ -56,7 +58,7 @@ const layerRules = layers.map(({ folder, mayImport }) => ({
 }));
 
 /** Everything in functions/ except the runtimes' composition roots: Web-standard APIs only (DESIGN.md). */
-const core = { path: '^functions/', pathNot: '^functions/(node|lambda|worker)/' };
+const core = { path: '^functions/', pathNot: '^functions/(node|lambda|worker|console/build)/' };
 
 module.exports = {
   forbidden: [

@@ -15,6 +15,7 @@ import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
 import { Registry, type ModelEntry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
+import { consolePlugin } from '../console/console-plugin.js';
 import { verifyModelFiles } from '../registry/verify-files.js';
 import { BillingTrainingMeter } from '../tuning/billing-training-meter.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
@@ -88,6 +89,6 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const tuning = options.openTuning
     ? await options.openTuning(tuningDeps)
     : options.fineTuning ? await openTuning({ ...options.fineTuning, ...tuningDeps }) : null;
-  const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : [])];
+  const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin()];
   return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], ...app }), engines, tuning };
 }

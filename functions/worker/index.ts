@@ -13,6 +13,7 @@ import { UpstreamClient } from '../upstream/upstream-client.js';
 import { withUpstreamKey } from '../upstream/upstream-key.js';
 import { errorJson } from '../http/errors.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
+import { consolePlugin } from '../console/console-plugin.js';
 import { edgeEngines, workerRegistry } from './edge-models.js';
 import { workerBilling } from './worker-billing.js';
 import type { Env } from './worker-env.js';
@@ -34,7 +35,7 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   const tuning = workerTuning(env, registry, engines['feature-extraction']);
   return createApp({
     registry, engines: engines['text-classification'], isReady: () => true,
-    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(tuning ? [tuning.plugin] : [])],
+    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin()],
     tenantModels: tuning?.tenantModels,
     classificationCache: workerClassificationCache(env) ?? undefined,
     corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),

@@ -1,0 +1,3 @@
+export async function mountFineTuning(root: HTMLElement): Promise<void> {
+  root.textContent = 'Fine-tuning: coming.';
+}

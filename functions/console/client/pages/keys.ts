@@ -1,0 +1,3 @@
+export async function mountKeys(root: HTMLElement): Promise<void> {
+  root.textContent = 'Keys: coming.';
+}
