@@ -6,7 +6,7 @@
 import type { UsageEstimate } from '../http/request-context.js';
 import { BillingError } from './billing-errors.js';
 import { formatUsd } from './usd.js';
-import type { KeyLimiter, LimitDecision, Limits } from './rate-limiter.js';
+import type { KeyLimiter, LimitDecision, Limits, Settlement } from './rate-limiter.js';
 import type { ApiKeyRecord, BillingStore } from './types.js';
 
 export interface KeyAdmissionOptions {
@@ -33,18 +33,21 @@ export class KeyAdmission {
 
   async admit(estimate: UsageEstimate): Promise<void> {
     const { key, usageId, at } = this.o;
-    const decision = await this.o.limiter.take(key.id, this.limits, estimate.tokens);
+    const budget = key.monthlyBudgetMicroUsd;
+    const hold = budget === null || estimate.costMicroUsd <= 0 ? null : { id: usageId, keyId: key.id, microUsd: estimate.costMicroUsd, budgetMicroUsd: budget, at };
+    // A limiter that holds budgets (the edge's key objects) reserves the hold with the rate limits, in one call.
+    const together = hold !== null && this.o.limiter.holdsBudgets === true;
+    const decision = await this.o.limiter.take(key.id, this.limits, estimate.tokens, together ? hold : undefined);
     this.decision = decision;
     if (!decision.allowed) {
       throw new BillingError('rate_limited', `rate limit reached for this key (${key.rpm} requests and ${key.tpm} tokens per minute); retry after ${decision.retryAfterSeconds} s`, { limit: decision });
     }
     this.taken = true;
     this.reservedTokens = estimate.tokens;
-    const budget = key.monthlyBudgetMicroUsd;
-    if (budget === null || estimate.costMicroUsd <= 0) return;
-    if (!(await this.o.store.holdBudget({ id: usageId, keyId: key.id, microUsd: estimate.costMicroUsd, budgetMicroUsd: budget, at }))) {
+    if (hold === null) return;
+    if (!(together ? decision.held === true : await this.o.store.holdBudget(hold))) {
       const lower = estimate.lowerWith ? ` (a lower ${estimate.lowerWith} costs less)` : '';
-      throw new BillingError('budget_exhausted', `this request may cost up to ${estimate.costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${formatUsd(budget)}; it renews on the 1st (UTC)${lower}`, { limit: decision });
+      throw new BillingError('budget_exhausted', `this request may cost up to ${estimate.costMicroUsd} micro-USD, more than is left of this key's monthly budget of ${formatUsd(budget!)}; it renews on the 1st (UTC)${lower}`, { limit: decision });
     }
     this.heldMicroUsd = estimate.costMicroUsd;
   }
@@ -56,9 +59,15 @@ export class KeyAdmission {
     this.taken = decision.allowed;
   }
 
+  /** What settles the request's tokens in place of its reservation; null when it took none. */
+  settlement(usedTokens: number): Settlement | null {
+    if (!this.taken) return null;
+    return { key: this.o.key.id, limits: this.limits, used: usedTokens, reserved: this.reservedTokens, takenAt: this.o.at };
+  }
+
   /** The request's tokens in place of its reservation; a promise for the request's waitUntil where the limiter gives one. */
   settle(usedTokens: number): void | Promise<unknown> {
-    if (!this.taken) return;
-    return this.o.limiter.settle({ key: this.o.key.id, limits: this.limits, used: usedTokens, reserved: this.reservedTokens, takenAt: this.o.at });
+    const settlement = this.settlement(usedTokens);
+    if (settlement) return this.o.limiter.settle(settlement);
   }
 }

@@ -19,7 +19,7 @@ import { checkIdempotencyKey, claim, collectStream, heldKeyError, OPEN_IDEMPOTEN
 import type { KeyLimiter } from './rate-limiter.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { onStreamEnd } from './stream-end.js';
-import type { ApiKeyRecord, BillingStore, IdempotencySlot } from './types.js';
+import type { ApiKeyRecord, BillingStore, IdempotencySlot, UsageRecord } from './types.js';
 import type { UsageSink } from './usage-writer.js';
 
 export interface Billing {
@@ -73,13 +73,19 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       const meter = c.var.meter;
       const billable = status < 400 && !replay && meter.price !== null;
       const cost = !billable ? 0 : meter.cacheHit ? cacheHitCostMicroUsd(meter.price!) : costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens);
-      const written = billing.writer.record({
+      // A request refused before its model ran names the model its body asked for (no version: none was served).
+      const asked = c.var.jsonBody?.model;
+      const usage: UsageRecord = {
         id: usageId, requestId: c.var.requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
-        model: meter.model, modelVersion: meter.modelVersion, path: meter.path, route: `${c.req.method} ${new URL(c.req.url).pathname}`,
+        model: meter.model ?? (typeof asked === 'string' && asked !== '' ? asked.slice(0, 200) : null), modelVersion: meter.modelVersion,
+        path: meter.path, route: `${c.req.method} ${new URL(c.req.url).pathname}`,
         inputTokens: meter.inputTokens, outputTokens: meter.outputTokens, computeMs: Math.round(meter.computeMs * 1000) / 1000,
         status, costMicroUsd: cost, idempotentReplay: replay, createdAt: started, heldMicroUsd: admission?.heldMicroUsd ?? 0,
-      });
-      const settled = admission?.settle(meter.inputTokens + meter.outputTokens);
+      };
+      const used = meter.inputTokens + meter.outputTokens;
+      // The edge's sink hands the record and the request's token settlement to the key's object in one call.
+      const written = billing.writer.settlesLimits ? billing.writer.record(usage, admission?.settlement(used) ?? null) : billing.writer.record(usage);
+      const settled = billing.writer.settlesLimits ? undefined : admission?.settle(used);
       if (settled && waitUntil) waitUntil(settled);
       if (waitUntil) waitUntil(written ?? billing.writer.flush());
     };

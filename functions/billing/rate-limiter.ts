@@ -3,6 +3,8 @@
  * needs one request token and a non-negative token balance; it reserves the most tokens it can use when admitted
  * (so that concurrent requests see each other) and settles the difference when it ends.
  */
+import type { BudgetHold } from './types.js';
+
 export interface Limits {
   rpm: number;
   tpm: number;
@@ -24,8 +26,13 @@ export interface Settlement {
 
 /** In memory (Node, one process), in a Durable Object per key (Workers) or in DynamoDB (AWS): shared across instances. */
 export interface KeyLimiter {
-  /** Admits one request if the key has room, reserving `reserveTokens` of its token limit. */
-  take(key: string, limits: Limits, reserveTokens?: number): LimitDecision | Promise<LimitDecision>;
+  /**
+   * Admits one request if the key has room, reserving `reserveTokens` of its token limit. A limiter that
+   * `holdsBudgets` (the edge's key objects) also reserves `hold` of the key's budget in the same step and answers
+   * `held`; the others leave budgets to the billing store.
+   */
+  take(key: string, limits: Limits, reserveTokens?: number, hold?: BudgetHold): (LimitDecision & { held?: boolean }) | Promise<LimitDecision & { held?: boolean }>;
+  readonly holdsBudgets?: boolean;
   settle(settlement: Settlement): void | Promise<unknown>;
 }
 

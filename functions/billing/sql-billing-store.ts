@@ -14,7 +14,7 @@ interface KeyRow {
 interface UsageDbRow {
   id: string; request_id: string; key_id: string | null; tenant_id: string | null; model: string | null; model_version: string | null;
   path: 'edge' | 'gpu' | null; route: string; input_tokens: number; output_tokens: number; compute_ms: number; status: number;
-  cost_micro_usd: number; idempotent_replay: number; created_at: number;
+  cost_micro_usd: number; idempotent_replay: number; created_at: number; requests: number;
 }
 
 const toKey = (r: KeyRow): ApiKeyRecord => ({
@@ -26,6 +26,7 @@ const toUsage = (r: UsageDbRow): UsageRecord => ({
   id: r.id, requestId: r.request_id, keyId: r.key_id, tenantId: r.tenant_id, model: r.model, modelVersion: r.model_version, path: r.path,
   route: r.route, inputTokens: r.input_tokens, outputTokens: r.output_tokens, computeMs: r.compute_ms, status: r.status,
   costMicroUsd: r.cost_micro_usd, idempotentReplay: r.idempotent_replay === 1, createdAt: r.created_at, heldMicroUsd: 0,
+  ...(r.requests === 1 ? {} : { requests: r.requests }), // a roll-up's; one request's record reads back as written
 });
 
 /** `AND tenant_id ...` for a usage filter, and its parameter. */
@@ -36,7 +37,8 @@ function tenantClause(filter: UsageFilter): { sql: string; params: unknown[] } {
 }
 
 const GROUP_SQL: Record<UsageGroup, string> = {
-  model: "COALESCE(model || '@' || model_version, '(none)')",
+  // A request refused before its model ran (429, 402) names the model it asked for, without a version.
+  model: "COALESCE(model || '@' || model_version, model, '(none)')",
   day: "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')",
   key: "COALESCE(key_id, '(open)')",
 };
@@ -89,8 +91,8 @@ export class SqlBillingStore implements BillingStore {
     // and `changes()`: a batch retried after a failed flush counts nothing twice.
     await this.db.batch(records.flatMap((r) => [
       {
-        sql: 'INSERT OR IGNORE INTO usage (id, request_id, key_id, tenant_id, model, model_version, path, route, input_tokens, output_tokens, compute_ms, status, cost_micro_usd, idempotent_replay, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        params: [r.id, r.requestId, r.keyId, r.tenantId, r.model, r.modelVersion, r.path, r.route, r.inputTokens, r.outputTokens, r.computeMs, r.status, r.costMicroUsd, r.idempotentReplay ? 1 : 0, r.createdAt],
+        sql: 'INSERT OR IGNORE INTO usage (id, request_id, key_id, tenant_id, model, model_version, path, route, input_tokens, output_tokens, compute_ms, status, cost_micro_usd, idempotent_replay, created_at, requests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        params: [r.id, r.requestId, r.keyId, r.tenantId, r.model, r.modelVersion, r.path, r.route, r.inputTokens, r.outputTokens, r.computeMs, r.status, r.costMicroUsd, r.idempotentReplay ? 1 : 0, r.createdAt, r.requests ?? 1],
       },
       // A record of cost 0 (refused, free) adds nothing to its month: no write (D1 bills one row for it). A hold is
       // the key's (the request's or job's key): records without a key have none.
@@ -105,7 +107,7 @@ export class SqlBillingStore implements BillingStore {
   async usage(filter: UsageFilter, group: UsageGroup): Promise<UsageRow[]> {
     const tenant = tenantClause(filter);
     const rows = await this.db.all<{ grp: string; requests: number; input_tokens: number; output_tokens: number; cost: number }>(
-      `SELECT ${GROUP_SQL[group]} AS grp, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_micro_usd) AS cost
+      `SELECT ${GROUP_SQL[group]} AS grp, SUM(requests) AS requests, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_micro_usd) AS cost
        FROM usage WHERE created_at >= ? AND created_at < ?${tenant.sql} GROUP BY grp ORDER BY grp`,
       [filter.from, filter.to, ...tenant.params],
     );

@@ -1,4 +1,4 @@
-/** What billing stores: tenants, API keys (hashes only), one usage record per request, idempotency keys. */
+/** What billing stores: tenants, API keys (hashes only), usage records (one per request, or roll-ups of many), idempotency keys. */
 export type KeyStatus = 'active' | 'disabled' | 'revoked';
 
 export interface Tenant {
@@ -41,6 +41,11 @@ export interface UsageRecord {
   createdAt: number;
   /** Budget reserved for this request (a hold with the record's id), released when the record is written. */
   heldMicroUsd: number;
+  /**
+   * How many requests the record sums: absent or 1 for one request's record; more for a roll-up (usage-rollup.ts),
+   * whose id is the roll-up's own and whose requestId, createdAt and token and cost fields are its group's.
+   */
+  requests?: number;
 }
 
 /** A reservation of a key's monthly budget for one request in flight. */

@@ -3,6 +3,7 @@
  * `maxBatch` records). A failed write keeps its records for the next flush; `close()` writes everything left
  * (SIGTERM).
  */
+import type { Settlement } from './rate-limiter.js';
 import type { BillingStore, UsageRecord } from './types.js';
 
 export interface UsageWriterOptions {
@@ -17,10 +18,18 @@ export interface UsageWriterOptions {
 
 /** Where the billing middleware sends each request's usage record. */
 export interface UsageSink {
-  /** Queues or writes the record; a promise when the write belongs to the calling request (the Worker's waitUntil). */
-  record(record: UsageRecord): void | Promise<void>;
-  /** Writes what is queued (reports and exports call it first, so that the caller's own requests count). */
-  flush(): Promise<void>;
+  /**
+   * Queues or writes the record; a promise when the write belongs to the calling request (the Worker's waitUntil).
+   * A sink that `settlesLimits` also takes the request's rate-limit settlement with it (the edge: one call to the
+   * key's object for both); the middleware then settles nothing itself.
+   */
+  record(record: UsageRecord, settlement?: Settlement | null): void | Promise<void>;
+  readonly settlesLimits?: boolean;
+  /**
+   * Writes what is queued (reports and exports call it first, so that the caller's own requests count); `keyId`:
+   * the caller's key, where records wait per key (the edge's key objects).
+   */
+  flush(keyId?: string | null): Promise<void>;
   close(): Promise<void>;
 }
 

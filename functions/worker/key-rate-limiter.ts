@@ -1,23 +1,32 @@
 /**
- * Exact per-key rate limits at the edge: one Durable Object per API key holds that key's token buckets, so every
- * isolate and location that serves the key draws from the same buckets. The object keeps them in memory; if it is
- * evicted (idle for a while) the buckets start full again, which is what an idle key's buckets are anyway.
+ * Exact per-key rate limits, budgets and usage counts at the edge: one Durable Object per API key holds that key's
+ * token buckets, so every isolate and location that serves the key draws from the same buckets. The object keeps
+ * them in memory; if it is evicted (idle for a while) the buckets start full again, which is what an idle key's
+ * buckets are anyway.
  *
- * The object is also where a usage record goes when its request could not write it to D1 (every attempt failed):
- * it is parked in the object's durable storage (it outlives eviction) and written by the object's alarm, retried
- * with backoff until D1 takes it, then deleted. The write is idempotent per record id (SqlBillingStore.insertUsage),
- * so a record parked twice, or a flush retried after D1 took it but before the delete, counts once. The normal path
- * writes nothing here: parking costs a storage row only when D1 failed.
+ * It also meters the key (key-usage-meter.ts): a request's `take` reserves its budget hold here, and its usage
+ * record comes back in one `record` call after the answer (with the request's token settlement), counted in a
+ * roll-up that the object's alarm writes to D1 every few seconds: a row per minute, model, route and status instead
+ * of a row per request. A batch D1 refused, and a record a request could not hand to its object, is parked in the
+ * object's durable storage (it outlives eviction) and written by the alarm, retried with backoff until D1 takes it,
+ * then deleted. The writes are idempotent per id (SqlBillingStore.insertUsage), so a record parked twice, or a flush
+ * retried after D1 took it but before the delete, counts once. Parking costs storage rows only when D1 failed.
  */
 import { RateLimiter, type KeyLimiter, type LimitDecision, type Limits, type Settlement } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
-import type { UsageRecord } from '../billing/types.js';
+import type { BudgetHold, UsageRecord } from '../billing/types.js';
 import { d1Database, type D1Database } from './d1-database.js';
+import { FLUSH_MS, KeyUsageMeter } from './key-usage-meter.js';
 
 type LimitRequest =
-  | { op: 'take'; key: string; limits: Limits; reserve: number }
+  | { op: 'take'; key: string; limits: Limits; reserve: number; hold?: BudgetHold }
   | ({ op: 'settle' } & Settlement)
-  | { op: 'park'; key: string; records: UsageRecord[] };
+  | { op: 'park'; key: string; records: UsageRecord[] }
+  | { op: 'record'; key: string; records: UsageRecord[]; settlement?: Settlement | null }
+  | { op: 'flush'; key: string };
+
+/** A take's answer: the limiter's decision and, when it carried a hold, whether the budget held it. */
+export type TakeAnswer = LimitDecision & { held?: boolean };
 
 /** What this object uses of workerd's DurableObjectState. */
 export interface LimiterState {
@@ -41,14 +50,34 @@ export const PARKED_MAX_BACKOFF_MS = 5 * 60_000;
 
 export class KeyRateLimiter {
   private readonly limiter = new RateLimiter();
+  private meterOf: KeyUsageMeter | null = null;
 
   constructor(private readonly state?: LimiterState, private readonly env?: { DB?: D1Database }) {}
 
+  /** The key's meter (the object is named after its key, which every call carries). */
+  meter(key: string): KeyUsageMeter {
+    if (!this.state) throw new Error('no storage to meter usage with');
+    return (this.meterOf ??= new KeyUsageMeter(key, this.state.storage, this.env?.DB, (rows) => this.park(rows)));
+  }
+
   async fetch(request: Request): Promise<Response> {
     const body = (await request.json()) as LimitRequest;
-    if (body.op === 'take') return Response.json(this.limiter.take(body.key, body.limits, body.reserve));
+    if (body.op === 'take') {
+      const decision: TakeAnswer = this.limiter.take(body.key, body.limits, body.reserve);
+      if (decision.allowed && body.hold) decision.held = await this.meter(body.key).hold(body.hold);
+      return Response.json(decision);
+    }
     if (body.op === 'park') {
       await this.park(body.records);
+      return new Response(null, { status: 204 });
+    }
+    if (body.op === 'record') {
+      if (body.settlement) this.limiter.settle(body.settlement);
+      await this.meter(body.key).record(body.records);
+      return new Response(null, { status: 204 });
+    }
+    if (body.op === 'flush') {
+      await this.meterOf?.flush();
       return new Response(null, { status: 204 });
     }
     this.limiter.settle(body);
@@ -62,23 +91,35 @@ export class KeyRateLimiter {
     if ((await storage.getAlarm()) === null) await storage.setAlarm(Date.now() + PARKED_FLUSH_MS);
   }
 
-  /** Writes parked records to D1, deleting them once D1 took them; a failed write is retried later, never dropped. */
+  /**
+   * Writes the meter's roll-up, then parked records, to D1, deleting parked ones once D1 took them; a failed write
+   * is retried later, never dropped. The next alarm is the soonest of what is left.
+   */
   async alarm(): Promise<void> {
-    if (!this.state || !this.env?.DB) return;
+    if (!this.state) return;
+    await this.meterOf?.flush();
+    const next = await this.flushParked();
+    const soonest = this.meterOf && this.meterOf.unwritten > 0 ? Math.min(next ?? Infinity, Date.now() + FLUSH_MS) : next;
+    if (soonest !== null) await this.state.storage.setAlarm(soonest);
+  }
+
+  /** When the parked records want the alarm again (null: none left). */
+  private async flushParked(): Promise<number | null> {
+    if (!this.state || !this.env?.DB) return null;
     const storage = this.state.storage;
     const parked = await storage.list<UsageRecord>({ prefix: PARKED, limit: PARKED_FLUSH_RECORDS });
-    if (parked.size === 0) return;
+    if (parked.size === 0) return null;
     try {
       await new SqlBillingStore(d1Database(this.env.DB)).insertUsage([...parked.values()]);
     } catch (error) {
       const attempts = ((await storage.get<number>(ATTEMPTS)) ?? 0) + 1;
       console.error(`parked usage flush failed (attempt ${attempts}, ${parked.size} records): ${error instanceof Error ? error.message : String(error)}`);
       await storage.put({ [ATTEMPTS]: attempts });
-      await storage.setAlarm(Date.now() + Math.min(PARKED_MAX_BACKOFF_MS, PARKED_FLUSH_MS * 2 ** attempts));
-      return;
+      return Date.now() + Math.min(PARKED_MAX_BACKOFF_MS, PARKED_FLUSH_MS * 2 ** attempts);
     }
     await storage.delete([...parked.keys(), ATTEMPTS]);
-    if (parked.size === PARKED_FLUSH_RECORDS) await storage.setAlarm(Date.now()); // more are parked
+    this.meterOf?.parkedWritten([...parked.values()]);
+    return parked.size === PARKED_FLUSH_RECORDS ? Date.now() : null; // more are parked
   }
 }
 
@@ -90,17 +131,21 @@ export interface DurableObjectNamespaceLike {
 /** The object that parks keyless (open mode) records. */
 export const OPEN_PARKING = '(open)';
 
-/** The billing middleware's limiter, backed by KeyRateLimiter objects. */
+/** The billing middleware's limiter, backed by KeyRateLimiter objects, which also hold its keys' budgets. */
 export class DurableKeyLimiter implements KeyLimiter {
+  readonly holdsBudgets = true;
+
   constructor(private readonly namespace: DurableObjectNamespaceLike) {}
 
-  private call(body: LimitRequest): Promise<Response> {
+  call(body: LimitRequest): Promise<Response> {
     const stub = this.namespace.get(this.namespace.idFromName(body.key));
     return stub.fetch(new Request('https://limiter.internal/', { method: 'POST', body: JSON.stringify(body) }));
   }
 
-  async take(key: string, limits: Limits, reserveTokens = 0): Promise<LimitDecision> {
-    return (await (await this.call({ op: 'take', key, limits, reserve: reserveTokens })).json()) as LimitDecision;
+  async take(key: string, limits: Limits, reserveTokens = 0, hold?: BudgetHold): Promise<TakeAnswer> {
+    const response = await this.call({ op: 'take', key, limits, reserve: reserveTokens, hold });
+    if (!response.ok) throw new Error(`the rate limiter of key ${key} answered ${response.status}`);
+    return (await response.json()) as TakeAnswer;
   }
 
   /** The call, for the calling request to keep alive (the billing middleware hands it to that request's waitUntil). */

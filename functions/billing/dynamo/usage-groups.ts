@@ -1,14 +1,15 @@
-/** Usage records summed by model, UTC day or key, as the SQL store's GROUP BY does. */
+/** Usage records (and roll-ups) summed by model, UTC day or key, as the SQL store's GROUP BY does. */
 import type { UsageGroup, UsageRecord, UsageRow } from '../types.js';
 
 const groupOf: Record<UsageGroup, (r: Pick<UsageRecord, 'model' | 'modelVersion' | 'createdAt' | 'keyId'>) => string> = {
-  model: (r) => (r.model !== null && r.modelVersion !== null ? `${r.model}@${r.modelVersion}` : '(none)'),
+  // A request refused before its model ran (429, 402) names the model it asked for, without a version.
+  model: (r) => (r.model === null ? '(none)' : r.modelVersion === null ? r.model : `${r.model}@${r.modelVersion}`),
   day: (r) => new Date(r.createdAt).toISOString().slice(0, 10),
   key: (r) => r.keyId ?? '(open)',
 };
 
 /** The fields a summary reads (for a projection: a report need not fetch whole records). */
-export const SUMMED_FIELDS = ['model', 'modelVersion', 'createdAt', 'keyId', 'inputTokens', 'outputTokens', 'costMicroUsd'] as const;
+export const SUMMED_FIELDS = ['model', 'modelVersion', 'createdAt', 'keyId', 'inputTokens', 'outputTokens', 'costMicroUsd', 'requests'] as const;
 
 type Summed = Pick<UsageRecord, (typeof SUMMED_FIELDS)[number]>;
 
@@ -22,7 +23,7 @@ export class UsageSummary {
     const name = groupOf[this.group](r);
     let row = this.rows.get(name);
     if (!row) this.rows.set(name, (row = { group: name, requests: 0, inputTokens: 0, outputTokens: 0, costMicroUsd: 0 }));
-    row.requests += 1;
+    row.requests += r.requests ?? 1; // a roll-up sums several
     row.inputTokens += r.inputTokens;
     row.outputTokens += r.outputTokens;
     row.costMicroUsd += r.costMicroUsd;
