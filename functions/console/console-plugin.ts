@@ -35,11 +35,19 @@ const asset = createRoute({
 
 const notFound = (what: string) => new ApiError(404, `the console has no ${what}`, 'invalid_request_error', 'not_found');
 
-export function consoleRoutes(): RouteGroup {
+export interface ConsoleOptions {
+  /**
+   * How the API admits requests, as the pages say it: "keys" (an API key is needed), "open" (none is), "off" (no
+   * billing at all). Told to the page so that it need not probe with a request that fails; unknown: it probes.
+   */
+  auth?: 'keys' | 'open' | 'off';
+}
+
+export function consoleRoutes(options: ConsoleOptions = {}): RouteGroup {
   const pages = new Map<string, string>();
   const shell = (name: ConsolePage) => {
     let text = pages.get(name);
-    if (text === undefined) pages.set(name, text = renderShell(name, CONSOLE_ASSETS));
+    if (text === undefined) pages.set(name, text = renderShell(name, CONSOLE_ASSETS, options.auth));
     return text;
   };
   const files = new Map<string, { type: string; text: string }>(Object.values(CONSOLE_ASSETS).map((file) => [file.name, file]));
@@ -70,4 +78,4 @@ export function consoleRoutes(): RouteGroup {
   return group;
 }
 
-export const consolePlugin = (): AppPlugin => ({ routes: [consoleRoutes()] });
+export const consolePlugin = (options: ConsoleOptions = {}): AppPlugin => ({ routes: [consoleRoutes(options)] });

@@ -16,7 +16,7 @@ export interface ShellAssets {
   style: { name: string };
 }
 
-export function renderShell(page: ConsolePage, assets: ShellAssets): string {
+export function renderShell(page: ConsolePage, assets: ShellAssets, auth?: 'keys' | 'open' | 'off'): string {
   const link = (target: ConsolePage, href: string) => target === page
     ? html`<a href="${href}" aria-current="page">${TITLES[target]}</a>`
     : html`<a href="${href}">${TITLES[target]}</a>`;
@@ -30,7 +30,7 @@ export function renderShell(page: ConsolePage, assets: ShellAssets): string {
 <link rel="stylesheet" href="/console/assets/${assets.style.name}">
 <script type="module" src="/console/assets/${assets.script.name}"></script>
 </head>
-<body data-page="${page}">
+<body data-page="${page}" data-auth="${auth ?? 'unknown'}">
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
 <a class="brand" href="/">edge-maas</a>

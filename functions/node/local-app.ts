@@ -89,6 +89,6 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const tuning = options.openTuning
     ? await options.openTuning(tuningDeps)
     : options.fineTuning ? await openTuning({ ...options.fineTuning, ...tuningDeps }) : null;
-  const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin()];
+  const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })];
   return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], ...app }), engines, tuning };
 }

@@ -35,7 +35,7 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   const tuning = workerTuning(env, registry, engines['feature-extraction']);
   return createApp({
     registry, engines: engines['text-classification'], isReady: () => true,
-    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin()],
+    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],
     tenantModels: tuning?.tenantModels,
     classificationCache: workerClassificationCache(env) ?? undefined,
     corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),

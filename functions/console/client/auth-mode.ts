@@ -3,6 +3,7 @@
  * (GET /v1/models answers without a key only in open mode; GET /admin/keys only with the admin token).
  */
 import { ApiProblem, call, messageOf, send } from './api.js';
+import { h } from './dom.js';
 import { session } from './session.js';
 
 export type KeyState =
@@ -12,7 +13,19 @@ export type KeyState =
   | { kind: 'refused'; message: string }
   | { kind: 'unreachable'; message: string };
 
+/** What the server told the page of its admission ("keys", "open", "off"; "unknown": ask the API). */
+export const serverAuth = (): string => document.body.dataset.auth ?? 'unknown';
+
+/** Where a key is needed and none is set: a message that says so (and no request that would fail); else null. */
+export function signInFirst(what: string): HTMLElement | null {
+  if (serverAuth() !== 'keys' || session.apiKey()) return null;
+  return h('p', { className: 'notice info', role: 'status' }, `${what} needs an API key on this server: `, h('a', { href: '/' }, 'sign in'), ' first.');
+}
+
 export async function keyState(): Promise<KeyState> {
+  const auth = serverAuth();
+  if (!session.apiKey() && (auth === 'open' || auth === 'off')) return { kind: 'open' };
+  if (!session.apiKey() && auth === 'keys') return { kind: 'needs-key' };
   try {
     if (session.apiKey()) {
       await call('/v1/models');

@@ -3,6 +3,7 @@
  * and, with "explain", each word shaded by its attribution; for a generation model, a chat or completion streamed in
  * token by token, with the latency, tokens and cost of the request; and the request as code to copy.
  */
+import { signInFirst } from '../auth-mode.js';
 import { ApiProblem, call, messageOf, problemOf, send } from '../api.js';
 import { field, h, notice, show } from '../dom.js';
 import { costOf, count, ms, percent, usd } from '../format.js';
@@ -187,6 +188,8 @@ function generatePanel(model: ModelCard, out: HTMLElement): HTMLElement {
 }
 
 export async function mountPlayground(root: HTMLElement): Promise<void> {
+  const first = signInFirst('The playground');
+  if (first) return show(root, first);
   let models: ModelCard[];
   try {
     models = (await listModels()).filter((m) => m.task === 'text-classification' || m.task === 'text-generation');

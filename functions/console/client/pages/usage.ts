@@ -3,6 +3,7 @@
  * of requests, tokens and cost by day, the same by model and a table by key, the month's budget where the admin
  * token tells it, and all of it as CSV.
  */
+import { signInFirst } from '../auth-mode.js';
 import { call, messageOf } from '../api.js';
 import { dayChart } from '../chart.js';
 import { field, h, notice, show } from '../dom.js';
@@ -35,7 +36,7 @@ export function usageCsv(reports: Report[]): string {
 
 function groupTable(report: Report, caption: string, head: string): HTMLElement {
   const largest = Math.max(1, ...report.data.map((r) => r.requests));
-  return h('table', { className: 'data', 'data-group': report.group_by },
+  return h('div', { className: 'table-wrap' }, h('table', { className: 'data', 'data-group': report.group_by },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, [head, 'Requests', 'Input tokens', 'Output tokens', 'Cost'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, report.data.length === 0
@@ -46,7 +47,7 @@ function groupTable(report: Report, caption: string, head: string): HTMLElement 
         return h('tr', {}, h('th', { scope: 'row' }, String(row[report.group_by])),
           h('td', { 'data-requests': String(row.requests) }, count(row.requests), bar), h('td', {}, count(row.input_tokens)),
           h('td', {}, count(row.output_tokens)), h('td', {}, usd(row.cost_micro_usd)));
-      })));
+      }))));
 }
 
 /** This month's cost against the budgets of the tenant's keys (known to the admin API only). */
@@ -69,6 +70,8 @@ async function budgetGauge(byKey: Report, tenant: string | null): Promise<HTMLEl
 }
 
 export async function mountUsage(root: HTMLElement): Promise<void> {
+  const first = signInFirst('Usage');
+  if (first) return show(root, first);
   const from = h('input', { type: 'date', name: 'from', value: startOfMonth() });
   const to = h('input', { type: 'date', name: 'to' });
   const out = h('div', { 'aria-live': 'polite' });
