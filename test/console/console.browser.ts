@@ -234,6 +234,84 @@ describe.skipIf(skip)(title, () => {
     await context.close();
   });
 
+  it('lists, creates (the secret shown once), disables, enables and revokes keys on the keys page', async () => {
+    const { page, problems, context } = await signedIn();
+    await open(page, `${server.url}/console/keys`);
+    await page.getByRole('textbox', { name: 'New tenant id' }).fill('beta');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Tenant beta created' }).count()).toBe(1);
+    // The tenant field was filled in for the key.
+    expect(await page.getByRole('combobox', { name: 'Tenant' }).inputValue()).toBe('beta');
+    await page.getByRole('textbox', { name: 'Name' }).fill('console key');
+    await page.getByRole('spinbutton', { name: 'Monthly budget (USD)' }).fill('5');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secretBox = page.getByRole('textbox', { name: 'The new key' });
+    await secretBox.waitFor();
+    const secret = await secretBox.inputValue();
+    const asKey = (key: string) => fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    expect(await asKey(secret)).toBe(200);
+    const row = page.locator('tr', { hasText: 'console key' });
+    await row.waitFor();
+    expect(await row.locator('td').nth(5).textContent()).toBe('$5.00');
+    // The secret is on the page once, in the box; the table shows only its prefix.
+    expect(await page.locator('table').textContent()).not.toContain(secret);
+    await page.getByRole('button', { name: 'Disable console key' }).click();
+    // The next action takes the secret off the page.
+    await expect.poll(() => secretBox.count()).toBe(0);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('disabled');
+    expect(await asKey(secret)).toBe(403);
+    await page.getByRole('button', { name: 'Enable console key' }).click();
+    await expect.poll(() => row.getAttribute('data-status')).toBe('active');
+    expect(await asKey(secret)).toBe(200);
+    await page.getByRole('button', { name: 'Revoke console key' }).click();
+    await page.getByRole('button', { name: 'Confirm: revoke console key for good' }).click();
+    await expect.poll(() => row.getAttribute('data-status')).toBe('revoked');
+    expect(await asKey(secret)).toBe(403);
+    await screenshot(page, 'keys-after-revoke-desktop');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('checks a training file by line, trains on a good one with live progress and loss, shows per-label metrics, and tries the model', async () => {
+    const { page, problems, context } = await signedIn();
+    await open(page, `${server.url}/console/fine-tuning`);
+    const upload = page.getByLabel('Training file (JSON lines)');
+    await upload.setInputFiles({ name: 'bad.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from('{"text": "fine", "label": "ok"}\nnot json\n{"text": "no label"}\n') });
+    const problemsShown = page.getByRole('alert');
+    await expect.poll(() => problemsShown.textContent()).toContain('bad.jsonl is not a training file: 2 problems');
+    expect(await problemsShown.locator('li').allTextContents()).toEqual(['line 2: not JSON', 'line 3: "label" must be a non-empty string']);
+    expect(await page.getByRole('button', { name: 'Upload and start training' }).isDisabled()).toBe(true);
+    await screenshot(page, 'fine-tuning-bad-file-desktop');
+    const rows: string[] = [];
+    const good = ['a joyful, moving film', 'brilliant and funny', 'I loved every minute', 'a warm, wonderful story', 'superb acting and a great script', 'charming and delightful'];
+    const bad = ['a dull, lifeless film', 'boring and far too long', 'I hated every minute', 'a clumsy, tedious mess', 'terrible acting and a weak script', 'ugly and unpleasant'];
+    for (let i = 0; i < 4; i += 1) {
+      for (const text of good) rows.push(JSON.stringify({ text: `${text} ${i}`, label: 'happy' }));
+      for (const text of bad) rows.push(JSON.stringify({ text: `${text} ${i}`, label: 'sad' }));
+    }
+    await upload.setInputFiles({ name: 'moods.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${rows.join('\n')}\n`) });
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'moods.jsonl: 48 examples' }).count()).toBe(1);
+    await page.getByRole('spinbutton', { name: 'Epochs' }).fill('3');
+    await page.getByRole('button', { name: 'Upload and start training' }).click();
+    const tryIt = page.getByRole('link', { name: /^Try ft:.+ in the playground$/ });
+    await tryIt.waitFor({ timeout: 90_000 });
+    // The loss was drawn as it came: a point per step event, and a hold-out accuracy per epoch.
+    expect(await page.locator('.chart:has-text("Training loss") td[data-value]').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('.chart:has-text("Hold-out accuracy") td[data-value]').count()).toBe(3);
+    expect(await page.getByRole('progressbar', { name: 'Training progress' }).getAttribute('value')).toBe('1');
+    expect((await page.locator('table[data-metrics] tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.label))).sort()).toEqual(['happy', 'sad']);
+    await screenshot(page, 'fine-tuning-done-desktop');
+    await tryIt.click();
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.getByRole('combobox', { name: 'Model', exact: true }).inputValue()).toMatch(/^ft:/);
+    await page.getByRole('textbox', { name: 'Texts, one per line' }).fill('a joyful and brilliant story');
+    await page.getByRole('button', { name: 'Classify' }).click();
+    await page.locator('.result').first().waitFor();
+    expect(await page.locator('.result').first().getAttribute('data-top-label')).toBe('happy');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('loads every page without a console error, at desktop and phone widths (screenshots)', async () => {
     const shots: string[] = [];
     for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {

@@ -44,3 +44,38 @@ export function dayChart(series: DaySeries, width: number): HTMLElement {
   }
   return frame;
 }
+
+/** A line chart that grows as points arrive (a training's loss by step), with its numbers in a table too. */
+export interface LiveLine {
+  element: HTMLElement;
+  add(x: number, y: number): void;
+}
+
+export function liveLineChart(label: string, xLabel: string, colour: string, width: number): LiveLine {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const plot = h('div', { className: 'plot', role: 'img', 'aria-label': `${label} by ${xLabel}: line chart, the table below has the numbers` });
+  const rows = h('tbody');
+  const element = h('figure', { className: 'chart' }, h('figcaption', {}, label), plot,
+    h('details', {}, h('summary', {}, 'Numbers'), h('table', { className: 'chart-table' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, xLabel), h('th', { scope: 'col' }, label))), rows)));
+  let chart: uPlot | null = null;
+  return {
+    element,
+    add(x, y) {
+      xs.push(x);
+      ys.push(y);
+      rows.append(h('tr', {}, h('th', { scope: 'row' }, String(x)), h('td', { 'data-value': String(y) }, y.toFixed(4))));
+      if (!chart) {
+        chart = new uPlot({
+          width: Math.max(240, width), height: 200, legend: { show: false },
+          scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+          axes: [{ label: xLabel }, { size: 60 }],
+          series: [{}, { label, stroke: colour, width: 2, points: { show: xs.length < 30 } }],
+        }, [xs, ys], plot);
+      } else {
+        chart.setData([xs, ys]);
+      }
+    },
+  };
+}
