@@ -114,7 +114,8 @@ export class DynamoBillingStore implements BillingStore {
     try {
       await this.client.send(new PutCommand({
         TableName: this.tables.usage,
-        Item: { pk: usagePartition(r.tenantId, month), sk: sortKey(r.createdAt, r.id), month, ...r },
+        // No `month` attribute: the item stays out of the byMonth index (its write unit), see rangeQueries.
+        Item: { pk: usagePartition(r.tenantId, month), sk: sortKey(r.createdAt, r.id), ...r },
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
     } catch (error) {
@@ -135,11 +136,10 @@ export class DynamoBillingStore implements BillingStore {
   /** Sums the range's records page by page (a projection of the summed fields): memory stays one row per group. */
   async usage(filter: UsageFilter, group: UsageGroup): Promise<UsageRow[]> {
     const summary = new UsageSummary(group);
-    await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, async (month) => {
-      const query = this.rangeQuery(filter, month);
+    await inParallel(await this.rangeQueries(filter), QUERY_CONCURRENCY, async (query) => {
       // Attribute names by placeholder: some of them may be DynamoDB reserved words.
       const projection = Object.fromEntries(SUMMED_FIELDS.map((field, i) => [`#f${i}`, field]));
-      const input = { ...query, ProjectionExpression: Object.keys(projection).join(', '), ExpressionAttributeNames: { ...query.ExpressionAttributeNames, ...projection } };
+      const input = { ...query, ProjectionExpression: Object.keys(projection).join(', '), ExpressionAttributeNames: { ...projection } };
       for await (const page of queryPages(this.client, input)) {
         for (const item of page) summary.add(item as unknown as Parameters<UsageSummary['add']>[0]);
       }
@@ -148,23 +148,25 @@ export class DynamoBillingStore implements BillingStore {
   }
 
   async usageRecords(filter: UsageFilter): Promise<UsageRecord[]> {
-    const pages = await inParallel(monthsBetween(filter.from, filter.to), QUERY_CONCURRENCY, (month) => queryAll(this.client, this.rangeQuery(filter, month)));
-    // Records written before usage ids existed are keyed by their request id.
-    return pages.flat().map((item) => ({ ...pick<UsageRecord>(item, USAGE_FIELDS), id: (item.id ?? item.requestId) as string, heldMicroUsd: 0 }));
+    const pages = await inParallel(await this.rangeQueries(filter), QUERY_CONCURRENCY, (query) => queryAll(this.client, query));
+    // Records written before usage ids existed are keyed by their request id. All tenants' come partition by partition.
+    const records = pages.flat().map((item) => ({ ...pick<UsageRecord>(item, USAGE_FIELDS), id: (item.id ?? item.requestId) as string, heldMicroUsd: 0 }));
+    return filter.tenantId === undefined ? records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : records;
   }
 
-  /** One month's records of [from, to): "<to>#" sorts after every record before `to` and before every one at `to`. */
-  private rangeQuery(filter: UsageFilter, month: string) {
+  /**
+   * The queries of [from, to): one per usage partition (tenant and month) the range touches; "<to>#" sorts after
+   * every record before `to` and before every one at `to`. All tenants (the export, the admin's usage) are every
+   * tenant that has a key, and requests without a key: records are not written to the byMonth index any more (one
+   * write unit a request less, issue 16), and the tenant partitions hold the records of before that too.
+   */
+  private async rangeQueries(filter: UsageFilter) {
     const range = { ':from': sortKey(filter.from, ''), ':to': sortKey(filter.to, '') };
-    return filter.tenantId === undefined
-      ? {
-        TableName: this.tables.usage, IndexName: 'byMonth', KeyConditionExpression: '#month = :month AND sk BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#month': 'month' }, ExpressionAttributeValues: { ':month': month, ...range },
-      }
-      : {
-        TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': usagePartition(filter.tenantId, month), ...range },
-      };
+    const tenants = filter.tenantId !== undefined ? [filter.tenantId] : [...new Set((await this.listKeys()).map((k) => k.tenantId)), null];
+    return monthsBetween(filter.from, filter.to).flatMap((month) => tenants.map((tenantId) => ({
+      TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': usagePartition(tenantId, month), ...range },
+    })));
   }
 
   /** The spend counters count whole UTC months: `since` must be the start of one (as budget checks ask). */

@@ -4,7 +4,9 @@
  * - billing: tenants (`tenant#<id>`), API keys (`key#<prefix>`: the hot-path lookup is one GetItem), idempotency
  *   claims (`idem#<key id>#<Idempotency-Key>`) and rate-limit windows (`rate#<key id>`); the last two expire by TTL.
  * - usage: one item per request in a partition per tenant and UTC month, sorted by time; per-key monthly spend
- *   counters (`spend#<key id>`, sort key the month) that budget checks read with one Query.
+ *   counters (`spend#<key id>`, sort key the month) that budget checks read with one Query. The byMonth index holds
+ *   the items written before issue 16 only (they had a `month` attribute): all-tenant reads now query each tenant's
+ *   partitions, which saves every request the index's write unit.
  */
 export interface GlobalIndex {
   name: string;
