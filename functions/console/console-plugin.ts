@@ -73,7 +73,8 @@ export function consoleRoutes(options: ConsoleOptions = {}): RouteGroup {
       gzipped.set(name, bytes = new Response(new Blob([file.text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
       bytes.catch(() => gzipped.delete(name));
     }
-    return c.body(await bytes, 200, { ...headers, 'content-encoding': 'gzip' });
+    // encodeBody "manual": workerd would otherwise gzip the gzipped bytes again (Node's Response ignores the option).
+    return new Response(await bytes, { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, encodeBody: 'manual' } as ResponseInit);
   });
   return group;
 }

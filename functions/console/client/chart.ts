@@ -12,7 +12,11 @@ export interface DaySeries {
   label: string;
   format: (value: number) => string;
   colour: string;
+  /** Whole numbers (requests, tokens): no fractional ticks. */
+  integer?: boolean;
 }
+
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 1e8, 1e9];
 
 const dayStart = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
 
@@ -35,7 +39,7 @@ export function dayChart(series: DaySeries, width: number): HTMLElement {
       scales: { x: { time: true, range: [Math.min(...xs) - pad, Math.max(...xs) + pad] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
       axes: [
         { space: 70, incrs: [86_400, 7 * 86_400, 30 * 86_400], values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
-        { values: (_u, ticks) => ticks.map((t) => series.format(t)), size: 70 },
+        { values: (_u, ticks) => ticks.map((t) => series.format(t)), size: 70, ...(series.integer ? { incrs: WHOLE_STEPS } : {}) },
       ],
       series: [{}, { label: series.label, stroke: series.colour, fill: `${series.colour}99`, paths: bars, points: { show: false } }],
     }, [xs, series.values], plot);

@@ -44,7 +44,10 @@ function groupTable(report: Report, caption: string, head: string): HTMLElement 
       : report.data.map((row) => {
         const bar = h('span', { className: 'inline-bar' });
         bar.style.width = `${(100 * row.requests / largest).toFixed(1)}%`;
-        return h('tr', {}, h('th', { scope: 'row' }, String(row[report.group_by])),
+        const group = String(row[report.group_by]);
+        // Requests that ran no model: listings, usage reports (this page's own among them).
+        const shown = report.group_by === 'model' && group === '(none)' ? '(no model: listings, usage)' : group;
+        return h('tr', {}, h('th', { scope: 'row', 'data-group-value': group }, shown),
           h('td', { 'data-requests': String(row.requests) }, count(row.requests), bar), h('td', {}, count(row.input_tokens)),
           h('td', {}, count(row.output_tokens)), h('td', {}, usd(row.cost_micro_usd)));
       }))));
@@ -103,8 +106,8 @@ export async function mountUsage(root: HTMLElement): Promise<void> {
       h('p', { className: 'meta' }, `${byDay.tenant ? `Tenant ${byDay.tenant}` : 'Requests without a key (open mode)'}, ${byDay.from.slice(0, 10)} to ${byDay.to.slice(0, 10)}: `,
         h('strong', { 'data-total-requests': String(totals.requests) }, `${count(totals.requests)} requests`), `, ${count(totals.tokens)} tokens, ${usd(totals.cost)}.`),
       h('div', { className: 'charts' },
-        dayChart({ days, values: value('requests'), label: 'Requests by day', format: (v) => count(Math.round(v)), colour: '#2563eb' }, width),
-        dayChart({ days, values: days.map((d, i) => value('input_tokens')[i]! + value('output_tokens')[i]!), label: 'Tokens by day', format: (v) => count(Math.round(v)), colour: '#7c3aed' }, width),
+        dayChart({ days, values: value('requests'), label: 'Requests by day', format: (v) => count(Math.round(v)), colour: '#2563eb', integer: true }, width),
+        dayChart({ days, values: days.map((d, i) => value('input_tokens')[i]! + value('output_tokens')[i]!), label: 'Tokens by day', format: (v) => count(Math.round(v)), colour: '#7c3aed', integer: true }, width),
         dayChart({ days, values: value('cost_micro_usd'), label: 'Cost by day (micro-USD: millionths of a dollar)', format: (v) => count(Number(v.toPrecision(3))), colour: '#059669' }, width)),
       groupTable(byModel, 'By model', 'Model'),
       groupTable(byKey, 'By key', 'Key'),
