@@ -1,7 +1,7 @@
 /**
  * Billing's HTTP edge: authentication, rate limits, budgets, idempotency and metering around every API request.
  * After a key is accepted, each request yields exactly one usage record with an id of its own, refused (429, 402)
- * or not; a streamed answer is metered when its stream ends or is cancelled, with what it produced. Routes that run
+ * or not, except a body over the size limit (413: never metered, see record); a streamed answer is metered when its stream ends or is cancelled, with what it produced. Routes that run
  * a model call `c.var.admit` with the request's maximum use once they have validated it (admission.ts). Billing's
  * refusals are BillingErrors, answered here through billing-http-errors.ts. Bodies are never recorded.
  */
@@ -70,6 +70,11 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
     const record = (status: number) => {
       if (recorded) return;
       recorded = true;
+      // A body over the size limit (413) is never metered, wherever its size is found: the raw size is checked
+      // before the key is (the body limit runs first, so there is no key to meter it to), and the decoded size and a
+      // chunked body found too large here are answered the same way. Every other request of an accepted key yields
+      // one record, refusals before the model ran (400, 402, 429) included, at cost 0.
+      if (status === 413) return;
       const meter = c.var.meter;
       const billable = status < 400 && !replay && meter.price !== null;
       const cost = !billable ? 0 : meter.cacheHit ? cacheHitCostMicroUsd(meter.price!) : costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens);
@@ -140,7 +145,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
     }
 
     await next();
-    if (!admitted && admission) {
+    if (!admitted && admission && c.res.status !== 413) {
       admitted = true;
       await admission.count();
     }

@@ -4,6 +4,8 @@
  * and writes it to D1 every few seconds; a keyless one (open mode) is written to D1 by its own request
  * (RequestUsageWriter). A record the object could not take after `attempts` calls is written to D1 directly by the
  * request instead (and parked if D1 refuses it too): nothing counted is dropped because the object is unreachable.
+ * A record that comes without a request's settlement (`undefined`: a fine-tuning job's, whose budget hold is in D1
+ * and is released by its own record's id) is written to D1 directly too.
  */
 import type { Settlement } from '../billing/rate-limiter.js';
 import type { RequestUsageWriter } from '../billing/request-usage-writer.js';
@@ -21,7 +23,8 @@ export class DurableUsageSink implements UsageSink {
   ) {}
 
   async record(record: UsageRecord, settlement?: Settlement | null): Promise<void> {
-    if (record.keyId === null) return this.direct.record(record);
+    // The billing middleware always passes a settlement (null when the request took none); jobs pass none.
+    if (record.keyId === null || settlement === undefined) return this.direct.record(record);
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await this.limiter.call({ op: 'record', key: record.keyId, records: [record], settlement });

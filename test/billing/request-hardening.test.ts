@@ -128,6 +128,22 @@ describe('bodies', () => {
     expect((await send(new Uint8Array([1, 2, 3]), 'gzip')).status).toBe(400);
   });
 
+  it('over the size limit (413) are never metered (here: once decoded; a raw one never reaches billing); a 400 before the model ran is, at cost 0', async () => {
+    const { key } = await ctx.admin.key('too_large');
+    const post = (body: BodyInit, headers: Record<string, string> = {}) => fetch(`${ctx.server.url}/v1/classify`, {
+      method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, duplex: 'half',
+    } as RequestInit);
+    const bomb = gzipSync(`{"input":"${' '.repeat(8 * 1024 * 1024)}"}`) as Uint8Array<ArrayBuffer>;
+    const statuses = [
+      (await post(bomb, { 'content-encoding': 'gzip' })).status, // too large once decoded, in the route
+      (await post(bomb, { 'content-encoding': 'gzip', 'idempotency-key': 'too-large-1' })).status, // read by billing for its hash first
+      (await post(JSON.stringify({ input: 42 }))).status,
+    ];
+    expect(statuses).toEqual([413, 413, 400]);
+    const usage = await rows("SELECT status, cost_micro_usd FROM usage WHERE tenant_id = 'too_large'");
+    expect(usage).toEqual([{ status: 400, cost_micro_usd: 0 }]);
+  });
+
   it.each(['/v1/completions', '/v1/chat/completions', '/v1/classify'])('nested too deep are refused (400) on %s, not a 500', async (path) => {
     const { key } = await ctx.admin.key(`nesting_${path.replace(/\W/g, '')}`);
     const deep = `{"model": "stories260K", "prompt": "x", "messages": [], "input": "x", "extra": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
