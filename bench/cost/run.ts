@@ -41,19 +41,34 @@ export function costReport(requests: CostRequest[], edge: EdgeMeasurement[], aws
     return `| ${r.label} | $${usd(totalPerMillion(edgeLines[i]!))} | $${usd(totalPerMillion(awsLines[i]!))} | ${ai} | $${usd(ours)} |`;
   });
   const one = 0;
+  const oneEdge = edge[one]!;
+  const rollups = oneEdge.counts.d1.byStatement['INSERT usage']?.queries ?? 0;
+  const rowsPerRollup = rollups ? oneEdge.counts.d1.rowsWritten / rollups : 0;
+  // The same request at a steady R requests per key and flush window: the roll-up's rows and its alarm shared by R.
+  const edgeLine = (name: string) => edgeLines[one]!.find((l) => l.operation === name)!.usdPerMillion;
+  const perFlushUsd = rowsPerRollup * PRICES.d1RowWritten.usd * 1e6 + PRICES.doRequest.usd * 1e6;
+  const measuredFlushUsd = edgeLine('D1 rows written') + (rollups / counted) * PRICES.doRequest.usd * 1e6;
+  const steady = (r: number) => totalPerMillion(edgeLines[one]!) - measuredFlushUsd + perFlushUsd / r;
   const reading = [
     `- Edge, one text: $${usd(totalPerMillion(edgeLines[one]!))} per million; largest: ${largest(edgeLines[one]!)}. `
-      + `Each metered request writes ${qty(edge[one]!.counts.d1.rowsWritten / counted)} D1 rows (${Object.entries(edge[one]!.counts.d1.byStatement).filter(([, s]) => s.rowsWritten).map(([name, s]) => `${name}: ${qty(s.rowsWritten / counted)}`).join(', ')}; indexes count as rows written).`,
+      + `No D1 write per request: the key's object counted the ${counted} requests and its alarm wrote them as ${rollups} roll-up row${rollups === 1 ? '' : 's'} `
+      + `(${Object.entries(oneEdge.counts.d1.byStatement).filter(([, st]) => st.rowsWritten).map(([name, st]) => `${name}: ${qty(st.rowsWritten)}`).join(', ')} D1 rows in all; indexes count as rows written), `
+      + `${qty(oneEdge.counts.d1.rowsWritten / counted)} rows a request here (4 before the roll-ups). A roll-up is shared by the key's requests of one 5 s window: `
+      + `at a steady 100 requests per key per window (20 a second) the same request costs $${usd(steady(100))}, at 1,000 $${usd(steady(1000))}; a key with one request per window pays a whole roll-up and its alarm ($${usd(steady(1))}).`,
+    `- The floor at the edge is the Worker request ($${usd(PRICES.workerRequest.usd * 1e6)}) and the two calls to the key's object (take, then record: $${usd(2 * PRICES.doRequest.usd * 1e6)}), $${usd((PRICES.workerRequest.usd + 2 * PRICES.doRequest.usd) * 1e6)} before any CPU: `
+      + 'issue 16\'s $0.50 needs one call a request (the record counted at admission, which needs the model and its exact use known then), and the CPU under 2.5 ms.',
     `- AWS, one text: $${usd(totalPerMillion(awsLines[one]!))} per million; largest: ${largest(awsLines[one]!)}. `
-      + `${qty(aws[one]!.dynamo.writeUnits / counted)} write units a request (${Object.entries(aws[one]!.dynamo.byOperation).filter(([, s]) => s.writeUnits).map(([op, s]) => `${op}: ${qty(s.writeUnits / counted)}`).join(', ')}; ${qty(aws[one]!.dynamo.indexWriteUnits / counted)} of them index writes).`,
+      + `${qty(aws[one]!.dynamo.writeUnits / counted)} write units a request (${Object.entries(aws[one]!.dynamo.byOperation).filter(([, st]) => st.writeUnits).map(([op, st]) => `${op}: ${qty(st.writeUnits / counted)}`).join(', ')}; ${qty(aws[one]!.dynamo.indexWriteUnits / counted)} of them index writes).`,
     `- 64 texts in one request: edge $${usd(totalPerMillion(edgeLines[1]!))}, largest ${largest(edgeLines[1]!)}; AWS $${usd(totalPerMillion(awsLines[1]!))}, largest ${largest(awsLines[1]!)}: `
       + 'inference (Worker CPU, Lambda duration) grows with the texts, metering stays one usage record per request.',
-    '- D1 bills each index a write touches as one more row written (the rows_written D1 reports), so the usage row costs as many rows as `usage` has indexes plus one; an estimate that counts one row per usage record (issue 16\'s $1.5) is several times too low.',
-    `- Refused requests that reach metering (429, 400) cost about what an answered one costs in stores: they write a usage row. A 401 for an unknown key costs ${usd(totalPerMillion(edgeLines[requests.findIndex((r) => r.kind === 'refused-401')]!))} $/M at the edge (the key lookup, negative answers included, is cached for 2 s per isolate).`,
+    `- Worker CPU (the workerd process from /proc: the isolate plus Miniflare's D1, objects and proxy) is ${qty(oneEdge.cpuMs / counted)} ms for one text, 28.5 ms before the roll-ups: most of that was Miniflare's SQLite and D1 work for 4 rows a request, which Cloudflare bills to D1, not to Worker CPU. `
+      + 'Inside the isolate (`node --experimental-websocket --import tsx bench/cost/edge/profile-cpu.ts`: V8 sampling over 100 requests, on this shared machine, so read shares, not milliseconds) 55-60 % of the samples are the engine\'s WebAssembly, the rest Hono\'s routing and Response, URL parsing and the app\'s JS; billing\'s own functions are under 1 % each. The bench\'s counting proxy cost about 1 ms a request until it was built once per env.',
+    '- D1 bills each index a write touches as one more row written (the rows_written D1 reports), so a usage row costs as many rows as `usage` has indexes plus one.',
+    `- Refused requests that reach metering (429, 400) are counted in the key's roll-up as answered ones are (the two calls to its object, their share of the roll-up). A 401 for an unknown key costs ${usd(totalPerMillion(edgeLines[requests.findIndex((r) => r.kind === 'refused-401')]!))} $/M at the edge (the key lookup, negative answers included, is cached for 10 s per isolate).`,
     `- Workers AI's DistilBERT: $0.026 per million input tokens, $${usd(workersAiPerMillion(32))} per million 32-token requests (issue 16's reference).`,
   ];
   return [
-    `Measured ${new Date().toISOString().slice(0, 10)}: \`BENCH_REQUESTS=${counted} npm run bench:cost\` (${counted} requests of each type counted, after 2 uncounted warm-up requests; one key, sequential requests). `
+    `Measured ${new Date().toISOString().slice(0, 10)}: \`BENCH_REQUESTS=${counted} npm run bench:cost\` (${counted} requests of each type counted, after 2 uncounted warm-up requests; one key, sequential requests; at the edge with the key object's roll-up flush that follows them). `
       + `List prices as of ${PRICES_AS_OF} (bench/cost/prices.ts, with sources; before free tiers). Our price: what metering recorded for the same requests (models/registry.json).`,
     '',
     '| request | edge (Worker + D1 + DO) $/M | AWS (Lambda + DynamoDB + logs) $/M | Workers AI $/M, same tokens | our price $/M (registry) |',
