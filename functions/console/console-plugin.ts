@@ -43,26 +43,36 @@ export interface ConsoleOptions {
   auth?: 'keys' | 'open' | 'off';
 }
 
+type Asset = { name: string; type: string; text: string };
+
 export function consoleRoutes(options: ConsoleOptions = {}): RouteGroup {
+  // Swagger UI (1.7 MB) is a module of its own, loaded on the reference page's first view: in Node it is not even
+  // read before then; in a Worker it is in the bundle but not evaluated before then.
+  let reference: Promise<Record<'script' | 'style', Asset>> | null = null;
+  const referenceAssets = () => (reference ??= import('./reference-assets.generated.js').then((m) => m.REFERENCE_ASSETS));
   const pages = new Map<string, string>();
-  const shell = (name: ConsolePage) => {
+  const shell = async (name: ConsolePage) => {
     let text = pages.get(name);
-    if (text === undefined) pages.set(name, text = renderShell(name, CONSOLE_ASSETS, options.auth));
+    if (text === undefined) pages.set(name, text = renderShell(name, CONSOLE_ASSETS, options.auth, name === 'reference' ? await referenceAssets() : undefined));
     return text;
   };
-  const files = new Map<string, { type: string; text: string }>(Object.values(CONSOLE_ASSETS).map((file) => [file.name, file]));
+  const files = new Map<string, Asset>(Object.values(CONSOLE_ASSETS).map((file) => [file.name, file]));
+  const fileNamed = async (name: string): Promise<Asset | undefined> => {
+    if (files.has(name) || !name.startsWith('swagger-ui')) return files.get(name);
+    return Object.values(await referenceAssets()).find((file) => file.name === name);
+  };
   const group = routeGroup();
-  declareRoute(group, home, (c) => c.html(shell('home'), 200, PAGE_HEADERS));
-  declareRoute(group, consoleHome, (c) => c.html(shell('home'), 200, PAGE_HEADERS));
-  declareRoute(group, page, (c) => {
+  declareRoute(group, home, async (c) => c.html(await shell('home'), 200, PAGE_HEADERS));
+  declareRoute(group, consoleHome, async (c) => c.html(await shell('home'), 200, PAGE_HEADERS));
+  declareRoute(group, page, async (c) => {
     const name = c.req.valid('param').page;
     if (!(CONSOLE_PAGES as readonly string[]).includes(name)) return errorResponse(c, notFound(`page "${name.slice(0, 100)}"; its pages are ${CONSOLE_PAGES.join(', ')}`));
-    return c.html(shell(name as ConsolePage), 200, PAGE_HEADERS);
+    return c.html(await shell(name as ConsolePage), 200, PAGE_HEADERS);
   });
   const gzipped = new Map<string, Promise<ArrayBuffer>>();
   declareRoute(group, asset, async (c) => {
     const name = c.req.valid('param').file;
-    const file = files.get(name);
+    const file = await fileNamed(name);
     if (!file) return errorResponse(c, notFound(`asset "${name.slice(0, 100)}"`));
     // The name carries the content's hash: a new build is a new URL, so browsers keep each one for good.
     const headers: Record<string, string> = { 'content-type': file.type, 'cache-control': 'public, max-age=31536000, immutable', 'x-content-type-options': 'nosniff', vary: 'accept-encoding' };

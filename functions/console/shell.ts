@@ -4,11 +4,11 @@
  */
 import { html } from 'hono/html';
 
-export const CONSOLE_PAGES = ['playground', 'usage', 'keys', 'fine-tuning'] as const;
+export const CONSOLE_PAGES = ['playground', 'usage', 'keys', 'fine-tuning', 'reference'] as const;
 export type ConsolePage = 'home' | (typeof CONSOLE_PAGES)[number];
 
 const TITLES: Record<ConsolePage, string> = {
-  home: 'Sign in', playground: 'Playground', usage: 'Usage', keys: 'API keys', 'fine-tuning': 'Fine-tuning',
+  home: 'Sign in', playground: 'Playground', usage: 'Usage', keys: 'API keys', 'fine-tuning': 'Fine-tuning', reference: 'API reference',
 };
 
 export interface ShellAssets {
@@ -16,7 +16,13 @@ export interface ShellAssets {
   style: { name: string };
 }
 
-export function renderShell(page: ConsolePage, assets: ShellAssets, auth?: 'keys' | 'open' | 'off'): string {
+/** A page's own assets beyond the client's (the reference page's Swagger UI), run before the client script. */
+export interface PageAssets {
+  script: { name: string };
+  style: { name: string };
+}
+
+export function renderShell(page: ConsolePage, assets: ShellAssets, auth?: 'keys' | 'open' | 'off', own?: PageAssets): string {
   const link = (target: ConsolePage, href: string) => target === page
     ? html`<a href="${href}" aria-current="page">${TITLES[target]}</a>`
     : html`<a href="${href}">${TITLES[target]}</a>`;
@@ -27,7 +33,9 @@ export function renderShell(page: ConsolePage, assets: ShellAssets, auth?: 'keys
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${TITLES[page]} · edge-maas console</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/console/assets/${assets.style.name}">
+${own ? html`<link rel="stylesheet" href="/console/assets/${own.style.name}">
+<script defer src="/console/assets/${own.script.name}"></script>
+` : ''}<link rel="stylesheet" href="/console/assets/${assets.style.name}">
 <script type="module" src="/console/assets/${assets.script.name}"></script>
 </head>
 <body data-page="${page}" data-auth="${auth ?? 'unknown'}">
@@ -40,7 +48,7 @@ ${link('playground', '/console/playground')}
 ${link('usage', '/console/usage')}
 ${link('keys', '/console/keys')}
 ${link('fine-tuning', '/console/fine-tuning')}
-<a href="/docs">API reference</a>
+${link('reference', '/console/reference')}
 </nav>
 <p id="who" class="who" role="status"></p>
 </header>

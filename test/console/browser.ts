@@ -59,9 +59,9 @@ export async function signIn(page: Page, base: string, secrets: { apiKey?: strin
   await page.locator('.states .notice:not(:has-text("Checking"))').first().waitFor({ timeout: 15_000 });
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   mkdirSync(SHOTS_DIR, { recursive: true });
   const path = join(SHOTS_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }

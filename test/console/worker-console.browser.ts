@@ -1,5 +1,5 @@
 // The same console served by the Worker inside workerd (wrangler dev, open mode, a fresh local D1): every page
-// mounts without a console error, its gzipped assets decode (workerd must not encode them twice), a classification
+// mounts without a console error (the API reference's Swagger UI too), its gzipped assets decode (workerd must not encode them twice), a classification
 // through the playground runs on the Worker's own onnxruntime-web, and the usage page charts it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -57,6 +57,9 @@ describe.skipIf(skip)('the web console served by the Worker (wrangler dev)', () 
     expect(byModel['sst2-bert@3']).toBe(1);
     await screenshot(page, 'worker-usage-desktop');
     for (const name of ['keys', 'fine-tuning']) await open(page, `${base}/console/${name}`);
+    // Swagger UI, from the Worker's bundle (loaded on this page's first view), renders the Worker's own document.
+    await open(page, `${base}/console/reference`);
+    await page.locator('.opblock-summary-path[data-path="/v1/classify"]').waitFor({ timeout: 30_000 });
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -10,9 +10,10 @@ import { mountPlayground } from './pages/playground.js';
 import { mountUsage } from './pages/usage.js';
 import { mountKeys } from './pages/keys.js';
 import { mountFineTuning } from './pages/fine-tuning.js';
+import { mountReference } from './pages/reference.js';
 
 const PAGES: Record<string, (root: HTMLElement) => void | Promise<void>> = {
-  home: mountHome, playground: mountPlayground, usage: mountUsage, keys: mountKeys, 'fine-tuning': mountFineTuning,
+  home: mountHome, playground: mountPlayground, usage: mountUsage, keys: mountKeys, 'fine-tuning': mountFineTuning, reference: mountReference,
 };
 
 function showProblem(error: unknown): void {
