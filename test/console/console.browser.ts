@@ -215,6 +215,11 @@ describe.skipIf(skip)(title, () => {
     await open(page, `${server.url}/console/usage`);
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/The usage could not be read: 401/);
     await screenshot(page, 'wrong-key-desktop');
+    // An admin token that no longer works (rotated, mistyped): said on sign-in and on the keys page.
+    await signIn(page, server.url, { apiKey, adminToken: 'an-old-admin-token' });
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/The admin token was refused: 401: .+Check the admin token on the Sign in page\./);
+    await open(page, `${server.url}/console/keys`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/The keys could not be listed: 401/);
     expect(uncaught).toEqual([]);
     await context.close();
   });
@@ -282,6 +287,13 @@ describe.skipIf(skip)(title, () => {
     expect(await problemsShown.locator('li').allTextContents()).toEqual(['line 2: not JSON', 'line 3: "label" must be a non-empty string']);
     expect(await page.getByRole('button', { name: 'Upload and start training' }).isDisabled()).toBe(true);
     await screenshot(page, 'fine-tuning-bad-file-desktop');
+    // A file the page cannot fault but the server refuses (a label longer than a label may be): its message, with the line.
+    await upload.setInputFiles({ name: 'long-label.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`{"text": "a", "label": "x"}\n{"text": "b", "label": "${'y'.repeat(300)}"}\n`) });
+    await page.getByRole('button', { name: 'Upload and start training' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 20_000 }).toMatch(/The job was not started: 400: .*line 2/);
+    // The browser logs the refused upload as a failed resource, and that is all that went to the console.
+    expect(problems).toEqual([expect.stringContaining('status of 400')]);
+    problems.length = 0;
     const rows: string[] = [];
     const good = ['a joyful, moving film', 'brilliant and funny', 'I loved every minute', 'a warm, wonderful story', 'superb acting and a great script', 'charming and delightful'];
     const bad = ['a dull, lifeless film', 'boring and far too long', 'I hated every minute', 'a clumsy, tedious mess', 'terrible acting and a weak script', 'ugly and unpleasant'];
