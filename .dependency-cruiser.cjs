@@ -23,25 +23,27 @@ const layers = [
   { folder: 'upstream', mayImport: ['http', 'registry', 'protocol', 'engine'] },
   // Keys, limits and usage: it throws its own errors and reads the catalog, but knows no route of the app.
   { folder: 'billing', mayImport: ['http', 'registry'] },
+  // Privacy policies (issue 14): PII detection and masking, the policy store, zero retention over billing's replay store.
+  { folder: 'privacy', mayImport: ['http', 'billing'] },
   // The core routes. Billing and the generation server are composed around it by the entries, never imported.
-  { folder: 'app', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream'] },
+  { folder: 'app', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'privacy'] },
   // The generation server app: its own deployable, so it shares the protocol and engines, not the router.
   { folder: 'generation', mayImport: ['http', 'protocol', 'engine', 'registry'] },
   // Fine-tuning: files, jobs, the trainer and tenant models. It joins the app as a plugin (routes) and as the
   // app's TenantModels; it reads billing's SQL interface, and billing never imports it.
-  { folder: 'tuning', mayImport: ['http', 'registry', 'engine', 'billing'] },
+  { folder: 'tuning', mayImport: ['http', 'registry', 'engine', 'billing', 'privacy'] },
   // The web console: static pages and their client, served by the app as a plugin (never imported by the core).
   { folder: 'console', mayImport: ['http'] },
   // Composition roots. Node's libraries (local-app, billing-setup, ...) are reused by Lambda, so node/ has no
   // entry above it; it never reaches into the other runtimes' entries.
-  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console'] },
+  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy'] },
   // The Worker's modules are Workers-only (.wasm, bundled .onnx, D1, Durable Objects) and Node's are Node-only, so
   // neither imports the other.
-  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console'] },
+  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy'] },
   // Lambda runs Node, so it reuses node/'s libraries; the Node entry files are forbidden by their own rule below.
   {
     folder: 'lambda',
-    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'node'],
+    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'node', 'privacy'],
   },
 ];
 

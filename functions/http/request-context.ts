@@ -40,6 +40,12 @@ export interface AppVariables {
    * route forwards upstream. Set on routes that declare a JSON body, once it is read.
    */
   jsonBody?: Record<string, unknown>;
+  /**
+   * The privacy policy in force (functions/privacy/ sets it on /v1/*): routes that send text out of the process
+   * (generation upstreams) or store it (training files) honour it, and count what they found per kind. None: no
+   * policy (nothing redacted, answers may be kept).
+   */
+  privacy?: { pii: 'off' | 'mask' | 'block'; retention: 'standard' | 'none'; counts: Partial<Record<string, number>> };
 }
 
 export type AppEnv = { Variables: AppVariables };

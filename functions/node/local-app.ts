@@ -16,6 +16,7 @@ import { Registry, type ModelEntry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
 import { consolePlugin } from '../console/console-plugin.js';
+import { withPrivacy, type PrivacySettings } from '../privacy/compose.js';
 import { verifyModelFiles } from '../registry/verify-files.js';
 import { BillingTrainingMeter } from '../tuning/billing-training-meter.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
@@ -63,6 +64,8 @@ export interface LocalAppOptions {
   fineTuning?: TuningSettings & { dbPath: string; trainer?: OpenTuningOptions['trainer'] };
   /** Fine-tuning over another store (the AWS router's DynamoDB + S3), opened with what this app loaded; instead of fineTuning. */
   openTuning?: (deps: Pick<OpenTuningOptions, 'registry' | 'embedders' | 'meter' | 'readerFor'>) => Promise<NodeTuning>;
+  /** Privacy policies per key and tenant (functions/privacy/): PII redaction before text leaves or is stored, zero retention. */
+  privacy?: PrivacySettings;
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
   app?: Pick<AppDeps, 'corsOrigins' | 'upstreams' | 'classificationCache'> & { adminToken?: string };
 }
@@ -79,9 +82,11 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
   const backend = options.backend ?? 'wasm';
-  const [all, billing] = await Promise.all([loadAllEngines(models, backend, () => engine), options.billing]);
+  const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => engine), options.billing]);
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
+  const privacy = options.privacy ? withPrivacy(unguarded, options.privacy, adminToken) : null;
+  const billing = privacy ? privacy.billing : unguarded;
   const tuningDeps = {
     registry: models, embedders: all['feature-extraction'], readerFor: verifiedReader,
     meter: billing ? new BillingTrainingMeter({ store: billing.store, writer: billing.writer }) : undefined,
@@ -90,5 +95,6 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
     ? await options.openTuning(tuningDeps)
     : options.fineTuning ? await openTuning({ ...options.fineTuning, ...tuningDeps }) : null;
   const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })];
+  if (privacy) plugins.splice(billing ? 1 : 0, 0, privacy.plugin); // after billing, which accepts the key it reads
   return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], ...app }), engines, tuning };
 }

@@ -15,7 +15,9 @@ import type { ClassificationEngine } from '../engine/classification/classificati
 import { ModelFolderError } from '../engine/model-config.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { startLazyGenerationServer } from './start-generation-server.js';
-import { defaultUsageDb, openBilling } from './billing-setup.js';
+import { defaultUsageDb, migrationsDir, openBilling } from './billing-setup.js';
+import { openSqlite } from './sqlite-database.js';
+import { PolicyStore } from '../privacy/policy-store.js';
 import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
 import { buildLocalApp, readLocalRegistry } from './local-app.js';
@@ -90,6 +92,8 @@ export interface ServerOptions {
   classifyCache?: MemoryCacheSettings | false;
   /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
   classifyMaxQueueMs?: number;
+  /** Privacy policies per key and tenant (PII redaction, zero retention) in the usage SQLite file; default on with billing. */
+  privacy?: boolean;
   /** Told how many usage records each billing write stored (tests count them; metrics will). */
   onUsageWritten?: (count: number) => void;
   /** Sees every batch the edge classifiers run: its size, and how long it ran (metrics, tests). */
@@ -110,6 +114,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startEmbeddedGeneration() : null;
   let tuning: NodeTuning | null = null;
+  let policyDb: ReturnType<typeof openSqlite> | null = null;
   // Opened while the models load; awaited (and closed on failure) below.
   const openingBilling = options.billing === false ? Promise.resolve(null) : openBilling({ mode: options.auth ?? 'open', dbPath: options.usageDb, onUsageWritten: options.onUsageWritten });
   try {
@@ -122,8 +127,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
     // Fine-tuning shares billing's SQLite file; with DynamoDB billing (or none) it keeps to the default file.
     const fineTuning = options.fineTuning === false ? undefined : { ...options.fineTuning, dbPath: options.usageDb ?? defaultUsageDb() };
+    // Opened once billing's connection has applied the migrations (two at once would both apply them).
+    policyDb = options.privacy === false || options.billing === false ? null : openingBilling.then(() => openSqlite(options.usageDb ?? defaultUsageDb(), migrationsDir));
     const built = await buildLocalApp({
       backend, batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
+      privacy: policyDb ? { store: new PolicyStore(policyDb) } : undefined,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams, classificationCache: classificationCache ?? undefined },
     });
     const { app, engines } = built;
@@ -152,6 +160,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await openedTuning?.close();
         await generation?.close();
         await opened?.close();
+        (await policyDb?.catch(() => null))?.close();
       },
     };
   } catch (error) {
@@ -160,6 +169,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await tuning?.close();
     await generation?.close();
     await (await openedBilling)?.close();
+    (await policyDb?.catch(() => null))?.close();
     throw error;
   }
 }

@@ -15,6 +15,8 @@ import type { AppEnv } from '../../http/request-context.js';
 import { invalidRequest } from '../../http/errors.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import { observeJson, observeStream } from '../../upstream/usage-observer.js';
+import { maskEventStream, maskJsonAnswer } from '../../privacy/mask-answer.js';
+import { screenGenerationBody } from '../../privacy/screen.js';
 import { clientErrors, completionAnswer, upstreamErrors } from '../openapi/responses.js';
 import { unknownModel } from './models.js';
 
@@ -50,7 +52,6 @@ const chatCompletions = generationRoute({
 
 async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { registry, generatorFor }: GenerationDeps): Promise<Response> {
   const { request } = generation;
-  const body = c.var.jsonBody!; // read by the route's body validator
   const model = registry.resolve(request.model);
   if (!model) throw unknownModel(registry, request.model, 'text-generation');
   if (model.task !== 'text-generation' || model.runtime !== 'gpu-upstream') {
@@ -60,6 +61,9 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
   if (asked !== undefined && asked > model.maxTokens) {
     throw invalidRequest(`max_tokens is ${asked}; ${modelRef(model)} allows at most ${model.maxTokens}`, 'max_tokens');
   }
+  // The privacy policy (privacy-plugin.ts): personal data masked, or the request refused, before any text leaves.
+  const privacy = c.var.privacy;
+  const body = privacy ? screenGenerationBody(c.var.jsonBody!, privacy) : c.var.jsonBody!; // read by the route's body validator
   const promptParts = generation.kind === 'chat' ? generation.request.messages.map((m) => messageText(m.content)) : [promptText(generation.request)];
   await c.var.admit(generationEstimate(model, promptTokenBound(promptParts, generation.kind === 'chat'), asked ?? model.maxTokens));
   const meter = Object.assign(c.var.meter, { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
@@ -73,10 +77,12 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
   if (!response.ok) return response;
   if (!request.stream) {
     meter.computeMs = Date.now() - started;
-    return observeJson(response, meter);
+    const answer = await observeJson(response, meter);
+    return privacy && privacy.pii !== 'off' ? maskJsonAnswer(answer) : answer;
   }
   const final = streamOptions.include_usage === true;
-  return observeStream(response, meter, { shown: { final, continuous: final && streamOptions.continuous_usage_stats === true }, started, now: Date.now });
+  const streamed = observeStream(response, meter, { shown: { final, continuous: final && streamOptions.continuous_usage_stats === true }, started, now: Date.now });
+  return privacy && privacy.pii !== 'off' ? maskEventStream(streamed) : streamed;
 }
 
 export function generationRoutes(deps: GenerationDeps): RouteGroup {

@@ -13,6 +13,7 @@ import { parseTrainingFileInSlices, TrainingFileError, trainingFileErrorToApi, t
 import type { TuningStore } from '../tuning-store.js';
 import type { StoredFile } from '../tuning-types.js';
 import { readUpload } from './file-upload.js';
+import { screenTrainingFile } from '../../privacy/training-file-screen.js';
 import { fileObject, filePage } from './openai-objects.js';
 import { FileDeleted, FileId, FileList, FileListQuery, FileObject, FileUpload, MAX_FILES_PAGE } from './schemas.js';
 import { callerTenant } from './tenant.js';
@@ -96,13 +97,15 @@ export function fileRoutes({ store, limits, now }: FileRouteDeps): RouteGroup {
   const group = routeGroup();
 
   declareRoute(group, upload(limits), async (c) => {
-    const { filename, bytes } = await readUpload(c, limits.maxUploadBytes);
+    const { filename, bytes: uploaded } = await readUpload(c, limits.maxUploadBytes);
     let parsed;
     try {
-      parsed = await parseTrainingFileInSlices(bytes, limits.trainingFile);
+      parsed = await parseTrainingFileInSlices(uploaded, limits.trainingFile);
     } catch (error) {
       throw error instanceof TrainingFileError ? trainingFileErrorToApi(error) : error;
     }
+    // The privacy policy (privacy-plugin.ts): personal data masked in the rows' texts, or the upload refused.
+    const bytes = c.var.privacy ? screenTrainingFile(uploaded, c.var.privacy) : uploaded;
     await c.var.admit({ tokens: 0, costMicroUsd: 0 });
     const tenantId = callerTenant(c);
     const file: StoredFile = {

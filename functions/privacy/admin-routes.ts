@@ -1,0 +1,87 @@
+/**
+ * The privacy policies in the admin API, behind `Authorization: Bearer <ADMIN_TOKEN>` (off, 404, without one):
+ * PUT/GET /admin/keys/{id}/privacy and /admin/tenants/{id}/privacy. A PUT names pii and/or retention and nothing
+ * else; an unknown field or value is a 400 naming it, and the policy in force stays as it was.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { ApiError } from '../http/errors.js';
+import { readJsonObject } from '../http/json-body.js';
+import type { AppEnv } from '../http/request-context.js';
+import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
+import { OPEN_POLICY, parsePolicyBody, type PrivacyPolicy } from './policy.js';
+import type { PolicyScope, PolicyStore } from './policy-store.js';
+
+/** What the admin routes need to know of billing's keys and tenants. */
+export interface PolicySubjects {
+  /** The key's tenant, or null for no such key. */
+  tenantOfKey(id: string): Promise<string | null>;
+  tenantExists(id: string): Promise<boolean>;
+}
+
+export interface PrivacyAdminOptions {
+  store: PolicyStore;
+  adminToken?: string;
+  subjects?: PolicySubjects;
+}
+
+async function sameToken(given: string, expected: string): Promise<boolean> {
+  const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
+  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+const adminOnly = (adminToken: string | undefined): MiddlewareHandler<AppEnv> => async (c, next) => {
+  if (!adminToken) throw new ApiError(404, 'the admin API is off: set ADMIN_TOKEN to turn it on', 'invalid_request_error', 'not_found');
+  const given = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+  if (!(await sameToken(given, adminToken))) throw new ApiError(401, 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"', 'authentication_error', 'invalid_admin_token');
+  await next();
+};
+
+const Id = z.object({ id: z.string() });
+const PATHS: Record<PolicyScope, string> = { key: '/admin/keys/{id}/privacy', tenant: '/admin/tenants/{id}/privacy' };
+
+const notFound = (scope: PolicyScope, id: string) =>
+  new ApiError(404, `${scope} "${id.slice(0, 100)}" does not exist`, 'invalid_request_error', `${scope}_not_found`, 'id');
+
+export function privacyAdminRoutes({ store, adminToken, subjects }: PrivacyAdminOptions): RouteGroup {
+  const group = routeGroup();
+  for (const scope of ['key', 'tenant'] as const) {
+    group.use(PATHS[scope].replace('{id}', ':id'), adminOnly(adminToken));
+    /** The tenant whose default applies (keys), after checking that the subject exists. */
+    const check = async (id: string): Promise<string | null> => {
+      if (!subjects) return null;
+      if (scope === 'tenant') {
+        if (!(await subjects.tenantExists(id))) throw notFound(scope, id);
+        return null;
+      }
+      const tenant = await subjects.tenantOfKey(id);
+      if (tenant === null) throw notFound(scope, id);
+      return tenant;
+    };
+    const answer = async (c: Context<AppEnv>, id: string, tenant: string | null) => {
+      const own = await store.get(scope, id);
+      const inherited = tenant === null ? null : await store.get('tenant', tenant);
+      const effective: PrivacyPolicy = own ?? inherited ?? OPEN_POLICY;
+      return c.json({ object: 'privacy_policy', scope, id, ...effective, source: own ? scope : inherited ? 'tenant' : 'default' }, 200);
+    };
+    const read = createRoute({ method: 'get', path: PATHS[scope], hide: true, request: { params: Id }, responses: { 200: { description: `The ${scope}'s privacy policy.` } } });
+    const write = createRoute({ method: 'put', path: PATHS[scope], hide: true, request: { params: Id }, responses: { 200: { description: `The ${scope}'s privacy policy, now in force.` } } });
+    declareRoute(group, read, async (c) => {
+      const { id } = c.req.valid('param');
+      return answer(c, id, await check(id));
+    });
+    declareRoute(group, write, async (c) => {
+      const { id } = c.req.valid('param');
+      const tenant = await check(id);
+      const body = await readJsonObject(c);
+      // A PUT names the fields it changes; the others keep the subject's own policy (or the default).
+      const next = parsePolicyBody(body, (await store.get(scope, id)) ?? OPEN_POLICY);
+      await store.put(scope, id, next);
+      return answer(c, id, tenant);
+    });
+  }
+  return group;
+}
