@@ -1,7 +1,7 @@
 /**
  * Generated text masked on its way to the client. A JSON answer is masked whole. A stream keeps its server-sent
  * events (one out for each one in, same fields, usage untouched), but each choice's text is held back by up to
- * HOLD_CHARS (cut at a space, never inside a value found) so that a value split across two chunks ("+44 20" then
+ * HOLD_CHARS (cut at a space, never inside a value found; released EMIT_STEP characters or more at a time) so that a value split across two chunks ("+44 20" then
  * " 7946 0958") is still seen whole; what is held goes out with the choice's finishing event, or in an event of its
  * own before [DONE], an error event or the end of the stream.
  */
@@ -9,6 +9,8 @@ import { findPii, maskPii, MASKS, type PiiMatch } from './pii-detect.js';
 
 /** The most text a stream holds back per choice: longer than any value the detector finds but an e-mail of over 128 characters. */
 export const HOLD_CHARS = 128;
+/** Held text goes out in steps of at least this many characters: one scan per few deltas rather than one per delta. */
+export const EMIT_STEP = 32;
 
 type Json = Record<string, unknown>;
 
@@ -49,7 +51,7 @@ const replaced = (text: string, matches: PiiMatch[], end: number): string => {
 /** What of `text` may go out now (masked) and what is held back. */
 export function splitHeld(text: string, final: boolean): [string, string] {
   if (final) return [maskPii(text).text, ''];
-  if (text.length <= HOLD_CHARS) return ['', text];
+  if (text.length < HOLD_CHARS + EMIT_STEP) return ['', text];
   let cut = text.length - HOLD_CHARS;
   for (let i = cut - 1; i >= 0; i--) {
     const ch = text.charCodeAt(i);

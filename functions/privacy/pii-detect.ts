@@ -110,8 +110,11 @@ export function ipv6Valid(text: string): boolean {
 interface Detector {
   kind: PiiKind;
   pattern: RegExp;
-  /** Whether the match is really of this kind; the default: any match is. */
-  accept?: (match: RegExpExecArray) => boolean;
+  /**
+   * Whether the match is really of this kind (the default: any match is), or how much of it is: a length
+   * shorter than the match keeps its start (a phone number run into the next number).
+   */
+  accept?: (match: RegExpExecArray) => boolean | number;
 }
 
 const SEP = '[ .\\-]?';
@@ -130,10 +133,12 @@ const DETECTORS: Detector[] = [
     kind: 'iban',
     pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g,
     accept: (m) => {
-      const compact = m[0].replace(/ /g, '');
-      // Spaced IBANs come in groups of four; a space elsewhere is the end of the number, not a part of it.
-      if (m[0].includes(' ') && !/^[A-Z0-9]{4}(?: [A-Z0-9]{4})*(?: [A-Z0-9]{1,4})?$/.test(m[0])) return false;
-      return ibanValid(compact);
+      // Spaced IBANs come in groups of four; what follows the number after a space ("… 3000 203.0.113.45") is cut off.
+      for (let text = m[0]; ; text = text.slice(0, text.lastIndexOf(' '))) {
+        const grouped = !text.includes(' ') || /^[A-Z0-9]{4}(?: [A-Z0-9]{4})*(?: [A-Z0-9]{1,4})?$/.test(text);
+        if (grouped && ibanValid(text.replace(/ /g, ''))) return text.length;
+        if (!text.includes(' ')) return false;
+      }
     },
   },
   {
@@ -147,7 +152,7 @@ const DETECTORS: Detector[] = [
   },
   {
     kind: 'ssn',
-    pattern: /(?<![\w.\-/:+])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w\-/:]|\.\d)/g,
+    pattern: /(?<![\w.\-/+])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w\-/:]|\.\d)/g,
     accept: (m) => ssnValid(m[1]!, m[3]!, m[4]!),
   },
   {
@@ -155,15 +160,20 @@ const DETECTORS: Detector[] = [
     // "+CC …" or "00CC …": 8 to 15 digits in groups (E.164), the area code perhaps in parentheses.
     pattern: new RegExp(`(?<![\\w+.\\-/])(?:\\+|00)[1-9]\\d{0,2}(?:${SEP}(?:\\(\\d{1,5}\\)|\\d{1,5})){1,6}(?![\\w\\-/]|\\.\\d)`, 'g'),
     accept: (m) => {
-      const digits = digitsOf(m[0]);
-      const significant = m[0].startsWith('00') ? digits.length - 2 : digits.length;
-      return significant >= 8 && significant <= 15;
+      // The longest run of its groups that has 8 to 15 digits (E.164): "+44 20 7946 0958 4111 1111" is a number and another.
+      const text = m[0];
+      for (let end = text.length; end > 0; end = text.slice(0, end).search(/[ .\-]?(?:\(\d{1,5}\)|\d{1,5})$/)) {
+        const digits = digitsOf(text.slice(0, end)).length - (text.startsWith('00') ? 2 : 0);
+        if (digits >= 8 && digits <= 15) return end;
+        if (digits < 8) return false;
+      }
+      return false;
     },
   },
   {
     kind: 'phone',
     // The North American plan: area code and exchange start with 2-9; separated (a bare 10-digit run is too often an id).
-    pattern: /(?<![\w.\-/+(])(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})([ .-]))[2-9]\d{2}[ .-]\d{4}(?![\w\-/]|\.\d)/g,
+    pattern: /(?<![\w.\-/+])(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})([ .-]))[2-9]\d{2}[ .-]\d{4}(?![\w\-/]|\.\d)/g,
     accept: (m) => {
       if (m[2] === undefined) return true;
       // "555-123-4567": one kind of separator throughout.
@@ -195,9 +205,16 @@ export function findPii(text: string): PiiMatch[] {
         pattern.lastIndex++;
         continue;
       }
-      if (accept && !accept(m)) continue;
-      if (found.some((f) => f.start < end && start < f.end)) continue;
-      found.push({ kind, start, end });
+      const verdict = accept ? accept(m) : true;
+      if (verdict === false || verdict === 0) {
+        // A value may start inside a rejected candidate ("7946 0958 4111 1111 1111 1111" holds a card): look again from the next character.
+        pattern.lastIndex = start + 1;
+        continue;
+      }
+      const kept = verdict === true ? end : start + verdict;
+      if (found.some((f) => f.start < kept && start < f.end)) continue;
+      found.push({ kind, start, end: kept });
+      if (kept < end) pattern.lastIndex = kept;
     }
   }
   return found.sort((a, b) => a.start - b.start);
