@@ -15,6 +15,9 @@
  * EDGE_ENGINE_VARIANTS=1 adds raw session.run arms at the other graph optimisation levels and on a model file
  * optimised ahead of time (onnxruntime-node, 'extended', loaded with optimisation off), with each one's session
  * creation time (the start-up work a pre-optimised file would save). EDGE_ENGINE_DRY=1 leaves bench/RESULTS.md alone.
+ * Then inside workerd (workerd.ts; EDGE_ENGINE_WORKERD=0 skips it, EDGE_ENGINE_WORKERD_REQUESTS sets the requests
+ * per server, default 400): the Worker's warm classify per request minus GET /healthz on the same wrangler dev, in
+ * open and keys mode, and, to see where the time goes, without billing and as a bare session.run Worker.
  * Usage: npm run bench:edge-engine
  */
 import { readFile, rm } from 'node:fs/promises';
@@ -31,12 +34,21 @@ import { loadClassifier } from '../../functions/node/load-classifier.js';
 import { defaultModelDir, devSentences } from '../classify/sentences.js';
 import { writeResultsSection } from '../common/results.js';
 import { ms, percentile } from '../common/stats.js';
+import { sentenceIds } from './sentence-ids.js';
 import { loadTransformersWeb } from './transformers-web.js';
+import { workerdPerRequest, type WorkerdPerRequest, type WorkerdTarget } from './workerd.js';
 
 const rounds = Number(process.env.EDGE_ENGINE_ROUNDS ?? 2);
 const variants = process.env.EDGE_ENGINE_VARIANTS === '1';
 /** Calls in a row per arm before the next arm takes over: each arm runs with its own session's weights in cache. */
 const block = Number(process.env.EDGE_ENGINE_BLOCK ?? 16);
+const workerdRequests = process.env.EDGE_ENGINE_WORKERD === '0' ? 0 : Number(process.env.EDGE_ENGINE_WORKERD_REQUESTS ?? 400);
+const WORKERD_ROWS: [WorkerdTarget, string][] = [
+  ['open', 'the Worker, open mode (npm run dev:edge): usage written to D1 per request'],
+  ['keys', 'the Worker, keys mode (as deployed): key lookup, the key\'s Durable Object before and after'],
+  ['no-billing', 'the Worker without its D1 binding (no billing, no metering)'],
+  ['raw', 'a bare Worker: one session.run on pre-tokenised ids (the limit in workerd)'],
+];
 const onnxPath = join(defaultModelDir, 'onnx', 'model_quantized.onnx');
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -160,6 +172,13 @@ async function main(): Promise<void> {
   const loadAfter = load();
   await tjs.close();
 
+  const workerd: WorkerdPerRequest[] = [];
+  if (workerdRequests > 0) {
+    const idsOf = await sentenceIds();
+    for (const [target] of WORKERD_ROWS) workerd.push(await workerdPerRequest(target, sentences, workerdRequests, idsOf));
+  }
+  const loadWorkerd = load();
+
   const p50 = (arm: Arm) => percentile(arm.cpu, 50);
   const [ours, , raw, pipeline, theirs] = arms as [Arm, Arm, Arm, Arm, Arm];
   const lines = [
@@ -179,6 +198,29 @@ async function main(): Promise<void> {
     `- Same answers: the labels agree on all ${sentences.length} sentences; largest top-score difference ${maxScoreDiff.toExponential(1)}. `
       + '"session create ms": (a) includes reading the folder and the tokenizer, (c) the whole pipeline() load over local HTTP.',
   ];
+  if (workerd.length > 0) {
+    const open = workerd[0]!;
+    const perRequest = (w: WorkerdPerRequest) => w.classify.p50 - w.healthz.p50;
+    const cpuPerRequest = (w: WorkerdPerRequest) => w.classify.cpuMs - w.healthz.cpuMs;
+    const oursWall = percentile(ours.times, 50);
+    lines.push(
+      '',
+      `Inside workerd (wrangler dev, ${workerdRequests} warm requests a server after 200 of warm-up, one at a time over one keep-alive connection, in blocks of 50 `
+        + `alternating with the baseline: GET /healthz, or GET /noop for the bare Worker; load average ${loadWorkerd} after). "CPU" is what all of wrangler dev's `
+        + 'workerd processes spent per request (/proc; it includes Miniflare\'s D1 and Durable Objects, which Cloudflare runs and bills apart from the Worker\'s CPU).',
+      '',
+      '| Server | classify wall p50 ms | p99 ms | baseline p50 ms | per request p50 ms (minus baseline) | CPU/request ms | baseline CPU ms | CPU minus baseline ms |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...workerd.map((w, i) => `| ${WORKERD_ROWS[i]![1]} | ${ms(w.classify.p50)} | ${ms(w.classify.p99)} | ${ms(w.healthz.p50)} | ${ms(perRequest(w))} | ${ms(w.classify.cpuMs)} | ${ms(w.healthz.cpuMs)} | ${ms(cpuPerRequest(w))} |`),
+      '',
+      `- Target: the Worker's warm classify p50 (open mode, minus /healthz) ≤ Node WASM p50 + 1 ms: ${ms(perRequest(open))} ms against ${ms(oursWall)} + 1 ms `
+        + `(our engine's wall p50 above; on CPU: ${ms(cpuPerRequest(open))} ms against ${ms(p50(ours))} + 1 ms).`,
+      `- Where it goes (CPU minus baseline): session.run in workerd ${ms(cpuPerRequest(workerd[3]!))} ms (Node: ${ms(p50(raw))}); the app around it `
+        + `${ms(cpuPerRequest(workerd[2]!) - cpuPerRequest(workerd[3]!))} ms; billing and metering ${ms(cpuPerRequest(open) - cpuPerRequest(workerd[2]!))} ms in open mode, `
+        + `${ms(cpuPerRequest(workerd[1]!) - cpuPerRequest(workerd[2]!))} ms in keys mode. The Worker's Server-Timing inference reads ${ms(open.classify.inferenceP50)} ms p50 `
+        + '(workerd advances its clock only at I/O, so it is coarse).',
+    );
+  }
   const table = lines.join('\n');
   console.log(`\n${table}`);
   if (process.env.EDGE_ENGINE_DRY !== '1') await writeResultsSection('edge-engine', 'The edge engine against raw session.run and transformers.js, one process: `npm run bench:edge-engine`', table);
