@@ -5,16 +5,21 @@
  *   create --tenant <id> [--rpm 600] [--tpm 1000000] [--budget-usd 25] [--name <name>]   (prints the key once)
  *   list [--tenant <id>]
  *   disable <key id> | enable <key id> | revoke <key id>
+ *   privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]   (without flags: shows it; SQLite only)
  * A running server sees status changes within 2 s (its key cache).
  */
 import { parseArgs } from 'node:util';
 import { BillingError } from '../billing/billing-errors.js';
 import { createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
 import { runCli, UsageError } from './cli.js';
-import { openBilling } from './billing-setup.js';
+import { defaultUsageDb, migrationsDir, openBilling } from './billing-setup.js';
+import { openSqlite } from './sqlite-database.js';
+import { ApiError } from '../http/errors.js';
+import { OPEN_POLICY, parsePolicyBody } from '../privacy/policy.js';
+import { PolicyStore } from '../privacy/policy-store.js';
 
-const COMMANDS = ['tenant', 'create', 'list', 'disable', 'enable', 'revoke'];
-const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id>';
+const COMMANDS = ['tenant', 'create', 'list', 'disable', 'enable', 'revoke', 'privacy'];
+const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id> | privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]';
 
 function number(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -26,7 +31,7 @@ function number(value: string | undefined, name: string): number | undefined {
 runCli(async () => {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, tenant: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'budget-usd': { type: 'string' }, name: { type: 'string' }, 'stripe-customer': { type: 'string' } },
+    options: { help: { type: 'boolean', short: 'h' }, tenant: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'budget-usd': { type: 'string' }, name: { type: 'string' }, 'stripe-customer': { type: 'string' }, pii: { type: 'string' }, retention: { type: 'string' } },
   });
   const [command, arg] = positionals;
   if (values.help || command === 'help') {
@@ -49,6 +54,7 @@ runCli(async () => {
       }, now);
       console.error('the key is shown once: store it now');
     } else if (command === 'list') out = (await store.listKeys(values.tenant)).map(describeKey);
+    else if (command === 'privacy') out = await privacy(store, positionals.slice(1), values);
     else if (command === 'disable' || command === 'enable' || command === 'revoke') {
       if (!arg) throw new UsageError(`${command} needs a key id (npm run keys -- list)`);
       out = await setStatus(store, { id: arg, status: command === 'disable' ? 'disabled' : command === 'enable' ? 'active' : 'revoked' }, now);
@@ -61,3 +67,27 @@ runCli(async () => {
     await close();
   }
 });
+
+/** `privacy key|tenant <id> [--pii …] [--retention …]`: the policy shown, or changed (the fields given) and shown. */
+async function privacy(store: Awaited<ReturnType<typeof openBilling>>['billing']['store'], [scope, id]: string[], values: { pii?: string; retention?: string }) {
+  if ((scope !== 'key' && scope !== 'tenant') || !id) throw new UsageError('usage: npm run keys -- privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]');
+  const exists = scope === 'key' ? (await store.keyById(id)) !== null : (await store.getTenant(id)) !== null;
+  if (!exists) throw new UsageError(`${scope} "${id}" does not exist`);
+  const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
+  try {
+    const policies = new PolicyStore(db);
+    const change = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    if (Object.keys(change).length > 0) {
+      try {
+        await policies.put(scope, id, parsePolicyBody(change, (await policies.get(scope, id)) ?? OPEN_POLICY));
+      } catch (error) {
+        if (error instanceof ApiError) throw new UsageError(`--${error.param}: ${error.message}`);
+        throw error;
+      }
+    }
+    const own = await policies.get(scope, id);
+    return { object: 'privacy_policy', scope, id, ...(own ?? OPEN_POLICY), source: own ? scope : 'default' };
+  } finally {
+    db.close();
+  }
+}
