@@ -51,8 +51,9 @@ export interface AppDeps {
 export const corsOriginsFrom = (raw: string | undefined): string[] => (raw ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0);
 
 /** Headers a browser client may send and read, beyond the CORS-safelisted ones. */
-const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'Idempotency-Key', 'x-api-key', 'x-request-id', 'x-use-cache'];
+const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'Idempotency-Key', 'x-api-key', 'x-request-id', 'x-use-cache', 'x-edge-maas-privacy'];
 const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'Server-Timing', 'X-Cache',
+  'x-edge-maas-privacy', 'x-edge-maas-pii',
   'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
   'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
 

@@ -19,6 +19,9 @@ import { workerBilling } from './worker-billing.js';
 import type { Env } from './worker-env.js';
 import { workerTuning } from './worker-tuning.js';
 import { workerClassificationCache } from './cache-api-classification-cache.js';
+import { d1Database } from './d1-database.js';
+import { withPrivacy } from '../privacy/compose.js';
+import { PolicyStore } from '../privacy/policy-store.js';
 
 export { KeyRateLimiter } from './key-rate-limiter.js';
 export { FineTuningQueue } from './fine-tuning-queue.js';
@@ -31,11 +34,14 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
     ? withUpstreamKey((input, init) => fetch(input, init), env.GENERATION_UPSTREAM_URL, env.GENERATION_UPSTREAM_KEY)
     : undefined;
   const engines = await edgeEngines(env, registry);
-  const billing = workerBilling(env);
+  const unguarded = workerBilling(env);
+  // Privacy policies on D1 (migrations/0007), read through a 5 s cache per isolate.
+  const privacy = env.DB ? withPrivacy(unguarded, { store: new PolicyStore(d1Database(env.DB)) }, env.ADMIN_TOKEN || undefined) : null;
+  const billing = privacy ? privacy.billing : unguarded;
   const tuning = workerTuning(env, registry, engines['feature-extraction']);
   return createApp({
     registry, engines: engines['text-classification'], isReady: () => true,
-    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],
+    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(privacy ? [privacy.plugin] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],
     tenantModels: tuning?.tenantModels,
     classificationCache: workerClassificationCache(env) ?? undefined,
     corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),
