@@ -42,10 +42,6 @@ from wordpiece import normalize, pre_tokenize
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 PAD, UNK, CLS, SEP = 0, 1, 2, 3
-DEFAULTS = {"hidden_size": 150, "dropout": 0.5, "batch_size": 64, "lr": 0.001, "embedding_lr": 0.0002, "threads": 1,
-            "checkpoint_seconds": 300, "seed": 20261209, "temperature": 2.0, "alpha": 0.5}
-STAGES = {"imdb": {"epochs": 1, "evals_per_epoch": 4}, "sst2": {"epochs": 6, "evals_per_epoch": 4},
-          "distill": {"epochs": 2, "evals_per_epoch": 6}}
 SMOKE = {"rows": 400, "max_steps": 12, "evals_per_epoch": 1}
 
 
@@ -172,7 +168,10 @@ def train(model, examples, loss_of, evaluate, hp, out: Path, fingerprint: dict, 
     step, best, curve = 0, (-1.0, 0, None), []
     ckpt = out / "checkpoint.pt"
     if ckpt.is_file():
-        saved = torch.load(ckpt, weights_only=False)
+        try:
+            saved = torch.load(ckpt, weights_only=False)
+        except Exception as e:  # a torn file from a killed run
+            raise RecipeError(f"{ckpt} is unreadable ({type(e).__name__}): delete it to start this stage again")
         if saved["fingerprint"] != fingerprint:
             raise RecipeError(f"{ckpt} was made with other settings or data: delete it to start this stage again")
         model.load_state_dict(saved["model"])
@@ -218,7 +217,7 @@ def train(model, examples, loss_of, evaluate, hp, out: Path, fingerprint: dict, 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("stage", choices=sorted(STAGES))
+    p.add_argument("stage", choices=["imdb", "sst2", "distill"])
     p.add_argument("--out", required=True)
     p.add_argument("--from", dest="start", help="a folder with this script's model.pt to start from")
     p.add_argument("--teachers", help="distill: comma-separated teacher folders (relative to --work)")
@@ -233,7 +232,8 @@ def main() -> None:
     if (out / "model.pt").is_file():
         print(f"== edge_bilstm {args.stage}: {out / 'model.pt'} exists, skipped")
         return
-    hp = {**DEFAULTS, **STAGES[args.stage], **(SMOKE if args.smoke else {})}
+    section = recipe["edge_bilstm"]
+    hp = {**section["settings"], **section["stages"][args.stage], **(SMOKE if args.smoke else {})}
     if args.seed is not None:
         hp["seed"] = args.seed
     if args.epochs:

@@ -23,6 +23,7 @@ import torch
 from common import WORK, load_recipe, logger, main_guard
 from corpus import SENTENCE_END, read_vocab
 from distill import load_classifier_state, score
+from edge_bilstm import PAD as BILSTM_PAD, load_any
 from imdb_windows import labelled_reviews
 from wordpiece import WordPieceTokenizer, normalize, pre_tokenize
 
@@ -47,18 +48,24 @@ def text_windows(text: str, tok: WordPieceTokenizer, width: int) -> list[str]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", default=str(WORK))
-    p.add_argument("--model", default="distill/model.pt", help="the classifier, relative to --work")
+    p.add_argument("--model", default="distill/model.pt", help="the classifier, relative to --work (a v3 classifier's model.pt, or an edge_bilstm.py folder)")
+    p.add_argument("--out", help="folder for report.json, windows.tsv and reviews.tsv (default WORK/eval-imdb)")
     p.add_argument("--every-tsv", type=int, default=10, help="windows of every N-th review go to windows.tsv")
     p.add_argument("--smoke", action="store_true", help="the first 40 reviews of each label")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     recipe, log, work = load_recipe(), logger(), Path(args.work)
     torch.set_num_threads(args.threads)
-    out = work / "eval-imdb"
+    out = Path(args.out) if args.out else work / "eval-imdb"
     out.mkdir(parents=True, exist_ok=True)
     vocab = read_vocab(work / "vocab.txt")
     tok = WordPieceTokenizer(vocab, recipe["max_length"])
-    model = load_classifier_state(work / args.model, recipe, vocab)
+    if (work / args.model).is_dir():  # the edge BiLSTM: its own whole-word ids, the same windows
+        model, words = load_any(work / args.model)
+        encode, pad_id, forward = words.ids, BILSTM_PAD, (lambda ids, attention: model(ids, attention))
+    else:
+        model = load_classifier_state(work / args.model, recipe, vocab)
+        encode, pad_id, forward = tok.encode, tok.pad_id, (lambda ids, attention: model(ids, attention, torch.zeros_like(ids)))
     started, cpu0 = time.time(), time.process_time()
     # The file is sorted by label: the smoke run takes every 300th review to see both.
     reviews = list(labelled_reviews(300 if args.smoke else 1, 80 if args.smoke else None, split="test"))
@@ -70,9 +77,8 @@ def main() -> None:
         owner += [r] * len(cut)
     labels = torch.tensor([y for _, y in reviews])
     owner_t = torch.tensor(owner)
-    forward = lambda ids, attention: model(ids, attention, torch.zeros_like(ids))
-    window_logits = score(forward, [tok.encode(w) for w in windows], tok.pad_id)
-    whole_logits = score(forward, [tok.encode(t) for t, _ in reviews], tok.pad_id)
+    window_logits = score(forward, [encode(w) for w in windows], pad_id)
+    whole_logits = score(forward, [encode(t) for t, _ in reviews], pad_id)
     per_review = torch.zeros(len(reviews), 2).index_add_(0, owner_t, window_logits)
     acc = lambda logits, y: round(float((logits.argmax(1) == y).float().mean()), 4)
     sample = [(w, int(labels[o])) for w, o in zip(windows, owner) if o % args.every_tsv == 0]

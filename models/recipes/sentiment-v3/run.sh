@@ -15,6 +15,13 @@
 #                  the hold-out against torch
 #   eval           npm run models:eval on SST-2 dev (fp32 and int8 side by side) -> OUT/eval_sst2_dev.json; IMDB test, the
 #                  out-of-domain figure (the only stage that reads it) -> OUT/eval_imdb_test.json, eval_imdb_test_windows.json
+# The edge BiLSTM (edge_bilstm.py, the registry's default since v3's BiLSTM follow-up), after teacher-glove, imdb-supervised
+# (its windows) and distill (its augmented sentences and teacher logits):
+#   edge-imdb      a GloVe BiLSTM with a whole-word table trained on IMDB's labelled windows
+#   edge-sst2      that model fine-tuned on SST-2's training split (v2's hold-out chooses the best state)
+#   edge-distill   distilled from the BiLSTM teachers (recipe.json edge_bilstm.teachers) on the split + augmented sentences
+#   edge-export    the ONNX folder (default models/sst2-glove-bilstm, --edge-out DIR), int8 word table, checked
+#   edge-eval      SST-2 dev and IMDB test as eval does, for the edge folder (fp32 only in the work folder: over 16 MB)
 # Every stage is skipped when its output exists; pretraining resumes from .recipe-work/sentiment-v3/pretrain/
 # checkpoint.pt, or on a fresh machine from the committed fp16 snapshot in checkpoints/ (snapshot.sh refreshes it).
 # Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--out DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
@@ -27,6 +34,7 @@
 source "$(dirname "$0")/env.sh"
 work="$root/.recipe-work/sentiment-v3"
 out="$root/models/sst2-bert"
+edge_out="$root/models/sst2-glove-bilstm"
 smoke=()
 stages=()
 from=imdb
@@ -35,15 +43,16 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --work) work="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --edge-out) edge_out="$2"; shift 2 ;;
     --smoke) smoke=(--smoke); shift ;;
     --from) from="${2:-}"; shift 2 ;;
     --from-checkpoint) trial=(--from-checkpoint); shift ;;
-    vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval) stages+=("$1"); shift ;;
-    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval ...] [--work DIR] [--out DIR] [--smoke] [--from imdb|pretrained|glove|random] [--from-checkpoint])" >&2; exit 2 ;;
+    vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval|edge-imdb|edge-sst2|edge-distill|edge-export|edge-eval) stages+=("$1"); shift ;;
+    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval|edge-imdb|edge-sst2|edge-distill|edge-export|edge-eval ...] [--work DIR] [--out DIR] [--edge-out DIR] [--smoke] [--from imdb|pretrained|glove|random] [--from-checkpoint])" >&2; exit 2 ;;
   esac
 done
 case "$from" in imdb|pretrained|glove|random) ;; *) echo "error: --from must be imdb, pretrained, glove or random, not '$from'" >&2; exit 2 ;; esac
-[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2 distill export eval)
+[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2 distill export eval edge-imdb edge-sst2 edge-distill edge-export edge-eval)
 pkg="${GLOVE_PKG:-$root/.recipe-work/sentiment-v3/glove-pkg}"
 mkdir -p "$work"
 cd "$root"
@@ -105,12 +114,26 @@ stage_export() {
   else echo "== export"; py export_classifier.py --work "$work" --out "$out" "${smoke[@]}"; fi
 }
 stage_eval() { # SST-2 dev, then IMDB test (out of domain: torch on every review, the engine on every 10th's windows)
-  echo "== eval"
+  local model="${1:-distill/model.pt}" imdb="$work/${2:-eval-imdb}"
+  echo "== eval $out"
   if [ ${#smoke[@]} -eq 0 ]; then npx tsx models/tools/eval-cli.ts "$out" --json "$out/eval_sst2_dev.json"
   else npx tsx models/tools/eval-cli.ts "$out" --data "$here/../sst2-sentiment/smoke-sentences.tsv"; fi
-  py eval_imdb.py --work "$work" "${smoke[@]}"
-  cp "$work/eval-imdb/report.json" "$out/eval_imdb_test.json"
-  npx tsx models/tools/eval-cli.ts "$out" --data "$work/eval-imdb/windows.tsv" --json "$out/eval_imdb_test_windows.json"
-  npx tsx models/tools/eval-cli.ts "$out" --data "$work/eval-imdb/reviews.tsv" --json "$out/eval_imdb_test_reviews.json"
+  py eval_imdb.py --work "$work" --model "$model" --out "$imdb" "${smoke[@]}"
+  cp "$imdb/report.json" "$out/eval_imdb_test.json"
+  npx tsx models/tools/eval-cli.ts "$out" --data "$imdb/windows.tsv" --json "$out/eval_imdb_test_windows.json"
+  npx tsx models/tools/eval-cli.ts "$out" --data "$imdb/reviews.tsv" --json "$out/eval_imdb_test_reviews.json"
 }
+edge() { # edge <stage> <folder> [args...]: edge_bilstm.py skips a stage whose model.pt exists
+  echo "== edge-$1"; py edge_bilstm.py "$1" --out "$work/edge-bilstm/$2" --work "$work" "${smoke[@]}" "${@:3}"
+}
+stage_edge-imdb() { edge imdb imdb; }
+stage_edge-sst2() { edge sst2 sst2-imdb --from "$work/edge-bilstm/imdb"; }
+stage_edge-distill() {
+  edge distill distill --from "$work/edge-bilstm/sst2-imdb" --teachers "$("$PYTHON" -c 'import json, sys; print(",".join(json.load(open(sys.argv[1]))["edge_bilstm"]["teachers"]))' "$here/recipe.json")"
+}
+stage_edge-export() {
+  if [ -s "$edge_out/training_report.json" ] && [ "$edge_out/training_report.json" -nt "$work/edge-bilstm/distill/model.pt" ]; then skip edge-export "$edge_out/training_report.json"
+  else echo "== edge-export"; py export_bilstm.py --work "$work" --model edge-bilstm/distill --out "$edge_out" "${smoke[@]}"; fi
+}
+stage_edge-eval() { out="$edge_out" stage_eval edge-bilstm/distill eval-imdb-edge; }
 for s in "${stages[@]}"; do "stage_$s"; done

@@ -159,6 +159,29 @@ assert round(acc, 4) == report["best"]["holdout_accuracy"], (acc, report["best"]
 print(f"fine-tuning: stop at 3 + resume = uninterrupted run at step 5 and at the end; 6 starting points finished; "
       f"the saved model scores the hold-out {acc:.4f}, as its report says")
 PY
+# The edge BiLSTM: its stages, a distillation stopped at step 5 and resumed equal to an uninterrupted one, the export
+# (torch = ONNX on the hold-out, checked inside export_bilstm.py) and its IMDB evaluation.
+edge_stages=(edge-imdb edge-sst2 edge-distill edge-export)
+bash "$here/run.sh" --smoke --work "$tmp/a" --edge-out "$tmp/edge" "${edge_stages[@]}" > "$tmp/edge.log" || { tail -n 5 "$tmp/edge.log"; failed "the edge stages"; }
+for f in config.json tokenizer.json vocab.txt training_report.json onnx/model.onnx onnx/model_quantized.onnx; do
+  [ -s "$tmp/edge/$f" ] || failed "edge-export: $f missing"
+done
+grep -q '"model_type": "glove-bilstm"' "$tmp/edge/config.json" || failed "edge-export: config.json is not the BiLSTM's"
+IMDB_DIR="$tmp/data/imdb-test" bash "$here/run.sh" --smoke --work "$tmp/a" --edge-out "$tmp/edge" edge-eval > "$tmp/edge-eval.log" || { tail -n 5 "$tmp/edge-eval.log"; failed "edge-eval"; }
+grep -q '"model": "edge-bilstm/distill"' "$tmp/edge/eval_imdb_test.json" || failed "edge-eval: the IMDB report is not the BiLSTM's"
+bash "$here/run.sh" --smoke --work "$tmp/a" --edge-out "$tmp/edge" "${edge_stages[@]}" > "$tmp/edge-again.log"
+[ "$(grep -c skipped "$tmp/edge-again.log")" -eq 4 ] || failed "a second run did not skip every finished edge stage"
+eb() { "$PYTHON" "$here/edge_bilstm.py" distill --smoke --work "$tmp/a" --from "$tmp/a/edge-bilstm/sst2-imdb" \
+  --teachers "$("$PYTHON" -c 'import json, sys; print(",".join(json.load(open(sys.argv[1]))["edge_bilstm"]["teachers"]))' "$here/recipe.json")" "$@"; }
+eb --out "$tmp/h" --stop-at 5 > /dev/null
+eb --out "$tmp/h" > "$tmp/h.log"
+grep -q "resumed from .* at step 5" "$tmp/h.log" || failed "edge-distill did not resume at step 5"
+"$PYTHON" - "$tmp" <<'PY' || failed "edge-distill: a stopped and resumed run differs from an uninterrupted one"
+import sys, torch
+a, h = (torch.load(f"{sys.argv[1]}/{d}/model.pt")["state"] for d in ("a/edge-bilstm/distill", "h"))
+assert all(torch.equal(a[k], h[k]) for k in a), "weights differ"
+print("edge-distill: stop at 5 + resume = the uninterrupted run's model")
+PY
 # Bad input: one line naming the fix, never a stack trace.
 one_line() { # one_line <expected text> <command...>
   local want="$1"; shift
@@ -183,4 +206,9 @@ rm "$tmp/g/distill/teacher-logits.pt" "$tmp/g/distill/report.json" "$tmp/g/teach
 one_line "run.sh teacher-glove" "$PYTHON" "$here/distill.py" --smoke --work "$tmp/g"
 rm "$tmp/g/finetune-sst2/imdb/model.pt"
 one_line "run.sh finetune-sst2 --from imdb" "$PYTHON" "$here/distill.py" --smoke --work "$tmp/g"
+mkdir -p "$tmp/j" && cp -r "$tmp/a/glove" "$tmp/j/"
+one_line "run.sh imdb-supervised" "$PYTHON" "$here/edge_bilstm.py" imdb --smoke --work "$tmp/j" --out "$tmp/j/e"
+mkdir -p "$tmp/i" && head -c 1000 "$tmp/a/pretrain/checkpoint.pt" > "$tmp/i/checkpoint.pt"
+one_line "is unreadable" "$PYTHON" "$here/edge_bilstm.py" sst2 --smoke --work "$tmp/a" --out "$tmp/i"
+one_line "not an edge_bilstm.py model" "$PYTHON" "$here/export_bilstm.py" --smoke --work "$tmp/a" --model teacher-glove --out "$tmp/x/f"
 echo "v3 recipe smoke test: 1 passed, 0 failed"
