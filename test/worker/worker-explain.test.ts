@@ -4,17 +4,15 @@
 // run as their own batch, so the same texts in the same order give the same session.runs and the same scores.
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
+import { keyIdOf, meteredAfter, meteredUsage } from './key-usage.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { costMicroUsd } from '../../functions/registry/pricing.js';
-import type { D1Database } from '../../functions/worker/d1-database.js';
-import { eventually } from '../helpers/eventually.js';
 
 type Word = { text: string; start: number; end: number; attribution: number };
 type Explanation = { method: string; words: Word[]; truncated: boolean; explained_chars: number };
 type Scored = { label: string; score: number; explanation?: Explanation };
 type Classified = { results: Scored[][]; truncated: boolean[]; usage: { input_tokens: number; texts: number; explanation_tokens?: number } };
 
-const DB = (env as { DB: D1Database }).DB;
 const SST2 = (env as { TEST_SST2: { text: string }[] }).TEST_SST2;
 const ADMIN = { authorization: 'Bearer worker-test-admin' };
 let key = '';
@@ -55,9 +53,12 @@ beforeAll(async () => {
 
 describe('explanations in the Worker', () => {
   it('explains each top label with offsets into the caller\'s text, each attribution the score a deleted word takes away, metered in D1', async () => {
+    const keyId = await keyIdOf(key);
+    const before = await meteredUsage(keyId);
     const answered = await postJson('/v1/classify', { input: TEXTS, explain: true }, { 'x-request-id': 'edge-explain-1' });
     expect(answered.status).toBe(200);
     const explained = (await answered.json()) as Classified;
+    const metered = await meteredAfter(keyId, before); // its record, before the key's next requests
     expect(explained.results).toHaveLength(TEXTS.length);
     expect(explained.results.find((_, i) => TEXTS[i] === CALLER_TEXT)![0]!.explanation!.words.map((w) => w.text))
       .toEqual(['Naïve', 'but', 'charming', 'a', 'café', 'set', 'film', '😀']);
@@ -82,16 +83,12 @@ describe('explanations in the Worker', () => {
     expect(explained.usage.input_tokens).toBe(plain.usage.input_tokens);
     expect(explained.usage.explanation_tokens).toBe(plain.usage.input_tokens - alone.usage.input_tokens);
     expect(explained.usage.texts).toBe(TEXTS.length);
-    const [row] = (await eventually(
-      () => DB.prepare('SELECT * FROM usage WHERE request_id = ?').bind('edge-explain-1').all<Record<string, number>>(),
-      (rows) => rows.results.length > 0,
-    )).results;
-    expect(row!.input_tokens).toBe(explained.usage.input_tokens);
+    expect(metered).toMatchObject({ requests: 1, inputTokens: explained.usage.input_tokens });
     const card = (await (await exports.default.fetch(new Request('http://edge.test/v1/models/sentiment', { headers: { authorization: `Bearer ${key}` } }))).json()) as {
       price: { request_micro_usd: number; input_token_micro_usd: number; output_token_micro_usd: number };
     };
     const price = { requestMicroUsd: card.price.request_micro_usd, inputTokenMicroUsd: card.price.input_token_micro_usd, outputTokenMicroUsd: card.price.output_token_micro_usd };
-    expect(row!.cost_micro_usd).toBe(costMicroUsd(price, explained.usage.input_tokens, 0));
+    expect(metered.costMicroUsd).toBeCloseTo(costMicroUsd(price, explained.usage.input_tokens, 0), 9);
   });
 
   it('explains every label on POST /models/{id} with parameters.explain: with two labels under softmax, opposite attributions', async () => {

@@ -5,6 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { keyIdOf, meteredAfter } from '../key-usage.js';
 import worker from '../../../functions/worker/index.js';
 import type { Env } from '../../../functions/worker/worker-env.js';
 import type { D1Database } from '../../../functions/worker/d1-database.js';
@@ -57,7 +58,7 @@ describe('a registry model read from R2', () => {
 });
 
 describe('a streamed generation at the edge', () => {
-  it('writes its usage record, with the tokens sent, through its own ctx.waitUntil', async () => {
+  it('hands its usage record, with the tokens sent, to its key\'s object through its own ctx.waitUntil', async () => {
     const key = await newKey('edge_streams');
     const ctx = createExecutionContext();
     const handedOver: Promise<unknown>[] = [];
@@ -79,8 +80,10 @@ describe('a streamed generation at the edge', () => {
       .findLast((c) => c.usage)!.usage!;
     expect(handedOver.length).toBeGreaterThanOrEqual(1);
     await waitOnExecutionContext(ctx);
-    const rows = (await bindings.DB.prepare('SELECT model, path, status, input_tokens, output_tokens FROM usage WHERE request_id = ?').bind('edge-stream-1').all<Record<string, unknown>>()).results;
-    expect(rows).toEqual([{ model: 'stories260K', path: 'gpu', status: 200, input_tokens: sent.prompt_tokens, output_tokens: sent.completion_tokens }]);
+    // Counted by the key's object, written to D1 as a roll-up by its alarm (test/worker/usage-rollups.test.ts).
+    const keyId = await keyIdOf(key);
+    expect(await meteredAfter(keyId, { requests: 0, inputTokens: 0, outputTokens: 0, costMicroUsd: 0 }, 1, "model = 'stories260K' AND path = 'gpu' AND status = 200"))
+      .toMatchObject({ requests: 1, inputTokens: sent.prompt_tokens, outputTokens: sent.completion_tokens });
     expect(sent.completion_tokens).toBe(10);
   });
 });
