@@ -45,7 +45,8 @@ export class KeyUsageMeter {
   /** Distinct per instance, so that two instances' batches never share an id. */
   private readonly instance = `${Date.now().toString(36)}${crypto.randomUUID().slice(0, 8)}`;
   private batches = 0;
-  private alarmSet = false;
+  /** When this instance last set the alarm for its roll-up (null: not since its last flush). */
+  private alarmAt: number | null = null;
 
   constructor(
     private readonly keyId: string,
@@ -96,11 +97,13 @@ export class KeyUsageMeter {
       this.rollup.add(record);
     }
     if (this.rollup.requests >= FLUSH_REQUESTS) await this.setAlarm(this.now());
-    else if (!this.alarmSet && this.rollup.requests > 0) await this.setAlarm(this.now() + FLUSH_MS);
+    else if (this.rollup.requests > 0) await this.setAlarm(this.now() + FLUSH_MS);
   }
 
+  /** Sets the alarm for `at` unless this instance set it for then or sooner since its last flush. */
   private async setAlarm(at: number): Promise<void> {
-    this.alarmSet = true;
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
     await this.storage.setAlarm(at);
   }
 
@@ -112,7 +115,7 @@ export class KeyUsageMeter {
 
   /** Called by the object's alarm: writes what is counted; a batch D1 refused is parked, never dropped. */
   async flush(): Promise<void> {
-    this.alarmSet = false;
+    this.alarmAt = null;
     if (this.writing || this.rollup.size === 0) return; // a flush in progress takes the rest next time
     const costMicroUsd = this.rollup.costMicroUsd;
     const rows = this.rollup.take(`ru_${this.instance}_${++this.batches}`);
