@@ -56,7 +56,9 @@ export function screenGenerationBody(body: Record<string, unknown>, screening: S
       return m;
     });
   }
-  // OpenAI's end-user id is often an e-mail address.
+  // Stop strings go upstream too; OpenAI's end-user id is often an e-mail address.
+  if (typeof body.stop === 'string') out.stop = screenText(body.stop, screening, 'stop');
+  else if (Array.isArray(body.stop)) out.stop = body.stop.map((s, i) => (typeof s === 'string' ? screenText(s, screening, `stop[${i}]`) : s));
   if (typeof body.user === 'string') out.user = screenText(body.user, screening, 'user');
   return out;
 }

@@ -83,7 +83,7 @@ const chat = (key: string, stream: boolean, headers: Record<string, string> = {}
   fetch(`${running.server.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
-    body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: PROMPT }], max_tokens: 16, stream, user: EMAIL }),
+    body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: PROMPT }], max_tokens: 16, stream, user: EMAIL, stop: ['\n\n', `Bye ${EMAIL}`] }),
   });
 
 const setPolicy = (scope: 'keys' | 'tenants', id: string, body: unknown) => running.admin.call('PUT', `/${scope}/${id}/privacy`, body);
@@ -123,7 +123,7 @@ describe('privacy policy through a real server', () => {
     const before = upstream.bodies.length;
     const res = await chat(key.key, false);
     expect(res.status).toBe(200);
-    expect(res.headers.get('x-edge-maas-pii')).toBe('email=2, phone=1, card=1, iban=1, ip=1, ssn=1');
+    expect(res.headers.get('x-edge-maas-pii')).toBe('email=3, phone=1, card=1, iban=1, ip=1, ssn=1');
     expect(res.headers.get('x-edge-maas-privacy')).toBe('pii=mask; retention=standard');
     const answer = (await res.json()) as { choices: { message: { content: string } }[] };
     expect(answer.choices[0]!.message.content).toBe('Echo: [EMAIL] and [PHONE].');
@@ -132,7 +132,7 @@ describe('privacy policy through a real server', () => {
     holdsNoValue(sent);
     const message = (JSON.parse(sent) as { messages: { content: string }[]; user: string }).messages[0]!.content;
     expect(message).toBe('I am [EMAIL], phone [PHONE], card [CARD], IBAN [IBAN], SSN [SSN], from [IP]. Order #A-10023 of 2024-03-15, v1.2.3, $1,234.56.');
-    expect(JSON.parse(sent).user).toBe('[EMAIL]');
+    expect(JSON.parse(sent)).toMatchObject({ user: '[EMAIL]', stop: ['\n\n', 'Bye [EMAIL]'] });
   });
 
   it('mask on a stream: every event keeps its SSE framing, values split across chunks are masked whole', async () => {

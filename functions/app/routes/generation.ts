@@ -1,8 +1,8 @@
 /**
  * POST /v1/chat/completions and /v1/completions on the router: validated with the generation server's own
  * schemas, checked against the registry (gpu-upstream text-generation models, their max_tokens), then sent to
- * the model's upstreams through their TextGenerator (the body as the client sent it); streams pass through
- * unbuffered.
+ * the model's upstreams through their TextGenerator (the body as the client sent it, but for the personal data the
+ * privacy policy masks or refuses, functions/privacy/); streams pass through unbuffered (masked as they pass).
  */
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
