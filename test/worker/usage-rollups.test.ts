@@ -6,7 +6,11 @@ import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject 
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { D1Database } from '../../functions/worker/d1-database.js';
-import type { DurableObjectNamespaceLike, KeyRateLimiter, LimiterState } from '../../functions/worker/key-rate-limiter.js';
+import { DurableKeyLimiter, type DurableObjectNamespaceLike, type KeyRateLimiter, type LimiterState } from '../../functions/worker/key-rate-limiter.js';
+import { DurableUsageSink } from '../../functions/worker/durable-usage-sink.js';
+import { RequestUsageWriter } from '../../functions/billing/request-usage-writer.js';
+import { SqlBillingStore } from '../../functions/billing/sql-billing-store.js';
+import { d1Database } from '../../functions/worker/d1-database.js';
 
 declare module 'cloudflare:test' {
   export function runDurableObjectAlarm(stub: unknown): Promise<boolean>;
@@ -155,5 +159,25 @@ describe('usage roll-ups in the key\'s object', () => {
     await abortAllDurableObjects(); // a new instance reads the month from D1
     const next = await Promise.all(Array.from({ length: 3 }, () => classify(key, 'a fine film')));
     expect(next.map((r) => r.status).sort()).toEqual([200, 402, 402]);
+  });
+
+  it('a record its object cannot take (three calls failed) is written to D1 by the request itself, once', async () => {
+    const { id } = await newKey();
+    const down: DurableObjectNamespaceLike = {
+      idFromName: (name) => bindings.RATE_LIMITER.idFromName(name),
+      get: () => ({ fetch: async () => { throw new Error('the object is unreachable'); } }),
+    };
+    const errors: unknown[] = [];
+    const direct = new RequestUsageWriter(new SqlBillingStore(d1Database(bindings.DB)), { attempts: 2, backoffMs: 1 });
+    const sink = new DurableUsageSink(new DurableKeyLimiter(down), direct, { attempts: 3, backoffMs: 1, onError: (e) => errors.push(e) });
+    const record = {
+      id: 'unreachable-1', requestId: 'r-unreachable', keyId: id, tenantId: TENANT, model: 'sst2-bert', modelVersion: '3', path: 'edge' as const, route: 'POST /v1/classify',
+      inputTokens: 7, outputTokens: 0, computeMs: 1, status: 200, costMicroUsd: 2.5, idempotentReplay: false, createdAt: Date.now(), heldMicroUsd: 0,
+    };
+    await sink.record(record, null);
+    await sink.record(record, null); // again: D1's insert is idempotent per id
+    expect(errors).toHaveLength(2);
+    expect(await rowsOf(id)).toMatchObject([{ id: 'unreachable-1', request_id: 'r-unreachable', requests: 1 }]);
+    expect(await spent(id)).toBe(2.5);
   });
 });
