@@ -21,7 +21,7 @@
 #   edge-sst2      that model fine-tuned on SST-2's training split (v2's hold-out chooses the best state)
 #   edge-distill   distilled from the BiLSTM teachers (recipe.json edge_bilstm.teachers) on the split + augmented sentences
 #   edge-export    the ONNX folder (default models/sst2-glove-bilstm, --edge-out DIR), int8 word table, checked
-#   edge-eval      SST-2 dev and IMDB test as eval does, for the edge folder (fp32 only in the work folder: over 16 MB)
+#   edge-eval      SST-2 dev and IMDB test as eval does, fp32 beside int8 in the work folder (the fp32 file is over 16 MB)
 # Every stage is skipped when its output exists; pretraining resumes from .recipe-work/sentiment-v3/pretrain/
 # checkpoint.pt, or on a fresh machine from the committed fp16 snapshot in checkpoints/ (snapshot.sh refreshes it).
 # Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--out DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
@@ -131,9 +131,15 @@ stage_edge-sst2() { edge sst2 sst2-imdb --from "$work/edge-bilstm/imdb"; }
 stage_edge-distill() {
   edge distill distill --from "$work/edge-bilstm/sst2-imdb" --teachers "$("$PYTHON" -c 'import json, sys; print(",".join(json.load(open(sys.argv[1]))["edge_bilstm"]["teachers"]))' "$here/recipe.json")"
 }
+edge_folder="$work/edge-export/folder"  # fp32 and int8; the model folder gets all but the fp32 file (35 MB, over 16 MB)
 stage_edge-export() {
-  if [ -s "$edge_out/training_report.json" ] && [ "$edge_out/training_report.json" -nt "$work/edge-bilstm/distill/model.pt" ]; then skip edge-export "$edge_out/training_report.json"
-  else echo "== edge-export"; py export_bilstm.py --work "$work" --model edge-bilstm/distill --out "$edge_out" "${smoke[@]}"; fi
+  if [ -s "$edge_out/training_report.json" ] && [ "$edge_out/training_report.json" -nt "$work/edge-bilstm/distill/model.pt" ]; then skip edge-export "$edge_out/training_report.json"; return; fi
+  echo "== edge-export"; py export_bilstm.py --work "$work" --model edge-bilstm/distill --out "$edge_folder" "${smoke[@]}"
+  mkdir -p "$edge_out/onnx"
+  (cd "$edge_folder" && find . -type f ! -path ./onnx/model.onnx -exec cp --parents {} "$edge_out/" \;)
 }
-stage_edge-eval() { out="$edge_out" stage_eval edge-bilstm/distill eval-imdb-edge; }
+stage_edge-eval() { # both variants side by side in the work folder, the figures copied to the model folder
+  out="$edge_folder" stage_eval edge-bilstm/distill eval-imdb-edge
+  cp "$edge_folder"/eval_*.json "$edge_out/"
+}
 for s in "${stages[@]}"; do "stage_$s"; done
