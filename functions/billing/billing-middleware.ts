@@ -78,8 +78,9 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       const meter = c.var.meter;
       const billable = status < 400 && !replay && meter.price !== null;
       const cost = !billable ? 0 : meter.cacheHit ? cacheHitCostMicroUsd(meter.price!) : costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens);
-      // A request refused before its model ran names the model its body asked for (no version: none was served).
-      const asked = c.var.jsonBody?.model;
+      // A request billing refused (429, 402) before its model ran names the model its body asked for (no version:
+      // none was served), so that /v1/usage by model shows it there rather than under "(none)".
+      const asked = status === 429 || status === 402 ? c.var.jsonBody?.model : undefined;
       const usage: UsageRecord = {
         id: usageId, requestId: c.var.requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
         model: meter.model ?? (typeof asked === 'string' && asked !== '' ? asked.slice(0, 200) : null), modelVersion: meter.modelVersion,
