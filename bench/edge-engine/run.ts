@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const tjs = await loadTransformersWeb(defaultModelDir);
   const tjsCreate = performance.now() - t0;
   arms.push({
-    name: `(c) transformers.js ${'4.3.1'} pipeline, WASM (onnxruntime-web ${tjs.ortVersion})`,
+    name: `(c) transformers.js ${tjs.version} pipeline, WASM (onnxruntime-web ${tjs.ortVersion})`,
     times: [],
     cpu: [],
     createMs: tjsCreate,

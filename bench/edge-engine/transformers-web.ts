@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 
 export interface TransformersWeb {
   classify(text: string): Promise<{ label: string; score: number }[]>;
-  /** onnxruntime-web's version under the pipeline. */
+  /** transformers.js' version, and onnxruntime-web's under the pipeline. */
+  version: string;
   ortVersion: string;
   /** The raw onnxruntime-web module it runs on (for a raw session.run on the same ORT build). */
   ort: typeof import('onnxruntime-web');
@@ -69,6 +70,7 @@ export async function loadTransformersWeb(modelDir: string): Promise<Transformer
   const classifier = await pipeline('text-classification', modelDir.split('/').pop(), { dtype: 'q8', device: 'wasm' });
   return {
     classify: (text) => classifier(text),
+    version: String(env.version ?? 'unknown'),
     ortVersion: String(env.backends.onnx.versions?.web ?? 'unknown'),
     ort,
     close: () => new Promise((resolve) => server.close(() => resolve())),
