@@ -133,12 +133,17 @@ const DETECTORS: Detector[] = [
     kind: 'iban',
     pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g,
     accept: (m) => {
-      // Spaced IBANs come in groups of four; what follows the number after a space ("… 3000 203.0.113.45") is cut off.
-      for (let text = m[0]; ; text = text.slice(0, text.lastIndexOf(' '))) {
-        const grouped = !text.includes(' ') || /^[A-Z0-9]{4}(?: [A-Z0-9]{4})*(?: [A-Z0-9]{1,4})?$/.test(text);
-        if (grouped && ibanValid(text.replace(/ /g, ''))) return text.length;
-        if (!text.includes(' ')) return false;
-      }
+      // The country says how long the IBAN is; what follows it after a space ("… 3000 203.0.113.45") is cut off.
+      const text = m[0];
+      const length = IBAN_LENGTHS[text.slice(0, 2)];
+      if (length === undefined) return false;
+      let end = 0;
+      for (let n = 0; end < text.length && n < length; end++) if (text[end] !== ' ') n++;
+      if (end < text.length && text[end] !== ' ') return false;
+      const kept = text.slice(0, end);
+      // Spaced IBANs come in groups of four.
+      if (kept.includes(' ') && !/^[A-Z0-9]{4}(?: [A-Z0-9]{4})*(?: [A-Z0-9]{1,4})?$/.test(kept)) return false;
+      return ibanValid(kept.replace(/ /g, '')) ? end : false;
     },
   },
   {
@@ -192,11 +197,16 @@ const DETECTORS: Detector[] = [
   },
 ];
 
-/** Every piece of personal data in the text, in order, none overlapping. */
+/**
+ * Every piece of personal data in the text, in order, none overlapping. Linear in the matches: each kind's matches
+ * come in order, so they are checked against the earlier kinds' (also in order) with one moving pointer, then merged.
+ */
 export function findPii(text: string): PiiMatch[] {
-  const found: PiiMatch[] = [];
+  let claimed: PiiMatch[] = [];
   for (const { kind, pattern, accept } of DETECTORS) {
     pattern.lastIndex = 0;
+    const added: PiiMatch[] = [];
+    let at = 0; // the first claimed match that may still overlap what this pass finds next
     let m: RegExpExecArray | null;
     while ((m = pattern.exec(text)) !== null) {
       const start = m.index;
@@ -212,12 +222,23 @@ export function findPii(text: string): PiiMatch[] {
         continue;
       }
       const kept = verdict === true ? end : start + verdict;
-      if (found.some((f) => f.start < kept && start < f.end)) continue;
-      found.push({ kind, start, end: kept });
+      while (at < claimed.length && claimed[at]!.end <= start) at++;
+      if (at < claimed.length && claimed[at]!.start < kept) continue;
+      added.push({ kind, start, end: kept });
       if (kept < end) pattern.lastIndex = kept;
     }
+    if (added.length > 0) claimed = merged(claimed, added);
   }
-  return found.sort((a, b) => a.start - b.start);
+  return claimed;
+}
+
+function merged(a: PiiMatch[], b: PiiMatch[]): PiiMatch[] {
+  if (a.length === 0) return b;
+  const out: PiiMatch[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]!.start < b[j]!.start) ? a[i++]! : b[j++]!);
+  return out;
 }
 
 export const MASKS: Record<PiiKind, string> = { email: '[EMAIL]', phone: '[PHONE]', card: '[CARD]', iban: '[IBAN]', ip: '[IP]', ssn: '[SSN]' };
