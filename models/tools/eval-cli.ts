@@ -30,7 +30,7 @@ runCli(async () => {
     allowPositionals: true,
     options: {
       data: { type: 'string', default: join(sst2Dir, 'dev.tsv') },
-      variants: { type: 'string', default: 'model,model_quantized' },
+      variants: { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -39,7 +39,12 @@ runCli(async () => {
   const data = await readLabelledTsv(values.data);
   const variants = new Map<string, SequenceClassifier>();
   const sizes = new Map<string, number>();
-  for (const variant of values.variants.split(',')) {
+  // By default the variants the folder has: a folder may ship int8 only (sst2-glove-bilstm: its fp32 file is over 16 MB).
+  const present = async (v: string) => stat(join(folder, 'onnx', `${v}.onnx`)).then(() => v, () => null);
+  const found = (await Promise.all(['model', 'model_quantized'].map(present))).filter((v): v is string => v !== null);
+  // With neither file, loading says what the folder lacks (its config.json first).
+  const chosen = values.variants?.split(',') ?? (found.length ? found : ['model', 'model_quantized']);
+  for (const variant of chosen) {
     variants.set(variant, await loadClassifier(folder, { variant, threads: 1 }));
     sizes.set(variant, (await stat(join(folder, 'onnx', `${variant}.onnx`))).size);
   }
