@@ -23,7 +23,8 @@ import torch
 from onnx import TensorProto, checker, helper, numpy_helper, save_model
 
 from common import WORK, RecipeError, load_recipe, logger, main_guard, sst2_split
-from edge_bilstm import PAD, load_any
+from edge_bilstm import PAD, SPECIALS, EdgeWords, load_any
+from wordpiece import normalize, pre_tokenize
 from export_classifier import run_tool
 from export import _write_json
 from types import SimpleNamespace
@@ -160,6 +161,31 @@ def write_reference(out: Path, model, words, texts: list[str]) -> None:
         "variant": "model_quantized", "texts": texts, "logits": [[round(float(x), 6) for x in row] for row in logits]})
 
 
+def train_words(recipe: dict, smoke: bool) -> set[str]:
+    train_rows, _ = sst2_split(recipe, 400 if smoke else None)
+    return {w for text, _ in train_rows for w in pre_tokenize(normalize(text))}
+
+
+def prune_words(model, words: EdgeWords, work: Path, keep: set[str], min_count: int):
+    """The model with a smaller word table, for the Worker's bundle and memory: the special tokens, every word of
+    SST-2's training split, and the other words that occur at least min_count times in the IMDB + SST-2 corpus
+    (corpus/words.tsv). Dropped words read as [UNK], in torch and in the engine alike."""
+    counts_path = work / "corpus" / "words.tsv"
+    if not counts_path.is_file():
+        raise RecipeError(f"{counts_path} not found (run: bash models/recipes/sentiment-v3/run.sh corpus)")
+    counts = {}
+    for line in counts_path.read_text(encoding="utf-8").splitlines():
+        word, _, n = line.partition("\t")
+        if n.isdigit():
+            counts[word] = int(n)
+    kept = [i for i, w in enumerate(words.words) if i < len(SPECIALS) or w in keep or counts.get(w, 0) >= min_count]
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    state["embed.weight"] = state["embed.weight"][kept].clone()
+    smaller = type(model)(len(kept), state["embed.weight"].shape[1], model.lstm.hidden_size, 0.0).eval()
+    smaller.load_state_dict(state)
+    return smaller, EdgeWords([words.words[i] for i in kept], words.max_length)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", default=str(WORK))
@@ -172,16 +198,22 @@ def main() -> None:
     saved = torch.load(folder / "model.pt")
     if saved.get("kind") != "edge-bilstm":
         raise RecipeError(f"{folder}/model.pt is not an edge_bilstm.py model (its word table has no [CLS]/[SEP])")
-    model, words = load_any(folder)
+    full_model, full_words = load_any(folder)
+    _, holdout_rows = sst2_split(recipe, 400 if args.smoke else None)
+    score = lambda m, w: accuracy(m, [(w.ids(t), y) for t, y in holdout_rows], SimpleNamespace(pad_id=PAD))
+    model, words = prune_words(full_model, full_words, work, train_words(recipe, args.smoke), recipe["edge_bilstm"]["export"]["min_corpus_count"])
+    pruned = {"words_before": len(full_words.words), "words_after": len(words.words),
+              "min_corpus_count": recipe["edge_bilstm"]["export"]["min_corpus_count"],
+              "holdout_before": round(score(full_model, full_words), 4)}
+    log(f"word table pruned: {pruned}")
     hidden = saved["settings"]["hidden_size"]
-    write_folder(out, words.words, saved["max_length"], hidden, build_graph(saved["state"], hidden))
+    write_folder(out, words.words, saved["max_length"], hidden, build_graph(model.state_dict(), hidden))
     # Only the word table is quantized: the 600x2 head gains nothing from int8, and its dynamic activation
     # quantization would make a text's scores depend on the batch it runs in.
     log(run_tool(["models/tools/quantize-cli.ts", str(out / "onnx" / "model.onnx"), str(out / "onnx" / "model_quantized.onnx"),
                   "--exclude", "classifier_matmul"], "quantization"))
 
-    _, holdout_rows = sst2_split(recipe, 400 if args.smoke else None)
-    torch_accuracy = accuracy(model, [(words.ids(t), y) for t, y in holdout_rows], SimpleNamespace(pad_id=PAD))
+    torch_accuracy = score(model, words)
     with tempfile.TemporaryDirectory() as tmp:
         rows = Path(tmp) / "holdout.tsv"
         rows.write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in holdout_rows), encoding="utf-8")
@@ -193,7 +225,7 @@ def main() -> None:
     report_path = folder / "report.json"
     training = json.loads(report_path.read_text()) if report_path.is_file() else {}
     _write_json(out / "training_report.json", {
-        **training, "exported_from": {"model": args.model},
+        **training, "exported_from": {"model": args.model}, "word_table_pruning": pruned,
         "export_check_holdout": {"torch": round(torch_accuracy, 4), **{k: round(v, 4) for k, v in onnx_results.items()}},
         "parameters": sum(p.numel() for p in model.parameters())})
     log(f"wrote {out}: hold-out torch {torch_accuracy:.4f}, ONNX fp32 {onnx_results['model']:.4f}, int8 {onnx_results['model_quantized']:.4f}")
