@@ -1,4 +1,6 @@
-// Explanations over HTTP: the real Node server on 127.0.0.1 with the real default model (sst2-bert@3), on
+// Explanations over HTTP: the real Node server on 127.0.0.1 with the real transformer sst2-bert@3 (its WordPiece
+// vocabulary and 128-token cut are what the truncation cases are written against; the default BiLSTM explains through
+// the same code, checked in the last test), on
 // onnxruntime-web (WASM) and onnxruntime-node. Each explained label's words cover the caller's text at its own
 // offsets, and each attribution is the label's score less its score with the word deleted, as the model gives both.
 import { readFile } from 'node:fs/promises';
@@ -40,8 +42,10 @@ async function post(url: string, path: string, body: unknown, headers: Record<st
   return { status: res.status, body: await res.json() };
 }
 
+const MODEL = 'sst2-bert@3';
+
 async function classify(url: string, body: unknown): Promise<ClassifyAnswer> {
-  const { status, body: answer } = await post(url, '/v1/classify', body);
+  const { status, body: answer } = await post(url, '/v1/classify', { model: MODEL, ...(body as object) });
   if (status !== 200) throw new Error(`classify answered ${status}: ${JSON.stringify(answer)}`);
   return answer as ClassifyAnswer;
 }
@@ -207,7 +211,7 @@ describe.each(BACKENDS)('explanations on the %s backend', (backend) => {
 
   it('explains on POST /models/{id} under parameters.function_to_apply, sigmoid too', async () => {
     const text = texts[4]!;
-    const { status, body } = await post(url(), '/models/sentiment', { inputs: text, parameters: { explain: true, function_to_apply: 'sigmoid' } });
+    const { status, body } = await post(url(), '/models/sentiment-transformer', { inputs: text, parameters: { explain: true, function_to_apply: 'sigmoid' } });
     expect(status).toBe(200);
     const [scores] = body as Scored[][];
     expect(scores!.map((s) => s.label)).toEqual(['POSITIVE', 'NEGATIVE']);
@@ -215,7 +219,7 @@ describe.each(BACKENDS)('explanations on the %s backend', (backend) => {
     const explanation = scores![0]!.explanation!;
     expectCoversWords(text, explanation);
     expect(scores![1]).not.toHaveProperty('explanation');
-    const replay = (await post(url(), '/models/sentiment', { inputs: [text, ...variantsOf(text, explanation)], parameters: { function_to_apply: 'sigmoid' } })).body as Scored[][];
+    const replay = (await post(url(), '/models/sentiment-transformer', { inputs: [text, ...variantsOf(text, explanation)], parameters: { function_to_apply: 'sigmoid' } })).body as Scored[][];
     explanation.words.forEach((word, w) => {
       expect(word.attribution).toBeCloseTo(scoreOf(replay[0]!, 'POSITIVE') - scoreOf(replay[1 + w]!, 'POSITIVE'), 9);
     });
@@ -225,10 +229,28 @@ describe.each(BACKENDS)('explanations on the %s backend', (backend) => {
   });
 
   it('still answers the official Hugging Face client, explain off, in its shape', async () => {
-    const output = await new InferenceClient().textClassification({ endpointUrl: `${url()}/models/sentiment`, inputs: texts[4]! });
+    const output = await new InferenceClient().textClassification({ endpointUrl: `${url()}/models/sentiment-transformer`, inputs: texts[4]! });
     expect(output.map((o) => o.label)).toEqual(['POSITIVE', 'NEGATIVE']);
     expect(output[0]!.score + output[1]!.score).toBeCloseTo(1, 6);
     expect(JSON.stringify(output)).not.toContain('explanation');
+  });
+});
+
+describe.each(BACKENDS)('the default model (the GloVe BiLSTM) explained on the %s backend', (backend) => {
+  it('attributes to each word the top score less the score without that word, each text alone: the model is batch-invariant', async () => {
+    const { body } = await post(servers[backend].url, '/v1/classify', { input: texts, explain: true });
+    const answer = body as ClassifyAnswer;
+    expect(answer.model).toBe('sst2-glove-bilstm@1');
+    for (const [i, scores] of answer.results.entries()) {
+      const [top] = scores;
+      expectCoversWords(texts[i]!, top!.explanation!);
+      const alone = async (input: string) => scoreOf(((await post(servers[backend].url, '/v1/classify', { input })).body as ClassifyAnswer).results[0]!, top!.label);
+      expect(await alone(texts[i]!)).toBeCloseTo(top!.score, 4);
+      const variants = variantsOf(texts[i]!, top!.explanation!);
+      for (const [w, word] of top!.explanation!.words.entries()) {
+        expect(word.attribution).toBeCloseTo(top!.score - await alone(variants[w]!), 4);
+      }
+    }
   });
 });
 
@@ -260,8 +282,8 @@ describe('explain refusals', () => {
     ['17 texts', '/v1/classify', { input: Array(17).fill('a fine film'), explain: true }, 'input', /holds 17 texts; at most 16 per request when explain is on/],
     ['550 words', '/v1/classify', { input: manyWords, explain: true }, 'input', /holds 550 words to explain; at most 512/],
     ['two 100-word texts (tokens past the limit)', '/v1/classify', { input: Array(2).fill('good '.repeat(100).trim()), explain: true }, 'input', /would have the model read 20\d{3} tokens \(one variant per word\); at most 16384 per request/],
-    ['17 inputs on /models', '/models/sentiment', { inputs: Array(17).fill('a fine film'), parameters: { explain: true } }, 'inputs', /at most 16/],
-    ['explain "yes" on /models', '/models/sentiment', { inputs: 'x', parameters: { explain: 'yes' } }, 'parameters.explain', /must be true, false or an object/],
+    ['17 inputs on /models', '/models/sentiment-transformer', { inputs: Array(17).fill('a fine film'), parameters: { explain: true } }, 'inputs', /at most 16/],
+    ['explain "yes" on /models', '/models/sentiment-transformer', { inputs: 'x', parameters: { explain: 'yes' } }, 'parameters.explain', /must be true, false or an object/],
     ['a generation model', '/v1/classify', { model: 'stories260K', input: 'x', explain: true }, 'model', /does not classify text/],
   ])('%s: 400 naming the field', async (name, path, body, param, message) => {
     const { status, body: answer } = await post(url(), path, body);
@@ -309,7 +331,7 @@ describe('billing an explained request', () => {
     const request = fetch(`${keys.server.url}/v1/classify`, {
       method: 'POST', signal: leaving.signal,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': id },
-      body: JSON.stringify({ input: long, explain: true }),
+      body: JSON.stringify({ model: MODEL, input: long, explain: true }),
     });
     setTimeout(() => leaving.abort(), 40);
     await expect(request).rejects.toThrow();

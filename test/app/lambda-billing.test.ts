@@ -59,7 +59,7 @@ describe('the Lambda router with DynamoDB billing', () => {
     const answered = await classify(key, 'a dull , lifeless film .');
     expect(answered.statusCode).toBe(200);
     const records = await usageOf('written');
-    expect(records).toEqual([expect.objectContaining({ keyId: id, route: 'POST /v1/classify', model: 'sst2-bert', status: 200, path: 'edge', requestId: answered.headers['x-request-id'] })]);
+    expect(records).toEqual([expect.objectContaining({ keyId: id, route: 'POST /v1/classify', model: 'sst2-glove-bilstm', status: 200, path: 'edge', requestId: answered.headers['x-request-id'] })]);
     expect(await new DynamoBillingStore(lambda.dynamo.client, lambda.dynamo.tables).spentSince(id, monthStart(records[0]!.createdAt))).toBe(records[0]!.costMicroUsd);
   }, 60_000);
 

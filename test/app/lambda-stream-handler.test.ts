@@ -82,9 +82,9 @@ describe('the streaming Lambda entry (RESPONSE_STREAM)', () => {
     const body = JSON.parse(answer.body) as { results: { label: string }[][]; usage: { input_tokens: number } };
     expect(body.results[0]![0]!.label).toBe('POSITIVE');
     expect(await usageWrittenAt('stream-cls-1')).toBeLessThan(answer.atEnd as number);
-    const price = (await readLocalRegistry()).resolve('sst2-bert')!.price;
+    const price = (await readLocalRegistry()).resolve('sentiment')!.price;
     expect(await usageOf('stream_cls')).toEqual([expect.objectContaining({
-      requestId: 'stream-cls-1', model: 'sst2-bert', status: 200, inputTokens: body.usage.input_tokens, costMicroUsd: priceOf(price, body.usage.input_tokens, 0),
+      requestId: 'stream-cls-1', model: 'sst2-glove-bilstm', status: 200, inputTokens: body.usage.input_tokens, costMicroUsd: priceOf(price, body.usage.input_tokens, 0),
     })]);
   }, 60_000);
 

@@ -4,10 +4,10 @@ import { argmax } from '../../models/tools/classification-metrics.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
-import { defaultModelDir, devTsv } from '../paths.js';
+import { sst2BertDir, devTsv } from '../paths.js';
 
 let server: RunningServer;
-/** Sizes of the batches the server's classifiers ran (its only edge model is sst2-bert@3). */
+/** Sizes of the batches the server's classifiers ran (its classifiers: sst2-glove-bilstm@1, the default, and sst2-bert@3). */
 const batchSizes: number[] = [];
 beforeAll(async () => {
   server = await startServer({ port: 0, onClassifyBatch: (size) => batchSizes.push(size) });
@@ -25,9 +25,9 @@ describe('the Node server on 127.0.0.1', () => {
     // Native is the default where onnxruntime-node loads, as it does after npm ci here.
     expect(server.backend).toBe('node');
     const models = await (await fetch(`${server.url}/v1/models`)).json();
-    expect(models.data[0]).toMatchObject({ id: 'sst2-bert@3', task: 'text-classification', runtime: 'edge-wasm', engine: 'onnxruntime-node', aliases: ['sentiment'], labels: ['NEGATIVE', 'POSITIVE'] });
+    expect(models.data[0]).toMatchObject({ id: 'sst2-glove-bilstm@1', task: 'text-classification', runtime: 'edge-wasm', engine: 'onnxruntime-node', aliases: ['sentiment'], labels: ['NEGATIVE', 'POSITIVE'] });
     expect(models.data.find((m: { id: string }) => m.id === 'stories260K@1')).toMatchObject({ runtime: 'gpu-upstream', engine: null });
-    expect(await (await fetch(`${server.url}/v1/models/sentiment`)).json()).toMatchObject({ id: 'sst2-bert@3', limits: { max_tokens: 128, max_batch: 64 } });
+    expect(await (await fetch(`${server.url}/v1/models/sentiment`)).json()).toMatchObject({ id: 'sst2-glove-bilstm@1', limits: { max_tokens: 128, max_batch: 64 } });
   });
 
   it('classifies with the default model, echoes request ids and reports timing', async () => {
@@ -39,14 +39,14 @@ describe('the Node server on 127.0.0.1', () => {
     expect(res.headers.get('x-request-id')).toBe('req-123');
     expect(res.headers.get('server-timing')).toMatch(/tokenize;dur=[\d.]+, inference;dur=[\d.]+/);
     const body = await res.json();
-    expect(body.model).toBe('sst2-bert@3');
+    expect(body.model).toBe('sst2-glove-bilstm@1');
     expect(body.results.map((r: { label: string }[]) => r.map((x) => x.label))).toEqual([['POSITIVE'], ['NEGATIVE']]);
     expect(body.usage.input_tokens).toBeGreaterThan(4);
   });
 
   it('gives over HTTP the labels of the offline evaluation on all of SST-2 dev', async () => {
     const dev = await readLabelledTsv(devTsv);
-    const offline = await loadClassifier(defaultModelDir, { variant: 'model_quantized', backend: server.backend });
+    const offline = await loadClassifier(sst2BertDir, { variant: 'model_quantized', backend: server.backend });
     for (let i = 0; i < dev.length; i += 64) {
       const texts = dev.slice(i, i + 64).map((r) => r.text);
       const body = await (await classify({ model: 'sst2-bert@3', input: texts })).json();
@@ -56,7 +56,7 @@ describe('the Node server on 127.0.0.1', () => {
   });
 
   it('answers 200 concurrent requests correctly and batches them', async () => {
-    expect([...server.engines.keys()]).toEqual(['sst2-bert@3']);
+    expect([...server.engines.keys()]).toEqual(['sst2-glove-bilstm@1', 'sst2-bert@3']);
     const texts = Array.from({ length: 200 }, (_, i) => (i % 2 ? `a dull , boring mess number ${i} .` : `a wonderful , heartfelt film number ${i} .`));
     const send = () => Promise.all(texts.map((t) => classify({ input: t }).then((r) => r.json())));
     // The first round opens the client's 200 keep-alive connections (this process is client and server at

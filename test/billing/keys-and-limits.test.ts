@@ -9,9 +9,9 @@ import { sqliteRows } from './sqlite-rows.js';
 const ctx = useKeysServer();
 
 const rows = (sql: string, ...params: unknown[]) => sqliteRows(ctx.db.path, sql, ...params);
-/** What a classification costs: sst2-bert's price from the registry, for the tokens its answer says it read. */
+/** What a classification costs: the default model's price from the registry, for the tokens its answer says it read. */
 const classificationCost = async (answer: Response) =>
-  priceOf(await registryPrice('sst2-bert'), ((await answer.json()) as { usage: { input_tokens: number } }).usage.input_tokens, 0);
+  priceOf(await registryPrice('sst2-glove-bilstm'), ((await answer.json()) as { usage: { input_tokens: number } }).usage.input_tokens, 0);
 
 /** Another key of the same shape: its last character changed (a fixed "x" is the key itself once in 62 runs). */
 const otherKey = (key: string) => `${key.slice(0, -1)}${key.endsWith('x') ? 'y' : 'x'}`;
@@ -123,7 +123,7 @@ describe('rate limits', () => {
 describe('budgets, idempotency and usage', () => {
   it('answers 402 once the monthly budget is spent', async () => {
     // A request is admitted only if its most cost fits in what is left: two fit, a third would pass it.
-    const hold = classificationHold(await registryPrice('sst2-bert'), ['a fine film']);
+    const hold = classificationHold(await registryPrice('sst2-glove-bilstm'), ['a fine film']);
     const { key } = await ctx.admin.key('budget', { monthly_budget_micro_usd: Math.floor(2.5 * hold) });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await classifyWith(ctx.server.url, key)).status);
@@ -158,7 +158,7 @@ describe('budgets, idempotency and usage', () => {
     await ctx.server.billing!.writer.flush();
     const records = rows("SELECT * FROM usage WHERE tenant_id = 'meter' ORDER BY status");
     expect(records).toHaveLength(2);
-    expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-bert', model_version: '3', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: await classificationCost(ok), route: 'POST /v1/classify' });
+    expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-glove-bilstm', model_version: '1', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: await classificationCost(ok), route: 'POST /v1/classify' });
     expect(records[0]!.input_tokens).toBeGreaterThan(6);
     expect(records[1]).toMatchObject({ status: 400, cost_micro_usd: 0 });
     expect(JSON.stringify(rows('SELECT * FROM usage'))).not.toContain('secret');
@@ -172,7 +172,7 @@ describe('budgets, idempotency and usage', () => {
     for (let i = 0; i < 3; i++) cost += await classificationCost(await classifyWith(ctx.server.url, key));
     const byModel = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { tenant: string; data: Record<string, any>[] };
     expect(byModel.tenant).toBe('report');
-    expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-bert@3', requests: 3, cost_micro_usd: expect.closeTo(cost, 6) })]);
+    expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-glove-bilstm@1', requests: 3, cost_micro_usd: expect.closeTo(cost, 6) })]);
     const byDay = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=day`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Record<string, any>[] };
     const dayAfter = today();
     // Every request ran on a day the clock read before or after them (two days only across a UTC midnight).

@@ -4,7 +4,7 @@ import { ClassificationEngine } from '../../functions/engine/classification/clas
 import type { SequenceClassifier } from '../../functions/engine/classification/sequence-classifier.js';
 import { planOcclusion } from '../../functions/engine/explain/occlusion.js';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
-import { defaultModelDir, devTsv } from '../paths.js';
+import { sst2BertDir, devTsv } from '../paths.js';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,7 +25,7 @@ describe('ClassificationEngine with a caller that gives up (sst2-bert)', () => {
   let variants: string[];
 
   beforeAll(async () => {
-    classifier = await loadClassifier(defaultModelDir, { variant: 'model_quantized', onRun: (rows) => (rowsRun += rows) });
+    classifier = await loadClassifier(sst2BertDir, { variant: 'model_quantized', onRun: (rows) => (rowsRun += rows) });
     await classifier.classify(['warm up the session']);
     variants = await occlusionVariants(400);
   }, 60_000);

@@ -5,10 +5,10 @@ import { meanPool, weightedMean } from '../../functions/engine/features/mean-poo
 import { windowsOf } from '../../functions/engine/features/token-windows.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
 import { WordPieceTokenizer } from '../../functions/engine/tokenizer/wordpiece-tokenizer.js';
-import { defaultModelDir, devTsv } from '../paths.js';
+import { sst2BertDir, devTsv } from '../paths.js';
 
 // The default model's real WordPiece tokenizer (128-id windows), so that windows are cut where real texts cut.
-const tokenizer = WordPieceTokenizer.fromJson(JSON.parse(await readFile(join(defaultModelDir, 'tokenizer.json'), 'utf8')), 128);
+const tokenizer = WordPieceTokenizer.fromJson(JSON.parse(await readFile(join(sst2BertDir, 'tokenizer.json'), 'utf8')), 128);
 const pieces = (text: string) => tokenizer.tokenize(text, { maxLength: 1e6 }).ids.slice(1, -1);
 const devSentences = (await readLabelledTsv(devTsv)).map((r) => r.text);
 /** SST-2 dev sentences joined until the text has at least `words` words. */

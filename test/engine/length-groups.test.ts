@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_RUN_TOKENS, groupByLength, runsOf } from '../../functions/engine/classification/sequence-classifier.js';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
-import { defaultModelDir } from '../paths.js';
+import { sst2BertDir } from '../paths.js';
 
 describe('groupByLength', () => {
   it('keeps similar lengths together and splits where padding would pass the limit', () => {
@@ -25,7 +25,7 @@ describe('groupByLength', () => {
 describe('SequenceClassifier with mixed lengths', () => {
   it('splits a batch into runs by length and returns each text its own logits, as when run alone (fp32)', async () => {
     let runs = 0;
-    const classifier = await loadClassifier(defaultModelDir, { variant: 'model', onRun: () => runs++ });
+    const classifier = await loadClassifier(sst2BertDir, { variant: 'model', onRun: () => runs++ });
     const texts = ['good', 'a long , winding and ultimately rewarding story about two brothers who never quite forgive each other', 'bad', 'fine film', 'an utterly dull , lifeless and overlong mess that wastes a fine cast and a clever premise entirely'];
     const before = runs;
     const batch = await classifier.classify(texts);
@@ -51,7 +51,7 @@ describe('SequenceClassifier with a cap on the tokens of one session.run', () =>
 
   it('by default runs 40 texts of 128 tokens as runs of at most 2,048 padded tokens', async () => {
     const runs: [number, number][] = [];
-    const classifier = await loadClassifier(defaultModelDir, { variant: 'model_quantized', onRun: (rows, width) => runs.push([rows, width]) });
+    const classifier = await loadClassifier(sst2BertDir, { variant: 'model_quantized', onRun: (rows, width) => runs.push([rows, width]) });
     const out = await classifier.classify(longTexts);
     expect(out.tokenCounts.every((n) => n === 128)).toBe(true);
     expect(runs).toEqual([[16, 128], [16, 128], [8, 128]]);
@@ -60,8 +60,8 @@ describe('SequenceClassifier with a cap on the tokens of one session.run', () =>
 
   it('gives each text the logits it gets uncapped (fp32: no per-run quantization)', async () => {
     const runs: [number, number][] = [];
-    const capped = await loadClassifier(defaultModelDir, { variant: 'model', maxRunTokens: 300, onRun: (rows, width) => runs.push([rows, width]) });
-    const whole = await loadClassifier(defaultModelDir, { variant: 'model', maxRunTokens: Infinity });
+    const capped = await loadClassifier(sst2BertDir, { variant: 'model', maxRunTokens: 300, onRun: (rows, width) => runs.push([rows, width]) });
+    const whole = await loadClassifier(sst2BertDir, { variant: 'model', maxRunTokens: Infinity });
     const texts = [...longTexts.slice(0, 5), 'good', 'bad', 'fine film', 'an utterly dull , lifeless and overlong mess'];
     const [a, b] = [await capped.classify(texts), await whole.classify(texts)];
     expect(runs.length).toBeGreaterThan(3);

@@ -3,7 +3,7 @@ import { rankLabels } from '../../functions/engine/classification/scores.js';
 import { loadClassifier } from '../../functions/node/load-classifier.js';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
-import { defaultModelDir, devTsv } from '../paths.js';
+import { sst2BertDir, devTsv } from '../paths.js';
 
 type Scored = { label: string; score: number };
 
@@ -26,8 +26,8 @@ describe.each([
   ['model_quantized', 2e-2, Infinity],
 ] as const)('onnxruntime-web and onnxruntime-node on %s', (variant, tolerance, count) => {
   it(`give the same labels and scores within ${tolerance} on SST-2 dev sentences`, async () => {
-    const web = await loadClassifier(defaultModelDir, { variant, backend: 'wasm' });
-    const native = await loadClassifier(defaultModelDir, { variant, backend: 'node' });
+    const web = await loadClassifier(sst2BertDir, { variant, backend: 'wasm' });
+    const native = await loadClassifier(sst2BertDir, { variant, backend: 'node' });
     const texts = (await readLabelledTsv(devTsv)).slice(0, count).map((r) => r.text);
     expect(texts.length).toBeGreaterThanOrEqual(200);
     for (let i = 0; i < texts.length; i += 50) {

@@ -3,7 +3,7 @@ import { BertTokenizer } from '@xenova/transformers';
 import { describe, expect, it } from 'vitest';
 import { WordPieceTokenizer } from '../../functions/engine/tokenizer/wordpiece-tokenizer.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
-import { bertBaseTokenizerDir, defaultModelDir, devTsv } from '../paths.js';
+import { bertBaseTokenizerDir, sst2BertDir, devTsv } from '../paths.js';
 
 const tricky = [
   'Hello, World! It\'s a "great" day... isn\'t it?',
@@ -40,7 +40,7 @@ describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
   });
 
   it('for the default model on every SST-2 dev sentence and on tricky text', async () => {
-    const { ours, referenceIds } = await pair(defaultModelDir, 128);
+    const { ours, referenceIds } = await pair(sst2BertDir, 128);
     const texts = [...(await readLabelledTsv(devTsv)).map((r) => r.text), ...tricky];
     for (const text of texts) expect(ours.tokenize(text).ids).toEqual(referenceIds(text));
   });
@@ -48,7 +48,7 @@ describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
   it('truncates long text to the model maximum and keeps the final [SEP], and says so', async () => {
     // Hugging Face tokenizers keep [SEP] when truncating, and the recipe trained that way; transformers.js v2 cuts
     // the [SEP] off instead, so the reference here is its untruncated encoding.
-    const { ours, referenceIds } = await pair(defaultModelDir, 128);
+    const { ours, referenceIds } = await pair(sst2BertDir, 128);
     const long = 'this film is a wonderful surprise . '.repeat(60);
     const encoded = ours.tokenize(long);
     expect(encoded.truncated).toBe(true);
@@ -67,7 +67,7 @@ describe('WordPieceTokenizer gives the ids transformers.js gives', () => {
     const texts = Array.from({ length: 20 }, () => Array.from({ length: 600 }, () => pieces[Math.floor(next() * pieces.length)]!).join(next() < 0.5 ? ' ' : ''));
     for (const text of texts) expect(ours.tokenize(text).ids).toEqual(referenceIds(text));
     // One megabyte of CJK text: 128 ids, at the cost of the first few hundred characters.
-    const { ours: model } = await pair(defaultModelDir, 128);
+    const { ours: model } = await pair(sst2BertDir, 128);
     const huge = '日本語の文章'.repeat(170_000);
     const encoded = model.tokenize(huge);
     expect(encoded).toMatchObject({ truncated: true });

@@ -47,6 +47,6 @@ describe('the router Lambda bundle', () => {
     expect(meta.statusCode).toBe(200);
     expect((JSON.parse(body) as { results: { label: string }[][] }).results.map((r) => r[0]!.label)).toEqual(['POSITIVE', 'NEGATIVE']);
     const records = await store.usageRecords({ from: Date.now() - 60_000, to: Date.now() + 1, tenantId: 'acme' });
-    expect(records).toEqual([expect.objectContaining({ keyId: id, route: 'POST /v1/classify', status: 200, model: 'sst2-bert' })]);
+    expect(records).toEqual([expect.objectContaining({ keyId: id, route: 'POST /v1/classify', status: 200, model: 'sst2-glove-bilstm' })]);
   }, 180_000);
 });

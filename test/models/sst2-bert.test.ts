@@ -7,11 +7,11 @@ import { rankLabels } from '../../functions/engine/classification/scores.js';
 import type { SequenceClassifier } from '../../functions/engine/classification/sequence-classifier.js';
 import { evaluateVariants } from '../../models/tools/evaluate.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
-import { defaultModelDir, devTsv } from '../paths.js';
+import { sst2BertDir, devTsv } from '../paths.js';
 
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
-env.localModelPath = dirname(defaultModelDir) + '/';
+env.localModelPath = dirname(sst2BertDir) + '/';
 
 const clearlyPositive = [
   'a wonderful , heartfelt film with brilliant performances .',
@@ -34,13 +34,13 @@ type Pipeline = (texts: string[], options: { topk: number }) => Promise<{ label:
 describe.each([
   ['fp32', 'model', false, 1e-4, 1e-4],
   ['int8', 'model_quantized', true, 2e-2, 1e-2],
-] as const)('the committed default model (%s)', (_name, variant, quantized, scoreTolerance, batchTolerance) => {
+] as const)('the committed sst2-bert@3 (%s)', (_name, variant, quantized, scoreTolerance, batchTolerance) => {
   let ours: SequenceClassifier;
   let reference: Pipeline;
 
   beforeAll(async () => {
-    ours = await loadClassifier(defaultModelDir, { variant });
-    reference = (await pipeline('text-classification', basename(defaultModelDir), { quantized })) as unknown as Pipeline;
+    ours = await loadClassifier(sst2BertDir, { variant });
+    reference = (await pipeline('text-classification', basename(sst2BertDir), { quantized })) as unknown as Pipeline;
   });
 
   it(`gives the labels and scores of the transformers.js pipeline within ${scoreTolerance}`, async () => {
@@ -69,15 +69,15 @@ describe.each([
 
 // The card's figure comes from `npm run models:eval` (onnxruntime-web, WASM, one thread, one sentence per run) into
 // eval_sst2_dev.json; the committed int8 file, run the same way, must not score more than 0.5 points below it.
-describe('the committed default model on SST-2 dev', () => {
+describe('the committed sst2-bert@3 on SST-2 dev', () => {
   it('scores within 0.5 points of the int8 accuracy its model card states', async () => {
-    const evaluation = JSON.parse(await readFile(join(defaultModelDir, 'eval_sst2_dev.json'), 'utf8')) as { rows: number; results: { variant: string; accuracy: number }[] };
+    const evaluation = JSON.parse(await readFile(join(sst2BertDir, 'eval_sst2_dev.json'), 'utf8')) as { rows: number; results: { variant: string; accuracy: number }[] };
     const stated = evaluation.results.find((r) => r.variant === 'model_quantized')!.accuracy;
-    const card = await readFile(join(defaultModelDir, 'README.md'), 'utf8');
+    const card = await readFile(join(sst2BertDir, 'README.md'), 'utf8');
     expect(card).toContain(`SST-2 dev accuracy ${(100 * stated).toFixed(2)} % int8`);
     const dev = await readLabelledTsv(devTsv);
     expect(dev).toHaveLength(evaluation.rows);
-    const int8 = await loadClassifier(defaultModelDir, { variant: 'model_quantized', threads: 1 });
+    const int8 = await loadClassifier(sst2BertDir, { variant: 'model_quantized', threads: 1 });
     const [result] = await evaluateVariants(new Map([['model_quantized', int8]]), dev);
     expect(100 * result!.accuracy).toBeGreaterThanOrEqual(100 * stated - 0.5);
   }, 60_000);

@@ -16,7 +16,7 @@ import { keyIdOf, meteredAfter, meteredUsage } from './key-usage.js';
 const workerEnv = env as Env;
 const ADMIN = { authorization: 'Bearer worker-test-admin' };
 const registry = workerRegistry(workerEnv);
-const price = registry.resolve('sst2-bert')!.price;
+const price = registry.resolve('sentiment')!.price;
 let app: ReturnType<typeof createApp>;
 let key = '';
 let requests = 0;
@@ -80,9 +80,9 @@ describe('the classification cache at the edge (Cache API)', () => {
     expect(again.body).toEqual(explained.body);
     expect(again.body.results[0][0].explanation.words.map((w: { text: string }) => w.text)).toEqual(['the', 'acting', 'is', 'superb']);
     // What caches.default holds under the hash of the request has the answer's offsets, not the caller's words.
-    const model = registry.resolve('sst2-bert')!;
+    const model = registry.resolve('sentiment')!;
     const key = await classificationKey({
-      model: 'sst2-bert@3', weights: model.files[model.onnx!]!, scope: 'tenant:edge-cache', texts: [text], topK: 2, scoreFunction: 'softmax', explain: { method: 'occlusion', labels: 'top' },
+      model: `${model.id}@${model.version}`, weights: model.files[model.onnx!]!, scope: 'tenant:edge-cache', texts: [text], topK: 2, scoreFunction: 'softmax', explain: { method: 'occlusion', labels: 'top' },
     });
     const stored = await defaultCache()!.match(new Request(`http://edge.test${CACHE_PATH}${key}`));
     expect(stored).toBeDefined();

@@ -51,7 +51,7 @@ describe('a registry model read from R2', () => {
       expect(res.status).toBe(200);
       return (await res.json()) as { model: string; results: { label: string; score: number }[][] };
     };
-    const [fromR2, bundled] = [await classify('from-r2'), await classify('sentiment')];
+    const [fromR2, bundled] = [await classify('from-r2'), await classify('sentiment-transformer')];
     expect(fromR2.model).toBe('sst2-r2@1');
     expect(fromR2.results).toEqual(bundled.results);
   });
