@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { defaultModelDir, repoRoot, sharedDir } from '../paths.js';
+import { sst2BertDir, repoRoot, sharedDir } from '../paths.js';
 
 const run = promisify(execFile);
 const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
@@ -33,8 +33,8 @@ describe('model commands fail with one clear line on bad input', () => {
     ['quantize-cli.ts', [notOnnx, join(scratch, 'out.onnx'), '--weights', 'int4'], /^error: --weights must be one of uint8, int8-reduce-range, int8/],
     ['eval-cli.ts', [], /^error: usage: npm run models:eval/],
     ['eval-cli.ts', [scratch], /^error: .* is not a model folder: config.json is missing/],
-    ['eval-cli.ts', [defaultModelDir, '--data', join(scratch, 'missing.tsv')], /^error: data file not found/],
-    ['eval-cli.ts', [defaultModelDir, '--variants', 'model_fp16'], /^error: .* has no onnx\/model_fp16.onnx/],
+    ['eval-cli.ts', [sst2BertDir, '--data', join(scratch, 'missing.tsv')], /^error: data file not found/],
+    ['eval-cli.ts', [sst2BertDir, '--variants', 'model_fp16'], /^error: .* has no onnx\/model_fp16.onnx/],
   ])('%s %j', async (script, args, message) => {
     const { code, stderr } = await cli(script, args as string[]);
     expect(code).toBe(1);
@@ -44,7 +44,7 @@ describe('model commands fail with one clear line on bad input', () => {
 
   it('quantizes a real model end to end and reports what it did', async () => {
     const out = join(scratch, 'model_quantized.onnx');
-    const { code, stdout } = await cli('quantize-cli.ts', [join(defaultModelDir, 'onnx', 'model.onnx'), out]);
+    const { code, stdout } = await cli('quantize-cli.ts', [join(sst2BertDir, 'onnx', 'model.onnx'), out]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/quantized \d+ MatMul, \d+ Gemm \(uint8 weights\) and \d+ embedding tables to int8/);
   });

@@ -9,7 +9,7 @@ import { argmax } from '../../models/tools/classification-metrics.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
 import { decodeModel, graphOf } from '../../models/tools/quantize/onnx-model.js';
 import { quantizeDynamic } from '../../models/tools/quantize/quantize-dynamic.js';
-import { devTsv, defaultModelDir, sharedDir } from '../paths.js';
+import { devTsv, sst2BertDir, sharedDir } from '../paths.js';
 
 async function classifier(bytes: Uint8Array, tokenizer: WordPieceTokenizer): Promise<SequenceClassifier> {
   ort.env.wasm.numThreads = 1;
@@ -31,7 +31,7 @@ describe('the int8 quantizer on the committed fp32 model', () => {
   let report: ReturnType<typeof quantizeDynamic>['report'];
 
   beforeAll(async () => {
-    fp32 = await readFile(join(defaultModelDir, 'onnx', 'model.onnx'));
+    fp32 = await readFile(join(sst2BertDir, 'onnx', 'model.onnx'));
     ({ bytes: int8, report } = quantizeDynamic(fp32));
   });
 
@@ -47,10 +47,10 @@ describe('the int8 quantizer on the committed fp32 model', () => {
   });
 
   it('gives the committed int8 file byte for byte, with the registry\'s sha256', async () => {
-    const registry = JSON.parse(await readFile(join(defaultModelDir, '..', 'registry.json'), 'utf8')) as { models: { id: string; files?: Record<string, string> }[] };
+    const registry = JSON.parse(await readFile(join(sst2BertDir, '..', 'registry.json'), 'utf8')) as { models: { id: string; files?: Record<string, string> }[] };
     const sha256 = registry.models.find((m) => m.id === 'sst2-bert')!.files!['onnx/model_quantized.onnx'];
     expect(createHash('sha256').update(int8).digest('hex')).toBe(sha256);
-    expect(Buffer.compare(Buffer.from(int8), await readFile(join(defaultModelDir, 'onnx', 'model_quantized.onnx')))).toBe(0);
+    expect(Buffer.compare(Buffer.from(int8), await readFile(join(sst2BertDir, 'onnx', 'model_quantized.onnx')))).toBe(0);
   });
 
   it('makes the file at most a third of fp32', () => {
@@ -58,7 +58,7 @@ describe('the int8 quantizer on the committed fp32 model', () => {
   });
 
   it('agrees with fp32 on at least 99% of SST-2 dev labels in onnxruntime-web', async () => {
-    const tokenizer = WordPieceTokenizer.fromJson(JSON.parse(await readFile(join(defaultModelDir, 'tokenizer.json'), 'utf8')), 128);
+    const tokenizer = WordPieceTokenizer.fromJson(JSON.parse(await readFile(join(sst2BertDir, 'tokenizer.json'), 'utf8')), 128);
     const texts = (await readLabelledTsv(devTsv)).map((r) => r.text);
     const a = await predictAll(await classifier(fp32, tokenizer), texts);
     const b = await predictAll(await classifier(int8, tokenizer), texts);
