@@ -10,14 +10,14 @@
  * objects, the dev proxy), divided by the block's requests; on a loaded machine that is the figure to read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../functions/node/shared-paths.js';
 import { devEdgeReady, migrateLocalD1, stopDevEdge } from '../common/dev-edge.js';
 import { percentile } from '../common/stats.js';
+import { cpuMsOf, freePort, workerdPids } from '../common/workerd-cpu.js';
 
 export type WorkerdTarget = 'open' | 'keys' | 'no-billing' | 'raw';
 
@@ -29,37 +29,6 @@ export interface WorkerdPerRequest {
 }
 
 const ADMIN_TOKEN = 'bench-edge-engine-admin';
-const USER_HZ = 100;
-
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
-
-/** The workerd processes below `root` (wrangler dev's process group). */
-async function workerdPids(root: number): Promise<number[]> {
-  const parents = new Map<number, { ppid: number; comm: string }>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    parents.set(Number(name), { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) });
-  }
-  const below = (pid: number): boolean => pid === root || (parents.has(pid) && pid > 1 && below(parents.get(pid)!.ppid));
-  return [...parents].filter(([pid, p]) => p.comm === 'workerd' && below(pid)).map(([pid]) => pid);
-}
-
-async function cpuMs(pids: number[]): Promise<number> {
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-  }
-  return (ticks / USER_HZ) * 1000;
-}
 
 interface Answer { status: number; ms: number; serverTiming: string; body: string }
 
@@ -136,7 +105,7 @@ export async function workerdPerRequest(mode: WorkerdTarget, sentences: string[]
     const cpu = { healthz: 0, classify: 0 };
     for (let start = 0; start < requests; start += block) {
       for (const kind of start % (2 * block) === 0 ? (['healthz', 'classify'] as const) : (['classify', 'healthz'] as const)) {
-        const cpu0 = await cpuMs(pids);
+        const cpu0 = await cpuMsOf(pids);
         for (let i = start; i < Math.min(start + block, requests); i++) {
           if (kind === 'healthz') wall.healthz.push((await healthz()).ms);
           else {
@@ -145,7 +114,7 @@ export async function workerdPerRequest(mode: WorkerdTarget, sentences: string[]
             inference.push(inferenceOf(res.serverTiming));
           }
         }
-        cpu[kind] += (await cpuMs(pids)) - cpu0;
+        cpu[kind] += (await cpuMsOf(pids)) - cpu0;
       }
     }
     if (String(await workerdPids(child.pid!)) !== String(pids)) throw new Error('the workerd processes changed during the measurement (wrangler dev reloaded?)');

@@ -4,13 +4,13 @@
  * and per request type: the counts of counting-worker.ts and the CPU time the workerd process spent (from /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../../functions/node/shared-paths.js';
 import { startGenerationServer } from '../../../functions/node/start-generation-server.js';
 import { devEdgeReady, migrateLocalD1, stopDevEdge } from '../../common/dev-edge.js';
+import { cpuMsOf, freePort, workerdPids } from '../../common/workerd-cpu.js';
 import { FLUSH_MS } from '../../../functions/worker/key-usage-meter.js';
 import { BAD_KEY, type CostRequest, type RequestKind } from '../requests.js';
 import type { counts as EdgeCountsValue } from './edge-counters.js';
@@ -29,38 +29,6 @@ export interface EdgeMeasurement {
 
 const ADMIN_TOKEN = 'bench-cost-admin';
 const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
-const TICKS_PER_SECOND = 100; // Linux USER_HZ
-
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
-
-/** The workerd processes below `root` (wrangler dev starts one). */
-async function workerdPids(root: number): Promise<number[]> {
-  const parents = new Map<number, { ppid: number; comm: string }>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    parents.set(Number(name), { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) });
-  }
-  const below = (pid: number): boolean => pid === root || (parents.has(pid) && pid > 1 && below(parents.get(pid)!.ppid));
-  return [...parents].filter(([pid, p]) => p.comm === 'workerd' && below(pid)).map(([pid]) => pid);
-}
-
-async function cpuMsOf(pids: number[]): Promise<number> {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-  }
-  return (ticks / TICKS_PER_SECOND) * 1000;
-}
 
 export interface EdgeOptions {
   /** Requests of each kind that are counted, after `warmup` that are not. */
