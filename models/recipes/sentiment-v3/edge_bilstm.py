@@ -35,7 +35,7 @@ from torch import nn
 from common import WORK, RecipeError, atomic_save, load_recipe, logger, main_guard, read_tsv, sst2_split
 from corpus import read_vocab
 from data import bucketed_batches, pad
-from glove import CLITICS, load_subset
+from glove import load_subset, word_rows
 from teacher_glove import BiLSTMClassifier, load_teacher
 from training import accuracy, distillation_loss
 from wordpiece import normalize, pre_tokenize
@@ -66,14 +66,7 @@ def word_table(recipe: dict, work: Path, train_rows) -> tuple[EdgeWords, np.ndar
     glove = load_subset(work / "glove", recipe["glove"]["dim"])
     counts = collections.Counter(w for text, _ in train_rows for w in pre_tokenize(normalize(text)))
     words = EdgeWords(SPECIALS + sorted((set(counts) | set(glove)) - set(SPECIALS)), recipe["max_length"])
-    rng = np.random.default_rng(recipe["seed"])
-    table = rng.normal(0.0, 0.3, (len(words.words), recipe["glove"]["dim"])).astype(np.float32)
-    from_glove = 0
-    for i, w in enumerate(words.words):
-        vector = glove.get(CLITICS.get(w, w), glove.get(w))
-        if vector is not None:
-            table[i], from_glove = vector, from_glove + 1
-    table[PAD] = 0.0
+    table, from_glove = word_rows(words.words, glove, recipe["glove"]["dim"], recipe["seed"])
     return words, table, from_glove
 
 

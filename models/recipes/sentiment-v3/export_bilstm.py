@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from onnx import TensorProto, checker, helper, numpy_helper, save_model
 from common import WORK, RecipeError, load_recipe, logger, main_guard, sst2_split
 from edge_bilstm import PAD, SPECIALS, EdgeWords, load_any
 from wordpiece import normalize, pre_tokenize
-from export_classifier import run_tool
+from export_classifier import onnx_holdout_check, run_tool
 from export import _write_json
 from types import SimpleNamespace
 from data import pad
@@ -214,13 +213,7 @@ def main() -> None:
                   "--exclude", "classifier_matmul"], "quantization"))
 
     torch_accuracy = score(model, words)
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = Path(tmp) / "holdout.tsv"
-        rows.write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in holdout_rows), encoding="utf-8")
-        log(run_tool(["models/tools/eval-cli.ts", str(out), "--data", str(rows), "--json", f"{tmp}/eval.json"], "hold-out evaluation"))
-        onnx_results = {r["variant"]: r["accuracy"] for r in json.loads(Path(f"{tmp}/eval.json").read_text())["results"]}
-    if abs(onnx_results["model"] - torch_accuracy) * len(holdout_rows) > 1:
-        raise RecipeError(f"the ONNX export scores {onnx_results['model']:.4f} on the hold-out, torch {torch_accuracy:.4f}: not the same model")
+    onnx_results = onnx_holdout_check(out, holdout_rows, torch_accuracy, log)
     write_reference(out, model, words, REFERENCE_TEXTS)
     report_path = folder / "report.json"
     training = json.loads(report_path.read_text()) if report_path.is_file() else {}

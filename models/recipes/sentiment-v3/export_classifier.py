@@ -36,6 +36,19 @@ def run_tool(args: list[str], what: str) -> str:
     return done.stdout.strip()
 
 
+def onnx_holdout_check(out: Path, holdout_rows: list, torch_accuracy: float, log) -> dict[str, float]:
+    """Both ONNX files of `out` on the hold-out in the project's engine; refuses a graph that is not the torch model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = Path(tmp) / "holdout.tsv"
+        rows.write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in holdout_rows), encoding="utf-8")
+        log(run_tool(["models/tools/eval-cli.ts", str(out), "--data", str(rows), "--json", f"{tmp}/eval.json"], "hold-out evaluation"))
+        onnx_results = {r["variant"]: r["accuracy"] for r in json.loads(Path(f"{tmp}/eval.json").read_text())["results"]}
+    # One sentence may flip on a logit within float rounding of a tie; more means the graph is not the model.
+    if abs(onnx_results["model"] - torch_accuracy) * len(holdout_rows) > 1:
+        raise RecipeError(f"the ONNX export scores {onnx_results['model']:.4f} on the hold-out, torch {torch_accuracy:.4f}: not the same model")
+    return onnx_results
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", default=str(WORK))
@@ -60,14 +73,7 @@ def main() -> None:
 
     _, holdout_rows = sst2_split(recipe, SMOKE_ROWS if args.smoke else None)
     torch_accuracy = accuracy(model, encode_rows(tok, holdout_rows), tok)
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = Path(tmp) / "holdout.tsv"
-        rows.write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in holdout_rows), encoding="utf-8")
-        log(run_tool(["models/tools/eval-cli.ts", str(out), "--data", str(rows), "--json", f"{tmp}/eval.json"], "hold-out evaluation"))
-        onnx_results = {r["variant"]: r["accuracy"] for r in json.loads(Path(f"{tmp}/eval.json").read_text())["results"]}
-    # One sentence may flip on a logit within float rounding of a tie; more means the graph is not the model.
-    if abs(onnx_results["model"] - torch_accuracy) * len(holdout_rows) > 1:
-        raise RecipeError(f"the ONNX export scores {onnx_results['model']:.4f} on the hold-out, torch {torch_accuracy:.4f}: not the same model")
+    onnx_results = onnx_holdout_check(out, holdout_rows, torch_accuracy, log)
     saved = torch.load(work / args.model)
     report_path = work / Path(args.model).parent / "report.json"
     training = json.loads(report_path.read_text()) if report_path.is_file() else {}

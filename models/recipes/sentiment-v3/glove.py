@@ -104,3 +104,17 @@ def main() -> None:
 
 if __name__ == "__main__":
     main_guard(main)
+
+
+def word_rows(words: list[str], glove: dict[str, np.ndarray], dim: int, seed: int) -> tuple[np.ndarray, int]:
+    """Rows for a whole-word table: a word's GloVe vector (or its CLITICS word's), else N(0, 0.3); row 0 ([PAD]) zero.
+
+    Returns the table and how many rows came from GloVe (the BiLSTMs' tables: teacher_glove.py, edge_bilstm.py)."""
+    table = np.random.default_rng(seed).normal(0.0, 0.3, (len(words), dim)).astype(np.float32)
+    from_glove = 0
+    for i, w in enumerate(words):
+        vector = glove.get(CLITICS.get(w, w), glove.get(w))
+        if vector is not None:
+            table[i], from_glove = vector, from_glove + 1
+    table[0] = 0.0
+    return table, from_glove

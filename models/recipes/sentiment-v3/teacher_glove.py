@@ -20,13 +20,12 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import torch
 from torch import nn
 
 from common import WORK, RecipeError, atomic_save, load_recipe, logger, main_guard, read_tsv, sst2_split
 from data import bucketed_batches, pad
-from glove import CLITICS, load_subset
+from glove import CLITICS, load_subset, word_rows
 from training import accuracy
 from wordpiece import normalize, pre_tokenize
 
@@ -112,14 +111,7 @@ def main() -> None:
     glove = load_subset(Path(args.work) / "glove", recipe["glove"]["dim"])
     counts = collections.Counter(w for text, _ in train_rows for w in pre_tokenize(normalize(text)))
     words = WordIds(["[PAD]", "[UNK]"] + sorted(set(counts) | set(glove)))
-    rng = np.random.default_rng(hp["seed"])
-    table = rng.normal(0.0, 0.3, (len(words.words), recipe["glove"]["dim"])).astype(np.float32)
-    from_glove = 0
-    for i, w in enumerate(words.words):
-        vector = glove.get(CLITICS.get(w, w), glove.get(w))
-        if vector is not None:
-            table[i], from_glove = vector, from_glove + 1
-    table[PAD] = 0.0
+    table, from_glove = word_rows(words.words, glove, recipe["glove"]["dim"], hp["seed"])
     log(f"{len(train_rows)} training rows, {len(holdout_rows)} held-out sentences; word table {len(words.words):,} "
         f"({from_glove:,} from GloVe; {sum(1 for w in counts if CLITICS.get(w, w) not in glove):,} training words without a vector)")
 
