@@ -6,6 +6,12 @@ export const TASKS = ['text-classification', 'text-generation', 'feature-extract
 export const RUNTIMES = ['edge-wasm', 'gpu-upstream'] as const;
 export type Task = (typeof TASKS)[number];
 export type Runtime = (typeof RUNTIMES)[number];
+/**
+ * Jurisdictions an upstream can be in and a key can be pinned to (functions/privacy/policy.ts): the EU, the US, and
+ * single countries with data-residency rules of their own (uk, ch, ca, au, jp, in, sg, br).
+ */
+export const REGIONS = ['eu', 'us', 'uk', 'ch', 'ca', 'au', 'jp', 'in', 'sg', 'br'] as const;
+export type Region = (typeof REGIONS)[number];
 
 export interface Price {
   requestMicroUsd: number;
@@ -28,6 +34,8 @@ export interface Upstream {
    * `upstream_warming` with this as Retry-After, instead of 502s.
    */
   warmupSeconds?: number;
+  /** The jurisdiction the server runs in; a key pinned to a region is only sent to upstreams of that region. */
+  region?: Region;
 }
 
 export interface ModelEntry {
@@ -79,6 +87,7 @@ function parseUpstreams(raw: unknown, where: string): Upstream[] {
     if (url !== 'embedded' && !/^https?:\/\/[^/]+/.test(url)) throw new RegistryError(`${where} upstreams[${i}]: "url" must be an http(s) base URL or "embedded"`);
     const parsed: Upstream = { url: url.replace(/\/+$/, ''), model: field(upstream, 'model', `${where} upstreams[${i}]`, isString, "the model's name on that server") };
     if (upstream.warmup_seconds !== undefined) parsed.warmupSeconds = field(upstream, 'warmup_seconds', `${where} upstreams[${i}]`, isPositive, 'a positive number of seconds');
+    if (upstream.region !== undefined) parsed.region = field(upstream, 'region', `${where} upstreams[${i}]`, oneOf(REGIONS), `one of ${REGIONS.join(', ')}`);
     return parsed;
   });
 }
