@@ -31,14 +31,24 @@ const ModelName = z
   .min(1, { error: 'must be a non-empty string' })
   .openapi({ description: 'A model id, id@version or alias from GET /v1/models; the default model when omitted.', example: 'sentiment' });
 
+// Strict: a misspelt or unsupported option (topk, function_to_apply: that is the HF route's) would otherwise be
+// dropped in silence and the caller would trust an answer computed without it.
 export const ClassifyRequest = z
-  .object({
-    model: ModelName.optional(),
-    input: Texts,
-    top_k: TopK.optional().openapi({ description: 'How many labels to return per text, best first (default: all).' }),
-    explain: ExplainOption.optional(),
-    cache: CacheOption.optional(),
-  })
+  .object(
+    {
+      model: ModelName.optional(),
+      input: Texts,
+      top_k: TopK.optional().openapi({ description: 'How many labels to return per text, best first (default: all).' }),
+      explain: ExplainOption.optional(),
+      cache: CacheOption.optional(),
+    },
+    {
+      error: (issue) => (issue.code === 'unrecognized_keys'
+        ? `has no ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}: the fields are model, input, top_k, explain and cache`
+        : 'must be a JSON object'),
+    },
+  )
+  .strict()
   .openapi('ClassifyRequest');
 
 export const LabelScore = z

@@ -128,3 +128,18 @@ describe('GET /v1/models', () => {
     expect(Object.keys(doc.components.schemas.Model.properties.price.properties)).toContain('cache_request_micro_usd');
   });
 });
+
+describe('an option /v1/classify does not have', () => {
+  it('is a 400 that names it and the fields there are, not an answer computed without it', async () => {
+    const ran = batches;
+    for (const extra of [{ function_to_apply: 'sigmoid' }, { topk: 1 }, { inputs: 'x' }]) {
+      const refused = await post('/v1/classify', { input: 'a fine film', ...extra });
+      expect(refused.status, JSON.stringify(extra)).toBe(400);
+      expect(refused.body.error.type).toBe('invalid_request_error');
+      expect(refused.body.error.message).toContain(JSON.stringify(Object.keys(extra)[0]));
+      expect(refused.body.error.message).toMatch(/model, input, top_k, explain and cache/);
+    }
+    expect(batches).toBe(ran);
+    expect((await post('/v1/classify', { model: 'sentiment', input: 'a fine film', top_k: 1, explain: false, cache: false })).status).toBe(200);
+  });
+});
