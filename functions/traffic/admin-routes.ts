@@ -1,0 +1,67 @@
+/**
+ * Traffic routes in the admin API, behind `Authorization: Bearer <ADMIN_TOKEN>` (off, 404, without one):
+ * GET /admin/routes (every stored route), GET /admin/routes/{alias} (the route in force and its shadow comparisons),
+ * PUT /admin/routes/{alias} `{ "weights": {...}, "shadow"?: { "model", "percent" } | null }` (the whole route:
+ * a 400 names the wrong field, and the route in force stays as it was), DELETE /admin/routes/{alias} (back to the
+ * registry's plain alias; the comparison counts are kept).
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../http/errors.js';
+import { readJsonObject } from '../http/json-body.js';
+import type { AppEnv } from '../http/request-context.js';
+import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
+import { parseRouteBody, type RouteTargets } from './route-config.js';
+import type { RouteStore } from './route-store.js';
+import { readRouteView, routeView } from './route-view.js';
+
+export interface TrafficAdminOptions {
+  store: RouteStore;
+  targets: RouteTargets;
+  adminToken?: string;
+}
+
+async function sameToken(given: string, expected: string): Promise<boolean> {
+  const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
+  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+const adminOnly = (adminToken: string | undefined): MiddlewareHandler<AppEnv> => async (c, next) => {
+  if (!adminToken) throw new ApiError(404, 'the admin API is off: set ADMIN_TOKEN to turn it on', 'invalid_request_error', 'not_found');
+  const given = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+  if (!(await sameToken(given, adminToken))) throw new ApiError(401, 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"', 'authentication_error', 'invalid_admin_token');
+  await next();
+};
+
+const Alias = z.object({ alias: z.string() });
+// Model ids may hold slashes (org/name), as on POST /models/{id}.
+const ONE = { path: '/admin/routes/{alias}', routingPath: '/admin/routes/:alias{.+}' };
+
+export function trafficAdminRoutes({ store, targets, adminToken }: TrafficAdminOptions): RouteGroup {
+  const group = routeGroup();
+  group.use('/admin/routes', adminOnly(adminToken));
+  group.use('/admin/routes/*', adminOnly(adminToken));
+  const list = createRoute({ method: 'get', path: '/admin/routes', hide: true, responses: { 200: { description: 'Every stored traffic route.' } } });
+  const read = createRoute({ method: 'get', ...ONE, hide: true, request: { params: Alias }, responses: { 200: { description: 'The route in force, with its shadow comparisons.' } } });
+  const write = createRoute({ method: 'put', ...ONE, hide: true, request: { params: Alias }, responses: { 200: { description: 'The route, now in force.' } } });
+  const remove = createRoute({ method: 'delete', ...ONE, hide: true, request: { params: Alias }, responses: { 200: { description: "The registry's plain alias, in force again." } } });
+  declareRoute(group, list, async (c) => {
+    const [routes, comparisons] = await Promise.all([store.list(), store.comparisons()]);
+    return c.json({ object: 'list', data: routes.map((r) => routeView(r.alias, r, comparisons.filter((x) => x.alias === r.alias), targets)) });
+  });
+  declareRoute(group, read, async (c) => c.json(await readRouteView(store, c.req.valid('param').alias, targets)));
+  declareRoute(group, write, async (c) => {
+    const { alias } = c.req.valid('param');
+    await store.put(parseRouteBody(alias, await readJsonObject(c), targets));
+    return c.json(await readRouteView(store, alias, targets));
+  });
+  declareRoute(group, remove, async (c) => {
+    const { alias } = c.req.valid('param');
+    const deleted = await store.delete(alias);
+    return c.json({ ...(await readRouteView(store, alias, targets)), deleted });
+  });
+  return group;
+}

@@ -1,0 +1,25 @@
+/**
+ * Traffic routing for an entry to compose: the router the classification routes ask which version answers
+ * (AppDeps.traffic), and the plugin with its admin routes, over one route store.
+ */
+import type { TextClassifier } from '../engine/tasks/text-classifier.js';
+import type { AppPlugin } from '../http/app-plugin.js';
+import { modelRef, type ModelEntry, type Registry } from '../registry/registry.js';
+import { trafficAdminRoutes } from './admin-routes.js';
+import type { RouteStore } from './route-store.js';
+import { TrafficRouter, type TrafficRouterOptions } from './traffic-router.js';
+
+export interface TrafficSettings {
+  store: RouteStore;
+  /** Sees every shadow comparison (metrics). */
+  onShadowOutcome?: TrafficRouterOptions['onShadowOutcome'];
+  maxShadowsInFlight?: number;
+  random?: () => number;
+}
+
+export function withTraffic(settings: TrafficSettings, registry: Registry, engines: Map<string, TextClassifier>, adminToken?: string): { router: TrafficRouter; plugin: AppPlugin } {
+  const classifierOf = (model: ModelEntry) => engines.get(modelRef(model));
+  const router = new TrafficRouter({ ...settings, registry, classifierOf });
+  const targets = { registry, servesClassifier: (model: ModelEntry) => classifierOf(model) !== undefined };
+  return { router, plugin: { routes: [trafficAdminRoutes({ store: settings.store, targets, adminToken })] } };
+}
