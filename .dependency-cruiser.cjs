@@ -25,8 +25,10 @@ const layers = [
   { folder: 'billing', mayImport: ['http', 'registry'] },
   // Privacy policies (issue 14): PII detection and masking, the policy store, zero retention over billing's replay store.
   { folder: 'privacy', mayImport: ['http', 'billing'] },
+  // Traffic routes (issue 14): aliases split between versions by weight, sticky per key, shadow runs compared.
+  { folder: 'traffic', mayImport: ['http', 'registry', 'engine'] },
   // The core routes. Billing and the generation server are composed around it by the entries, never imported.
-  { folder: 'app', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'privacy'] },
+  { folder: 'app', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'privacy', 'traffic'] },
   // The generation server app: its own deployable, so it shares the protocol and engines, not the router.
   { folder: 'generation', mayImport: ['http', 'protocol', 'engine', 'registry'] },
   // Fine-tuning: files, jobs, the trainer and tenant models. It joins the app as a plugin (routes) and as the
@@ -36,14 +38,14 @@ const layers = [
   { folder: 'console', mayImport: ['http'] },
   // Composition roots. Node's libraries (local-app, billing-setup, ...) are reused by Lambda, so node/ has no
   // entry above it; it never reaches into the other runtimes' entries.
-  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy'] },
+  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy', 'traffic'] },
   // The Worker's modules are Workers-only (.wasm, bundled .onnx, D1, Durable Objects) and Node's are Node-only, so
   // neither imports the other.
-  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy'] },
+  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy', 'traffic'] },
   // Lambda runs Node, so it reuses node/'s libraries; the Node entry files are forbidden by their own rule below.
   {
     folder: 'lambda',
-    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'node', 'privacy'],
+    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'node', 'privacy', 'traffic'],
   },
 ];
 
