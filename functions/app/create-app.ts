@@ -25,6 +25,7 @@ import { hfInferenceRoutes } from './routes/hf-inference.js';
 import { modelRoutes } from './routes/models.js';
 import { methodsOfRouteTable, noRoute } from './unmatched.js';
 import type { EdgeEngine } from './schemas.js';
+import type { TrafficRouter } from '../traffic/traffic-router.js';
 
 export interface AppDeps {
   registry: Registry;
@@ -45,15 +46,17 @@ export interface AppDeps {
   edgeEngine?: EdgeEngine;
   /** Layers above the core, e.g. billing-plugin.ts (API keys, limits, metering, /v1/usage, /admin); none: routes alone. */
   plugins?: AppPlugin[];
+  /** Aliases split between versions, sticky per key, with shadow runs (functions/traffic/); none: the registry's aliases. */
+  traffic?: TrafficRouter;
 }
 
 /** CORS_ORIGINS as the entries read it: comma-separated origins, or "*". */
 export const corsOriginsFrom = (raw: string | undefined): string[] => (raw ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0);
 
 /** Headers a browser client may send and read, beyond the CORS-safelisted ones. */
-const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'Idempotency-Key', 'x-api-key', 'x-request-id', 'x-use-cache', 'x-edge-maas-privacy'];
+const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'Idempotency-Key', 'x-api-key', 'x-request-id', 'x-use-cache', 'x-edge-maas-privacy', 'x-edge-maas-route-key'];
 const CORS_EXPOSED_HEADERS = ['x-request-id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'Server-Timing', 'X-Cache',
-  'x-edge-maas-privacy', 'x-edge-maas-pii',
+  'x-edge-maas-privacy', 'x-edge-maas-pii', 'x-edge-maas-model-version',
   'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests',
   'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
 
