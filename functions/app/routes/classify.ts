@@ -17,6 +17,7 @@ import { afterAnswer, CACHE_HEADER, classificationKey, withoutTexts, withTexts, 
 import { clientErrors } from '../openapi/responses.js';
 import { ClassifyRequest, ClassifyResponse } from '../schemas.js';
 import { modelNotReady, unknownModel } from './models.js';
+import { MODEL_VERSION_HEADER, type RoutedVersion, type TrafficRouter } from '../../traffic/traffic-router.js';
 
 /**
  * What the classification routes run on: the catalog, the classifier of each edge model (by id@version), and the
@@ -28,6 +29,8 @@ export interface ClassificationDeps {
   tenantModels?: TenantModels;
   /** Answers by a hash of what decides them (classification-cache.ts); every request runs its model without it. */
   classificationCache?: ClassificationCache;
+  /** Splits aliases between versions and runs shadows (functions/traffic/); none: the registry's aliases alone. */
+  traffic?: TrafficRouter;
 }
 
 /** A model a route runs: its entry (limits, price), the name answers show, and its classifier. */
@@ -37,6 +40,8 @@ export interface ServedClassifier {
   classifier: TextClassifier;
   /** Whose cached answers it may share: the caller's tenant ("shared" without a key) for registry models, the owner (and its making) for a fine-tuned one. */
   cacheScope: string;
+  /** The traffic route that chose this version, when one did (its shadow runs after the answer). */
+  routed?: RoutedVersion;
 }
 
 /**
@@ -48,9 +53,11 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   if (name !== undefined && tenantModels?.claims(name)) {
     const tenantModel = await tenantModels.resolve(name, c.var.apiKey?.tenantId ?? null);
     if (!tenantModel) throw unknownModel(registry, name, 'text-classification');
+    c.header(MODEL_VERSION_HEADER, tenantModel.entry.id);
     return { model: tenantModel.entry, name: tenantModel.entry.id, classifier: tenantModel.classifier, cacheScope: `tenant:${tenantModel.ownedBy}:${tenantModel.created}` };
   }
-  const model = registry.resolve(name);
+  const routed = (await deps.traffic?.route(c, name)) ?? undefined;
+  const model = routed?.model ?? registry.resolve(name);
   if (!model) throw unknownModel(registry, name ?? '', 'text-classification');
   const engine = engines.get(modelRef(model));
   if (model.task !== 'text-classification' || !engine) {
@@ -59,7 +66,8 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   // A registry model's answers are shared within the caller's tenant only: shared across tenants, a hit would tell
   // one tenant that another sent the same text. Keyless callers (open mode) are one anonymous tenant.
   const tenantId = c.var.apiKey?.tenantId;
-  return { model, name: modelRef(model), classifier: engine, cacheScope: tenantId === undefined ? 'shared' : `tenant:${tenantId}` };
+  c.header(MODEL_VERSION_HEADER, modelRef(model));
+  return { model, name: modelRef(model), classifier: engine, cacheScope: tenantId === undefined ? 'shared' : `tenant:${tenantId}`, routed };
 }
 
 /** A request's texts and, where the classifier counts them, the tokens each costs (admission reuses them). */
@@ -188,6 +196,7 @@ export function classifyRoutes(deps: ClassificationDeps): RouteGroup {
     const topK = Math.min(request.top_k ?? labels.length, labels.length);
     const answer = await classificationAnswer(c, deps.classificationCache, served, batch,
       { topK, scoreFunction: 'softmax', explain: request.explain, cache: request.cache, param: 'input' });
+    deps.traffic?.afterAnswer(c, served.routed, batch.texts, answer.results, 'softmax');
     const usage = { input_tokens: answer.inputTokens, texts: answer.results.length };
     return c.json({
       model: served.name,

@@ -35,6 +35,7 @@ export function hfInferenceRoutes(deps: ClassificationDeps): RouteGroup {
     const optedOut = [request.cache, request.parameters?.cache, request.options?.use_cache, header === undefined ? undefined : header === 'true' || header === '1'].includes(false);
     const answer = await classificationAnswer(c, deps.classificationCache, served, batch,
       { topK, scoreFunction, explain: request.parameters?.explain, cache: !optedOut, param: 'inputs' });
+    deps.traffic?.afterAnswer(c, served.routed, batch.texts, answer.results, scoreFunction);
     return c.json(answer.results);
   });
   return group;
