@@ -17,6 +17,7 @@ import type { Billing } from '../billing/billing-middleware.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
 import { consolePlugin } from '../console/console-plugin.js';
 import { withPrivacy, type PrivacySettings } from '../privacy/compose.js';
+import { withTraffic, type TrafficSettings } from '../traffic/traffic-plugin.js';
 import { verifyModelFiles } from '../registry/verify-files.js';
 import { BillingTrainingMeter } from '../tuning/billing-training-meter.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
@@ -66,6 +67,8 @@ export interface LocalAppOptions {
   openTuning?: (deps: Pick<OpenTuningOptions, 'registry' | 'embedders' | 'meter' | 'readerFor'>) => Promise<NodeTuning>;
   /** Privacy policies per key and tenant (functions/privacy/): PII redaction before text leaves or is stored, zero retention. */
   privacy?: PrivacySettings;
+  /** Traffic routes (functions/traffic/): aliases split between versions, sticky per key, shadow runs; set through the admin API. */
+  traffic?: TrafficSettings;
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
   app?: Pick<AppDeps, 'corsOrigins' | 'upstreams' | 'classificationCache'> & { adminToken?: string };
 }
@@ -96,5 +99,7 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
     : options.fineTuning ? await openTuning({ ...options.fineTuning, ...tuningDeps }) : null;
   const plugins = [...(billing ? [billingPlugin({ billing, adminToken })] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })];
   if (privacy) plugins.splice(billing ? 1 : 0, 0, privacy.plugin); // after billing, which accepts the key it reads
-  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], ...app }), engines, tuning };
+  const traffic = options.traffic ? withTraffic(options.traffic, models, engines, adminToken) : null;
+  if (traffic) plugins.push(traffic.plugin);
+  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], traffic: traffic?.router, ...app }), engines, tuning };
 }
