@@ -18,6 +18,7 @@ import { startLazyGenerationServer } from './start-generation-server.js';
 import { defaultUsageDb, migrationsDir, openBilling } from './billing-setup.js';
 import { openSqlite } from './sqlite-database.js';
 import { PolicyStore } from '../privacy/policy-store.js';
+import { RouteStore } from '../traffic/route-store.js';
 import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
 import { buildLocalApp, readLocalRegistry } from './local-app.js';
@@ -132,6 +133,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const built = await buildLocalApp({
       backend, batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
       privacy: policyDb ? { store: new PolicyStore(policyDb) } : undefined,
+      traffic: policyDb ? { store: new RouteStore(policyDb) } : undefined,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams, classificationCache: classificationCache ?? undefined },
     });
     const { app, engines } = built;
