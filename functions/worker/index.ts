@@ -22,6 +22,8 @@ import { workerClassificationCache } from './cache-api-classification-cache.js';
 import { d1Database } from './d1-database.js';
 import { withPrivacy } from '../privacy/compose.js';
 import { PolicyStore } from '../privacy/policy-store.js';
+import { withTraffic } from '../traffic/traffic-plugin.js';
+import { RouteStore } from '../traffic/route-store.js';
 
 export { KeyRateLimiter } from './key-rate-limiter.js';
 export { FineTuningQueue } from './fine-tuning-queue.js';
@@ -39,10 +41,13 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   const privacy = env.DB ? withPrivacy(unguarded, { store: new PolicyStore(d1Database(env.DB)) }, env.ADMIN_TOKEN || undefined) : null;
   const billing = privacy ? privacy.billing : unguarded;
   const tuning = workerTuning(env, registry, engines['feature-extraction']);
+  // Traffic routes on D1 (migrations/0008), read through a 5 s cache per isolate.
+  const traffic = env.DB ? withTraffic({ store: new RouteStore(d1Database(env.DB)) }, registry, engines['text-classification'], env.ADMIN_TOKEN || undefined) : null;
   return createApp({
     registry, engines: engines['text-classification'], isReady: () => true,
-    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(privacy ? [privacy.plugin] : []), ...(tuning ? [tuning.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],
+    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(privacy ? [privacy.plugin] : []), ...(tuning ? [tuning.plugin] : []), ...(traffic ? [traffic.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],
     tenantModels: tuning?.tenantModels,
+    traffic: traffic?.router,
     classificationCache: workerClassificationCache(env) ?? undefined,
     corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),
     upstreams: new UpstreamClient({}, { fetch: keyed }),
