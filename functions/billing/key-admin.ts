@@ -1,11 +1,11 @@
 /**
- * Creating tenants and keys and changing key status: shared by the admin API and the keys CLI. Requests arrive as
+ * Creating tenants and keys, changing a key's status, limits and budget: shared by the admin API and the keys CLI. Requests arrive as
  * the admin API's JSON fields, unchecked; what is wrong with one is a BillingError naming the field.
  */
 import { OPEN_TENANT } from '../http/request-context.js';
 import { hashKey, keyPrefix, newApiKey } from './api-keys.js';
 import { BillingError } from './billing-errors.js';
-import type { ApiKeyRecord, BillingStore, KeyStatus } from './types.js';
+import type { ApiKeyRecord, BillingStore, KeyChange, KeyStatus } from './types.js';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -48,6 +48,23 @@ export const describeKey = (k: ApiKeyRecord) => ({
   monthly_budget_micro_usd: k.monthlyBudgetMicroUsd, created_at: new Date(k.createdAt).toISOString(),
 });
 
+export interface KeyChangeRequest {
+  name?: unknown;
+  rpm?: unknown;
+  tpm?: unknown;
+  monthly_budget_micro_usd?: unknown;
+}
+
+const CHANGEABLE = ['name', 'rpm', 'tpm', 'monthly_budget_micro_usd'] as const;
+
+/** null or absent: no budget; 0: a key that may spend nothing (free requests only). */
+const budgetOf = (value: unknown): number | null => (value === null ? null : value === 0 ? 0 : positiveInt(value, 'monthly_budget_micro_usd'));
+
+function nameOf(value: unknown): string | null {
+  if (value !== null && (typeof value !== 'string' || value.length > 100)) throw invalid('"name" must be a string of at most 100 characters', 'name');
+  return value;
+}
+
 export async function createTenant(store: BillingStore, request: NewTenantRequest, now: number) {
   onlyKnownFields(request, ['id', 'stripe_customer_id']);
   const { id, stripe_customer_id: stripeCustomerId } = request;
@@ -69,9 +86,7 @@ export async function createKey(store: BillingStore, request: NewKeyRequest, now
   if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length > 100)) throw invalid('"name" must be a string of at most 100 characters', 'name');
   const rpm = positiveInt(request.rpm, 'rpm', 600);
   const tpm = positiveInt(request.tpm, 'tpm', 1_000_000);
-  const budget = request.monthly_budget_micro_usd === undefined || request.monthly_budget_micro_usd === null
-    ? null
-    : request.monthly_budget_micro_usd === 0 ? 0 : positiveInt(request.monthly_budget_micro_usd, 'monthly_budget_micro_usd');
+  const budget = request.monthly_budget_micro_usd === undefined ? null : budgetOf(request.monthly_budget_micro_usd);
   const key = newApiKey();
   const record: ApiKeyRecord = {
     id: `key_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`, tenantId: request.tenant, name: (request.name as string | undefined) ?? null,
@@ -88,4 +103,26 @@ export async function setStatus(store: BillingStore, change: { id: string; statu
   if (key.status === 'revoked') throw new BillingError('key_already_revoked', `key "${id}" is revoked for good`, { param: 'id' });
   await store.setKeyStatus(id, status, now);
   return describeKey({ ...key, status, updatedAt: now });
+}
+
+/**
+ * Changes the fields given of a key's name, limits and budget (PATCH semantics: a field left out stays). Whoever
+ * caches key lookups (the authenticator) must forget the key's prefix after this.
+ */
+export async function changeKey(store: BillingStore, id: string, asked: KeyChangeRequest, now: number) {
+  // A field set to undefined (the CLI's flags not given) is one left out; JSON has no undefined.
+  const request: KeyChangeRequest = Object.fromEntries(Object.entries(asked).filter(([, value]) => value !== undefined));
+  onlyKnownFields(request, CHANGEABLE);
+  if (Object.keys(request).length === 0) throw invalid(`nothing to change: give one or more of ${CHANGEABLE.map((f) => `"${f}"`).join(', ')}`, CHANGEABLE[0]);
+  const change: KeyChange = {};
+  if ('name' in request) change.name = nameOf(request.name);
+  if ('rpm' in request) change.rpm = positiveInt(request.rpm, 'rpm');
+  if ('tpm' in request) change.tpm = positiveInt(request.tpm, 'tpm');
+  if ('monthly_budget_micro_usd' in request) change.monthlyBudgetMicroUsd = budgetOf(request.monthly_budget_micro_usd);
+  const key = await store.keyById(id);
+  if (!key) throw new BillingError('key_not_found', `no key "${id}"`, { param: 'id' });
+  const changed = key.status === 'revoked' ? null : await store.changeKey(id, change, now);
+  // Revoked before or during the change: a revoked key's limits are no one's concern any more.
+  if (!changed) throw new BillingError('key_already_revoked', `key "${id}" is revoked for good`, { param: 'id' });
+  return describeKey(changed);
 }

@@ -3,7 +3,7 @@ import { fromBase64, toBase64 } from './base64.js';
 import { ABANDONED_AFTER_MS, monthOf } from './month.js';
 import type { SqlDatabase } from './sql-database.js';
 import type {
-  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, IdempotencySlot, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
+  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, KeyChange, IdempotencyRequest, IdempotencySlot, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
 } from './types.js';
 
 interface KeyRow {
@@ -21,6 +21,8 @@ const toKey = (r: KeyRow): ApiKeyRecord => ({
   id: r.id, tenantId: r.tenant_id, name: r.name, prefix: r.prefix, keyHash: r.key_hash, status: r.status, rpm: r.rpm, tpm: r.tpm,
   monthlyBudgetMicroUsd: r.monthly_budget_micro_usd, createdAt: r.created_at, updatedAt: r.updated_at,
 });
+
+const KEY_COLUMNS: Record<keyof KeyChange, string> = { name: 'name', rpm: 'rpm', tpm: 'tpm', monthlyBudgetMicroUsd: 'monthly_budget_micro_usd' };
 
 const toUsage = (r: UsageDbRow): UsageRecord => ({
   id: r.id, requestId: r.request_id, keyId: r.key_id, tenantId: r.tenant_id, model: r.model, modelVersion: r.model_version, path: r.path,
@@ -83,6 +85,17 @@ export class SqlBillingStore implements BillingStore {
     // A revoked key stays revoked.
     const { changes } = await this.db.run("UPDATE api_keys SET status = ?, updated_at = ? WHERE id = ? AND status != 'revoked'", [status, at, id]);
     return changes > 0;
+  }
+
+  async changeKey(id: string, change: KeyChange, at: number): Promise<ApiKeyRecord | null> {
+    // Column names come from this fixed table, never from the request.
+    const set = (Object.keys(change) as (keyof KeyChange)[]).filter((field) => change[field] !== undefined)
+      .map((field) => ({ column: KEY_COLUMNS[field], value: change[field] }));
+    const { changes } = await this.db.run(
+      `UPDATE api_keys SET ${[...set.map((s) => `${s.column} = ?`), 'updated_at = ?'].join(', ')} WHERE id = ? AND status != 'revoked'`,
+      [...set.map((s) => s.value), at, id],
+    );
+    return changes > 0 ? this.keyById(id) : null;
   }
 
   async insertUsage(records: UsageRecord[]): Promise<void> {

@@ -21,6 +21,15 @@ export interface ApiKeyRecord {
   updatedAt: number;
 }
 
+/** What an admin may change of a key after it was made; a field left out stays as it is. */
+export interface KeyChange {
+  name?: string | null;
+  rpm?: number;
+  tpm?: number;
+  /** null: no budget. */
+  monthlyBudgetMicroUsd?: number | null;
+}
+
 export interface UsageRecord {
   /** Made by the server, unique per billed request: the Stripe export's identifier. */
   id: string;
@@ -109,6 +118,8 @@ export interface BillingStore {
   keyById(id: string): Promise<ApiKeyRecord | null>;
   listKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
   setKeyStatus(id: string, status: KeyStatus, at: number): Promise<boolean>;
+  /** Changes the fields given of a key that is not revoked, and returns the key as it is now; null: no such key, or revoked. */
+  changeKey(id: string, change: KeyChange, at: number): Promise<ApiKeyRecord | null>;
   /** Inserting a record also releases its budget hold and adds its cost to the key's month, in one write. */
   insertUsage(records: UsageRecord[]): Promise<void>;
   usage(filter: UsageFilter, group: UsageGroup): Promise<UsageRow[]>;

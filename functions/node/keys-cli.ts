@@ -5,12 +5,13 @@
  *   create --tenant <id> [--rpm 600] [--tpm 1000000] [--budget-usd 25] [--name <name>]   (prints the key once)
  *   list [--tenant <id>]
  *   disable <key id> | enable <key id> | revoke <key id>
+ *   limits <key id> [--rpm N] [--tpm N] [--budget-usd X|none] [--name <name>]   (changes only the flags given)
  *   privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]   (without flags: shows it; SQLite only)
- * A running server sees status changes within 2 s (its key cache).
+ * A running server sees status, limit and budget changes within 2 s (its key cache; a Worker isolate's: 10 s).
  */
 import { parseArgs } from 'node:util';
 import { BillingError } from '../billing/billing-errors.js';
-import { createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
+import { changeKey, createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
 import { runCli, UsageError } from './cli.js';
 import { defaultUsageDb, migrationsDir, openBilling } from './billing-setup.js';
 import { openSqlite } from './sqlite-database.js';
@@ -18,14 +19,21 @@ import { ApiError } from '../http/errors.js';
 import { OPEN_POLICY, parsePolicyBody } from '../privacy/policy.js';
 import { PolicyStore } from '../privacy/policy-store.js';
 
-const COMMANDS = ['tenant', 'create', 'list', 'disable', 'enable', 'revoke', 'privacy'];
-const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id> | privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]';
+const COMMANDS = ['tenant', 'create', 'list', 'disable', 'enable', 'revoke', 'limits', 'privacy'];
+const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id> | limits <key id> [--rpm N] [--tpm N] [--budget-usd X|none] [--name NAME] | privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]';
 
 function number(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
   if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}"`);
   return parsed;
+}
+
+/** --budget-usd in dollars as the API's micro-USD; "none" takes the budget away. */
+function budgetMicroUsd(value: string | undefined): number | null | undefined {
+  if (value === 'none') return null;
+  const usd = number(value, 'budget-usd');
+  return usd === undefined ? undefined : Math.round(usd * 1e6);
 }
 
 runCli(async () => {
@@ -47,14 +55,18 @@ runCli(async () => {
     let out: unknown;
     if (command === 'tenant') out = await createTenant(store, { id: arg, stripe_customer_id: values['stripe-customer'] }, now);
     else if (command === 'create') {
-      const budgetUsd = number(values['budget-usd'], 'budget-usd');
       out = await createKey(store, {
         tenant: values.tenant, name: values.name, rpm: number(values.rpm, 'rpm'), tpm: number(values.tpm, 'tpm'),
-        monthly_budget_micro_usd: budgetUsd === undefined ? undefined : Math.round(budgetUsd * 1e6),
+        monthly_budget_micro_usd: budgetMicroUsd(values['budget-usd']) ?? undefined,
       }, now);
       console.error('the key is shown once: store it now');
     } else if (command === 'list') out = (await store.listKeys(values.tenant)).map(describeKey);
-    else if (command === 'privacy') out = await privacy(store, positionals.slice(1), values);
+    else if (command === 'limits') {
+      if (!arg) throw new UsageError('limits needs a key id (npm run keys -- list)');
+      out = await changeKey(store, arg, {
+        name: values.name, rpm: number(values.rpm, 'rpm'), tpm: number(values.tpm, 'tpm'), monthly_budget_micro_usd: budgetMicroUsd(values['budget-usd']),
+      }, now);
+    } else if (command === 'privacy') out = await privacy(store, positionals.slice(1), values);
     else if (command === 'disable' || command === 'enable' || command === 'revoke') {
       if (!arg) throw new UsageError(`${command} needs a key id (npm run keys -- list)`);
       out = await setStatus(store, { id: arg, status: command === 'disable' ? 'disabled' : command === 'enable' ? 'active' : 'revoked' }, now);

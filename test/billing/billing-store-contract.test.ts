@@ -106,6 +106,20 @@ describe.each(subjects)('$name billing store', (subject) => {
     expect(await store.setKeyStatus('key_z', 'disabled', NOV)).toBe(false);
   });
 
+  it('changes only the given fields of a key, finds it changed by prefix, and never changes a revoked key', async () => {
+    const before = (await store.keyById('key_b'))!;
+    expect(await store.changeKey('key_b', { rpm: 5 }, NOV + 20)).toEqual({ ...before, rpm: 5, updatedAt: NOV + 20 });
+    expect(await store.changeKey('key_b', { tpm: 7, monthlyBudgetMicroUsd: 0, name: null }, NOV + 21))
+      .toEqual({ ...before, rpm: 5, tpm: 7, monthlyBudgetMicroUsd: 0, name: null, updatedAt: NOV + 21 });
+    expect(await store.changeKey('key_b', { monthlyBudgetMicroUsd: 250, name: 'renamed' }, NOV + 22)).toMatchObject({ monthlyBudgetMicroUsd: 250, name: 'renamed' });
+    expect(await store.changeKey('key_b', { monthlyBudgetMicroUsd: null }, NOV + 23)).toMatchObject({ monthlyBudgetMicroUsd: null, tpm: 7 });
+    // What the request path reads (the authenticator looks keys up by prefix) is the changed key.
+    expect(await store.keyByPrefix('em_bbbbbbbbb')).toEqual({ ...before, rpm: 5, tpm: 7, monthlyBudgetMicroUsd: null, name: 'renamed', updatedAt: NOV + 23 });
+    expect(await store.changeKey('key_c', { rpm: 1 }, NOV + 24)).toBeNull(); // revoked above
+    expect(await store.keyById('key_c')).toMatchObject({ rpm: 60, status: 'revoked', updatedAt: NOV + 11 });
+    expect(await store.changeKey('key_z', { rpm: 1 }, NOV + 24)).toBeNull();
+  });
+
   it('returns the records of [from, to) in time order, for one tenant or all, and writes a retried batch once', async () => {
     await store.insertUsage(RECORDS.slice(2, 5)); // a batch retried after a failed flush
     const all = await store.usageRecords({ from: NOV, to: DEC });

@@ -39,10 +39,26 @@ describe('npm run keys', () => {
     expect(JSON.parse((await keys('revoke', key.id)).stdout).status).toBe('revoked');
   });
 
+  it('changes only the limits and budget given (limits), and takes the budget away with --budget-usd none', async () => {
+    expect((await keys('tenant', 'limitco')).code).toBe(0);
+    const { id } = JSON.parse((await keys('create', '--tenant', 'limitco', '--rpm', '600', '--tpm', '5000', '--budget-usd', '2')).stdout) as { id: string };
+    const changed = await keys('limits', id, '--rpm', '100', '--budget-usd', '5');
+    expect(changed.code).toBe(0);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ id, rpm: 100, tpm: 5000, monthly_budget_micro_usd: 5_000_000 });
+    expect(JSON.parse((await keys('limits', id, '--budget-usd', 'none', '--name', 'renamed')).stdout)).toMatchObject({ rpm: 100, monthly_budget_micro_usd: null, name: 'renamed' });
+    const listed = JSON.parse((await keys('list', '--tenant', 'limitco')).stdout) as unknown[];
+    expect(listed).toEqual([expect.objectContaining({ id, rpm: 100, tpm: 5000, monthly_budget_micro_usd: null, name: 'renamed' })]);
+  });
+
   it.each([
     [['create', '--tenant', 'ghost'], /tenant "ghost" does not exist/],
     [['create', '--tenant', 'acme', '--rpm=-5'], /"rpm" must be an integer from 1 to 1,000,000/],
     [['revoke'], /needs a key id/],
+    [['limits'], /limits needs a key id/],
+    [['limits', 'key_nope', '--rpm', '5'], /no key "key_nope"/],
+    [['limits', 'key_nope'], /nothing to change/],
+    [['limits', 'key_nope', '--tpm', '1.5'], /"tpm" must be an integer/],
+    [['limits', 'key_nope', '--rpm', 'many'], /--rpm must be a number, not "many"/],
     [['dance'], /usage: npm run keys/],
     [['create', '--tenant', 'acme', '--budget-usd', '-1'], /argument is ambiguous.*--budget-usd=-XYZ/],
   ])('%j fails with one clear line', async (args, message) => {

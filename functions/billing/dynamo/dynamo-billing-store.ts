@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import { fromBase64, toBase64 } from '../base64.js';
 import { monthOf, monthStart } from '../month.js';
 import type {
-  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, IdempotencyRequest, IdempotencySlot, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
+  ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, KeyChange, IdempotencyRequest, IdempotencySlot, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
 } from '../types.js';
 import { inParallel, isConditionFailure, queryAll, queryPages } from './dynamo-client.js';
 import type { BillingTableNames } from './schema.js';
@@ -101,6 +101,26 @@ export class DynamoBillingStore implements BillingStore {
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async changeKey(id: string, change: KeyChange, at: number): Promise<ApiKeyRecord | null> {
+    const key = await this.keyById(id);
+    if (!key) return null;
+    const fields = (Object.keys(change) as (keyof KeyChange)[]).filter((field) => change[field] !== undefined);
+    try {
+      const { Attributes } = await this.client.send(new UpdateCommand({
+        TableName: this.tables.billing, Key: { pk: `key#${key.prefix}` },
+        UpdateExpression: `SET ${[...fields.map((_, i) => `#f${i} = :f${i}`), 'updatedAt = :at'].join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :revoked',
+        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(fields.map((field, i) => [`#f${i}`, field])) },
+        ExpressionAttributeValues: { ':at': at, ':revoked': 'revoked', ...Object.fromEntries(fields.map((field, i) => [`:f${i}`, change[field]])) },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return Attributes ? pick<ApiKeyRecord>(Attributes, KEY_FIELDS) : null;
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
       throw error;
     }
   }

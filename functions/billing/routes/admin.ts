@@ -1,12 +1,12 @@
 /**
  * The admin API, behind `Authorization: Bearer <ADMIN_TOKEN>`: tenants, keys (shown once at creation), key
- * status, and the Stripe meter-event export. Without an admin token configured it answers 404. Its routes are in
+ * status, limits and budget, and the Stripe meter-event export. Without an admin token configured it answers 404. Its routes are in
  * the route table (405 answers) but not in the public OpenAPI document.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { Billing } from '../billing-middleware.js';
-import { createKey, createTenant, describeKey, setStatus } from '../key-admin.js';
+import { changeKey, createKey, createTenant, describeKey, setStatus } from '../key-admin.js';
 import { roundMicroUsd } from '../../registry/pricing.js';
 import { stripeMeterEvents } from '../stripe-export.js';
 import { sameHash } from '../api-keys.js';
@@ -37,6 +37,7 @@ const Range = z.object({ from: z.string().optional(), to: z.string().optional() 
 const newTenant = createRoute({ method: 'post', path: '/admin/tenants', hide: true, responses: { 201: done('The tenant.') } });
 const newKey = createRoute({ method: 'post', path: '/admin/keys', hide: true, responses: { 201: done('The key, shown this once.') } });
 const listKeys = createRoute({ method: 'get', path: '/admin/keys', hide: true, request: { query: z.object({ tenant: z.string().optional() }) }, responses: { 200: done('The keys, without their secrets.') } });
+const editKey = createRoute({ method: 'patch', path: '/admin/keys/{id}', hide: true, request: { params: KeyId }, responses: { 200: done('The key with its new name, limits or budget.') } });
 const billingExport = createRoute({ method: 'get', path: '/admin/billing/export', hide: true, request: { query: Range }, responses: { 200: done('Stripe meter events as NDJSON.') } });
 const statusChanges: { method: 'post' | 'delete'; path: string; status: KeyStatus }[] = [
   { method: 'post', path: '/admin/keys/{id}/disable', status: 'disabled' },
@@ -58,6 +59,12 @@ export function adminRoutes({ billing, adminToken }: AdminRouteOptions): RouteGr
       return c.json(key);
     });
   }
+  declareRoute(group, editKey, async (c) => {
+    const key = await changeKey(billing.store, c.req.valid('param').id, await readJsonObject(c), Date.now());
+    // This process's next request sees the new limits; other processes once their cached lookup expires (cacheMs).
+    billing.authenticator.forget(key.prefix);
+    return c.json(key);
+  });
   declareRoute(group, billingExport, async (c) => {
     const range = timeRange(c.req.valid('query'), Date.now());
     await billing.writer.flush();
