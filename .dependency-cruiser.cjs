@@ -20,9 +20,12 @@ const layers = [
   // The OpenAI wire shapes, shared by the router and the generation server so that both speak the same protocol.
   { folder: 'protocol', mayImport: ['engine', 'http'] },
   // The router's client of OpenAI-compatible GPU upstreams.
-  { folder: 'upstream', mayImport: ['http', 'registry', 'protocol', 'engine'] },
+  { folder: 'upstream', mayImport: ['http', 'registry', 'protocol', 'engine', 'observability'] },
   // Keys, limits and usage: it throws its own errors and reads the catalog, but knows no route of the app.
   { folder: 'billing', mayImport: ['http', 'registry'] },
+  // Metrics and traces (issue 14): an interface the entries implement, middleware, and the spans upstream calls
+  // open; it reads billing's stream-end and token helpers, and nothing above it imports billing through it.
+  { folder: 'observability', mayImport: ['http', 'engine', 'billing'] },
   // Privacy policies (issue 14): PII detection and masking, the policy store, zero retention over billing's replay store.
   { folder: 'privacy', mayImport: ['http', 'billing'] },
   // Traffic routes (issue 14): aliases split between versions by weight, sticky per key, shadow runs compared.
@@ -38,14 +41,14 @@ const layers = [
   { folder: 'console', mayImport: ['http'] },
   // Composition roots. Node's libraries (local-app, billing-setup, ...) are reused by Lambda, so node/ has no
   // entry above it; it never reaches into the other runtimes' entries.
-  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy', 'traffic'] },
+  { folder: 'node', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy', 'traffic', 'observability'] },
   // The Worker's modules are Workers-only (.wasm, bundled .onnx, D1, Durable Objects) and Node's are Node-only, so
   // neither imports the other.
-  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy', 'traffic'] },
+  { folder: 'worker', mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'console', 'privacy', 'traffic', 'observability'] },
   // Lambda runs Node, so it reuses node/'s libraries; the Node entry files are forbidden by their own rule below.
   {
     folder: 'lambda',
-    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'node', 'privacy', 'traffic'],
+    mayImport: ['http', 'registry', 'engine', 'protocol', 'upstream', 'billing', 'app', 'generation', 'tuning', 'node', 'privacy', 'traffic', 'observability'],
   },
 ];
 
