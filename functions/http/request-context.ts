@@ -43,9 +43,9 @@ export interface AppVariables {
   /**
    * The privacy policy in force (functions/privacy/ sets it on /v1/*): routes that send text out of the process
    * (generation upstreams) or store it (training files) honour it, and count what they found per kind. None: no
-   * policy (nothing redacted, answers may be kept).
+   * policy (nothing redacted, answers may be kept). `region`: the jurisdiction the request is pinned to, if any.
    */
-  privacy?: { pii: 'off' | 'mask' | 'block'; retention: 'standard' | 'none'; counts: Partial<Record<string, number>> };
+  privacy?: { pii: 'off' | 'mask' | 'block'; retention: 'standard' | 'none'; counts: Partial<Record<string, number>>; region?: string };
 }
 
 export type AppEnv = { Variables: AppVariables };

@@ -10,7 +10,8 @@ import type { ChatCompletionRequest, CompletionRequest } from './openai-schemas.
 /** A request validated by its kind's schema. */
 export type ValidatedGeneration = { kind: 'completion'; request: CompletionRequest } | { kind: 'chat'; request: ChatCompletionRequest };
 
-export type GenerationCall = ValidatedGeneration & { body: Record<string, unknown>; signal: AbortSignal };
+/** `region`: the jurisdiction the call is pinned to (its privacy policy); a forwarding generator sends it nowhere else. */
+export type GenerationCall = ValidatedGeneration & { body: Record<string, unknown>; signal: AbortSignal; region?: string };
 
 export type OpenAiGenerator = TextGenerator<GenerationCall>;
 

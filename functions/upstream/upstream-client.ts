@@ -5,6 +5,8 @@
  * the next one without counting; a slow one (the upstream has the request) ends it with 504, so nothing is ever
  * generated twice. When none answers, the client gets the reason most useful to it (upstream-errors.ts).
  * `generator(upstreams)` is a model's upstreams as a TextGenerator: answers passed on as the upstream sent them.
+ * A call pinned to a region (its privacy policy) goes only to the upstreams of that region, failover included; when
+ * none of them can take it, the answer is 503 `region_unavailable`, never a call to another region.
  */
 import type { ApiError } from '../http/errors.js';
 import { clientClosed } from '../http/json-body.js';
@@ -13,7 +15,7 @@ import type { Upstream } from '../registry/registry.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { Reachability } from './reachability.js';
 import { attempt } from './upstream-attempt.js';
-import { circuitOpen, mostUseful, noUpstream, upstreamWarming } from './upstream-errors.js';
+import { circuitOpen, mostUseful, noUpstream, noUpstreamInRegion, regionUnavailable, upstreamWarming } from './upstream-errors.js';
 import { upstreamPolicy, type UpstreamPolicy, type UpstreamPolicyOverrides } from './upstream-policy.js';
 
 export { DEFAULT_UPSTREAM_POLICY, type UpstreamPolicy, type UpstreamPolicyOverrides } from './upstream-policy.js';
@@ -32,6 +34,7 @@ interface UpstreamPost {
   body: Record<string, unknown>;
   streamed: boolean;
   clientSignal: AbortSignal;
+  region?: string;
 }
 
 export class UpstreamClient {
@@ -61,15 +64,17 @@ export class UpstreamClient {
     const send = (call: GenerationCall, streamed: boolean) => {
       // The method called decides whether the answer streams; a body whose "stream" disagrees is corrected.
       const body = (call.body.stream === true) === streamed ? call.body : { ...call.body, stream: streamed };
-      return this.send(upstreams, { path: API_PATHS[call.kind], body, streamed, clientSignal: call.signal });
+      return this.send(upstreams, { path: API_PATHS[call.kind], body, streamed, clientSignal: call.signal, region: call.region });
     };
     return { generate: (call) => send(call, false), stream: (call) => send(call, true) };
   }
 
-  private async send(upstreams: Upstream[], { path, body, streamed, clientSignal }: UpstreamPost): Promise<Response> {
+  private async send(upstreams: Upstream[], { path, body, streamed, clientSignal, region }: UpstreamPost): Promise<Response> {
     // "embedded" names the generation server of `npm start`; a runtime that has none cannot reach it.
-    const candidates = upstreams.filter((u) => u.url !== 'embedded');
-    if (candidates.length === 0) throw noUpstream();
+    const reachable = upstreams.filter((u) => u.url !== 'embedded');
+    // An upstream without a region is in no known jurisdiction: never one for a pinned call.
+    const candidates = region === undefined ? reachable : reachable.filter((u) => u.region === region);
+    if (candidates.length === 0) throw region === undefined ? noUpstream() : noUpstreamInRegion(region);
     const deps = { policy: this.policy, fetchFn: this.fetchFn, reachable: (url: string) => this.reachability.check(url) };
     const reasons: ApiError[] = [];
     for (const upstream of candidates) {
@@ -99,7 +104,8 @@ export class UpstreamClient {
         break;
       }
     }
-    throw reasons.length > 0 ? mostUseful(reasons) : noUpstream();
+    const reason = reasons.length > 0 ? mostUseful(reasons) : noUpstream();
+    throw region === undefined ? reason : regionUnavailable(region, reason);
   }
 
   private reportDown(upstream: Upstream): void {

@@ -24,6 +24,21 @@ export const circuitOpen = (waitMs: number) =>
 export const noUpstream = () =>
   new ApiError(503, 'no upstream is configured for this model', 'server_error', 'upstream_unavailable', null, retryAfter(60));
 
+/**
+ * A call pinned to a region that none of the model's upstreams in it can serve: none is configured there, or each one
+ * there failed or has its circuit open. Never answered by another region, so the client is told which.
+ */
+export const noUpstreamInRegion = (region: string) =>
+  new ApiError(503, `no upstream of this model is in region ${region}, and a request pinned to ${region} is never sent to another region`,
+    'server_error', 'region_unavailable', null, retryAfter(60));
+
+export function regionUnavailable(region: string, reason: ApiError): ApiError {
+  // Busy or warming servers say when to come back: that answer is as true for a pinned call.
+  if (reason.code === 'upstream_warming' || reason.code === 'upstream_overloaded') return reason;
+  return new ApiError(503, `every upstream of this model in region ${region} is failing or its circuit is open, and a request pinned to ${region} is never sent to another region`,
+    'server_error', 'region_unavailable', null, reason.headers['Retry-After'] ? { 'Retry-After': reason.headers['Retry-After'] } : retryAfter(1));
+}
+
 const RANK: Record<string, number> = { upstream_warming: 0, upstream_overloaded: 1, upstream_unavailable: 2 };
 
 /** Of the reasons each upstream gave, the one most useful to the client: one that says when to come back first. */

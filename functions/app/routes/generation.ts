@@ -70,7 +70,7 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
   const streamOptions = (body.stream_options ?? {}) as Record<string, unknown>;
   // Usage on every chunk (vLLM's continuous_usage_stats): a stream cut short is still billed its prompt.
   const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true, continuous_usage_stats: true } } : body;
-  const call: GenerationCall = { ...generation, body: forwarded, signal: c.req.raw.signal };
+  const call: GenerationCall = { ...generation, body: forwarded, signal: c.req.raw.signal, region: privacy?.region };
   const generator = generatorFor(model);
   const started = Date.now();
   const response = await (request.stream ? generator.stream(call) : generator.generate(call));
