@@ -40,6 +40,11 @@ export class UsageWriter implements UsageSink {
 
   constructor(private readonly store: BillingStore, private readonly options: UsageWriterOptions) {}
 
+  /** Records queued and not yet written (the metrics' backlog gauge). */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
   record(record: UsageRecord): void {
     this.queue.push(record);
     if (this.queue.length >= this.options.maxBatch) this.flushSoon(0);
