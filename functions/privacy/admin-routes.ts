@@ -1,7 +1,8 @@
 /**
  * The privacy policies in the admin API, behind `Authorization: Bearer <ADMIN_TOKEN>` (off, 404, without one):
- * PUT/GET /admin/keys/{id}/privacy and /admin/tenants/{id}/privacy. A PUT names pii and/or retention and nothing
- * else; an unknown field or value is a 400 naming it, and the policy in force stays as it was.
+ * PUT/GET /admin/keys/{id}/privacy and /admin/tenants/{id}/privacy. A PUT names pii, retention and/or region
+ * (null: no pin) and nothing else; an unknown field or value, or a region nothing serves, is a 400 naming it, and
+ * the policy in force stays as it was.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -9,8 +10,8 @@ import { ApiError } from '../http/errors.js';
 import { readJsonObject } from '../http/json-body.js';
 import type { AppEnv } from '../http/request-context.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
-import { OPEN_POLICY, parsePolicyBody, type PrivacyPolicy } from './policy.js';
-import type { PolicyScope, PolicyStore } from './policy-store.js';
+import { OPEN_POLICY, parsePolicyBody } from './policy.js';
+import { inForce, type PolicyScope, type PolicyStore } from './policy-store.js';
 
 /** What the admin routes need to know of billing's keys and tenants. */
 export interface PolicySubjects {
@@ -23,6 +24,8 @@ export interface PrivacyAdminOptions {
   store: PolicyStore;
   adminToken?: string;
   subjects?: PolicySubjects;
+  /** The regions a pin may name (privacy/regions.ts servedRegions); any of REGIONS when not given. */
+  regions?: readonly string[];
 }
 
 async function sameToken(given: string, expected: string): Promise<boolean> {
@@ -46,7 +49,7 @@ const PATHS: Record<PolicyScope, string> = { key: '/admin/keys/{id}/privacy', te
 const notFound = (scope: PolicyScope, id: string) =>
   new ApiError(404, `${scope} "${id.slice(0, 100)}" does not exist`, 'invalid_request_error', `${scope}_not_found`, 'id');
 
-export function privacyAdminRoutes({ store, adminToken, subjects }: PrivacyAdminOptions): RouteGroup {
+export function privacyAdminRoutes({ store, adminToken, subjects, regions }: PrivacyAdminOptions): RouteGroup {
   const group = routeGroup();
   for (const scope of ['key', 'tenant'] as const) {
     group.use(PATHS[scope].replace('{id}', ':id'), adminOnly(adminToken));
@@ -64,8 +67,8 @@ export function privacyAdminRoutes({ store, adminToken, subjects }: PrivacyAdmin
     const answer = async (c: Context<AppEnv>, id: string, tenant: string | null) => {
       const own = await store.get(scope, id);
       const inherited = tenant === null ? null : await store.get('tenant', tenant);
-      const effective: PrivacyPolicy = own ?? inherited ?? OPEN_POLICY;
-      return c.json({ object: 'privacy_policy', scope, id, ...effective, source: own ? scope : inherited ? 'tenant' : 'default' }, 200);
+      const { policy, source, regionSource } = inForce(scope === 'key' ? { key: own, tenant: inherited } : { key: null, tenant: own });
+      return c.json({ object: 'privacy_policy', scope, id, pii: policy.pii, retention: policy.retention, region: policy.region ?? null, source, region_source: regionSource }, 200);
     };
     const read = createRoute({ method: 'get', path: PATHS[scope], hide: true, request: { params: Id }, responses: { 200: { description: `The ${scope}'s privacy policy.` } } });
     const write = createRoute({ method: 'put', path: PATHS[scope], hide: true, request: { params: Id }, responses: { 200: { description: `The ${scope}'s privacy policy, now in force.` } } });
@@ -77,8 +80,11 @@ export function privacyAdminRoutes({ store, adminToken, subjects }: PrivacyAdmin
       const { id } = c.req.valid('param');
       const tenant = await check(id);
       const body = await readJsonObject(c);
-      // A PUT names the fields it changes; the others keep the subject's own policy (or the default).
-      const next = parsePolicyBody(body, (await store.get(scope, id)) ?? OPEN_POLICY);
+      // A PUT names the fields it changes; the others keep the subject's own policy, else (a key's first row) its
+      // tenant's pii and retention, so that pinning a key to a region does not undo its tenant's redaction.
+      const inherited = tenant === null ? null : await store.get('tenant', tenant);
+      const start = (await store.get(scope, id)) ?? (inherited ? { pii: inherited.pii, retention: inherited.retention } : OPEN_POLICY);
+      const next = parsePolicyBody(body, start, regions);
       await store.put(scope, id, next);
       return answer(c, id, tenant);
     });

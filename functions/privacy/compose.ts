@@ -8,12 +8,17 @@ import type { AppPlugin } from '../http/app-plugin.js';
 import type { PrivacyPolicy } from './policy.js';
 import type { PolicyStore } from './policy-store.js';
 import { privacyPlugin } from './privacy-plugin.js';
+import type { LocateRequest } from './regions.js';
 import { RetentionGuard } from './retention.js';
 
 export interface PrivacySettings {
   store: PolicyStore;
   /** The policy of keyless requests and of keys and tenants without one (default: pii off, retention standard). */
   defaults?: PrivacyPolicy;
+  /** The regions a key may be pinned to (regions.ts servedRegions). */
+  regions?: readonly string[];
+  /** Where each request is processed (a fixed region in Node, the Cloudflare location in the Worker). */
+  locate?: LocateRequest;
 }
 
 export function withPrivacy<B extends Billing | undefined>(billing: B, settings: PrivacySettings, adminToken?: string): { billing: B; plugin: AppPlugin } {

@@ -1,9 +1,10 @@
 /**
  * Privacy policies per API key and per tenant (the default of its keys), in the SQL database billing uses
- * (SQLite in Node, D1 at the edge; table privacy_policies, migrations/0007). Read on every API request, so reads
- * are cached for a few seconds; a change made through this store is seen at once by this process, and by other
+ * (SQLite in Node, D1 at the edge; table privacy_policies, migrations/0007 and 0009). Read on every API request, so
+ * reads are cached for a few seconds; a change made through this store is seen at once by this process, and by other
  * processes (Worker isolates) within the cache's lifetime.
  */
+import type { Region } from '../registry/registry.js';
 import { OPEN_POLICY, type PrivacyPolicy } from './policy.js';
 
 /** The two calls the store makes: billing's SqlDatabase (sqlite-database.ts, d1-database.ts) fits. */
@@ -18,12 +19,38 @@ interface Row {
   scope: PolicyScope;
   pii: PrivacyPolicy['pii'];
   retention: PrivacyPolicy['retention'];
+  region: Region | null;
 }
 
 export interface StoredPolicies {
   key: PrivacyPolicy | null;
   tenant: PrivacyPolicy | null;
 }
+
+/** Where the policy in force came from: the key's own row, its tenant's, or the default. */
+export type PolicySource = PolicyScope | 'default';
+
+export interface PolicyInForce {
+  policy: PrivacyPolicy;
+  source: PolicySource;
+  regionSource: PolicySource;
+}
+
+/**
+ * The key's policy, else its tenant's, else the default; the region on its own: a key row without one keeps its
+ * tenant's pin (setting a key's pii must not unpin it from its tenant's jurisdiction).
+ */
+export function inForce({ key, tenant }: StoredPolicies, defaults: PrivacyPolicy = OPEN_POLICY): PolicyInForce {
+  const own = key ?? tenant;
+  const source: PolicySource = key ? 'key' : tenant ? 'tenant' : 'default';
+  const region = key?.region ?? tenant?.region ?? defaults.region;
+  const regionSource: PolicySource = key?.region ? 'key' : tenant?.region ? 'tenant' : 'default';
+  const base = { pii: (own ?? defaults).pii, retention: (own ?? defaults).retention };
+  return { policy: region ? { ...base, region } : base, source, regionSource };
+}
+
+const SELECT = 'SELECT scope, pii, retention, region FROM privacy_policies';
+const policyOf = (row: Row): PrivacyPolicy => (row.region ? { pii: row.pii, retention: row.retention, region: row.region } : { pii: row.pii, retention: row.retention });
 
 export const POLICY_CACHE_MS = 5_000;
 
@@ -39,15 +66,15 @@ export class PolicyStore {
   }
 
   async get(scope: PolicyScope, id: string): Promise<PrivacyPolicy | null> {
-    const rows = await (await this.opened).all<Row>('SELECT scope, pii, retention FROM privacy_policies WHERE scope = ? AND id = ?', [scope, id]);
-    return rows[0] ? { pii: rows[0].pii, retention: rows[0].retention } : null;
+    const rows = await (await this.opened).all<Row>(`${SELECT} WHERE scope = ? AND id = ?`, [scope, id]);
+    return rows[0] ? policyOf(rows[0]) : null;
   }
 
   async put(scope: PolicyScope, id: string, policy: PrivacyPolicy): Promise<void> {
     await (await this.opened).run(
-      'INSERT INTO privacy_policies (scope, id, pii, retention, updated_at) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (scope, id) DO UPDATE SET pii = excluded.pii, retention = excluded.retention, updated_at = excluded.updated_at',
-      [scope, id, policy.pii, policy.retention, this.now()],
+      'INSERT INTO privacy_policies (scope, id, pii, retention, region, updated_at) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (scope, id) DO UPDATE SET pii = excluded.pii, retention = excluded.retention, region = excluded.region, updated_at = excluded.updated_at',
+      [scope, id, policy.pii, policy.retention, policy.region ?? null, this.now()],
     );
     this.cache.clear();
   }
@@ -58,13 +85,10 @@ export class PolicyStore {
     const cached = this.cache.get(cacheKey);
     const at = this.now();
     if (cached && at - cached.at < this.cacheMs) return cached.value;
-    const rows = await (await this.opened).all<Row>(
-      "SELECT scope, pii, retention FROM privacy_policies WHERE (scope = 'key' AND id = ?) OR (scope = 'tenant' AND id = ?)",
-      [keyId, tenantId],
-    );
+    const rows = await (await this.opened).all<Row>(`${SELECT} WHERE (scope = 'key' AND id = ?) OR (scope = 'tenant' AND id = ?)`, [keyId, tenantId]);
     const of = (scope: PolicyScope) => {
       const row = rows.find((r) => r.scope === scope);
-      return row ? { pii: row.pii, retention: row.retention } : null;
+      return row ? policyOf(row) : null;
     };
     const value = { key: of('key'), tenant: of('tenant') };
     if (this.cache.size > 10_000) this.cache.clear();
@@ -72,9 +96,8 @@ export class PolicyStore {
     return value;
   }
 
-  /** The key's policy, else its tenant's, else the open default. */
+  /** The policy in force for a key (inForce). */
   async effective(keyId: string, tenantId: string): Promise<PrivacyPolicy> {
-    const { key, tenant } = await this.forKey(keyId, tenantId);
-    return key ?? tenant ?? OPEN_POLICY;
+    return inForce(await this.forKey(keyId, tenantId)).policy;
   }
 }

@@ -1,10 +1,13 @@
 /**
  * The privacy policy of a request: how personal data in what leaves the process is treated (`pii`: off, mask,
- * block) and whether anything beyond the usage record may be kept (`retention`: standard, none). A key's policy,
- * else its tenant's default, else the server's default (off, standard); the `x-edge-maas-privacy` header may
- * only make a request stricter ("pii=block, retention=none"): a laxer value there is ignored, an unknown one is a 400.
+ * block), whether anything beyond the usage record may be kept (`retention`: standard, none), and the jurisdiction
+ * it is pinned to (`region`: none, or one of the registry's REGIONS). A key's policy, else its tenant's default, else
+ * the server's default (off, standard, no region); a key without a region of its own has its tenant's. The
+ * `x-edge-maas-privacy` header may only make a request stricter ("pii=block, retention=none, region=eu"): a laxer
+ * value there is ignored, an unknown one is a 400, a region other than the one the key is pinned to a 403.
  */
-import { invalidRequest } from '../http/errors.js';
+import { ApiError, invalidRequest } from '../http/errors.js';
+import { REGIONS, type Region } from '../registry/registry.js';
 
 export const PII_MODES = ['off', 'mask', 'block'] as const;
 export const RETENTIONS = ['standard', 'none'] as const;
@@ -14,25 +17,36 @@ export type Retention = (typeof RETENTIONS)[number];
 export interface PrivacyPolicy {
   pii: PiiMode;
   retention: Retention;
+  /** Pinned: sent only to upstreams of this region, and run in-process only where the server runs in it. */
+  region?: Region;
 }
 
 export const OPEN_POLICY: PrivacyPolicy = { pii: 'off', retention: 'standard' };
 export const PRIVACY_HEADER = 'x-edge-maas-privacy';
 
-const FIELDS = { pii: PII_MODES, retention: RETENTIONS } as const;
+const FIELDS = { pii: PII_MODES, retention: RETENTIONS, region: REGIONS } as const;
 type Field = keyof typeof FIELDS;
 const isField = (name: string): name is Field => Object.hasOwn(FIELDS, name);
 
-/** The stricter of two policies, field by field (block > mask > off; none > standard). */
+export const regionConflict = (pinned: Region, asked: Region) =>
+  new ApiError(403, `this key is pinned to region ${pinned}; ${PRIVACY_HEADER} asked for region ${asked}, and a request may only narrow its key's region, never change it`,
+    'invalid_request_error', 'region_conflict', PRIVACY_HEADER);
+
+/**
+ * The stricter of two policies, field by field (block > mask > off; none > standard; a region over none). Two
+ * different regions have no stricter one: a 403, so that a pinned key is never sent elsewhere.
+ */
 export function stricter(a: PrivacyPolicy, b: Partial<PrivacyPolicy>): PrivacyPolicy {
   const pii = b.pii && PII_MODES.indexOf(b.pii) > PII_MODES.indexOf(a.pii) ? b.pii : a.pii;
   const retention = b.retention === 'none' ? 'none' : a.retention;
-  return { pii, retention };
+  if (a.region && b.region && a.region !== b.region) throw regionConflict(a.region, b.region);
+  const region = a.region ?? b.region;
+  return region ? { pii, retention, region } : { pii, retention };
 }
 
 const allowed = (field: Field) => FIELDS[field].map((v) => `"${v}"`).join(', ');
 
-/** The header's settings: "pii=mask", "pii=block; retention=none" (commas or semicolons); a 400 names what is wrong. */
+/** The header's settings: "pii=mask", "pii=block; retention=none; region=eu" (commas or semicolons); a 400 names what is wrong. */
 export function parsePrivacyHeader(header: string): Partial<PrivacyPolicy> {
   const asked: Partial<PrivacyPolicy> = {};
   for (const part of header.split(/[;,]/)) {
@@ -41,7 +55,7 @@ export function parsePrivacyHeader(header: string): Partial<PrivacyPolicy> {
     const [rawName, ...rest] = item.split('=');
     const name = rawName!.trim().toLowerCase();
     const value = rest.join('=').trim().toLowerCase();
-    if (!isField(name)) throw invalidRequest(`${PRIVACY_HEADER}: unknown setting "${name.slice(0, 40)}"; the settings are pii and retention`, PRIVACY_HEADER, 'invalid_privacy_header');
+    if (!isField(name)) throw invalidRequest(`${PRIVACY_HEADER}: unknown setting "${name.slice(0, 40)}"; the settings are pii, retention and region`, PRIVACY_HEADER, 'invalid_privacy_header');
     if (!(FIELDS[name] as readonly string[]).includes(value)) {
       throw invalidRequest(`${PRIVACY_HEADER}: ${name} must be one of ${allowed(name)} (got "${value.slice(0, 40)}")`, PRIVACY_HEADER, 'invalid_privacy_header');
     }
@@ -50,22 +64,35 @@ export function parsePrivacyHeader(header: string): Partial<PrivacyPolicy> {
   return asked;
 }
 
-/** A policy as the admin API takes it: a JSON object with pii and/or retention and nothing else; a 400 names the field. */
-export function parsePolicyBody(body: Record<string, unknown>, previous: PrivacyPolicy): PrivacyPolicy {
+/**
+ * A policy as the admin API takes it: a JSON object with pii, retention and/or region and nothing else (region null
+ * removes the pin); a 400 names the field. `served`: the regions a pin may name (where some upstream, or this server,
+ * runs): a pin nothing could serve would refuse every request of the key.
+ */
+export function parsePolicyBody(body: Record<string, unknown>, previous: PrivacyPolicy, served?: readonly string[]): PrivacyPolicy {
   for (const name of Object.keys(body)) {
-    if (!isField(name)) throw invalidRequest(`unknown field "${name.slice(0, 40)}"; a privacy policy has pii and retention`, name, 'unknown_field');
+    if (!isField(name)) throw invalidRequest(`unknown field "${name.slice(0, 40)}"; a privacy policy has pii, retention and region`, name, 'unknown_field');
   }
   const next = { ...previous };
   for (const field of Object.keys(FIELDS) as Field[]) {
     const value = body[field];
     if (value === undefined) continue;
+    if (field === 'region' && value === null) {
+      delete next.region;
+      continue;
+    }
     if (typeof value !== 'string' || !(FIELDS[field] as readonly string[]).includes(value)) {
-      throw invalidRequest(`${field} must be one of ${allowed(field)}`, field, 'invalid_value');
+      throw invalidRequest(`${field} must be one of ${allowed(field)}${field === 'region' ? ', or null for none' : ''}`, field, 'invalid_value');
+    }
+    if (field === 'region' && served && !served.includes(value)) {
+      const where = served.length > 0 ? `the regions served are ${served.join(', ')}` : 'no upstream has a region';
+      throw invalidRequest(`region "${value}": no model's upstream runs there (${where}), so a key pinned to it could not be served`, 'region', 'region_not_served');
     }
     (next as Record<Field, string>)[field] = value;
   }
   return next;
 }
 
-/** The policy as a header value and in answers: "pii=mask; retention=none". */
-export const describePolicy = (policy: PrivacyPolicy): string => `pii=${policy.pii}; retention=${policy.retention}`;
+/** The policy as a header value and in answers: "pii=mask; retention=none", with "; region=eu" when pinned. */
+export const describePolicy = (policy: PrivacyPolicy): string =>
+  `pii=${policy.pii}; retention=${policy.retention}${policy.region ? `; region=${policy.region}` : ''}`;

@@ -4,6 +4,8 @@
  * header only stricter) into c.var.privacy for the routes that send text out (generation) or store it (training
  * files), answers with `x-edge-maas-privacy` (the policy applied) and `x-edge-maas-pii` (what was found, counts per
  * kind only), and under retention=none refuses uploads and fine-tuning jobs and keeps no idempotent replay.
+ * A request pinned to a region (regions.ts) is sent upstream only in it (the generation routes), and any other POST
+ * is refused with 503 `region_unavailable` unless `locate` says this process runs in that region.
  * The admin routes set the policies.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -13,7 +15,8 @@ import type { AppEnv } from '../http/request-context.js';
 import { privacyAdminRoutes, type PolicySubjects } from './admin-routes.js';
 import { formatCounts } from './pii-detect.js';
 import { describePolicy, OPEN_POLICY, parsePrivacyHeader, PRIVACY_HEADER, stricter, type PrivacyPolicy } from './policy.js';
-import type { PolicyStore } from './policy-store.js';
+import { inForce, type PolicyStore } from './policy-store.js';
+import { notServedHere, type LocateRequest } from './regions.js';
 import type { RetentionGuard } from './retention.js';
 import { PII_COUNT_HEADER } from './screen.js';
 
@@ -25,10 +28,16 @@ export interface PrivacyPluginOptions {
   subjects?: PolicySubjects;
   /** The policy of requests without a key, and of keys and tenants with none of their own (default: pii off, retention standard). */
   defaults?: PrivacyPolicy;
+  /** The regions a key may be pinned to (regions.ts servedRegions); any region when not given. */
+  regions?: readonly string[];
+  /** Where a request is processed; without it, in-process work of a pinned request is refused everywhere. */
+  locate?: LocateRequest;
 }
 
 /** POSTs that store what the caller sent beyond the usage record. */
 const STORING = [/^\/v1\/files$/, /^\/v1\/fine_tuning\/jobs$/];
+/** POSTs whose text is sent to an upstream, chosen by the pinned region; every other POST is processed here. */
+const FORWARDED = ['/v1/completions', '/v1/chat/completions'];
 
 const retentionForbids = (path: string) =>
   new ApiError(403, `this request's privacy policy is retention=none: ${path} stores what you send, which the policy forbids`,
@@ -46,15 +55,19 @@ function setHeader(res: Response, name: string, value: string): Response {
   }
 }
 
-export function privacyMiddleware({ store, retention, defaults = OPEN_POLICY }: PrivacyPluginOptions): MiddlewareHandler<AppEnv> {
+export function privacyMiddleware({ store, retention, defaults = OPEN_POLICY, locate }: PrivacyPluginOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = c.var.apiKey;
     const header = c.req.header(PRIVACY_HEADER);
     const asked = header === undefined ? {} : parsePrivacyHeader(header);
     const stored = key ? await store.forKey(key.id, key.tenantId) : { key: null, tenant: null };
-    const policy = stricter(stored.key ?? stored.tenant ?? defaults, asked);
+    const policy = stricter(inForce(stored, defaults).policy, asked);
     const state = { ...policy, counts: {} };
     c.set('privacy', state);
+    if (policy.region && c.req.method === 'POST' && !FORWARDED.includes(c.req.path)) {
+      const here = locate?.(c.req.raw);
+      if (here !== policy.region) throw notServedHere(policy.region, here);
+    }
     if (policy.retention === 'none' && c.req.method === 'POST') {
       if (STORING.some((path) => path.test(c.req.path))) throw retentionForbids(c.req.path);
       const idempotencyKey = c.req.header('idempotency-key');
@@ -69,7 +82,8 @@ export function privacyMiddleware({ store, retention, defaults = OPEN_POLICY }: 
 
 export function privacyPlugin(options: PrivacyPluginOptions): AppPlugin {
   return {
-    middleware: [{ path: '/v1/*', handler: privacyMiddleware(options) }],
+    // /models/*: the Hugging Face route classifies in-process too.
+    middleware: [{ path: '/v1/*', handler: privacyMiddleware(options) }, { path: '/models/*', handler: privacyMiddleware(options) }],
     routes: [privacyAdminRoutes(options)],
   };
 }

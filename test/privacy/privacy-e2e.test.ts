@@ -108,9 +108,9 @@ describe('privacy policy through a real server', () => {
     const badValue = await setPolicy('keys', key.id, { pii: 'masked' });
     expect(badValue.status).toBe(400);
     expect((badValue.body as any).error).toMatchObject({ param: 'pii', code: 'invalid_value' });
-    const badField = await setPolicy('keys', key.id, { pii: 'block', region: 'eu' });
+    const badField = await setPolicy('keys', key.id, { pii: 'block', residency: 'eu' });
     expect(badField.status).toBe(400);
-    expect((badField.body as any).error).toMatchObject({ param: 'region', code: 'unknown_field' });
+    expect((badField.body as any).error).toMatchObject({ param: 'residency', code: 'unknown_field' });
     expect((await running.admin.call('GET', `/keys/${key.id}/privacy`)).body).toMatchObject({ pii: 'mask', retention: 'standard' });
     expect((await setPolicy('keys', 'key_nope', { pii: 'mask' })).status).toBe(404);
     expect((await setPolicy('tenants', 'nobody', { pii: 'mask' })).status).toBe(404);
@@ -179,7 +179,7 @@ describe('privacy policy through a real server', () => {
     const laxer = await chat(key.key, false, { 'x-edge-maas-privacy': 'pii=off' });
     expect(laxer.status).toBe(400);
     expect(upstream.bodies.length).toBe(before + 1);
-    for (const header of ['pii=maybe', 'region=eu']) {
+    for (const header of ['pii=maybe', 'jurisdiction=eu', 'region=mars']) {
       const bad = await chat(key.key, false, { 'x-edge-maas-privacy': header });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('x-edge-maas-privacy');
