@@ -2,7 +2,7 @@
  * Node entry: `npm start` serves the registry's edge models and the embedded generation server on 127.0.0.1:8787.
  * HOST, PORT, ORT_BACKEND=node|wasm (default node: onnxruntime-node, or WASM with a warning where it cannot load),
  * MICRO_BATCHING, EMBEDDED_GENERATION, GENERATION_UPSTREAM_URL, EDGE_MAAS_AUTH, ADMIN_TOKEN, BILLING,
- * CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS and FINE_TUNING(_*) configure it (README).
+ * CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS, EDGE_MAAS_REGION and FINE_TUNING(_*) configure it (README).
  */
 import { corsOriginsFrom } from '../app/create-app.js';
 import { DEFAULT_MAX_QUEUE_MS } from '../engine/classification/micro-batcher.js';
@@ -29,6 +29,7 @@ runEntry(
     corsOrigins: corsOriginsFrom(process.env.CORS_ORIGINS),
     upstreamIdleTimeoutMs: intFromEnv('UPSTREAM_IDLE_TIMEOUT_MS', DEFAULT_UPSTREAM_POLICY.idleTimeoutMs, 1),
     fineTuning: tuningSettingsFromEnv(),
+    region: process.env.EDGE_MAAS_REGION || undefined,
   }),
   (running) => {
     const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';

@@ -18,6 +18,8 @@ import { startLazyGenerationServer } from './start-generation-server.js';
 import { defaultUsageDb, migrationsDir, openBilling } from './billing-setup.js';
 import { openSqlite } from './sqlite-database.js';
 import { PolicyStore } from '../privacy/policy-store.js';
+import { servedRegions } from '../privacy/regions.js';
+import { REGIONS, type Registry } from '../registry/registry.js';
 import { RouteStore } from '../traffic/route-store.js';
 import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
@@ -95,6 +97,10 @@ export interface ServerOptions {
   classifyMaxQueueMs?: number;
   /** Privacy policies per key and tenant (PII redaction, zero retention) in the usage SQLite file; default on with billing. */
   privacy?: boolean;
+  /** The region this server runs in (EDGE_MAAS_REGION): keys pinned to it are classified here; unset, none are. */
+  region?: string;
+  /** Another registry than models/registry.json (tests: upstreams tagged with regions). */
+  registry?: Registry;
   /** Told how many usage records each billing write stored (tests count them; metrics will). */
   onUsageWritten?: (count: number) => void;
   /** Sees every batch the edge classifiers run: its size, and how long it ran (metrics, tests). */
@@ -110,8 +116,9 @@ function listening(server: Server, port: number, host: string): Promise<AddressI
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  if (options.region !== undefined && !(REGIONS as readonly string[]).includes(options.region)) throw new Error(`EDGE_MAAS_REGION must be one of ${REGIONS.join(', ')}, not "${options.region}"`);
   const backend = await resolveOrtBackend(options.backend);
-  let registry = await readLocalRegistry();
+  let registry = options.registry ?? (await readLocalRegistry());
   const embedded = !options.generationUrl && options.generation !== false && registry.models.some((m) => m.upstreams.some((u) => u.url === 'embedded'));
   const generation = embedded ? await startEmbeddedGeneration() : null;
   let tuning: NodeTuning | null = null;
@@ -132,7 +139,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     policyDb = options.privacy === false || options.billing === false ? null : openingBilling.then(() => openSqlite(options.usageDb ?? defaultUsageDb(), migrationsDir));
     const built = await buildLocalApp({
       backend, batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
-      privacy: policyDb ? { store: new PolicyStore(policyDb) } : undefined,
+      privacy: policyDb ? { store: new PolicyStore(policyDb), regions: servedRegions(registry, options.region), locate: options.region ? () => options.region : undefined } : undefined,
       traffic: policyDb ? { store: new RouteStore(policyDb) } : undefined,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams, classificationCache: classificationCache ?? undefined },
     });
