@@ -36,7 +36,7 @@ from common import WORK, RecipeError, atomic_save, load_recipe, logger, main_gua
 from corpus import read_vocab
 from data import bucketed_batches, pad
 from glove import load_subset, word_rows
-from teacher_glove import BiLSTMClassifier, load_teacher
+from teacher_glove import BiLSTMClassifier, load_teacher, optimizer_step
 from training import accuracy, distillation_loss
 from wordpiece import normalize, pre_tokenize
 
@@ -181,12 +181,7 @@ def train(model, examples, loss_of, evaluate, hp, out: Path, fingerprint: dict, 
         for batch in batches[skip:]:
             ids, attention = pad([e[0] for e in batch], PAD)
             loss = loss_of(model(ids, attention), batch)
-            opt_dense.zero_grad(set_to_none=True)
-            opt_embed.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(dense, 5.0)
-            opt_dense.step()
-            opt_embed.step()
+            optimizer_step(loss, dense, (opt_dense, opt_embed))
             step += 1
             if step % eval_every == 0 or step == total:
                 score = evaluate(model)

@@ -64,6 +64,16 @@ class WordIds:
         return [self.index.get(w, UNK) for w in pre_tokenize(normalize(text))] or [UNK]
 
 
+def optimizer_step(loss, dense: list, optimizers: tuple) -> None:
+    """One update of a BiLSTM's two optimisers (Adam on the dense layers, SparseAdam on the word table)."""
+    for opt in optimizers:
+        opt.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(dense, 5.0)
+    for opt in optimizers:
+        opt.step()
+
+
 def load_teacher(folder: Path) -> tuple[BiLSTMClassifier, WordIds]:
     path = folder / "model.pt"
     if not path.is_file():
@@ -134,12 +144,7 @@ def main() -> None:
         for batch in bucketed_batches(train, hp["batch_size"], batch_rng):
             ids, attention = pad([e[0] for e in batch], PAD)
             loss = loss_fn(model(ids, attention), torch.tensor([e[1] for e in batch]))
-            opt_dense.zero_grad(set_to_none=True)
-            opt_embed.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(dense, 5.0)
-            opt_dense.step()
-            opt_embed.step()
+            optimizer_step(loss, dense, (opt_dense, opt_embed))
             step += 1
             if step % eval_every == 0 or step == total:
                 acc = accuracy(model, holdout, SimpleNamespace(pad_id=PAD))
