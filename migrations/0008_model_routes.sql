@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS model_routes (
 );
 
 -- Shadow comparisons per (alias, version that answered, shadow version): texts compared, texts whose top label
--- agreed, and the sum of |score delta| (the answered top label's score less the shadow's score for that label).
+-- agreed, the sum of |score delta| (the answered top label's score less the shadow's score for that label), and
+-- texts skipped (their shadow run was dropped: too many running, or the shadow's queue full).
 CREATE TABLE IF NOT EXISTS shadow_comparisons (
   alias TEXT NOT NULL,
   model TEXT NOT NULL,

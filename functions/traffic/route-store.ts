@@ -26,7 +26,7 @@ export interface ShadowComparison {
   compared: number;
   agreed: number;
   scoreDeltaSum: number;
-  /** Shadow runs dropped because too many were running, or the shadow's queue refused them. */
+  /** Texts not compared: their shadow run was dropped (too many running, or the shadow's queue refused it). */
   skipped: number;
 }
 

@@ -65,7 +65,7 @@ export class ShadowRunner {
   start(c: Context<AppEnv>, job: ShadowJob): void {
     const base = { alias: job.alias, model: job.model, shadowModel: job.shadowModel };
     if (this.inFlight >= this.maxInFlight) {
-      waitUntil(c, this.record({ ...base, compared: 0, agreed: 0, scoreDeltaSum: 0, skipped: 1 }));
+      waitUntil(c, this.record({ ...base, compared: 0, agreed: 0, scoreDeltaSum: 0, skipped: job.texts.length }));
       return;
     }
     this.inFlight += 1;
@@ -78,7 +78,7 @@ export class ShadowRunner {
       .catch((error: unknown) => {
         // A full queue is the expected refusal under load; anything else is logged too.
         if (!(error instanceof QueueFullError)) console.error(`shadow run on ${job.shadowModel} failed: ${error instanceof Error ? error.message : String(error)}`);
-        return { ...base, compared: 0, agreed: 0, scoreDeltaSum: 0, skipped: 1 };
+        return { ...base, compared: 0, agreed: 0, scoreDeltaSum: 0, skipped: job.texts.length };
       })
       .then((outcome) => this.record(outcome))
       .finally(() => { this.inFlight -= 1; });

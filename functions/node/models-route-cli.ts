@@ -1,0 +1,70 @@
+/**
+ * npm run models:route -- <command>, on the SQLite file the server uses ($USAGE_DB or .data/edge-maas.sqlite):
+ *   show [alias]                                       (no alias: every stored route)
+ *   set <alias> --weight id@version=N [--weight ...] [--shadow id@version --shadow-percent P]
+ *   clear <alias>                                      (back to the registry's plain alias)
+ * The same checks as PUT /admin/routes/{alias}: a refused route changes nothing. A running server sees a change
+ * within 5 s (its route cache). At the edge, use the admin API (the route lives in D1).
+ */
+import { parseArgs } from 'node:util';
+import { ApiError } from '../http/errors.js';
+import { parseRouteBody, type RouteTargets } from '../traffic/route-config.js';
+import { RouteStore } from '../traffic/route-store.js';
+import { readRouteView, routeView } from '../traffic/route-view.js';
+import { defaultUsageDb, migrationsDir } from './billing-setup.js';
+import { runCli, UsageError } from './cli.js';
+import { readLocalRegistry } from './local-app.js';
+import { openSqlite } from './sqlite-database.js';
+
+const USAGE = 'usage: npm run models:route -- show [alias] | set <alias> --weight id@version=N [--weight ...] [--shadow id@version --shadow-percent P] | clear <alias>';
+
+function weightsOf(pairs: string[]): Record<string, unknown> {
+  const weights: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.lastIndexOf('=');
+    if (at <= 0) throw new UsageError(`--weight takes id@version=N, not "${pair}"`);
+    const value = pair.slice(at + 1);
+    weights[pair.slice(0, at)] = /^-?\d+$/.test(value) ? Number(value) : value;
+  }
+  return weights;
+}
+
+runCli(async () => {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, weight: { type: 'string', multiple: true }, shadow: { type: 'string' }, 'shadow-percent': { type: 'string' } },
+  });
+  const [command, alias] = positionals;
+  if (values.help || command === 'help') return void console.log(USAGE);
+  // Checked before the store opens: a mistyped command must not create a database file.
+  if (!['show', 'set', 'clear'].includes(command ?? '') || (command !== 'show' && !alias)) throw new UsageError(USAGE);
+  const targets: RouteTargets = { registry: await readLocalRegistry() };
+  const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
+  const store = new RouteStore(db);
+  try {
+    let out: unknown;
+    if (command === 'show' && !alias) {
+      const [routes, comparisons] = await Promise.all([store.list(), store.comparisons()]);
+      out = routes.map((r) => routeView(r.alias, r, comparisons.filter((x) => x.alias === r.alias), targets));
+    } else if (command === 'show') out = await readRouteView(store, alias!, targets);
+    else if (command === 'clear') {
+      const deleted = await store.delete(alias!);
+      out = { ...(await readRouteView(store, alias!, targets)), deleted };
+    }
+    else {
+      const body: Record<string, unknown> = { weights: weightsOf(values.weight ?? []) };
+      if (values.shadow !== undefined || values['shadow-percent'] !== undefined) {
+        const percent = values['shadow-percent'];
+        body.shadow = { model: values.shadow, percent: percent === undefined ? undefined : Number(percent) };
+      }
+      await store.put(parseRouteBody(alias!, body, targets));
+      out = await readRouteView(store, alias!, targets);
+    }
+    console.log(JSON.stringify(out, null, 2));
+  } catch (error) {
+    if (error instanceof ApiError) throw new UsageError(`${error.param ?? 'route'}: ${error.message}`);
+    throw error;
+  } finally {
+    db.close();
+  }
+});
