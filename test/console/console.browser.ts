@@ -277,6 +277,65 @@ describe.skipIf(skip)(title, () => {
     await context.close();
   });
 
+  it('edits a key\'s limits on the keys page from the keyboard: a wrong value refused on the page, a lower limit answered 429 at once', async () => {
+    await admin('/admin/tenants', { id: 'limits' });
+    const { key } = await admin('/admin/keys', { tenant: 'limits', name: 'limits key', rpm: 100 }) as { key: string };
+    const classify = () => fetch(`${server.url}/v1/classify`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ input: 'a fine film' }) })
+      .then((r) => r.status);
+    expect(await classify()).toBe(200);
+    const { page, problems, context } = await signedIn();
+    await open(page, `${server.url}/console/keys`);
+    const row = page.locator('tr', { hasText: 'limits key' });
+    const edit = page.getByRole('button', { name: 'Edit limits of limits key' });
+    expect(await edit.getAttribute('aria-expanded')).toBe('false');
+    await edit.focus();
+    await page.keyboard.press('Enter');
+    const form = page.getByRole('form', { name: 'Limits of limits key' });
+    const rpm = form.getByRole('spinbutton', { name: 'Requests per minute' });
+    // The form opens filled with the key's figures, with the focus in its first field.
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe('rpm');
+    expect(await rpm.inputValue()).toBe('100');
+    expect(await edit.getAttribute('aria-expanded')).toBe('true');
+    // Escape closes it, the focus back on its button.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => form.count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Edit limits of limits key');
+    await page.keyboard.press('Enter');
+    await rpm.waitFor();
+    await rpm.fill('-5');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/The limits were not changed: 400: "rpm" must be an integer from 1 to 1,000,000/);
+    expect(await row.locator('td').nth(3).textContent()).toBe('100');
+    // The refused PATCH is logged by the browser as a failed resource, and that is all.
+    expect(problems).toEqual([expect.stringContaining('status of 400')]);
+    problems.length = 0;
+    await rpm.fill('1');
+    await form.getByRole('spinbutton', { name: 'Monthly budget (USD)' }).fill('3');
+    await screenshot(page, 'keys-edit-limits-desktop');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'now allows 1 requests' }).count()).toBe(1);
+    await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('1');
+    expect(await row.locator('td').nth(5).textContent()).toBe('$3.00');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Edit limits of limits key');
+    // Applied from the next request: a bucket of one request, then 429.
+    expect([await classify(), await classify()][1]).toBe(429);
+    expect(problems).toEqual([]);
+    await context.close();
+    // On a phone the open form stays within the screen.
+    const phone = await signedIn('phone');
+    await open(phone.page, `${server.url}/console/keys`);
+    await phone.page.getByRole('button', { name: 'Edit limits of limits key' }).click();
+    const phoneForm = phone.page.getByRole('form', { name: 'Limits of limits key' });
+    await phoneForm.waitFor();
+    const box = (await phoneForm.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(VIEWPORTS.phone.width);
+    await phoneForm.scrollIntoViewIfNeeded();
+    await screenshot(phone.page, 'keys-edit-limits-phone');
+    expect(phone.problems).toEqual([]);
+    await phone.context.close();
+  });
+
   it('checks a training file by line, trains on a good one with live progress and loss, shows per-label metrics, and tries the model', async () => {
     const { page, problems, context } = await signedIn();
     await open(page, `${server.url}/console/fine-tuning`);

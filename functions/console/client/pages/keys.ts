@@ -1,11 +1,12 @@
 /**
  * Tenants and API keys through the admin API (the admin token from the sign-in page): keys listed, created (the
- * secret shown once, here only), disabled, enabled and revoked.
+ * secret shown once, here only), disabled, enabled and revoked, and their limits and budgets changed.
  */
 import { ApiProblem, call, messageOf } from '../api.js';
 import { field, h, notice, show } from '../dom.js';
 import { count, usd } from '../format.js';
 import { session } from '../session.js';
+import { keyLimitsForm } from './key-limits-form.js';
 
 interface AdminKey {
   id: string; tenant: string; name: string | null; prefix: string; status: 'active' | 'disabled' | 'revoked';
@@ -24,14 +25,51 @@ export async function mountKeys(root: HTMLElement): Promise<void> {
   const list = h('div');
   const tenants = h('datalist', { id: 'tenant-list' });
 
+  let keys: AdminKey[] = [];
+  /** The key whose limits form is open, if any: one at a time. */
+  let editing: string | null = null;
+  const editButton = (id: string) => list.querySelector<HTMLButtonElement>(`button[data-edit="${CSS.escape(id)}"]`);
+
   const refresh = async () => {
-    let keys: AdminKey[];
     try {
       keys = (await call<{ data: AdminKey[] }>('/admin/keys', { admin: true })).data;
     } catch (error) {
       const off = error instanceof ApiProblem && error.status === 404;
       return show(list, notice('error', off ? 'The admin API is off on this server: it has no ADMIN_TOKEN.' : `The keys could not be listed: ${messageOf(error)}`));
     }
+    render();
+  };
+
+  const editLimits = (key: AdminKey) => {
+    const open = editing === key.id;
+    return h('button', {
+      type: 'button', className: 'secondary', 'data-edit': key.id, 'aria-expanded': String(open), 'aria-controls': `limits-${key.id}`,
+      'aria-label': `Edit limits of ${key.name ?? key.prefix}`, onclick: () => {
+        editing = open ? null : key.id;
+        render();
+        if (editing) list.querySelector<HTMLInputElement>(`#limits-${CSS.escape(key.id)} input`)?.focus();
+        else editButton(key.id)?.focus();
+      },
+    }, 'Edit limits');
+  };
+
+  const limitsRow = (key: AdminKey) => h('tr', { className: 'limits-row', id: `limits-${key.id}` }, h('td', { colspan: 9 }, keyLimitsForm(key, {
+    onCancel: () => {
+      editing = null;
+      render();
+      editButton(key.id)?.focus();
+    },
+    onSaved: async (saved) => {
+      editing = null;
+      show(secret);
+      const budget = saved.monthly_budget_micro_usd === null ? 'with no budget' : `within ${usd(saved.monthly_budget_micro_usd)} a month`;
+      show(message, notice('ok', `Key ${saved.prefix}… now allows ${count(saved.rpm)} requests and ${count(saved.tpm)} tokens a minute, ${budget}, from its next request.`));
+      await refresh();
+      editButton(key.id)?.focus();
+    },
+  })));
+
+  function render() {
     show(tenants, [...new Set(keys.map((k) => k.tenant))].map((t) => h('option', { value: t })));
     const action = (key: AdminKey, label: string, run: () => Promise<unknown>, className = 'secondary') => h('button', {
       type: 'button', className, 'aria-label': `${label} ${key.name ?? key.prefix}`, onclick: async () => {
@@ -69,16 +107,18 @@ export async function mountKeys(root: HTMLElement): Promise<void> {
     show(list, h('div', { className: 'table-wrap' }, h('table', { className: 'data', 'data-keys': String(keys.length) },
       h('caption', {}, `Keys (${keys.length})`),
       h('thead', {}, h('tr', {}, ['Name', 'Key', 'Tenant', 'Status', 'Requests/min', 'Tokens/min', 'Monthly budget', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, keys.length === 0 ? h('tr', {}, h('td', { colspan: 9 }, 'No keys yet.')) : keys.map((key) => h('tr', { 'data-key-id': key.id, 'data-status': key.status },
+      h('tbody', {}, keys.length === 0 ? h('tr', {}, h('td', { colspan: 9 }, 'No keys yet.')) : keys.flatMap((key) => [h('tr', { 'data-key-id': key.id, 'data-status': key.status },
         h('th', { scope: 'row' }, key.name ?? '(no name)'), h('td', {}, h('code', {}, `${key.prefix}…`)), h('td', {}, key.tenant),
         h('td', { className: `status ${key.status}` }, key.status), h('td', {}, count(key.rpm)), h('td', {}, count(key.tpm)),
         h('td', {}, key.monthly_budget_micro_usd === null ? 'none' : usd(key.monthly_budget_micro_usd)), h('td', {}, key.created_at.slice(0, 10)),
         h('td', {}, key.status === 'revoked' ? '—' : h('div', { className: 'row-actions' }, [
+          editLimits(key),
           key.status === 'active'
             ? action(key, 'Disable', () => call(`/admin/keys/${encodeURIComponent(key.id)}/disable`, { method: 'POST', admin: true }))
             : action(key, 'Enable', () => call(`/admin/keys/${encodeURIComponent(key.id)}/enable`, { method: 'POST', admin: true })),
-          revoke(key)]))))))));
-  };
+          revoke(key)]))),
+        editing === key.id && key.status !== 'revoked' ? limitsRow(key) : null])))));
+  }
 
   const tenantId = h('input', { name: 'tenant-id', pattern: '[a-z0-9_\\-]{1,63}', required: true, autocomplete: 'off' });
   const tenantForm = h('form', { className: 'card row', 'aria-label': 'New tenant' },
@@ -104,7 +144,7 @@ export async function mountKeys(root: HTMLElement): Promise<void> {
     h('h2', {}, 'New key'),
     h('div', { className: 'row' }, field('Tenant', keyTenant), field('Name', keyName)),
     h('div', { className: 'row' }, field('Requests per minute', rpm), field('Tokens per minute', tpm), field('Monthly budget (USD)', budget, 'Empty: no budget.')),
-    h('p', { className: 'hint' }, 'Limits and budgets are set when a key is made: the admin API has no route to change them yet, so make a new key and revoke the old one.'),
+    h('p', { className: 'hint' }, 'Limits and budget can be changed later with the key\'s "Edit limits" button: the change applies from its next request.'),
     h('div', { className: 'actions' }, h('button', { type: 'submit' }, 'Create key')), secret);
   keyForm.addEventListener('submit', async (event) => {
     event.preventDefault();
