@@ -27,7 +27,12 @@ beforeAll(async () => {
 });
 afterAll(async () => running?.close());
 
-const route = (method: string, alias: string, body?: unknown) => running.admin.call(method, `/routes/${alias}`, body);
+/** An admin call whose answer is JSON (every /admin/routes answer is). */
+const admin = async (method: string, path: string, body?: unknown, token?: string) => {
+  const res = await running.admin.call(method, path, body, token);
+  return { status: res.status, body: res.body as Record<string, any> };
+};
+const route = (method: string, alias: string, body?: unknown) => admin(method, `/routes/${alias}`, body);
 
 async function answer(key: string, body: unknown = { input: TEXTS[0] }, headers: Record<string, string> = {}) {
   const res = await classifyWith(running.server.url, key, body, headers);
@@ -92,7 +97,7 @@ describe('a split alias', () => {
     expect((await route('PUT', 'no-such-alias', { weights: { [BILSTM]: 100 } })).status).toBe(404);
     expect((await route('GET', 'sentiment')).body).toEqual(before.body);
     expect(await versionOf()).toBe(servedBefore);
-    expect((await running.admin.call('GET', '/routes', undefined, 'wrong-token')).status).toBe(401);
+    expect((await admin('GET', '/routes', undefined, 'wrong-token')).status).toBe(401);
   });
 });
 
@@ -131,7 +136,7 @@ describe('a shadow version', () => {
     const deleted = await route('DELETE', 'sentiment');
     expect(deleted.body).toMatchObject({ deleted: true, source: 'registry', weights: { [BILSTM]: 100 }, shadow: null });
     expect(deleted.body.shadow_comparisons.length).toBe(1);
-    expect((await running.admin.call('GET', '/routes')).body.data).toEqual([]);
+    expect((await admin('GET', '/routes')).body.data).toEqual([]);
     for (const { key } of keys.slice(0, 10)) expect((await answer(key)).version).toBe(BILSTM);
   });
 });
