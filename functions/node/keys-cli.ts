@@ -6,7 +6,7 @@
  *   list [--tenant <id>]
  *   disable <key id> | enable <key id> | revoke <key id>
  *   limits <key id> [--rpm N] [--tpm N] [--budget-usd X|none] [--name <name>]   (changes only the flags given)
- *   privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]   (without flags: shows it; SQLite only)
+ *   privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]   (without flags: shows it; SQLite only)
  * A running server sees status, limit and budget changes within 2 s (its key cache; a Worker isolate's: 10 s).
  */
 import { parseArgs } from 'node:util';
@@ -18,9 +18,11 @@ import { openSqlite } from './sqlite-database.js';
 import { ApiError } from '../http/errors.js';
 import { OPEN_POLICY, parsePolicyBody } from '../privacy/policy.js';
 import { PolicyStore } from '../privacy/policy-store.js';
+import { servedRegions } from '../privacy/regions.js';
+import { readLocalRegistry } from './local-app.js';
 
 const COMMANDS = ['tenant', 'create', 'list', 'disable', 'enable', 'revoke', 'limits', 'privacy'];
-const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id> | limits <key id> [--rpm N] [--tpm N] [--budget-usd X|none] [--name NAME] | privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]';
+const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id> | limits <key id> [--rpm N] [--tpm N] [--budget-usd X|none] [--name NAME] | privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]';
 
 function number(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -39,7 +41,7 @@ function budgetMicroUsd(value: string | undefined): number | null | undefined {
 runCli(async () => {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, tenant: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'budget-usd': { type: 'string' }, name: { type: 'string' }, 'stripe-customer': { type: 'string' }, pii: { type: 'string' }, retention: { type: 'string' } },
+    options: { help: { type: 'boolean', short: 'h' }, tenant: { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' }, 'budget-usd': { type: 'string' }, name: { type: 'string' }, 'stripe-customer': { type: 'string' }, pii: { type: 'string' }, retention: { type: 'string' }, region: { type: 'string' } },
   });
   const [command, arg] = positionals;
   if (values.help || command === 'help') {
@@ -80,25 +82,35 @@ runCli(async () => {
   }
 });
 
-/** `privacy key|tenant <id> [--pii …] [--retention …]`: the policy shown, or changed (the fields given) and shown. */
-async function privacy(store: Awaited<ReturnType<typeof openBilling>>['billing']['store'], [scope, id]: string[], values: { pii?: string; retention?: string }) {
-  if ((scope !== 'key' && scope !== 'tenant') || !id) throw new UsageError('usage: npm run keys -- privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none]');
+/**
+ * `privacy key|tenant <id> [--pii …] [--retention …] [--region …]`: the policy shown, or changed (the fields given) and
+ * shown. A region must be one some upstream of models/registry.json is in, or this server's EDGE_MAAS_REGION; "none"
+ * removes the pin.
+ */
+async function privacy(store: Awaited<ReturnType<typeof openBilling>>['billing']['store'], [scope, id]: string[], values: { pii?: string; retention?: string; region?: string }) {
+  if ((scope !== 'key' && scope !== 'tenant') || !id) throw new UsageError('usage: npm run keys -- privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]');
   const exists = scope === 'key' ? (await store.keyById(id)) !== null : (await store.getTenant(id)) !== null;
   if (!exists) throw new UsageError(`${scope} "${id}" does not exist`);
   const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
   try {
     const policies = new PolicyStore(db);
-    const change = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    const asked = { pii: values.pii, retention: values.retention, region: values.region === 'none' ? null : values.region };
+    const change = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== undefined));
     if (Object.keys(change).length > 0) {
+      const served = change.region ? servedRegions(await readLocalRegistry(), process.env.EDGE_MAAS_REGION || undefined) : undefined;
+      // A key's first row starts from its tenant's pii and retention, as the admin API's does.
+      const tenant = scope === 'key' ? await policies.get('tenant', (await store.keyById(id))!.tenantId) : null;
+      const start = (await policies.get(scope, id)) ?? (tenant ? { pii: tenant.pii, retention: tenant.retention } : OPEN_POLICY);
       try {
-        await policies.put(scope, id, parsePolicyBody(change, (await policies.get(scope, id)) ?? OPEN_POLICY));
+        await policies.put(scope, id, parsePolicyBody(change, start, served));
       } catch (error) {
         if (error instanceof ApiError) throw new UsageError(`--${error.param}: ${error.message}`);
         throw error;
       }
     }
     const own = await policies.get(scope, id);
-    return { object: 'privacy_policy', scope, id, ...(own ?? OPEN_POLICY), source: own ? scope : 'default' };
+    const { pii, retention } = own ?? OPEN_POLICY;
+    return { object: 'privacy_policy', scope, id, pii, retention, region: own?.region ?? null, source: own ? scope : 'default' };
   } finally {
     db.close();
   }
