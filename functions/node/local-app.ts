@@ -18,6 +18,9 @@ import { billingPlugin } from '../billing/billing-plugin.js';
 import { consolePlugin } from '../console/console-plugin.js';
 import { withPrivacy, type PrivacySettings } from '../privacy/compose.js';
 import { withTraffic, type TrafficSettings } from '../traffic/traffic-plugin.js';
+import { withBatchMetrics } from '../observability/batch-observer.js';
+import { observabilityPlugin, type ObservabilityOptions } from '../observability/observability-plugin.js';
+import { observeClassifiers } from '../observability/observed-classifier.js';
 import { verifyModelFiles } from '../registry/verify-files.js';
 import { BillingTrainingMeter } from '../tuning/billing-training-meter.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
@@ -69,6 +72,8 @@ export interface LocalAppOptions {
   privacy?: PrivacySettings;
   /** Traffic routes (functions/traffic/): aliases split between versions, sticky per key, shadow runs; set through the admin API. */
   traffic?: TrafficSettings;
+  /** Metrics and traces (functions/observability/): GET /metrics, queue waits and batch sizes, a span per request. */
+  observability?: ObservabilityOptions;
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
   app?: Pick<AppDeps, 'corsOrigins' | 'upstreams' | 'classificationCache'> & { adminToken?: string };
 }
@@ -85,7 +90,7 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
   const backend = options.backend ?? 'wasm';
-  const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => engine), options.billing]);
+  const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => withBatchMetrics(engine, options.observability?.metrics)), options.billing]);
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
   const privacy = options.privacy ? withPrivacy(unguarded, options.privacy, adminToken) : null;
@@ -101,5 +106,7 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   if (privacy) plugins.splice(billing ? 1 : 0, 0, privacy.plugin); // after billing, which accepts the key it reads
   const traffic = options.traffic ? withTraffic(options.traffic, models, engines, adminToken) : null;
   if (traffic) plugins.push(traffic.plugin);
-  return { app: createApp({ registry: models, engines, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], traffic: traffic?.router, ...app }), engines, tuning };
+  if (options.observability) plugins.unshift(observabilityPlugin(options.observability)); // first: it sees the others' refusals
+  const served = options.observability ? observeClassifiers(engines, options.observability.metrics) : engines;
+  return { app: createApp({ registry: models, engines: served, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], traffic: traffic?.router, ...app }), engines, tuning };
 }

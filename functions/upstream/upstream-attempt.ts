@@ -11,6 +11,7 @@ import { clientClosed } from '../http/json-body.js';
 import type { Upstream } from '../registry/registry.js';
 import { upstreamBusy, upstreamDown, upstreamTimeout } from './upstream-errors.js';
 import type { UpstreamPolicy } from './upstream-policy.js';
+import { withUpstreamSpan } from '../observability/upstream-span.js';
 import { passThrough } from './upstream-stream.js';
 
 export type Outcome =
@@ -43,7 +44,11 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
 
 const isJson = (response: Response) => /\bjson\b/i.test(response.headers.get('content-type') ?? '');
 
-export async function attempt(deps: AttemptDeps, upstream: Upstream, { path, payload, streamed, clientSignal, onStreamFailure }: AttemptRequest): Promise<Outcome> {
+/** The attempt inside an "upstream call" span whose traceparent goes upstream (observability/upstream-span.ts). */
+export const attempt = (deps: AttemptDeps, upstream: Upstream, request: AttemptRequest): Promise<Outcome> =>
+  withUpstreamSpan(upstream.url, request.path, (traceHeaders) => attemptOnce(deps, upstream, request, traceHeaders));
+
+async function attemptOnce(deps: AttemptDeps, upstream: Upstream, { path, payload, streamed, clientSignal, onStreamFailure }: AttemptRequest, traceHeaders: Record<string, string>): Promise<Outcome> {
   const { policy } = deps;
   const started = Date.now();
   const abort = new AbortController();
@@ -65,7 +70,7 @@ export async function attempt(deps: AttemptDeps, upstream: Upstream, { path, pay
   };
   const deadline = started + (streamed ? policy.firstTokenTimeoutMs : policy.totalTimeoutMs);
   try {
-    const request = deps.fetchFn(`${upstream.url}/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, signal: abort.signal });
+    const request = deps.fetchFn(`${upstream.url}/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...traceHeaders }, body: payload, signal: abort.signal });
     request.catch(() => {}); // read below; never an unhandled rejection while it races a timer
     let response = await within(request, policy.connectTimeoutMs);
     if (response === LATE) {

@@ -1,0 +1,47 @@
+/**
+ * GET /metrics in Prometheus text format, behind a bearer token: METRICS_TOKEN, else ADMIN_TOKEN. With neither set,
+ * a server that takes no API keys (open mode, a local one) serves it to anyone, and one that does answers 401: its
+ * request counts per model are the operator's, never the callers'.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { sameHash } from '../billing/api-keys.js';
+import { ApiError } from '../http/errors.js';
+import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
+import type { RouterMetrics } from './router-metrics.js';
+
+export interface MetricsAccess {
+  /** METRICS_TOKEN, or ADMIN_TOKEN when that is unset. */
+  token?: string;
+  /** Serve without a token when none is set (open mode); false: 401 until one is. */
+  openWithoutToken: boolean;
+}
+
+const errorBody = z.object({ error: z.object({ message: z.string(), type: z.string(), code: z.string().nullable(), param: z.string().nullable() }) });
+
+const metricsRoute = createRoute({
+  method: 'get', path: '/metrics', summary: 'Prometheus metrics',
+  description: 'Requests, latency, queue waits, batch sizes, tokens, upstream circuits and retries, usage backlog and PII found, in Prometheus text format. Bearer METRICS_TOKEN (or ADMIN_TOKEN).',
+  responses: {
+    200: { description: 'Prometheus text exposition 0.0.4.', content: { 'text/plain': { schema: z.string() } } },
+    401: { description: 'No token, or the wrong one.', content: { 'application/json': { schema: errorBody } } },
+  },
+});
+
+function checkToken(access: MetricsAccess, authorization: string | undefined): void {
+  if (!access.token) {
+    if (access.openWithoutToken) return;
+    throw new ApiError(401, 'metrics need a token: set METRICS_TOKEN (or ADMIN_TOKEN) and send "Authorization: Bearer <token>"', 'authentication_error', 'metrics_token_unset');
+  }
+  const given = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
+  if (!sameHash(given, access.token)) throw new ApiError(401, 'metrics need "Authorization: Bearer <METRICS_TOKEN or ADMIN_TOKEN>"', 'authentication_error', 'invalid_metrics_token');
+}
+
+export function metricsRoutes(metrics: RouterMetrics, access: MetricsAccess): RouteGroup {
+  const group = routeGroup();
+  declareRoute(group, metricsRoute, async (c) => {
+    checkToken(access, c.req.header('authorization'));
+    const { contentType, body } = await metrics.exposition();
+    return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
+  });
+  return group;
+}

@@ -1,0 +1,39 @@
+/**
+ * Counts every answer (route pattern, model, version, status, latency, tokens, PII found) once its body has been
+ * sent: a stream is observed at its end, when the meter holds its tokens and the privacy state what it masked.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { onStreamEnd } from '../billing/stream-end.js';
+import type { AppEnv } from '../http/request-context.js';
+import type { RouterMetrics } from './router-metrics.js';
+
+/** The route pattern that answered; "unmatched" for 404s and 405s, which only the catch-all middleware sees. */
+export function routeLabel(c: Context<AppEnv>): string {
+  const path = routePath(c, -1);
+  return path.includes('*') ? 'unmatched' : path;
+}
+
+const streamed = (res: Response) => res.body !== null && /^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '');
+
+export function requestMetrics(metrics: RouterMetrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = routeLabel(c);
+    const { method } = c.req;
+    const status = c.res.status;
+    const observe = () => {
+      const meter = c.var.meter;
+      const model = meter.model ?? '';
+      metrics.request({
+        method, route, model, version: meter.modelVersion ?? '', status, seconds: (performance.now() - started) / 1000,
+        // A cache hit is billed its tokens, but no model read them.
+        inputTokens: meter.cacheHit ? 0 : meter.inputTokens, outputTokens: meter.outputTokens,
+      });
+      for (const [kind, count] of Object.entries(c.var.privacy?.counts ?? {})) if (count) metrics.redactions(kind, count);
+    };
+    if (streamed(c.res)) c.res = new Response(onStreamEnd(c.res.body!, observe), c.res);
+    else observe();
+  };
+}
