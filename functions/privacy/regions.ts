@@ -11,12 +11,12 @@ import type { Registry } from '../registry/registry.js';
 export type LocateRequest = (request: Request) => string | undefined;
 
 /**
- * The regions a key may be pinned to: those some gpu-upstream model has an upstream in, and the region this process
- * runs in when it is fixed (its in-process models serve there).
+ * The regions a key may be pinned to: those some gpu-upstream model has an upstream in, and those this process's
+ * in-process models can run in (a Node server's fixed region; the Worker's: every region it knows data centers of).
  */
-export function servedRegions(registry: Registry, local?: string): string[] {
+export function servedRegions(registry: Registry, ...local: Array<string | undefined>): string[] {
   const regions = new Set<string>(registry.models.flatMap((m) => m.upstreams.flatMap((u) => (u.region ? [u.region] : []))));
-  if (local) regions.add(local);
+  for (const region of local) if (region) regions.add(region);
   return [...regions].sort();
 }
 

@@ -22,6 +22,8 @@ import { workerClassificationCache } from './cache-api-classification-cache.js';
 import { d1Database } from './d1-database.js';
 import { withPrivacy } from '../privacy/compose.js';
 import { PolicyStore } from '../privacy/policy-store.js';
+import { servedRegions } from '../privacy/regions.js';
+import { COLO_REGIONS, regionOfRequest } from './colo-regions.js';
 import { withTraffic } from '../traffic/traffic-plugin.js';
 import { RouteStore } from '../traffic/route-store.js';
 
@@ -37,8 +39,11 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
     : undefined;
   const engines = await edgeEngines(env, registry);
   const unguarded = workerBilling(env);
-  // Privacy policies on D1 (migrations/0007), read through a 5 s cache per isolate.
-  const privacy = env.DB ? withPrivacy(unguarded, { store: new PolicyStore(d1Database(env.DB)) }, env.ADMIN_TOKEN || undefined) : null;
+  // Privacy policies on D1 (migrations/0007, 0009), read through a 5 s cache per isolate; a pinned key's in-process
+  // work only in a data center of its region (colo-regions.ts).
+  const privacy = env.DB
+    ? withPrivacy(unguarded, { store: new PolicyStore(d1Database(env.DB)), regions: servedRegions(registry, ...COLO_REGIONS), locate: regionOfRequest }, env.ADMIN_TOKEN || undefined)
+    : null;
   const billing = privacy ? privacy.billing : unguarded;
   const tuning = workerTuning(env, registry, engines['feature-extraction']);
   // Traffic routes on D1 (migrations/0008), read through a 5 s cache per isolate.
