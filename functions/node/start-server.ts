@@ -23,6 +23,8 @@ import { REGIONS, type Registry } from '../registry/registry.js';
 import { RouteStore } from '../traffic/route-store.js';
 import { answerClientErrorsAsJson, withHostRequired } from './client-error.js';
 import { gracefulClose } from './graceful-close.js';
+import { nodeMetrics } from './node-observability.js';
+import type { UsageSink } from '../billing/usage-writer.js';
 import { buildLocalApp, readLocalRegistry } from './local-app.js';
 import type { OrtBackend } from './load-classifier.js';
 import { resolveOrtBackend } from './ort-backend.js';
@@ -105,6 +107,10 @@ export interface ServerOptions {
   onUsageWritten?: (count: number) => void;
   /** Sees every batch the edge classifiers run: its size, and how long it ran (metrics, tests). */
   onClassifyBatch?: (size: number, ms: number) => void;
+  /** GET /metrics (Prometheus) and the counts behind it (default on); false: neither, nor their cost. */
+  metrics?: boolean;
+  /** The bearer token of GET /metrics (METRICS_TOKEN); default the admin token; neither: open in open mode, 401 with keys. */
+  metricsToken?: string;
 }
 
 /** Listens on port and host; rejects with the server's error (a port in use) instead of throwing it later. */
@@ -132,7 +138,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
     const cacheSettings = options.classifyCache ?? cacheSettingsFromEnv();
     const classificationCache = cacheSettings === false ? null : new MemoryClassificationCache(cacheSettings);
-    const upstreams = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs });
+    let usage: UsageSink | undefined; // the gauges read it once billing is open
+    const observed = options.metrics === false ? null
+      : nodeMetrics({ registry: () => registry, upstreams: (): UpstreamClient => upstreams, usage: () => usage }, { token: options.metricsToken ?? options.adminToken, openWithoutToken: options.auth !== 'keys' });
+    const upstreams: UpstreamClient = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs }, observed?.upstreamOptions);
     // Fine-tuning shares billing's SQLite file; with DynamoDB billing (or none) it keeps to the default file.
     const fineTuning = options.fineTuning === false ? undefined : { ...options.fineTuning, dbPath: options.usageDb ?? defaultUsageDb() };
     // Opened once billing's connection has applied the migrations (two at once would both apply them).
@@ -141,10 +150,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       backend, batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
       privacy: policyDb ? { store: new PolicyStore(policyDb), regions: servedRegions(registry, options.region), locate: options.region ? () => options.region : undefined } : undefined,
       traffic: policyDb ? { store: new RouteStore(policyDb) } : undefined,
+      observability: observed ?? undefined,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams, classificationCache: classificationCache ?? undefined },
     });
     const { app, engines } = built;
     const opened = await openingBilling;
+    usage = opened?.billing.writer;
     tuning = built.tuning;
     const host = options.host ?? '127.0.0.1';
     // getRequestListener, not serve(): only the listener takes an errorHandler, for requests it cannot build.
