@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     classifyRoutes(deps),
     generationRoutes({ registry: deps.registry, generatorFor: (model) => upstreams.generator(model.upstreams) }),
     hfInferenceRoutes(deps),
-    docsRoutes({ routeTable: app, middleware: plugins.flatMap((plugin) => plugin.middleware ?? []), classification: deps }),
+    docsRoutes({ routeTable: app, middleware: plugins.flatMap((plugin) => plugin.middleware ?? []) }),
   ];
   for (const group of groups) app.route('/', group);
 
