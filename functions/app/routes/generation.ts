@@ -24,6 +24,8 @@ export interface GenerationDeps {
   registry: Registry;
   /** The TextGenerator that serves a gpu-upstream model (the upstream client over its upstreams). */
   generatorFor: (model: ModelEntry) => OpenAiGenerator;
+  /** The version a traffic route gives this caller for the name (functions/traffic/), or null: the registry decides. */
+  routeModel?: (c: Context<AppEnv>, name: string) => Promise<ModelEntry | null>;
 }
 
 interface GenerationRouteSpec<P extends string, S> {
@@ -50,9 +52,9 @@ const chatCompletions = generationRoute({
   schema: ChatCompletionRequest.openapi('ChatCompletionRequest'), request: 'chat completions', answer: 'chat completion',
 });
 
-async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { registry, generatorFor }: GenerationDeps): Promise<Response> {
+async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { registry, generatorFor, routeModel }: GenerationDeps): Promise<Response> {
   const { request } = generation;
-  const model = registry.resolve(request.model);
+  const model = (await routeModel?.(c, request.model)) ?? registry.resolve(request.model);
   if (!model) throw unknownModel(registry, request.model, 'text-generation');
   if (model.task !== 'text-generation' || model.runtime !== 'gpu-upstream') {
     throw invalidRequest(`model "${modelRef(model)}" does not generate text; use POST /v1/classify`, 'model', 'wrong_task');
