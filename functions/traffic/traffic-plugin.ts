@@ -1,6 +1,7 @@
 /**
  * Traffic routing for an entry to compose: the router the classification routes ask which version answers
- * (AppDeps.traffic), and the plugin with its admin routes, over one route store.
+ * (AppDeps.traffic), and the plugin with its admin routes and the version header of generation answers, over one
+ * route store.
  */
 import type { TextClassifier } from '../engine/tasks/text-classifier.js';
 import type { AppPlugin } from '../http/app-plugin.js';
@@ -8,6 +9,7 @@ import { modelRef, type ModelEntry, type Registry } from '../registry/registry.j
 import { trafficAdminRoutes } from './admin-routes.js';
 import type { RouteStore } from './route-store.js';
 import { TrafficRouter, type TrafficRouterOptions } from './traffic-router.js';
+import { versionHeader } from './version-header.js';
 
 export interface TrafficSettings {
   store: RouteStore;
@@ -21,5 +23,5 @@ export function withTraffic(settings: TrafficSettings, registry: Registry, engin
   const classifierOf = (model: ModelEntry) => engines.get(modelRef(model));
   const router = new TrafficRouter({ ...settings, registry, classifierOf });
   const targets = { registry, servesClassifier: (model: ModelEntry) => classifierOf(model) !== undefined };
-  return { router, plugin: { routes: [trafficAdminRoutes({ store: settings.store, targets, adminToken })] } };
+  return { router, plugin: { middleware: [{ path: '/v1/*', handler: versionHeader }], routes: [trafficAdminRoutes({ store: settings.store, targets, adminToken })] } };
 }
