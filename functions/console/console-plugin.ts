@@ -1,5 +1,6 @@
 /**
- * The web console as a plugin of the app: an HTML shell per page at `/` and `/console/<page>`, and the client's
+ * The web console as a plugin of the app: an HTML shell per page at `/` and `/console/<page>` (the API reference at
+ * `/docs` too), and the client's
  * script and style sheet (built by build/build-client.ts into assets.generated.ts, so that every runtime's bundle
  * carries them) at content-hashed `/console/assets/` URLs. The console is static: it reads and changes things only
  * through the public API and the admin API, from the browser, with the key the user signed in with. Nothing here
@@ -29,6 +30,7 @@ const consoleHome = createRoute({ method: 'get', path: '/console', hide: true, r
 const page = createRoute({
   method: 'get', path: '/console/{page}', hide: true, request: { params: z.object({ page: z.string() }) }, responses: html('A page of the console.'),
 });
+const docs = createRoute({ method: 'get', path: '/docs', hide: true, responses: html('The API reference (Swagger UI over /openapi.json), the console\'s reference page.') });
 const asset = createRoute({
   method: 'get', path: '/console/assets/{file}', hide: true, request: { params: z.object({ file: z.string() }) }, responses: html("The console's script or style sheet."),
 });
@@ -64,6 +66,8 @@ export function consoleRoutes(options: ConsoleOptions = {}): RouteGroup {
   const group = routeGroup();
   declareRoute(group, home, async (c) => c.html(await shell('home'), 200, PAGE_HEADERS));
   declareRoute(group, consoleHome, async (c) => c.html(await shell('home'), 200, PAGE_HEADERS));
+  // The API reference's old address: the same page, so that links to /docs keep working and "try it" with them.
+  declareRoute(group, docs, async (c) => c.html(await shell('reference'), 200, PAGE_HEADERS));
   declareRoute(group, page, async (c) => {
     const name = c.req.valid('param').page;
     if (!(CONSOLE_PAGES as readonly string[]).includes(name)) return errorResponse(c, notFound(`page "${name.slice(0, 100)}"; its pages are ${CONSOLE_PAGES.join(', ')}`));

@@ -383,13 +383,13 @@ describe.skipIf(skip)(title, () => {
     await context.close();
   });
 
-  it('renders the API reference with Swagger UI from this server, and tries /v1/classify with the signed-in key', async () => {
+  it.each(['/console/reference', '/docs'])('renders the API reference at %s with Swagger UI from this server, and tries /v1/classify with the signed-in key', async (path) => {
     const { page, problems, context } = await signedIn();
     const outside: string[] = [];
     page.on('request', (request) => {
       if (!request.url().startsWith(server.url) && !request.url().startsWith('data:')) outside.push(request.url());
     });
-    await open(page, `${server.url}/console/reference`);
+    await open(page, `${server.url}${path}`);
     const classify = page.locator('.opblock-post:has(.opblock-summary-path[data-path="/v1/classify"])');
     await classify.locator('.opblock-summary').first().click();
     await classify.getByRole('button', { name: 'Try it out' }).click();
@@ -402,7 +402,7 @@ describe.skipIf(skip)(title, () => {
     // The 200 in keys mode says the key went with it; the curl Swagger UI shows leaves it out (no secret on the page).
     expect(await classify.locator('.curl-command').textContent()).not.toContain(apiKey);
     await classify.locator('.live-responses-table').first().scrollIntoViewIfNeeded();
-    await screenshot(page, 'reference-try-it-desktop', false);
+    await screenshot(page, path === '/docs' ? 'docs-try-it-desktop' : 'reference-try-it-desktop', false);
     expect(outside, 'nothing fetched from outside the deployment').toEqual([]);
     expect(problems).toEqual([]);
     await context.close();

@@ -57,8 +57,8 @@ describe.skipIf(skip)('the web console served by the Worker (wrangler dev)', () 
     expect(byModel['sst2-glove-bilstm@1']).toBe(1);
     await screenshot(page, 'worker-usage-desktop');
     for (const name of ['keys', 'fine-tuning']) await open(page, `${base}/console/${name}`);
-    // Swagger UI, from the Worker's bundle (loaded on this page's first view), renders the Worker's own document.
-    await open(page, `${base}/console/reference`);
+    // Swagger UI, from the Worker's bundle (loaded on this page's first view), renders the Worker's own document at /docs.
+    await open(page, `${base}/docs`);
     await page.locator('.opblock-summary-path[data-path="/v1/classify"]').waitFor({ timeout: 30_000 });
     expect(problems).toEqual([]);
     await context.close();

@@ -105,17 +105,6 @@ describe('explanations in the Worker', () => {
     first!.words.forEach((w, i) => expect(Math.abs(w.attribution - (scoreOf(plain[0]!, ranked![0]!.label) - scoreOf(plain[i + 1]!, ranked![0]!.label)))).toBeLessThan(1e-4));
   });
 
-  it('renders GET /docs with a live explained example, shaded, and serves it again from its cache', async () => {
-    for (let view = 0; view < 2; view++) {
-      const res = await exports.default.fetch(new Request('http://edge.test/docs'));
-      expect(res.status).toBe(200);
-      const page = await res.text();
-      expect(page).toContain('Explanations');
-      expect(page).not.toContain('No live example here');
-      expect(page).toMatch(/<span[^>]*title="[^"]*[+−-]0\.\d+/);
-    }
-  });
-
   it.each<[string, string, unknown, string, string]>([
     ['an explain that is not a boolean or an object', '/v1/classify', { input: 'a fine film', explain: 'yes' }, 'explain', 'invalid_request'],
     ['17 texts to explain', '/v1/classify', { input: Array(17).fill('a fine film'), explain: true }, 'input', 'explain_limit'],

@@ -1,16 +1,12 @@
 /**
- * GET /openapi.json and GET /docs: the OpenAPI 3 document of the app's route table (every route declared with
- * http/route-declaration.ts, the plugins' too) and a page that renders it, with a live explained classification
- * when the app's classifiers are given. Neither documents itself.
+ * GET /openapi.json: the OpenAPI 3 document of the app's route table (every route declared with
+ * http/route-declaration.ts, the plugins' too). It does not document itself. The page that renders it (Swagger UI,
+ * at /docs and /console/reference) belongs to the console, outside the core routes.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { patternCovers, type PluginMiddleware } from '../../http/app-plugin.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import type { AppEnv } from '../../http/request-context.js';
-import { renderDocsPage } from '../openapi/docs-page.js';
-import type { ExplainedExample } from '../openapi/explanation-section.js';
-import type { ClassificationDeps } from './classify.js';
-import { explainExample } from './docs-example.js';
 
 const DOCUMENT = {
   openapi: '3.0.3',
@@ -20,7 +16,6 @@ const DOCUMENT = {
 type Document = ReturnType<OpenAPIHono['getOpenAPIDocument']>;
 
 const openApiJson = createRoute({ method: 'get', path: '/openapi.json', hide: true, summary: 'This document', responses: { 200: { description: 'The OpenAPI 3 document.' } } });
-const docsPageRoute = createRoute({ method: 'get', path: '/docs', hide: true, summary: 'The API reference', responses: { 200: { description: 'The document as an HTML page.' } } });
 
 /** The plugins' middleware answers, added to every operation they run on (once, before the document is built). */
 function documentMiddlewareAnswers(routeTable: OpenAPIHono<AppEnv>, middleware: PluginMiddleware[]): void {
@@ -35,11 +30,9 @@ function documentMiddlewareAnswers(routeTable: OpenAPIHono<AppEnv>, middleware: 
 export interface DocsDeps {
   routeTable: OpenAPIHono<AppEnv>;
   middleware?: PluginMiddleware[];
-  /** The app's classifiers: the page then explains an example sentence with the default one. */
-  classification?: ClassificationDeps;
 }
 
-export function docsRoutes({ routeTable, middleware = [], classification }: DocsDeps): RouteGroup {
+export function docsRoutes({ routeTable, middleware = [] }: DocsDeps): RouteGroup {
   // Built on first use (about 25 ms): not on the start-up path of a Worker isolate or a Lambda cold start.
   let document: Document | null = null;
   const openApi = () => {
@@ -49,25 +42,7 @@ export function docsRoutes({ routeTable, middleware = [], classification }: Docs
     }
     return document;
   };
-  // The example runs once per process (concurrent first views share the run); a failed run is tried again next view.
-  let example: Promise<ExplainedExample | null> | null = null;
-  let page: string | null = null;
-  const docsPage = async () => {
-    if (page) return page;
-    example ??= classification ? explainExample(classification) : Promise.resolve(null);
-    let failed = false;
-    const explained = await example.catch((error: unknown) => {
-      failed = true;
-      console.error(`docs example not rendered: ${error instanceof Error ? error.message : String(error)}`);
-      return null;
-    });
-    const html = renderDocsPage(openApi() as unknown as Record<string, unknown>, explained);
-    if (failed) example = null;
-    else page = html;
-    return html;
-  };
   const group = routeGroup();
   declareRoute(group, openApiJson, (c) => c.json(openApi()));
-  declareRoute(group, docsPageRoute, async (c) => c.html(await docsPage()));
   return group;
 }

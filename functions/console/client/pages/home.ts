@@ -59,8 +59,8 @@ export async function mountHome(root: HTMLElement): Promise<void> {
       h('ul', {},
         h('li', {}, h('a', { href: '/console/playground' }, 'Playground'), ': classify texts (with word attributions) and stream generations.'),
         h('li', {}, h('a', { href: '/console/usage' }, 'Usage'), ': requests, tokens and cost by day, model and key; CSV export.'),
-        h('li', {}, h('a', { href: '/console/keys' }, 'API keys'), ': create, disable and revoke keys (admin token).'),
+        h('li', {}, h('a', { href: '/console/keys' }, 'API keys'), ': create, disable and revoke keys, change their limits and budgets (admin token).'),
         h('li', {}, h('a', { href: '/console/fine-tuning' }, 'Fine-tuning'), ': train a classifier on your own labelled texts and try it.'),
-        h('li', {}, h('a', { href: '/docs' }, 'API reference'), ': every route, generated from the schemas.'))));
+        h('li', {}, h('a', { href: '/console/reference' }, 'API reference'), ': every route, generated from the schemas, with "Try it out" (also at /docs).'))));
   await refresh();
 }

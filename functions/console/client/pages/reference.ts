@@ -11,11 +11,11 @@ type SwaggerUIBundle = (options: Record<string, unknown>) => unknown;
 
 export function mountReference(root: HTMLElement): void {
   const bundle = (window as unknown as { SwaggerUIBundle?: SwaggerUIBundle }).SwaggerUIBundle;
-  if (!bundle) return show(root, notice('error', 'Swagger UI did not load: the plain reference is at /docs.'));
+  if (!bundle) return show(root, notice('error', 'Swagger UI did not load: the document itself is at ', h('a', { href: '/openapi.json' }, '/openapi.json'), '.'));
   const target = h('div', { id: 'swagger-ui' });
   show(root,
     h('p', { className: 'meta' }, session.apiKey() ? '"Try it out" sends your API key with each request. ' : 'Not signed in: "Try it out" sends no key. ',
-      'The same document with a live explanation is at ', h('a', { href: '/docs' }, '/docs'), '; the raw one at ', h('a', { href: '/openapi.json' }, '/openapi.json'), '.'),
+      'The document itself is at ', h('a', { href: '/openapi.json' }, '/openapi.json'), '.'),
     target);
   bundle({
     url: '/openapi.json', domNode: target, deepLinking: false, tryItOutEnabled: false, displayRequestDuration: true, validatorUrl: null,
