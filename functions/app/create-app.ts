@@ -86,7 +86,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     healthRoutes(deps),
     modelRoutes(deps),
     classifyRoutes(deps),
-    generationRoutes({ registry: deps.registry, generatorFor: (model) => upstreams.generator(model.upstreams) }),
+    generationRoutes({
+      registry: deps.registry, generatorFor: (model) => upstreams.generator(model.upstreams),
+      routeModel: deps.traffic && (async (c, name) => (await deps.traffic!.route(c, name))?.model ?? null),
+    }),
     hfInferenceRoutes(deps),
     docsRoutes({ routeTable: app, middleware: plugins.flatMap((plugin) => plugin.middleware ?? []) }),
   ];
