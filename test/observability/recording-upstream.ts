@@ -14,7 +14,8 @@ export interface RecordingUpstream {
   close(): Promise<void>;
 }
 
-export async function recordingUpstream(): Promise<RecordingUpstream> {
+/** `chunkGapMs`: the pause before each streamed chunk after the first. */
+export async function recordingUpstream({ chunkGapMs = 0 } = {}): Promise<RecordingUpstream> {
   const received: IncomingHttpHeaders[] = [];
   const server = createServer(async (req, res) => {
     if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -30,6 +31,7 @@ export async function recordingUpstream(): Promise<RecordingUpstream> {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     for (let n = 1; n <= COMPLETION_TOKENS; n++) {
+      if (n > 1 && chunkGapMs > 0) await new Promise((r) => setTimeout(r, chunkGapMs));
       const finish = n === COMPLETION_TOKENS ? 'stop' : null;
       res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: ` w${n}` }, finish_reason: finish }], usage: usage(n) })}\n\n`);
     }
