@@ -43,6 +43,15 @@ describe('region pinning in the Worker', () => {
     expect((await classify('FRA', { 'x-edge-maas-privacy': 'region=us' })).status).toBe(403);
   });
 
+  it('the data center is still known for a streamed body without Content-Length (the body limit reads it into a new Request)', async () => {
+    const bytes = new TextEncoder().encode(JSON.stringify({ input: 'a fine film' }));
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => { controller.enqueue(bytes); controller.close(); } });
+    const res = await exports.default.fetch(new Request('http://edge.test/v1/classify', {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` }, body, cf: { colo: 'AMS' },
+    } as RequestInit));
+    expect(res.status).toBe(200);
+  });
+
   it("the pinned key's generation has no eu upstream here: 503 region_unavailable; a bad region is a 400 and the pin stays", async () => {
     const res = await call('POST', '/v1/chat/completions', { model: 'stories260K', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 }, { authorization: `Bearer ${key.key}` }, 'FRA');
     expect(res.status).toBe(503);
