@@ -2,7 +2,8 @@
  * Node entry: `npm start` serves the registry's edge models and the embedded generation server on 127.0.0.1:8787.
  * HOST, PORT, ORT_BACKEND=node|wasm (default node: onnxruntime-node, or WASM with a warning where it cannot load),
  * MICRO_BATCHING, EMBEDDED_GENERATION, GENERATION_UPSTREAM_URL, EDGE_MAAS_AUTH, ADMIN_TOKEN, BILLING,
- * CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS, EDGE_MAAS_REGION and FINE_TUNING(_*) configure it (README).
+ * CLASSIFY_MAX_QUEUE_MS, CORS_ORIGINS, UPSTREAM_IDLE_TIMEOUT_MS, EDGE_MAAS_REGION, FINE_TUNING(_*), METRICS, METRICS_TOKEN
+ * and OTEL_TRACES_EXPORTER (with OpenTelemetry's OTEL_EXPORTER_OTLP_* variables) configure it (README).
  */
 import { corsOriginsFrom } from '../app/create-app.js';
 import { DEFAULT_MAX_QUEUE_MS } from '../engine/classification/micro-batcher.js';
@@ -11,10 +12,11 @@ import { choiceFromEnv, intFromEnv, runEntry, urlFromEnv } from './entry.js';
 import { DEFAULT_ORT_BACKEND, ENGINE_OF } from './ort-backend.js';
 import { DEFAULT_PORT, startServer } from './start-server.js';
 import { tuningSettingsFromEnv } from './tuning-setup.js';
+import { startTracing, withTracing } from './tracing-setup.js';
 
 const started = performance.now();
 runEntry(
-  () => startServer({
+  async () => withTracing(startTracing(), await startServer({
     port: intFromEnv('PORT', DEFAULT_PORT, 0),
     host: process.env.HOST,
     // Unset: the default, which falls back to WASM where onnxruntime-node cannot load; set: exactly that backend.
@@ -30,7 +32,9 @@ runEntry(
     upstreamIdleTimeoutMs: intFromEnv('UPSTREAM_IDLE_TIMEOUT_MS', DEFAULT_UPSTREAM_POLICY.idleTimeoutMs, 1),
     fineTuning: tuningSettingsFromEnv(),
     region: process.env.EDGE_MAAS_REGION || undefined,
-  }),
+    metrics: choiceFromEnv('METRICS', ['on', 'off'], 'on') === 'on',
+    metricsToken: process.env.METRICS_TOKEN || undefined,
+  })),
   (running) => {
     const generating = running.generationUrl ? `; generation server ${running.generationUrl}` : '';
     console.log(`edge-maas listening on ${running.url} (models: ${[...running.engines.keys()].join(', ')} on ${ENGINE_OF[running.backend]}${generating}; ready in ${(performance.now() - started).toFixed(0)} ms)`);

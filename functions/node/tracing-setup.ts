@@ -38,3 +38,9 @@ export function startTracing({ env = process.env, exporter }: TracingOptions = {
   provider.register();
   return { shutdown: () => provider.shutdown() };
 }
+
+/** A running server whose close() also flushes and stops the tracing SDK, when one was started. */
+export function withTracing<R extends { close(): Promise<void> }>(tracing: Tracing | null, running: R): R {
+  if (!tracing) return running;
+  return { ...running, close: async () => { await running.close(); await tracing.shutdown(); } };
+}
