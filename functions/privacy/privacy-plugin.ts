@@ -1,12 +1,12 @@
 /**
- * The privacy policy as a plugin of the app (after billing, which says whose key a request carries): on /v1/* it
- * settles the policy in force (the key's, else its tenant's, else the server's default; the x-edge-maas-privacy
- * header only stricter) into c.var.privacy for the routes that send text out (generation) or store it (training
- * files), answers with `x-edge-maas-privacy` (the policy applied) and `x-edge-maas-pii` (what was found, counts per
- * kind only), and under retention=none refuses uploads and fine-tuning jobs and keeps no idempotent replay.
- * A request pinned to a region (regions.ts) is sent upstream only in it (the generation routes), and any other POST
- * is refused with 503 `region_unavailable` unless `locate` says this process runs in that region.
- * The admin routes set the policies.
+ * The privacy policy as a plugin of the app (after billing, which says whose key a request carries): on /v1/* and
+ * /models/* (the Hugging Face route) it settles the policy in force (the key's, else its tenant's, else the server's
+ * default; the x-edge-maas-privacy header only stricter) into c.var.privacy for the routes that send text out
+ * (generation) or store it (training files), answers with `x-edge-maas-privacy` (the policy applied) and
+ * `x-edge-maas-pii` (what was found, counts per kind only), and under retention=none refuses uploads and fine-tuning
+ * jobs and keeps no idempotent replay. A request pinned to a region (regions.ts) is sent upstream only in it (the
+ * generation routes), and any other POST is refused with 503 `region_unavailable` unless `locate` says this process
+ * runs in that region. The admin routes set the policies.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppPlugin } from '../http/app-plugin.js';
