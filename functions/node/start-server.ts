@@ -12,6 +12,7 @@ import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import { requestErrorAsJson } from './request-error.js';
 import type { ClassificationEngine } from '../engine/classification/classification-engine.js';
+import { BatchLane } from '../engine/classification/batch-lane.js';
 import { ModelFolderError } from '../engine/model-config.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { startLazyGenerationServer } from './start-generation-server.js';
@@ -95,7 +96,7 @@ export interface ServerOptions {
   fineTuning?: TuningSettings | false;
   /** The exact-match classification cache in memory, with its bounds; false: off. Default: CLASSIFY_CACHE (off unless "on"). */
   classifyCache?: MemoryCacheSettings | false;
-  /** Longest a classification may wait in its model's queue before it is refused with 503 (default 3,000 ms). */
+  /** Longest a classification may wait for its batch (behind every model's queued work) before it is refused with 503 (default 3,000 ms). */
   classifyMaxQueueMs?: number;
   /** Privacy policies per key and tenant (PII redaction, zero retention) in the usage SQLite file; default on with billing. */
   privacy?: boolean;
@@ -135,7 +136,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const upstreamUrl = options.generationUrl ?? generation?.url;
     if (upstreamUrl) registry = registry.withEmbeddedUpstream(upstreamUrl);
     const queue = options.classifyMaxQueueMs === undefined ? {} : { maxQueueMs: options.classifyMaxQueueMs };
-    const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch };
+    // One lane for every model of the process (tenants' encoders too): they share its CPU cores, so they share
+    // one batch at a time and one queue deadline (batch-lane.ts).
+    const batching = { ...(options.batching === false ? { maxBatchSize: 1 } : {}), ...queue, onBatch: options.onClassifyBatch, lane: new BatchLane() };
     const cacheSettings = options.classifyCache ?? cacheSettingsFromEnv();
     const classificationCache = cacheSettings === false ? null : new MemoryClassificationCache(cacheSettings);
     let usage: UsageSink | undefined; // the gauges read it once billing is open

@@ -22,11 +22,16 @@
  * estimate) and its promise rejects with the signal's reason at once. Its items in a running batch run on; their
  * results are dropped.
  *
+ * Batchers of one process may share a BatchLane (batch-lane.ts): their batches then run one at a time, and a
+ * submission's predicted wait adds the work the lane's other batchers hold, so that models sharing the CPU cores
+ * also share the deadline. Without one, a batcher has a lane of its own.
+ *
  * What it does is seen through observers in the options (onBatchStart, onBatch), for metrics and tests: it keeps
  * no record of its own.
  */
 import { QueueFullError } from '../tasks/queue-full-error.js';
 import { BatchCostModel } from './batch-cost.js';
+import { BatchLane, type EndTurn, type LaneUser } from './batch-lane.js';
 
 export interface MicroBatcherOptions<I = unknown> {
   maxBatchSize: number;
@@ -35,6 +40,8 @@ export interface MicroBatcherOptions<I = unknown> {
   /** Longest a submission may wait for its last item's batch to start (default 3,000 ms; Infinity: no bound). */
   maxQueueMs?: number;
   defer?: (run: () => void) => void;
+  /** Shared with the process's other batchers: one batch at a time, and one deadline over all their work. */
+  lane?: BatchLane;
   /** What an item costs to run, in any unit (a positive number, read once per item at submit); default 1. */
   weight?: (item: I) => number;
   /** A batch of `size` items starts (observers must not throw, here and in onBatch). */
@@ -77,11 +84,13 @@ interface Pending<I, O> {
   ticket: Ticket<O>;
 }
 
-export class MicroBatcher<I, O> {
+export class MicroBatcher<I, O> implements LaneUser {
   private queue: Pending<I, O>[] = [];
   /** Queued items of tickets still alive (the queue may hold items of failed tickets until they are skipped). */
   private live = 0;
   private running = false;
+  /** Waiting for the lane's turn (another batcher's batch runs). */
+  private entering = false;
   private runningSize = 0;
   private runningWeight = 0;
   private runningSince = 0;
@@ -92,6 +101,7 @@ export class MicroBatcher<I, O> {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly cost = new BatchCostModel();
   private readonly maxQueueMs: number;
+  private readonly lane: BatchLane;
 
   constructor(
     private readonly runBatch: (items: I[]) => Promise<O[]>,
@@ -99,6 +109,16 @@ export class MicroBatcher<I, O> {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.maxQueueMs = options.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS;
+    this.lane = options.lane ?? new BatchLane();
+    this.lane.join(this);
+  }
+
+  get busy(): boolean {
+    return this.running || this.entering || this.live > 0;
+  }
+
+  pendingMs(): number {
+    return this.waitMs([], true);
   }
 
   /** `signal`: the caller gave up; see the class comment. An already-aborted signal is refused before any check. */
@@ -108,12 +128,12 @@ export class MicroBatcher<I, O> {
     if (items.length === 0) return Promise.resolve([]);
     const weigh = this.options.weight;
     const weights = items.map((item) => (weigh ? weigh(item) : 1));
-    const wait = this.waitMs(weights);
+    const wait = this.waitMs(weights) + this.lane.workOfOthers(this);
     if (this.live + items.length > this.options.maxQueue) throw new QueueFullError(this.retryAfter(wait));
     if (wait > this.maxQueueMs) throw new QueueDeadlineError(this.retryAfter(wait - this.maxQueueMs), this.maxQueueMs);
-    // A request that finds the batcher idle waits only for one turn of the event loop: shedding it would free
-    // nothing (and a loop blocked by other work, e.g. a start-up, is no backlog of this queue).
-    const idle = !this.running && this.live === 0;
+    // A request that finds the lane idle waits only for one turn of the event loop: shedding it would free
+    // nothing (and a loop blocked by other work, e.g. a start-up, is no backlog of these queues).
+    const idle = this.lane.idle;
     return new Promise<O[]>((resolve, reject) => {
       const ticket: Ticket<O> = {
         results: new Array<O>(items.length), left: items.length, queued: items.length,
@@ -132,9 +152,10 @@ export class MicroBatcher<I, O> {
 
   /**
    * Estimated time until the batch holding the last of `extra` (a submission's item weights, queued after the
-   * live items) starts: the running batch's rest, then each batch that take() would form ahead of it.
+   * live items) starts: the running batch's rest, then each batch that take() would form ahead of it; with
+   * `whole`, until that last batch has run too.
    */
-  private waitMs(extra: readonly number[] = []): number {
+  private waitMs(extra: readonly number[] = [], whole = false): number {
     const size = this.options.maxBatchSize;
     let ahead = 0;
     let batchWeight = 0;
@@ -151,6 +172,7 @@ export class MicroBatcher<I, O> {
     };
     for (const pending of this.queue) if (!pending.ticket.done) add(pending.weight);
     for (const weight of extra) add(weight);
+    if (whole) ahead += this.cost.predict(batchWeight);
     const current = this.running ? Math.max(0, this.cost.predict(this.runningWeight) - (this.now() - this.runningSince)) : 0;
     return current + ahead;
   }
@@ -182,7 +204,7 @@ export class MicroBatcher<I, O> {
   }
 
   private schedule(): void {
-    if (this.running) return;
+    if (this.running || this.entering) return;
     if (this.options.maxWaitMs > 0 && this.live < this.options.maxBatchSize) {
       this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs);
     } else {
@@ -234,16 +256,26 @@ export class MicroBatcher<I, O> {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.running) return;
+    if (this.running || this.entering || this.live === 0) return;
+    this.entering = true;
+    // The batch is taken when the turn comes, so that it holds what arrived meanwhile, and sheds by the deadline then.
+    this.lane.enter((end) => {
+      this.entering = false;
+      this.start(end);
+    });
+  }
+
+  private start(end: EndTurn): void {
     const batch = this.take();
-    if (batch.length === 0) return;
+    if (batch.length === 0) return end();
     this.running = true;
     this.runningSize = batch.length;
     this.runningWeight = batch.reduce((sum, p) => sum + p.weight, 0);
     this.options.onBatchStart?.(batch.length);
     const started = this.now();
     this.runningSince = started;
-    this.runBatch(batch.map((p) => p.item))
+    // A runBatch that throws instead of rejecting must still end the lane's turn.
+    new Promise<O[]>((resolve) => resolve(this.runBatch(batch.map((p) => p.item))))
       .then((outputs) => {
         if (outputs.length !== batch.length) throw new Error(`batch of ${batch.length} gave ${outputs.length} results`);
         batch.forEach((p, i) => {
@@ -260,6 +292,7 @@ export class MicroBatcher<I, O> {
         if (this.warm) this.cost.record(this.runningWeight, ms);
         this.warm = true;
         this.running = false;
+        end();
         this.options.onBatch?.(batch.length, ms);
         // Whatever arrived while this batch ran goes next, after one turn so that requests whose bytes arrived
         // during the run are read (and counted against the bounds) first.
