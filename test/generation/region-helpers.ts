@@ -14,6 +14,8 @@ export interface RecordingUpstream {
   url: string;
   /** Each POST body received, as JSON. */
   bodies: Record<string, unknown>[];
+  /** Every request received, health probes included. */
+  hits: number;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export interface RecordingUpstream {
 export async function recordingUpstream(name: string): Promise<RecordingUpstream> {
   const bodies: Record<string, unknown>[] = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    recorder.hits++;
     if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     let raw = '';
     for await (const chunk of req) raw += chunk;
@@ -42,12 +45,15 @@ export async function recordingUpstream(name: string): Promise<RecordingUpstream
     res.write(event(chat ? { delta: {}, finish_reason: 'stop' } : { text: '', finish_reason: 'stop' }, 1));
     res.end('data: [DONE]\n\n');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  const recorder: RecordingUpstream = {
+    url: '',
     bodies,
+    hits: 0,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  recorder.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return recorder;
 }
 
 export type RegionalUpstream = { url: string; region?: string };
