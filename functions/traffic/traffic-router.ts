@@ -4,7 +4,7 @@
  * version that also runs the request (shadow-runner.ts). Whose bucket: the API key's id; without a key (open mode)
  * the `x-edge-maas-route-key` header's value (a caller's own user id, say), else the request id, which is new on
  * every request unless the client sends x-request-id: keyless callers are sticky only by one of those two. A name of
- * one version (`id@version`) is never routed. A route that names a version the registry no longer has, or a store
+ * one version (`id@version`) is never routed. A route that names a version this deployment does not serve (gone from the registry, or no classifier loaded), or a store
  * that cannot be read, leaves the registry's plain alias in force (logged): routing never fails a request.
  */
 import type { Context } from 'hono';
@@ -53,6 +53,8 @@ export class TrafficRouter {
 
   private readonly random: () => number;
 
+  private readonly warned = new Set<string>();
+
   constructor(private readonly options: TrafficRouterOptions) {
     this.random = options.random ?? Math.random;
     this.shadows = new ShadowRunner(options.store, options.maxShadowsInFlight, options.onShadowOutcome);
@@ -74,8 +76,11 @@ export class TrafficRouter {
     if (!route) return null;
     const ref = versionForBucket(route.weights, await stickyBucket(alias, stickySubject(c)));
     const model = registry.resolve(ref);
-    if (!model) {
-      console.error(`traffic route ${alias} names ${ref}, which the registry no longer has: the registry's alias answers`);
+    const classifier = model?.task === 'text-classification' ? this.options.classifierOf?.(model) : undefined;
+    if (!model || (model.task === 'text-classification' && this.options.classifierOf && !classifier)) {
+      // Once per route and version, not on every request it would have served.
+      if (!this.warned.has(`${alias}\n${ref}`)) console.error(`traffic route ${alias} names ${ref}, which this deployment does not serve: the registry's alias answers`);
+      this.warned.add(`${alias}\n${ref}`);
       return null;
     }
     return { alias, model, shadow: this.shadowFor(route.shadow, ref) };

@@ -5,8 +5,9 @@
  * registry's plain alias. `npm run models:route` changes the same table the running server reads.
  */
 import { execFile } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { classifyWith, startKeysServer, type KeysServer } from '../billing/helpers.js';
 import { sqliteRows } from '../billing/sqlite-rows.js';
 import { eventually } from '../helpers/eventually.js';
@@ -138,6 +139,29 @@ describe('a shadow version', () => {
     expect(deleted.body.shadow_comparisons.length).toBe(1);
     expect((await admin('GET', '/routes')).body.data).toEqual([]);
     for (const { key } of keys.slice(0, 10)) expect((await answer(key)).version).toBe(BILSTM);
+  });
+});
+
+describe('a stale route', () => {
+  it('naming a version the registry no longer has leaves the registry alias answering', async () => {
+    const db = new Database(running.db.path);
+    try {
+      db.prepare('INSERT INTO model_routes (alias, weights, shadow_model, shadow_percent, updated_at) VALUES (?, ?, NULL, NULL, ?)')
+        .run('sentiment', JSON.stringify([{ model: 'sst2-bert@9', weight: 100 }]), Date.now());
+    } finally {
+      db.close();
+    }
+    // Within the 5 s cache the route is read (and the server says why it does not follow it); every answer is the registry's.
+    const logged = vi.spyOn(console, 'error');
+    const started = Date.now();
+    while (Date.now() - started < 5_500) {
+      const res = await answer(keys[4]!.key);
+      expect([res.status, res.version]).toEqual([200, BILSTM]);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(logged.mock.calls.some(([line]) => String(line).includes('sst2-bert@9'))).toBe(true);
+    logged.mockRestore();
+    expect((await route('DELETE', 'sentiment')).body.deleted).toBe(true);
   });
 });
 
