@@ -113,7 +113,7 @@ export async function changeKey(store: BillingStore, id: string, asked: KeyChang
   // A field set to undefined (the CLI's flags not given) is one left out; JSON has no undefined.
   const request: KeyChangeRequest = Object.fromEntries(Object.entries(asked).filter(([, value]) => value !== undefined));
   onlyKnownFields(request, CHANGEABLE);
-  if (Object.keys(request).length === 0) throw invalid(`nothing to change: give one or more of ${CHANGEABLE.map((f) => `"${f}"`).join(', ')}`, CHANGEABLE[0]);
+  if (Object.keys(request).length === 0) throw new BillingError('invalid', `nothing to change: give one or more of ${CHANGEABLE.map((f) => `"${f}"`).join(', ')}`);
   const change: KeyChange = {};
   if ('name' in request) change.name = nameOf(request.name);
   if ('rpm' in request) change.rpm = positiveInt(request.rpm, 'rpm');

@@ -67,7 +67,7 @@ describe('PATCH /admin/keys/{id}', () => {
     ['a limit past its bound', { rpm: 1e308 }, 400, 'rpm', /"rpm"/],
     ['a negative budget', { monthly_budget_micro_usd: -1 }, 400, 'monthly_budget_micro_usd', /"monthly_budget_micro_usd"/],
     ['a name too long', { name: 'x'.repeat(101) }, 400, 'name', /"name" must be a string of at most 100/],
-    ['nothing to change', {}, 400, 'name', /nothing to change/],
+    ['nothing to change', {}, 400, null, /nothing to change: give one or more of "name", "rpm", "tpm", "monthly_budget_micro_usd"/],
     ['a body that is not an object', [1, 2], 400, null, /object/],
     ['malformed JSON', '{"rpm": ', 400, null, /not valid JSON/],
   ])('answers %s with a clear 400 naming the field', async (_name, body, status, param, message) => {
