@@ -1,0 +1,103 @@
+/**
+ * bench/policies: the router with policies and metrics on versus everything off, side by side in one process
+ * (bench/policies/ab-server.ts), bench/billing's method: p50 of one classification over sequential requests taking
+ * turns, and throughput at 32 connections, rounds alternating. A third app runs OpenTelemetry's API alone (spans
+ * without an SDK), to show what the always-on trace calls cost. Writes its table into bench/RESULTS.md.
+ * Usage: npm run bench:policies (BENCH_SECONDS per throughput run, default 10)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../functions/node/shared-paths.js';
+import { loadRun, sequentialLatency } from '../classify/http-load.js';
+import { devSentences } from '../classify/sentences.js';
+import { writeResultsSection } from '../common/results.js';
+import { ms, percentile } from '../common/stats.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = 2;
+/** Sequential requests per app: 200 to warm up, 2,000 measured. */
+const SEQUENTIAL = 2_200;
+const WAYS = ['everything off', 'OpenTelemetry API only (no SDK)', 'policies + metrics on'] as const;
+
+async function startAbServer(usageDb: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/policies/ab-server.ts'], { cwd: repoRoot, env: { ...process.env, USAGE_DB: usageDb }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (.+)\n/.exec(seen);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`ab-server exited with ${code}`)));
+  });
+  return { urls: line.split(' '), stop: () => new Promise<void>((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }) };
+}
+
+/** Sequential p50 of each app, their requests taking turns one by one. */
+async function interleavedP50(urls: string[], sentences: string[], requests: number): Promise<number[]> {
+  const times = urls.map(() => [] as number[]);
+  for (let i = 0; i < requests; i++) {
+    for (const [w, url] of urls.entries()) times[w]!.push((await sequentialLatency(url, [sentences[i % sentences.length]!], 1)).p50);
+  }
+  return times.map((t) => percentile(t, 50));
+}
+
+/** The classifications /metrics counted on the app with metrics: what the load sent it, if it counts right. */
+async function countedClassifications(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^edge_maas_http_requests_total\{[^}]*route="\/v1\/classify"[^}]*status="200"[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+async function main(): Promise<void> {
+  const sentences = await devSentences(872);
+  const dir = await mkdtemp(join(tmpdir(), 'edge-maas-bench-policies-'));
+  const load = loadavg()[0]!;
+  const server = await startAbServer(join(dir, 'policies.sqlite'));
+  const rps = WAYS.map(() => [] as number[]);
+  let p50: number[] = [];
+  let failed = 0;
+  let sent = 0;
+  let counted = 0;
+  try {
+    const { urls } = server;
+    await interleavedP50(urls, sentences, 200);
+    p50 = await interleavedP50(urls, sentences, SEQUENTIAL - 200);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotated each round, so that no app always runs first (or last, on a warmer machine).
+      for (let k = 0; k < urls.length; k++) {
+        const w = (k + round) % urls.length;
+        const result = await loadRun(urls[w]!, sentences, 32, seconds);
+        rps[w]!.push(result.requestsPerSecond);
+        failed += result.failed;
+        if (w === 2) sent += result.answered;
+      }
+    }
+    counted = await countedClassifications(urls[2]!);
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const [off, api, on] = rps.map(mean) as [number, number, number];
+  const lines = [
+    `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores, Node ${process.version}, load average ${load.toFixed(1)} at the start; POST /v1/classify, one SST-2 sentence, onnxruntime-node; `
+      + `one process, each app over its own engines; p50 over 2,000 sequential requests each, taking turns one by one; throughput: ${seconds} s at 32 connections, ${ROUNDS} rounds each, order rotated (means).`,
+    '',
+    '| Router | p50 ms | req/s at c=32 |',
+    '|---|---:|---:|',
+    ...WAYS.map((way, w) => `| ${way} | ${ms(p50[w]!)} | ${mean(rps[w]!).toFixed(0)} |`),
+    '',
+    `- Policies + metrics on: throughput ${((100 * on) / off).toFixed(1)} % of everything off (target ≥ 95 %), p50 added ${ms(p50[2]! - p50[0]!)} ms (target ≤ 0.3 ms).`,
+    `- OpenTelemetry's API without an SDK: throughput ${((100 * api) / off).toFixed(1)} % of off, p50 added ${ms(p50[1]! - p50[0]!)} ms.`,
+    `- /metrics counted ${counted} answered classifications on the app with metrics; the load got ${sent} answers there and the p50 runs ${SEQUENTIAL} (${sent + SEQUENTIAL}; up to 32 a run more that the load gave up on at its end). Failed requests: ${failed}.`,
+  ];
+  const table = lines.join('\n');
+  console.log(table);
+  await writeResultsSection('policies', 'Policies and metrics overhead (issue 14): `npm run bench:policies`', table);
+  const expected = sent + SEQUENTIAL;
+  if (failed > 0 || counted < expected || counted > expected + 32 * ROUNDS) process.exitCode = 1;
+}
+
+await main();
