@@ -106,12 +106,12 @@ export async function mountKeys(root: HTMLElement): Promise<void> {
     };
     show(list, h('div', { className: 'table-wrap' }, h('table', { className: 'data', 'data-keys': String(keys.length) },
       h('caption', {}, `Keys (${keys.length})`),
-      h('thead', {}, h('tr', {}, ['Name', 'Key', 'Tenant', 'Status', 'Requests/min', 'Tokens/min', 'Monthly budget', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Name', 'Key', 'Tenant', 'Status', 'Requests/min', 'Tokens/min', 'Monthly budget', 'Created', 'Actions'].map((t) => h('th', { scope: 'col', className: t === 'Actions' ? 'actions-cell' : null }, t)))),
       h('tbody', {}, keys.length === 0 ? h('tr', {}, h('td', { colspan: 9 }, 'No keys yet.')) : keys.flatMap((key) => [h('tr', { 'data-key-id': key.id, 'data-status': key.status },
         h('th', { scope: 'row' }, key.name ?? '(no name)'), h('td', {}, h('code', {}, `${key.prefix}…`)), h('td', {}, key.tenant),
         h('td', { className: `status ${key.status}` }, key.status), h('td', {}, count(key.rpm)), h('td', {}, count(key.tpm)),
         h('td', {}, key.monthly_budget_micro_usd === null ? 'none' : usd(key.monthly_budget_micro_usd)), h('td', {}, key.created_at.slice(0, 10)),
-        h('td', {}, key.status === 'revoked' ? '—' : h('div', { className: 'row-actions' }, [
+        h('td', { className: 'actions-cell' }, key.status === 'revoked' ? '—' : h('div', { className: 'row-actions' }, [
           editLimits(key),
           key.status === 'active'
             ? action(key, 'Disable', () => call(`/admin/keys/${encodeURIComponent(key.id)}/disable`, { method: 'POST', admin: true }))
