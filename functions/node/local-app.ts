@@ -11,6 +11,7 @@ import type { ClassificationEngine } from '../engine/classification/classificati
 import type { MicroBatcherOptions } from '../engine/classification/micro-batcher.js';
 import type { EdgeEngines, EdgeLoadOptions } from '../engine/loading/edge-tasks.js';
 import type { FolderReader } from '../engine/loading/folder-files.js';
+import type { SessionFactory } from '../engine/loading/classifier-from-files.js';
 import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
 import { Registry, type ModelEntry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
@@ -31,10 +32,10 @@ import { openTuning, type NodeTuning, type OpenTuningOptions, type TuningSetting
 const modelsDir = process.env.MODELS_DIR ?? resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 
 /** Every edge model of the registry loaded, per task (edge-tasks.ts). */
-export async function loadAllEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<EdgeEngines> {
+export async function loadAllEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine'], createSession?: SessionFactory): Promise<EdgeEngines> {
   return loadEdgeEngines(registry, {
     readerFor: (model) => folderReader(join(modelsDir, model.folder!)),
-    createSession: nodeSessionFactory(backend),
+    createSession: createSession ?? nodeSessionFactory(backend),
     engine: (model) => ({ defer: setImmediate, ...engine?.(model) }),
   });
 }
@@ -56,6 +57,8 @@ export async function readLocalRegistry(): Promise<Registry> {
 
 export interface LocalAppOptions {
   backend?: OrtBackend;
+  /** Where the backend's sessions are made (the server: WASM sessions in a thread); default nodeSessionFactory(backend). */
+  createSession?: SessionFactory;
   /** true (the defaults), false (every request's texts alone), or micro-batcher options. */
   batching?: boolean | Partial<MicroBatcherOptions>;
   registry?: Registry;
@@ -90,7 +93,7 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
   const backend = options.backend ?? 'wasm';
-  const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => withBatchMetrics(engine, options.observability?.metrics)), options.billing]);
+  const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => withBatchMetrics(engine, options.observability?.metrics), options.createSession), options.billing]);
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
   const privacy = options.privacy ? withPrivacy(unguarded, options.privacy, adminToken) : null;
