@@ -64,21 +64,16 @@ describe('PII detector on the fixture set', () => {
     }
   });
 
-  it('stays linear on a body packed with values (the overlap check was quadratic: 85 s for a 1 MiB body of IPs)', () => {
-    // Time grows with size, not with its square: 8x the text in well under 64x the time (the best of 3 runs each, so
-    // that a loaded machine slows both sizes alike). Linear measures ~8x; the quadratic scan measured ~60x.
-    const best = (text: string) => Math.min(...[0, 1, 2].map(() => {
-      const started = performance.now();
-      maskPii(text);
-      return performance.now() - started;
-    }));
-    for (const unit of ['10.0.0.1 ', '123-45-6789 ', '4111 1111 1111 1111 ']) {
-      const small = unit.repeat(Math.ceil(32_768 / unit.length));
-      const large = small.repeat(8);
-      expect(maskPii(large).counts).toEqual({ [unit.startsWith('10') ? 'ip' : unit.startsWith('123') ? 'ssn' : 'card']: large.length / unit.length });
-      expect(best(large) / best(small), unit).toBeLessThan(24);
+  it('masks a 1 MiB body packed with values, each counted (the overlap check was quadratic: 85 s for one of IPs)', () => {
+    // No timing bound (a loaded machine makes ratios of short runs noisy): linear work finishes each of these in about
+    // 0.1 s here, the quadratic scan did not finish within the test's timeout.
+    for (const [unit, kind] of [['10.0.0.1 ', 'ip'], ['123-45-6789 ', 'ssn'], ['4111 1111 1111 1111 ', 'card'], ['jane@example.com ', 'email'], ['+44 20 7946 0958 ', 'phone']] as const) {
+      const text = unit.repeat(Math.ceil((1 << 20) / unit.length));
+      const masked = maskPii(text);
+      expect(masked.counts, unit).toEqual({ [kind]: text.length / unit.length });
+      expect(masked.text).toBe(`[${kind.toUpperCase()}] `.repeat(text.length / unit.length));
     }
-  });
+  }, 60_000);
 
   it('masks each value with its kind and leaves the rest of the text as it was', () => {
     const { text, counts } = maskPii('Mail jane@example.com or call +44 20 7946 0958; card 4111 1111 1111 1111, v1.2.3 on 2024-01-15.');
