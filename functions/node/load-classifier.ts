@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { classifierFromFiles, type FolderReader, type SessionFactory } from '../engine/loading/classifier-from-files.js';
 import type { SequenceClassifier, SequenceClassifierOptions } from '../engine/classification/sequence-classifier.js';
+import { wasmThreadSessionFactory } from './wasm-thread-session.js';
 
 /** onnxruntime-web (WASM, what the edge runs) or onnxruntime-node (native CPU kernels). */
 export type OrtBackend = 'wasm' | 'node';
@@ -30,6 +31,14 @@ export function nodeSessionFactory(backend: OrtBackend = 'wasm', threads = 1): S
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel });
     return { session, createTensor: (type, data, dims) => new ort.Tensor(type, data, dims) };
   };
+}
+
+/**
+ * The sessions a server's edge models run on: native onnxruntime-node as nodeSessionFactory makes them; WASM ones in
+ * a worker thread, so that a session.run does not stop the server reading its sockets (wasm-thread-session.ts).
+ */
+export function serverSessionFactory(backend: OrtBackend, threads = 1): SessionFactory {
+  return backend === 'wasm' ? wasmThreadSessionFactory(threads) : nodeSessionFactory(backend, threads);
 }
 
 export function folderReader(folder: string): FolderReader {

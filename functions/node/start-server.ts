@@ -27,7 +27,7 @@ import { gracefulClose } from './graceful-close.js';
 import { nodeMetrics } from './node-observability.js';
 import type { UsageSink } from '../billing/usage-writer.js';
 import { buildLocalApp, readLocalRegistry } from './local-app.js';
-import type { OrtBackend } from './load-classifier.js';
+import { serverSessionFactory, type OrtBackend } from './load-classifier.js';
 import { resolveOrtBackend } from './ort-backend.js';
 import type { NodeTuning, TuningSettings } from './tuning-setup.js';
 import { cacheSettingsFromEnv, MemoryClassificationCache, type MemoryCacheSettings } from './memory-classification-cache.js';
@@ -150,7 +150,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Opened once billing's connection has applied the migrations (two at once would both apply them).
     policyDb = options.privacy === false || options.billing === false ? null : openingBilling.then(() => openSqlite(options.usageDb ?? defaultUsageDb(), migrationsDir));
     const built = await buildLocalApp({
-      backend, batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
+      backend, createSession: serverSessionFactory(backend), batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
       privacy: policyDb ? { store: new PolicyStore(policyDb), regions: servedRegions(registry, options.region), locate: options.region ? () => options.region : undefined } : undefined,
       traffic: policyDb ? { store: new RouteStore(policyDb) } : undefined,
       observability: observed ?? undefined,
