@@ -79,8 +79,9 @@ export class TrafficRouter {
     const classifier = model?.task === 'text-classification' ? this.options.classifierOf?.(model) : undefined;
     if (!model || (model.task === 'text-classification' && this.options.classifierOf && !classifier)) {
       // Once per route and version, not on every request it would have served.
-      if (!this.warned.has(`${alias}\n${ref}`)) console.error(`traffic route ${alias} names ${ref}, which this deployment does not serve: the registry's alias answers`);
-      this.warned.add(`${alias}\n${ref}`);
+      const warning = `${alias}\n${ref}`;
+      if (!this.warned.has(warning)) console.error(`traffic route ${alias} names ${ref}, which this deployment does not serve: the registry's alias answers`);
+      this.warned.add(warning);
       return null;
     }
     return { alias, model, shadow: this.shadowFor(route.shadow, ref) };
