@@ -7,6 +7,7 @@ import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { D1Database } from '../../functions/worker/d1-database.js';
 import { eventually } from '../helpers/eventually.js';
+import { keyIdOf, meteredAfter, meteredUsage } from './key-usage.js';
 
 const DB = (env as { DB: D1Database }).DB;
 const ADMIN = { authorization: 'Bearer worker-test-admin' };
@@ -56,9 +57,13 @@ describe('traffic routes in the Worker', () => {
     expect((await call('DELETE', '/admin/routes/sentiment', undefined, ADMIN)).status).toBe(200);
   });
 
-  it('runs a shadow beside the answer and counts its comparisons', async () => {
+  it('runs a shadow beside the answer, never billed, and counts its comparisons', async () => {
     const texts = ['a witty, gorgeous film', 'a dull, lifeless mess'];
+    const keyId = await keyIdOf(key);
+    const beforeDirect = await meteredUsage(keyId);
     const direct = await classify(texts);
+    const one = await meteredAfter(keyId, beforeDirect);
+    const before = await meteredUsage(keyId);
     expect((await call('PUT', '/admin/routes/sentiment', { weights: { [BILSTM]: 100 }, shadow: { model: BERT, percent: 100 } }, ADMIN)).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await classify(texts)).results).toEqual(direct.results);
     const view = await eventually(
@@ -67,5 +72,8 @@ describe('traffic routes in the Worker', () => {
     );
     expect(view.shadow_comparisons[0]).toMatchObject({ model: BILSTM, shadow_model: BERT });
     expect(view.shadow_comparisons[0]!.compared).toBeGreaterThan(0);
+    // Read once the shadow runs are done (their comparisons stored): three requests at the BiLSTM's tokens and price, nothing for the transformer's runs.
+    const billed = await meteredAfter(keyId, before, 3);
+    expect(billed).toEqual({ requests: 3, inputTokens: 3 * one.inputTokens, outputTokens: 0, costMicroUsd: expect.closeTo(3 * one.costMicroUsd, 6) });
   });
 });
