@@ -26,6 +26,7 @@ import { servedRegions } from '../privacy/regions.js';
 import { COLO_REGIONS, regionOfRequest } from './colo-regions.js';
 import { withTraffic } from '../traffic/traffic-plugin.js';
 import { RouteStore } from '../traffic/route-store.js';
+import { workerObservability } from './worker-observability.js';
 
 export { KeyRateLimiter } from './key-rate-limiter.js';
 export { FineTuningQueue } from './fine-tuning-queue.js';
@@ -38,6 +39,9 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
     ? withUpstreamKey((input, init) => fetch(input, init), env.GENERATION_UPSTREAM_URL, env.GENERATION_UPSTREAM_KEY)
     : undefined;
   const engines = await edgeEngines(env, registry);
+  // This isolate's counts behind /metrics, and a data point per request with an Analytics Engine dataset bound.
+  const observed = workerObservability(env, registry, () => upstreams);
+  const upstreams: UpstreamClient = new UpstreamClient({}, observed ? observed.upstreamOptions(keyed) : { fetch: keyed });
   const unguarded = workerBilling(env);
   // Privacy policies on D1 (migrations/0007, 0009), read through a 5 s cache per isolate; a pinned key's in-process
   // work only in a data center of its region (colo-regions.ts).
@@ -49,13 +53,13 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   // Traffic routes on D1 (migrations/0008), read through a 5 s cache per isolate.
   const traffic = env.DB ? withTraffic({ store: new RouteStore(d1Database(env.DB)) }, registry, engines['text-classification'], env.ADMIN_TOKEN || undefined) : null;
   return createApp({
-    registry, engines: engines['text-classification'], isReady: () => true,
-    plugins: [...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(privacy ? [privacy.plugin] : []), ...(tuning ? [tuning.plugin] : []), ...(traffic ? [traffic.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],
+    registry, engines: observed ? observed.engines(engines['text-classification']) : engines['text-classification'], isReady: () => true,
+    plugins: [...(observed ? [observed.plugin] : []), ...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(privacy ? [privacy.plugin] : []), ...(tuning ? [tuning.plugin] : []), ...(traffic ? [traffic.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],
     tenantModels: tuning?.tenantModels,
     traffic: traffic?.router,
     classificationCache: workerClassificationCache(env) ?? undefined,
     corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),
-    upstreams: new UpstreamClient({}, { fetch: keyed }),
+    upstreams,
   });
 }
 

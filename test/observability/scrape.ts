@@ -22,9 +22,16 @@ export interface Scrape {
 }
 
 export async function scrape(url: string, token?: string): Promise<Scrape> {
-  const res = await fetch(`${url}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return scrapeOf(await fetch(`${url}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} }));
+}
+
+/** A /metrics answer, parsed (throws on any status but 200). */
+export async function scrapeOf(res: Response): Promise<Scrape> {
   if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${await res.text()}`);
-  const text = await res.text();
+  return parseScrape(await res.text());
+}
+
+export function parseScrape(text: string): Scrape {
   const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!.toUpperCase()]));
   const families = parsePrometheusTextFormat(text.replace(/^# TYPE (\S+) histogram$/gm, '# TYPE $1 untyped'));
   const samples: Scrape['samples'] = (name, labels = {}) =>
