@@ -3,7 +3,7 @@
  * a server that takes no API keys (open mode, a local one) serves it to anyone, and one that does answers 401: its
  * request counts per model are the operator's, never the callers'.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { sameHash } from '../billing/api-keys.js';
 import { ApiError } from '../http/errors.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
@@ -16,15 +16,10 @@ export interface MetricsAccess {
   openWithoutToken: boolean;
 }
 
-const errorBody = z.object({ error: z.object({ message: z.string(), type: z.string(), code: z.string().nullable(), param: z.string().nullable() }) });
-
+// An operator's route, like /admin: declared (so 405s know it) but left out of the public API document.
 const metricsRoute = createRoute({
-  method: 'get', path: '/metrics', summary: 'Prometheus metrics',
-  description: 'Requests, latency, queue waits, batch sizes, tokens, upstream circuits and retries, usage backlog and PII found, in Prometheus text format. Bearer METRICS_TOKEN (or ADMIN_TOKEN).',
-  responses: {
-    200: { description: 'Prometheus text exposition 0.0.4.', content: { 'text/plain': { schema: z.string() } } },
-    401: { description: 'No token, or the wrong one.', content: { 'application/json': { schema: errorBody } } },
-  },
+  method: 'get', path: '/metrics', hide: true,
+  responses: { 200: { description: 'Prometheus text exposition 0.0.4: bearer METRICS_TOKEN, else ADMIN_TOKEN.' } },
 });
 
 function checkToken(access: MetricsAccess, authorization: string | undefined): void {

@@ -127,6 +127,10 @@ describe('the token guard', () => {
       expect(await res.json()).toMatchObject({ error: { type: 'authentication_error', code: 'invalid_metrics_token' } });
     }
     expect((await fetch(`${running.server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const posted = await fetch(`${running.server.url}/metrics`, { method: 'POST', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get('allow')).toBe('GET, HEAD');
+    expect(await posted.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
   });
 
   describe('without METRICS_TOKEN', () => {
