@@ -5,7 +5,8 @@
  * the policy in force stays as it was.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
+import { adminOnly } from '../http/admin-only.js';
 import { ApiError } from '../http/errors.js';
 import { readJsonObject } from '../http/json-body.js';
 import type { AppEnv } from '../http/request-context.js';
@@ -27,21 +28,6 @@ export interface PrivacyAdminOptions {
   /** The regions a pin may name (privacy/regions.ts servedRegions); any of REGIONS when not given. */
   regions?: readonly string[];
 }
-
-async function sameToken(given: string, expected: string): Promise<boolean> {
-  const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
-const adminOnly = (adminToken: string | undefined): MiddlewareHandler<AppEnv> => async (c, next) => {
-  if (!adminToken) throw new ApiError(404, 'the admin API is off: set ADMIN_TOKEN to turn it on', 'invalid_request_error', 'not_found');
-  const given = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-  if (!(await sameToken(given, adminToken))) throw new ApiError(401, 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"', 'authentication_error', 'invalid_admin_token');
-  await next();
-};
 
 const Id = z.object({ id: z.string() });
 const PATHS: Record<PolicyScope, string> = { key: '/admin/keys/{id}/privacy', tenant: '/admin/tenants/{id}/privacy' };

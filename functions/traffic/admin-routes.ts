@@ -6,10 +6,8 @@
  * registry's plain alias; the comparison counts are kept).
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
-import { ApiError } from '../http/errors.js';
+import { adminOnly } from '../http/admin-only.js';
 import { readJsonObject } from '../http/json-body.js';
-import type { AppEnv } from '../http/request-context.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
 import { parseRouteBody, type RouteTargets } from './route-config.js';
 import type { RouteStore } from './route-store.js';
@@ -20,21 +18,6 @@ export interface TrafficAdminOptions {
   targets: RouteTargets;
   adminToken?: string;
 }
-
-async function sameToken(given: string, expected: string): Promise<boolean> {
-  const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
-const adminOnly = (adminToken: string | undefined): MiddlewareHandler<AppEnv> => async (c, next) => {
-  if (!adminToken) throw new ApiError(404, 'the admin API is off: set ADMIN_TOKEN to turn it on', 'invalid_request_error', 'not_found');
-  const given = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-  if (!(await sameToken(given, adminToken))) throw new ApiError(401, 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"', 'authentication_error', 'invalid_admin_token');
-  await next();
-};
 
 const Alias = z.object({ alias: z.string() });
 // Model ids may hold slashes (org/name), as on POST /models/{id}.

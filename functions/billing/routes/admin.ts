@@ -4,15 +4,12 @@
  * the route table (405 answers) but not in the public OpenAPI document.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import type { Billing } from '../billing-middleware.js';
 import { changeKey, createKey, createTenant, describeKey, setStatus } from '../key-admin.js';
 import { roundMicroUsd } from '../../registry/pricing.js';
 import { stripeMeterEvents } from '../stripe-export.js';
-import { sameHash } from '../api-keys.js';
-import { ApiError } from '../../http/errors.js';
+import { adminOnly } from '../../http/admin-only.js';
 import { readJsonObject } from '../../http/json-body.js';
-import type { AppEnv } from '../../http/request-context.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
 import type { KeyStatus } from '../types.js';
 import { timeRange } from './time-range.js';
@@ -22,13 +19,6 @@ export interface AdminRouteOptions {
   /** The bearer token the admin API requires; the API is off (404) without one. */
   adminToken?: string;
 }
-
-const adminOnly = (adminToken: string | undefined): MiddlewareHandler<AppEnv> => async (c, next) => {
-  if (!adminToken) throw new ApiError(404, 'the admin API is off: set ADMIN_TOKEN to turn it on', 'invalid_request_error', 'not_found');
-  const given = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-  if (!sameHash(given, adminToken)) throw new ApiError(401, 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"', 'authentication_error', 'invalid_admin_token');
-  await next();
-};
 
 const done = (description: string) => ({ description });
 const KeyId = z.object({ id: z.string() });
