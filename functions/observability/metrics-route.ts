@@ -4,7 +4,7 @@
  * request counts per model are the operator's, never the callers'.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { sameHash } from '../billing/api-keys.js';
+import { sameSecret } from '../http/admin-only.js';
 import { ApiError } from '../http/errors.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
 import type { RouterMetrics } from './router-metrics.js';
@@ -22,19 +22,19 @@ const metricsRoute = createRoute({
   responses: { 200: { description: 'Prometheus text exposition 0.0.4: bearer METRICS_TOKEN, else ADMIN_TOKEN.' } },
 });
 
-function checkToken(access: MetricsAccess, authorization: string | undefined): void {
+async function checkToken(access: MetricsAccess, authorization: string | undefined): Promise<void> {
   if (!access.token) {
     if (access.openWithoutToken) return;
     throw new ApiError(401, 'metrics need a token: set METRICS_TOKEN (or ADMIN_TOKEN) and send "Authorization: Bearer <token>"', 'authentication_error', 'metrics_token_unset');
   }
   const given = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
-  if (!sameHash(given, access.token)) throw new ApiError(401, 'metrics need "Authorization: Bearer <METRICS_TOKEN or ADMIN_TOKEN>"', 'authentication_error', 'invalid_metrics_token');
+  if (!(await sameSecret(given, access.token))) throw new ApiError(401, 'metrics need "Authorization: Bearer <METRICS_TOKEN or ADMIN_TOKEN>"', 'authentication_error', 'invalid_metrics_token');
 }
 
 export function metricsRoutes(metrics: RouterMetrics, access: MetricsAccess): RouteGroup {
   const group = routeGroup();
   declareRoute(group, metricsRoute, async (c) => {
-    checkToken(access, c.req.header('authorization'));
+    await checkToken(access, c.req.header('authorization'));
     const { contentType, body } = await metrics.exposition();
     return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
   });
