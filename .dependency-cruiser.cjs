@@ -24,7 +24,7 @@ const layers = [
   // Keys, limits and usage: it throws its own errors and reads the catalog, but knows no route of the app.
   { folder: 'billing', mayImport: ['http', 'registry'] },
   // Metrics and traces (issue 14): an interface the entries implement, middleware, and the spans upstream calls
-  // open; it reads billing's stream-end and token helpers, and nothing above it imports billing through it.
+  // open; it reads billing's stream-end helper (a body with a hook at its end).
   { folder: 'observability', mayImport: ['http', 'engine', 'billing'] },
   // Privacy policies (issue 14): PII detection and masking, the policy store, zero retention over billing's replay store.
   { folder: 'privacy', mayImport: ['http', 'billing'] },
