@@ -5,6 +5,7 @@
  * " 7946 0958") is still seen whole; what is held goes out with the choice's finishing event, or in an event of its
  * own before [DONE], an error event or the end of the stream.
  */
+import { rewriteSseEvents } from '../http/sse-rewrite.js';
 import { findPii, maskPii, MASKS, type PiiMatch } from './pii-detect.js';
 
 /** The most text a stream holds back per choice: longer than any value the detector finds but an e-mail of over 128 characters. */
@@ -75,12 +76,8 @@ function textOf(choice: Json): { get: () => string | undefined; set: (text: stri
 }
 
 export function maskEventStream(response: Response): Response {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
   const held = new Map<number, string>();
   let template: Json | null = null;
-  let pending = '';
 
   /** An event carrying what is still held of each choice, shaped as the last content event was. */
   const flush = (): string => {
@@ -121,38 +118,8 @@ export function maskEventStream(response: Response): Response {
     return `data: ${JSON.stringify(parsed)}\n\n`;
   };
 
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          controller.error(error);
-          return;
-        }
-        if (result.done) {
-          const rest = shapeAll(pending + decoder.decode()) + flush();
-          if (rest) controller.enqueue(encoder.encode(rest));
-          controller.close();
-          return;
-        }
-        pending += decoder.decode(result.value, { stream: true });
-        let out = '';
-        let end: number;
-        while ((end = pending.indexOf('\n\n')) >= 0) {
-          out += shape(pending.slice(0, end + 2));
-          pending = pending.slice(end + 2);
-        }
-        if (out) {
-          controller.enqueue(encoder.encode(out));
-          return;
-        }
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
   const shapeAll = (rest: string) => (rest.trim() === '' ? '' : shape(rest.endsWith('\n\n') ? rest : `${rest}\n\n`));
+  const body = rewriteSseEvents(response.body!, { event: shape, end: (rest) => shapeAll(rest) + flush() });
   const headers = new Headers(response.headers);
   headers.delete('content-length');
   return new Response(body, { status: response.status, statusText: response.statusText, headers });

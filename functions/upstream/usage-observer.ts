@@ -6,6 +6,7 @@
  * include_usage no usage at all, with it `"usage":null` on every chunk but the last, usage everywhere only if
  * the client asked for continuous_usage_stats itself. Per event this is a string scan, never a JSON.parse.
  */
+import { rewriteSseEvents } from '../http/sse-rewrite.js';
 import type { Meter } from '../http/meter.js';
 import type { Usage } from '../protocol/completion-shapes.js';
 
@@ -75,10 +76,6 @@ export interface StreamObservation {
 }
 
 export function observeStream(response: Response, meter: Meter, { shown, started, now }: StreamObservation): Response {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  let pending = '';
   let sawUsage = false;
   let contentEvents = 0;
   const settle = () => {
@@ -109,41 +106,13 @@ export function observeStream(response: Response, meter: Meter, { shown, started
     return event;
   };
 
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          settle();
-          controller.error(error);
-          return;
-        }
-        if (result.done) {
-          if (pending) controller.enqueue(encoder.encode(pending));
-          settle();
-          controller.close();
-          return;
-        }
-        pending += decoder.decode(result.value, { stream: true });
-        let out = '';
-        let end: number;
-        while ((end = pending.indexOf('\n\n')) >= 0) {
-          const event = shape(pending.slice(0, end + 2));
-          pending = pending.slice(end + 2);
-          if (event !== null) out += event;
-        }
-        if (out) {
-          controller.enqueue(encoder.encode(out));
-          return;
-        }
-      }
-    },
-    cancel(reason) {
+  const body = rewriteSseEvents(response.body!, {
+    event: (event) => shape(event) ?? '',
+    end: (rest) => {
       settle();
-      return reader.cancel(reason);
+      return rest;
     },
+    stopped: settle,
   });
   return new Response(body, response);
 }
