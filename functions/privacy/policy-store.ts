@@ -54,15 +54,50 @@ const policyOf = (row: Row): PrivacyPolicy => (row.region ? { pii: row.pii, rete
 
 export const POLICY_CACHE_MS = 5_000;
 
-export class PolicyStore {
-  private readonly cache = new Map<string, { at: number; value: StoredPolicies }>();
+/**
+ * What the plugin, its admin routes and the CLI need of a policy store: SqlPolicyStore here, DynamoPolicyStore
+ * (dynamo-policy-store.ts) on AWS. forKey may answer from a cache at most POLICY_CACHE_MS old; put is seen at once
+ * by the same store.
+ */
+export interface PolicyStore {
+  get(scope: PolicyScope, id: string): Promise<PrivacyPolicy | null>;
+  put(scope: PolicyScope, id: string, policy: PrivacyPolicy): Promise<void>;
+  /** A key's own policy and its tenant's. */
+  forKey(keyId: string, tenantId: string): Promise<StoredPolicies>;
+}
+
+/** Stored policies per "key id, tenant id", each kept for a few seconds (both stores' read cache). */
+export class PolicyCache {
+  private readonly entries = new Map<string, { at: number; value: StoredPolicies }>();
+
+  constructor(private readonly now: () => number = Date.now, private readonly cacheMs = POLICY_CACHE_MS) {}
+
+  async read(keyId: string, tenantId: string, load: () => Promise<StoredPolicies>): Promise<StoredPolicies> {
+    const cacheKey = `${keyId}\n${tenantId}`;
+    const cached = this.entries.get(cacheKey);
+    const at = this.now();
+    if (cached && at - cached.at < this.cacheMs) return cached.value;
+    const value = await load();
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(cacheKey, { at, value });
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+export class SqlPolicyStore implements PolicyStore {
+  private readonly cache: PolicyCache;
 
   private readonly opened: Promise<PolicyDatabase>;
 
   /** db may still be opening (the Node server opens it beside billing's, while the models load). */
-  constructor(db: PolicyDatabase | Promise<PolicyDatabase>, private readonly now: () => number = Date.now, private readonly cacheMs = POLICY_CACHE_MS) {
+  constructor(db: PolicyDatabase | Promise<PolicyDatabase>, private readonly now: () => number = Date.now, cacheMs = POLICY_CACHE_MS) {
     this.opened = Promise.resolve(db);
     this.opened.catch(() => {}); // a failure to open is the first request's error, not an unhandled rejection
+    this.cache = new PolicyCache(now, cacheMs);
   }
 
   async get(scope: PolicyScope, id: string): Promise<PrivacyPolicy | null> {
@@ -81,19 +116,14 @@ export class PolicyStore {
 
   /** A key's own policy and its tenant's, in one query. */
   async forKey(keyId: string, tenantId: string): Promise<StoredPolicies> {
-    const cacheKey = `${keyId}\n${tenantId}`;
-    const cached = this.cache.get(cacheKey);
-    const at = this.now();
-    if (cached && at - cached.at < this.cacheMs) return cached.value;
-    const rows = await (await this.opened).all<Row>(`${SELECT} WHERE (scope = 'key' AND id = ?) OR (scope = 'tenant' AND id = ?)`, [keyId, tenantId]);
-    const of = (scope: PolicyScope) => {
-      const row = rows.find((r) => r.scope === scope);
-      return row ? policyOf(row) : null;
-    };
-    const value = { key: of('key'), tenant: of('tenant') };
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(cacheKey, { at, value });
-    return value;
+    return this.cache.read(keyId, tenantId, async () => {
+      const rows = await (await this.opened).all<Row>(`${SELECT} WHERE (scope = 'key' AND id = ?) OR (scope = 'tenant' AND id = ?)`, [keyId, tenantId]);
+      const of = (scope: PolicyScope) => {
+        const row = rows.find((r) => r.scope === scope);
+        return row ? policyOf(row) : null;
+      };
+      return { key: of('key'), tenant: of('tenant') };
+    });
   }
 
   /** The policy in force for a key (inForce). */
@@ -101,3 +131,6 @@ export class PolicyStore {
     return inForce(await this.forKey(keyId, tenantId)).policy;
   }
 }
+
+/** The SQL store under the name the entries construct it by (Node, Worker, CLI). */
+export const PolicyStore = SqlPolicyStore;

@@ -55,15 +55,55 @@ const fromRow = (row: RouteRow): StoredRoute => ({
   updatedAt: row.updated_at,
 });
 
-export class RouteStore {
+/**
+ * What routing, the admin routes and the CLI need of a route store: SqlRouteStore here, DynamoRouteStore
+ * (dynamo-route-store.ts) on AWS. routes() may answer from a cache at most ROUTE_CACHE_MS old; a change through the
+ * same store is seen at once.
+ */
+export interface RouteStore {
+  list(): Promise<StoredRoute[]>;
+  get(alias: string): Promise<StoredRoute | null>;
+  /** Every route, from a cache at most ROUTE_CACHE_MS old: what request routing reads. */
+  routes(): Promise<Map<string, StoredRoute>>;
+  put(route: TrafficRoute): Promise<void>;
+  /** true when there was a route to delete. */
+  delete(alias: string): Promise<boolean>;
+  /** Adds these counts to the pair's. */
+  recordComparison(c: ShadowComparison): Promise<void>;
+  /** The comparisons of one alias, or of every alias. */
+  comparisons(alias?: string): Promise<ShadowComparison[]>;
+}
+
+/** Every route, read at most once per cacheMs (both stores' cache); a failed read is not kept. */
+export class RouteCache {
   private cached: { at: number; routes: Promise<Map<string, StoredRoute>> } | null = null;
+
+  constructor(private readonly list: () => Promise<StoredRoute[]>, private readonly now: () => number = Date.now, private readonly cacheMs = ROUTE_CACHE_MS) {}
+
+  routes(): Promise<Map<string, StoredRoute>> {
+    const at = this.now();
+    if (this.cached && at - this.cached.at < this.cacheMs) return this.cached.routes;
+    const routes = this.list().then((all) => new Map(all.map((r) => [r.alias, r])));
+    this.cached = { at, routes };
+    routes.catch(() => { this.cached = null; });
+    return routes;
+  }
+
+  clear(): void {
+    this.cached = null;
+  }
+}
+
+export class SqlRouteStore implements RouteStore {
+  private readonly cache: RouteCache;
 
   private readonly opened: Promise<RouteDatabase>;
 
   /** db may still be opening (the Node server opens it beside billing's, while the models load). */
-  constructor(db: RouteDatabase | Promise<RouteDatabase>, private readonly now: () => number = Date.now, private readonly cacheMs = ROUTE_CACHE_MS) {
+  constructor(db: RouteDatabase | Promise<RouteDatabase>, private readonly now: () => number = Date.now, cacheMs = ROUTE_CACHE_MS) {
     this.opened = Promise.resolve(db);
     this.opened.catch(() => {}); // a failure to open is the first request's error, not an unhandled rejection
+    this.cache = new RouteCache(() => this.list(), now, cacheMs);
   }
 
   async list(): Promise<StoredRoute[]> {
@@ -77,13 +117,8 @@ export class RouteStore {
   }
 
   /** Every route, from a cache at most cacheMs old: what request routing reads. */
-  async routes(): Promise<Map<string, StoredRoute>> {
-    const at = this.now();
-    if (this.cached && at - this.cached.at < this.cacheMs) return this.cached.routes;
-    const routes = this.list().then((all) => new Map(all.map((r) => [r.alias, r])));
-    this.cached = { at, routes };
-    routes.catch(() => { this.cached = null; }); // a failed read is not cached
-    return routes;
+  routes(): Promise<Map<string, StoredRoute>> {
+    return this.cache.routes();
   }
 
   async put(route: TrafficRoute): Promise<void> {
@@ -93,17 +128,17 @@ export class RouteStore {
         'shadow_percent = excluded.shadow_percent, updated_at = excluded.updated_at',
       [route.alias, JSON.stringify(route.weights), route.shadow?.model ?? null, route.shadow?.percent ?? null, this.now()],
     );
-    this.cached = null;
+    this.cache.clear();
   }
 
   /** true when there was a route to delete. */
   async delete(alias: string): Promise<boolean> {
     const { changes } = await (await this.opened).run('DELETE FROM model_routes WHERE alias = ?', [alias]);
-    this.cached = null;
+    this.cache.clear();
     return changes > 0;
   }
 
-  async recordComparison(c: Omit<ShadowComparison, 'scoreDeltaSum'> & { scoreDeltaSum: number }): Promise<void> {
+  async recordComparison(c: ShadowComparison): Promise<void> {
     await (await this.opened).run(
       'INSERT INTO shadow_comparisons (alias, model, shadow_model, compared, agreed, score_delta_sum, skipped, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT (alias, model, shadow_model) DO UPDATE SET compared = compared + excluded.compared, agreed = agreed + excluded.agreed, ' +
@@ -119,3 +154,6 @@ export class RouteStore {
     return rows.map((r) => ({ alias: r.alias, model: r.model, shadowModel: r.shadow_model, compared: r.compared, agreed: r.agreed, scoreDeltaSum: r.score_delta_sum, skipped: r.skipped }));
   }
 }
+
+/** The SQL store under the name the entries construct it by (Node, Worker, CLI). */
+export const RouteStore = SqlRouteStore;
