@@ -5,12 +5,15 @@
  * rate limits and usage live in DynamoDB, and API keys are required unless EDGE_MAAS_AUTH=open; without them the
  * router runs unmetered. With TUNING_TABLE and TUNING_BUCKET set, fine-tuning's Files and jobs API and the tenant
  * models are served too (lambda-tuning.ts); training happens in the runner function (tuning-runner.ts).
+ * With the billing tables, privacy policies and traffic routes live in the billing table too (policies-and-routes.ts),
+ * and EDGE_MAAS_REGION (the CDK stack sets it from its region) says which jurisdiction this function runs in.
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/request-context.js';
 import { buildLocalApp, readLocalRegistry } from '../node/local-app.js';
 import { dynamoTablesFromEnv, openBilling } from '../node/billing-setup.js';
 import { choiceFromEnv } from '../node/entry.js';
+import { policiesAndRoutes } from './policies-and-routes.js';
 import { awsTuningFromEnv, routerTuning, type RouterTuningOptions } from './lambda-tuning.js';
 import { settleAfterBody } from './settle-after-body.js';
 import { setUpStage } from './stage-setup.js';
@@ -37,8 +40,9 @@ async function build(): Promise<Hono<AppEnv>> {
   const billing = dynamoTablesFromEnv() ? await openBilling({ mode: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') }) : null;
   if (!billing) console.warn('billing is off: set BILLING_TABLE and USAGE_TABLE to meter requests and require API keys');
   const tuning = awsTuningFromEnv();
+  const tables = billing ? dynamoTablesFromEnv() : null;
   const { app: inner } = await buildLocalApp({
-    registry: stage.registry, billing: billing?.billing, app: { adminToken: process.env.ADMIN_TOKEN || undefined, upstreams: stage.upstreams },
+    registry: stage.registry, billing: billing?.billing, ...(tables ? await policiesAndRoutes(tables.billing, stage.registry) : {}), app: { adminToken: process.env.ADMIN_TOKEN || undefined, upstreams: stage.upstreams },
     openTuning: tuning ? routerTuning({ config: tuning, dispatch: overrides.dispatch }) : undefined,
   });
   if (!billing) return inner;

@@ -6,18 +6,21 @@
  *   list [--tenant <id>]
  *   disable <key id> | enable <key id> | revoke <key id>
  *   limits <key id> [--rpm N] [--tpm N] [--budget-usd X|none] [--name <name>]   (changes only the flags given)
- *   privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]   (without flags: shows it; SQLite only)
- * A running server sees status, limit and budget changes within 2 s (its key cache; a Worker isolate's: 10 s).
+ *   privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]   (without flags: shows it)
+ * A running server sees status, limit and budget changes within 2 s (its key cache; a Worker isolate's: 10 s), and
+ * privacy policies within 5 s. On DynamoDB the policies are items of the billing table (dynamo-policy-store.ts), and a
+ * region is checked against the registry with REGISTRY_OVERLAY applied when it is set (the router function's value).
  */
 import { parseArgs } from 'node:util';
 import { BillingError } from '../billing/billing-errors.js';
 import { changeKey, createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
 import { runCli, UsageError } from './cli.js';
-import { defaultUsageDb, migrationsDir, openBilling } from './billing-setup.js';
+import { defaultUsageDb, dynamoTablesFromEnv, migrationsDir, openBilling } from './billing-setup.js';
 import { openSqlite } from './sqlite-database.js';
 import { ApiError } from '../http/errors.js';
 import { OPEN_POLICY, parsePolicyBody } from '../privacy/policy.js';
-import { PolicyStore } from '../privacy/policy-store.js';
+import { SqlPolicyStore, type PolicyStore } from '../privacy/policy-store.js';
+import { applyRegistryOverlay } from '../registry/registry-overlay.js';
 import { servedRegions } from '../privacy/regions.js';
 import { readLocalRegistry } from './local-app.js';
 
@@ -91,13 +94,12 @@ async function privacy(store: Awaited<ReturnType<typeof openBilling>>['billing']
   if ((scope !== 'key' && scope !== 'tenant') || !id) throw new UsageError('usage: npm run keys -- privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]');
   const exists = scope === 'key' ? (await store.keyById(id)) !== null : (await store.getTenant(id)) !== null;
   if (!exists) throw new UsageError(`${scope} "${id}" does not exist`);
-  const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
+  const { policies, close } = await openPolicies();
   try {
-    const policies = new PolicyStore(db);
     const asked = { pii: values.pii, retention: values.retention, region: values.region === 'none' ? null : values.region };
     const change = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== undefined));
     if (Object.keys(change).length > 0) {
-      const served = change.region ? servedRegions(await readLocalRegistry(), process.env.EDGE_MAAS_REGION || undefined) : undefined;
+      const served = change.region ? servedRegions(applyRegistryOverlay(await readLocalRegistry(), process.env.REGISTRY_OVERLAY || undefined), process.env.EDGE_MAAS_REGION || undefined) : undefined;
       // A key's first row starts from its tenant's pii and retention, as the admin API's does.
       const tenant = scope === 'key' ? await policies.get('tenant', (await store.keyById(id))!.tenantId) : null;
       const start = (await policies.get(scope, id)) ?? (tenant ? { pii: tenant.pii, retention: tenant.retention } : OPEN_POLICY);
@@ -112,6 +114,18 @@ async function privacy(store: Awaited<ReturnType<typeof openBilling>>['billing']
     const { pii, retention } = own ?? OPEN_POLICY;
     return { object: 'privacy_policy', scope, id, pii, retention, region: own?.region ?? null, source: own ? scope : 'default' };
   } finally {
-    db.close();
+    close();
   }
+}
+
+/** The policies where billing keeps its keys: the billing table on DynamoDB, else the SQLite file. */
+async function openPolicies(): Promise<{ policies: PolicyStore; close(): void }> {
+  const tables = dynamoTablesFromEnv();
+  if (tables) {
+    const [{ documentClient }, { DynamoPolicyStore }] = await Promise.all([import('../billing/dynamo/dynamo-client.js'), import('../privacy/dynamo-policy-store.js')]);
+    const client = documentClient();
+    return { policies: new DynamoPolicyStore(client, tables.billing), close: () => client.destroy() };
+  }
+  const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
+  return { policies: new SqlPolicyStore(db), close: () => db.close() };
 }
