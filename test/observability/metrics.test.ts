@@ -163,3 +163,34 @@ describe('the token guard', () => {
     }, 60_000);
   });
 });
+
+describe('an upstream that is down', () => {
+  let down: RunningServer;
+  let downUrl: string;
+  beforeAll(async () => {
+    // A port that was just listening and is closed now: connections are refused.
+    const closed = await recordingUpstream();
+    downUrl = closed.url;
+    await closed.close();
+    down = await startServer({ port: 0, billing: false, generationUrl: downUrl, fineTuning: false });
+  }, 60_000);
+  afterAll(async () => down?.close());
+
+  it('counts each refused attempt, retries included, and reports the circuit open once it trips', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${down.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+      });
+      expect(res.status).toBeGreaterThanOrEqual(502);
+    }
+    const metrics = await scrape(down.url);
+    const origin = new URL(downUrl).origin;
+    // Each request: one attempt and one retry (DEFAULT_UPSTREAM_POLICY.retries = 1); the breaker opens after 3 failures.
+    expect(metrics.value('edge_maas_upstream_attempts_total', { upstream: origin, outcome: 'error' })).toBe(3);
+    expect(metrics.value('edge_maas_upstream_down_attempts_total', { upstream: origin })).toBe(3);
+    expect(metrics.value('edge_maas_upstream_circuit_state', { upstream: origin, state: 'open' })).toBe(1);
+    expect(metrics.value('edge_maas_upstream_circuit_state', { upstream: origin, state: 'closed' })).toBe(0);
+    expect(metrics.samples('edge_maas_http_requests_total', { route: '/v1/chat/completions', model: 'stories260K' }).map((s) => s.labels.status).sort()).toEqual(['502', '503']);
+  });
+});
