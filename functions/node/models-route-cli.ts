@@ -1,17 +1,20 @@
 /**
- * npm run models:route -- <command>, on the SQLite file the server uses ($USAGE_DB or .data/edge-maas.sqlite):
+ * npm run models:route -- <command>, on the SQLite file the server uses ($USAGE_DB or .data/edge-maas.sqlite), or on
+ * the billing table of an AWS deployment when BILLING_TABLE and USAGE_TABLE name its tables (as npm run keys does):
  *   show [alias]                                       (no alias: every stored route)
  *   set <alias> --weight id@version=N [--weight ...] [--shadow id@version --shadow-percent P]
  *   clear <alias>                                      (back to the registry's plain alias)
  * The same checks as PUT /admin/routes/{alias}: a refused route changes nothing. A running server sees a change
- * within 5 s (its route cache). At the edge, use the admin API (the route lives in D1).
+ * within 5 s (its route cache). On AWS the targets are the registry with REGISTRY_OVERLAY applied when it is set (the
+ * router function's value). At the edge, use the admin API (the route lives in D1).
  */
 import { parseArgs } from 'node:util';
 import { ApiError } from '../http/errors.js';
 import { parseRouteBody, type RouteTargets } from '../traffic/route-config.js';
-import { RouteStore } from '../traffic/route-store.js';
+import { SqlRouteStore, type RouteStore } from '../traffic/route-store.js';
+import { applyRegistryOverlay } from '../registry/registry-overlay.js';
 import { readRouteView, routeView } from '../traffic/route-view.js';
-import { defaultUsageDb, migrationsDir } from './billing-setup.js';
+import { defaultUsageDb, dynamoTablesFromEnv, migrationsDir } from './billing-setup.js';
 import { runCli, UsageError } from './cli.js';
 import { readLocalRegistry } from './local-app.js';
 import { openSqlite } from './sqlite-database.js';
@@ -38,9 +41,8 @@ runCli(async () => {
   if (values.help || command === 'help') return void console.log(USAGE);
   // Checked before the store opens: a mistyped command must not create a database file.
   if (!['show', 'set', 'clear'].includes(command ?? '') || (command !== 'show' && !alias)) throw new UsageError(USAGE);
-  const targets: RouteTargets = { registry: await readLocalRegistry() };
-  const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
-  const store = new RouteStore(db);
+  const targets: RouteTargets = { registry: applyRegistryOverlay(await readLocalRegistry(), process.env.REGISTRY_OVERLAY || undefined) };
+  const { store, close } = await openRoutes();
   try {
     let out: unknown;
     if (command === 'show' && !alias) {
@@ -65,6 +67,18 @@ runCli(async () => {
     if (error instanceof ApiError) throw new UsageError(`${error.param ?? 'route'}: ${error.message}`);
     throw error;
   } finally {
-    db.close();
+    close();
   }
 });
+
+/** The routes where billing keeps its keys: the billing table on DynamoDB, else the SQLite file. */
+async function openRoutes(): Promise<{ store: RouteStore; close(): void }> {
+  const tables = dynamoTablesFromEnv();
+  if (tables) {
+    const [{ documentClient }, { DynamoRouteStore }] = await Promise.all([import('../billing/dynamo/dynamo-client.js'), import('../traffic/dynamo-route-store.js')]);
+    const client = documentClient();
+    return { store: new DynamoRouteStore(client, tables.billing), close: () => client.destroy() };
+  }
+  const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
+  return { store: new SqlRouteStore(db), close: () => db.close() };
+}
