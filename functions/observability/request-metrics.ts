@@ -3,15 +3,14 @@
  * sent: a stream is observed at its end, when the meter holds its tokens and the privacy state what it masked.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import { onStreamEnd } from '../billing/stream-end.js';
 import type { AppEnv } from '../http/request-context.js';
 import type { RouterMetrics } from './router-metrics.js';
 
-/** The route pattern that answered; "unmatched" for 404s and 405s, which only the catch-all middleware sees. */
+/** The route pattern that answered; "unmatched" for 404s and 405s, which only middleware (method ALL) matched. */
 export function routeLabel(c: Context<AppEnv>): string {
-  const path = routePath(c, -1);
-  return path.includes('*') ? 'unmatched' : path;
+  return matchedRoutes(c).findLast((route) => route.method !== 'ALL')?.path ?? 'unmatched';
 }
 
 const streamed = (res: Response) => res.body !== null && /^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '');
