@@ -19,6 +19,7 @@ import { GENERATION_PORT } from './generation-port.js';
 import { GpuService } from './gpu-service.js';
 import { ModelStore } from './model-store.js';
 import { Network } from './network.js';
+import { jurisdictionOf } from './jurisdiction.js';
 import { registryOverlay } from './registry-overlay.js';
 import { RouterFunction } from './router-function.js';
 import { TuningStore } from './tuning-store.js';
@@ -57,7 +58,7 @@ export class EdgeMaasStack extends Stack {
     });
     const router = new RouterFunction(this, 'Router', {
       generationUrl, registryOverlay: overlay, upstreamKey: gpu.endpoint.upstreamKey,
-      reservedConcurrency: config.routerReservedConcurrency, logRetentionDays: config.logRetentionDays,
+      reservedConcurrency: config.routerReservedConcurrency, logRetentionDays: config.logRetentionDays, jurisdiction: jurisdictionOf(config.region),
     });
     gpu.endpoint.grantInvoke(router.function);
     const billing = new BillingTables(this, 'BillingTables', { protectData: config.protectBillingData });

@@ -5,7 +5,8 @@
  * and usage tables (BillingTables.grantReadWrite).
  * API keys are required (EDGE_MAAS_AUTH=keys); they are managed with `npm run keys` against the tables, so no admin
  * token is exposed. Its timeout outlasts the router's own (stream-timeouts.ts), and reserved concurrency caps what
- * a flood of requests to the public Function URL can cost.
+ * a flood of requests to the public Function URL can cost. EDGE_MAAS_REGION is its jurisdiction (jurisdiction.ts):
+ * keys pinned to it are classified in the function; keys pinned elsewhere are refused in-process work.
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,8 @@ export interface RouterFunctionProps {
   upstreamKey: secretsmanager.ISecret;
   reservedConcurrency?: number;
   logRetentionDays: number;
+  /** The jurisdiction the function runs in (jurisdictionOf its AWS region); none: pinned keys get no in-process work. */
+  jurisdiction?: string;
 }
 
 /**
@@ -93,6 +96,7 @@ export class RouterFunction extends Construct {
         EDGE_MAAS_AUTH: 'keys',
         MODELS_DIR: '/var/task/models',
         NODE_OPTIONS: '--enable-source-maps',
+        ...(props.jurisdiction ? { EDGE_MAAS_REGION: props.jurisdiction } : {}),
       },
       ...routerBundle(),
     });

@@ -172,8 +172,11 @@ describe('issue 19: a first deploy that works, closed to strangers', () => {
         for (const upstream of model.upstreams) {
           expect(upstream.url, `${stage} ${model.id}`).toBe(env.GENERATION_UPSTREAM_URL);
           expect(served, `${stage} ${model.id}`).toContain(upstream.model);
+          // Pinned keys: the GPU service and the router are in the stage's jurisdiction (both stages: us-east-1).
+          expect(upstream.region, `${stage} ${model.id}`).toBe('us');
         }
       }
+      expect(env.EDGE_MAAS_REGION, stage).toBe('us');
       const entry = registry.resolve(STAGES[stage]!.generation.id)!;
       expect(entry.maxTokens).toBe(STAGES[stage]!.generation.maxTokens);
       expect(entry.price).toEqual(STAGES[stage]!.generation.price);

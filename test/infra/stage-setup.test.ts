@@ -64,12 +64,12 @@ describe('the router\'s stage setup', () => {
     const prod = STAGES.prod!;
     const registry = applyRegistryOverlay(base, JSON.stringify(registryOverlay(prod, 'https://gpu.acme.dev')));
     expect(registry.resolve('stories260K')).toBeUndefined();
-    expect(registry.resolve('qwen-small')?.upstreams).toEqual([{ url: 'https://gpu.acme.dev', model: 'qwen2.5-1.5b-instruct' }]);
+    expect(registry.resolve('qwen-small')?.upstreams).toEqual([{ url: 'https://gpu.acme.dev', model: 'qwen2.5-1.5b-instruct', region: 'us' }]);
     expect(registry.resolve()?.id).toBe(base.resolve()?.id); // the default (classification) model stays
     expect(applyRegistryOverlay(base, undefined)).toBe(base);
     const dev = STAGES.dev!;
     const devRegistry = applyRegistryOverlay(base, JSON.stringify(registryOverlay(dev, 'https://gpu.acme.dev')));
-    expect(devRegistry.resolve('tiny-stories')?.upstreams).toEqual([{ url: 'https://gpu.acme.dev', model: 'stories260K', warmupSeconds: dev.wakeSeconds }]);
+    expect(devRegistry.resolve('tiny-stories')?.upstreams).toEqual([{ url: 'https://gpu.acme.dev', model: 'stories260K', warmupSeconds: dev.wakeSeconds, region: 'us' }]);
   });
 
   it('gives the router an upstream client that sends the key to the GPU service, without patching global fetch', async () => {
