@@ -26,8 +26,8 @@ const layers = [
   // Metrics and traces (issue 14): an interface the entries implement, middleware, and the spans upstream calls
   // open; it reads billing's stream-end helper (a body with a hook at its end).
   { folder: 'observability', mayImport: ['http', 'engine', 'billing'] },
-  // Privacy policies (issue 14): PII detection and masking, the policy store, zero retention over billing's replay store.
-  { folder: 'privacy', mayImport: ['http', 'billing'] },
+  // Privacy policies (issue 14): PII detection and masking, the policy store, zero retention over billing's replay store, region pins (registry's REGIONS).
+  { folder: 'privacy', mayImport: ['http', 'registry', 'billing'] },
   // Traffic routes (issue 14): aliases split between versions by weight, sticky per key, shadow runs compared.
   { folder: 'traffic', mayImport: ['http', 'registry', 'engine'] },
   // The core routes. Billing and the generation server are composed around it by the entries, never imported.
