@@ -6,7 +6,6 @@
  * strongly consistent: a put followed by a read (the admin API answers with what is now in force) sees the put.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Region } from '../registry/registry.js';
 import type { PrivacyPolicy } from './policy.js';
 import { PolicyCache, POLICY_CACHE_MS, type PolicyScope, type PolicyStore, type StoredPolicies } from './policy-store.js';
 
@@ -14,7 +13,7 @@ export const policyItemKey = (scope: PolicyScope, id: string) => `privacy#${scop
 
 const policyOf = (item: Record<string, unknown>): PrivacyPolicy => {
   const base = { pii: item.pii as PrivacyPolicy['pii'], retention: item.retention as PrivacyPolicy['retention'] };
-  return typeof item.region === 'string' ? { ...base, region: item.region as Region } : base;
+  return typeof item.region === 'string' ? { ...base, region: item.region as NonNullable<PrivacyPolicy['region']> } : base;
 };
 
 export class DynamoPolicyStore implements PolicyStore {
