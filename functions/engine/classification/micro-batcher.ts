@@ -274,9 +274,20 @@ export class MicroBatcher<I, O> implements LaneUser {
     this.options.onBatchStart?.(batch.length);
     const started = this.now();
     this.runningSince = started;
+    // The batch's time is recorded and it stops counting as running before its callers get their results: one that
+    // submits again at once must not find the batch it just had still running (pending work, a deadline).
+    const finished = () => {
+      const ms = this.now() - started;
+      // The first run pays for the session's lazy initialisation: not a batch time to plan with.
+      if (this.warm) this.cost.record(this.runningWeight, ms);
+      this.warm = true;
+      this.running = false;
+      this.options.onBatch?.(batch.length, ms);
+    };
     // A runBatch that throws instead of rejecting must still end the lane's turn.
     new Promise<O[]>((resolve) => resolve(this.runBatch(batch.map((p) => p.item))))
       .then((outputs) => {
+        finished();
         if (outputs.length !== batch.length) throw new Error(`batch of ${batch.length} gave ${outputs.length} results`);
         batch.forEach((p, i) => {
           const ticket = p.ticket;
@@ -284,16 +295,14 @@ export class MicroBatcher<I, O> implements LaneUser {
           ticket.results[p.index] = outputs[i]!;
           if (--ticket.left === 0) this.succeed(ticket);
         });
+      }, (error: unknown) => {
+        finished();
+        throw error;
       })
       .catch((error: unknown) => batch.forEach((p) => this.fail(p.ticket, error)))
       .finally(() => {
-        const ms = this.now() - started;
-        // The first run pays for the session's lazy initialisation: not a batch time to plan with.
-        if (this.warm) this.cost.record(this.runningWeight, ms);
-        this.warm = true;
-        this.running = false;
+        // The next batch of the lane may start inside end(): after this one's callers have their results.
         end();
-        this.options.onBatch?.(batch.length, ms);
         // Whatever arrived while this batch ran goes next, after one turn so that requests whose bytes arrived
         // during the run are read (and counted against the bounds) first.
         if (this.live > 0) this.yieldThenFlush(true);
