@@ -13,7 +13,11 @@ export function routeLabel(c: Context<AppEnv>): string {
   return matchedRoutes(c).findLast((route) => route.method !== 'ALL')?.path ?? 'unmatched';
 }
 
-const streamed = (res: Response) => res.body !== null && /^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '');
+/**
+ * An event stream, observed at its end. The header first: reading `body` of @hono/node-server's light Response builds
+ * the real one and its stream, which cost a plain JSON answer 0.1 ms (bench:policies).
+ */
+export const isEventStream = (res: Response) => /^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '') && res.body !== null;
 
 export function requestMetrics(metrics: RouterMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -32,7 +36,7 @@ export function requestMetrics(metrics: RouterMetrics): MiddlewareHandler<AppEnv
       });
       for (const [kind, count] of Object.entries(c.var.privacy?.counts ?? {})) if (count) metrics.redactions(kind, count);
     };
-    if (streamed(c.res)) c.res = new Response(onStreamEnd(c.res.body!, observe), c.res);
+    if (isEventStream(c.res)) c.res = new Response(onStreamEnd(c.res.body!, observe), c.res);
     else observe();
   };
 }

@@ -7,7 +7,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { MiddlewareHandler } from 'hono';
 import { onStreamEnd } from '../billing/stream-end.js';
 import type { AppEnv } from '../http/request-context.js';
-import { routeLabel } from './request-metrics.js';
+import { isEventStream, routeLabel } from './request-metrics.js';
 import { tracer } from './tracer.js';
 
 const headerGetter = {
@@ -33,7 +33,7 @@ export function routeSpans(): MiddlewareHandler<AppEnv> {
       const { model, modelVersion } = c.var.meter;
       if (model) span.setAttributes({ 'edge_maas.model': model, 'edge_maas.model_version': modelVersion ?? '' });
       if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      if (c.res.body && /^text\/event-stream\b/i.test(c.res.headers.get('content-type') ?? '')) c.res = new Response(onStreamEnd(c.res.body, () => span.end()), c.res);
+      if (isEventStream(c.res)) c.res = new Response(onStreamEnd(c.res.body!, () => span.end()), c.res);
       else span.end();
     }
   };
