@@ -4,7 +4,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BATCH_SIZE_BUCKETS, CIRCUIT_STATES, LATENCY_BUCKETS, METRICS, QUEUE_BUCKETS } from '../observability/metric-names.js';
-import type { RequestObservation, RouterMetrics, ScrapedGauges } from '../observability/router-metrics.js';
+import type { RequestObservation, RouterMetrics, ScrapedGauges, ShadowObservation } from '../observability/router-metrics.js';
 
 type Spec = (typeof METRICS)[keyof typeof METRICS];
 const named = (spec: Spec, registers: Registry[]) => ({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers });
@@ -21,6 +21,7 @@ export class PromRouterMetrics implements RouterMetrics {
   private readonly piiFound: Counter;
   private readonly attempts: Counter;
   private readonly down: Counter;
+  private readonly shadows: Counter;
 
   constructor(gauges: ScrapedGauges = {}, { processMetrics = true } = {}) {
     const r = [this.registry];
@@ -35,6 +36,7 @@ export class PromRouterMetrics implements RouterMetrics {
     this.piiFound = new Counter(named(METRICS.redactions, r));
     this.attempts = new Counter(named(METRICS.upstreamAttempts, r));
     this.down = new Counter(named(METRICS.upstreamDown, r));
+    this.shadows = new Counter(named(METRICS.shadowTexts, r));
     const { breakerStates, usageBacklog } = gauges;
     if (breakerStates) {
       new Gauge({
@@ -74,6 +76,13 @@ export class PromRouterMetrics implements RouterMetrics {
 
   upstreamDown(upstream: string): void {
     this.down.inc({ upstream });
+  }
+
+  shadowOutcome(o: ShadowObservation): void {
+    const labels = { alias: o.alias, model: o.model, shadow: o.shadowModel };
+    if (o.agreed > 0) this.shadows.inc({ ...labels, result: 'agreed' }, o.agreed);
+    if (o.compared > o.agreed) this.shadows.inc({ ...labels, result: 'disagreed' }, o.compared - o.agreed);
+    if (o.skipped > 0) this.shadows.inc({ ...labels, result: 'skipped' }, o.skipped);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

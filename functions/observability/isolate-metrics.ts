@@ -5,7 +5,7 @@
  * written to it: the deployment-wide record, queried with Cloudflare's SQL API (docs/DEPLOY.md).
  */
 import { BATCH_SIZE_BUCKETS, CIRCUIT_STATES, LATENCY_BUCKETS, METRICS, QUEUE_BUCKETS } from './metric-names.js';
-import type { RequestObservation, RouterMetrics, ScrapedGauges } from './router-metrics.js';
+import type { RequestObservation, RouterMetrics, ScrapedGauges, ShadowObservation } from './router-metrics.js';
 import { TextRegistry } from './text-exposition.js';
 
 /** The part of a Workers Analytics Engine dataset binding this uses. */
@@ -33,6 +33,7 @@ export class IsolateRouterMetrics implements RouterMetrics {
   private readonly piiFound: ReturnType<TextRegistry['counter']>;
   private readonly attempts: ReturnType<TextRegistry['counter']>;
   private readonly down: ReturnType<TextRegistry['counter']>;
+  private readonly shadows: ReturnType<TextRegistry['counter']>;
 
   constructor(gauges: ScrapedGauges = {}, private readonly dataset?: AnalyticsDataset, isolate = crypto.randomUUID().slice(0, 8)) {
     this.isolate = isolate;
@@ -47,6 +48,7 @@ export class IsolateRouterMetrics implements RouterMetrics {
     this.piiFound = r.counter(METRICS.redactions.name, METRICS.redactions.help);
     this.attempts = r.counter(METRICS.upstreamAttempts.name, METRICS.upstreamAttempts.help);
     this.down = r.counter(METRICS.upstreamDown.name, METRICS.upstreamDown.help);
+    this.shadows = r.counter(METRICS.shadowTexts.name, METRICS.shadowTexts.help);
     const { breakerStates, usageBacklog } = gauges;
     if (breakerStates) {
       r.gauge(METRICS.breakerState.name, METRICS.breakerState.help, () =>
@@ -86,6 +88,13 @@ export class IsolateRouterMetrics implements RouterMetrics {
 
   upstreamDown(upstream: string): void {
     this.down({ upstream });
+  }
+
+  shadowOutcome(o: ShadowObservation): void {
+    const labels = { alias: o.alias, model: o.model, shadow: o.shadowModel };
+    if (o.agreed > 0) this.shadows({ ...labels, result: 'agreed' }, o.agreed);
+    if (o.compared > o.agreed) this.shadows({ ...labels, result: 'disagreed' }, o.compared - o.agreed);
+    if (o.skipped > 0) this.shadows({ ...labels, result: 'skipped' }, o.skipped);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

@@ -13,6 +13,7 @@ export const METRICS = {
   redactions: { name: 'edge_maas_pii_redactions_total', help: 'Personal data values found by the privacy policy (masked or blocked), by kind.', labels: ['kind'] },
   upstreamAttempts: { name: 'edge_maas_upstream_attempts_total', help: 'POSTs to GPU upstreams (retries included), by upstream and outcome: the status code, or error (no connection, a reset).', labels: ['upstream', 'outcome'] },
   upstreamDown: { name: 'edge_maas_upstream_down_attempts_total', help: 'Attempts that found an upstream down (no connection, a 5xx but 503/504): each is retried with backoff, then the next upstream is tried, and counts against its circuit breaker.', labels: ['upstream'] },
+  shadowTexts: { name: 'edge_maas_shadow_texts_total', help: 'Texts a shadow version ran beside the answered one, by alias, answered model, shadow model and result (agreed on the top label, disagreed, skipped).', labels: ['alias', 'model', 'shadow', 'result'] },
   breakerState: { name: 'edge_maas_upstream_circuit_state', help: 'Each upstream\'s circuit breaker: 1 for its current state (closed, open, half-open), 0 for the others.', labels: ['upstream', 'state'] },
   usageBacklog: { name: 'edge_maas_usage_writer_backlog', help: 'Usage records queued and not yet written to the billing store.', labels: [] },
 } as const;

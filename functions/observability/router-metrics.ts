@@ -19,6 +19,17 @@ export interface RequestObservation {
   outputTokens: number;
 }
 
+/** What the traffic router reports of one shadow run (functions/traffic/shadow-runner.ts's ShadowOutcome). */
+export interface ShadowObservation {
+  alias: string;
+  /** id@version of the version that answered, and of the shadow. */
+  model: string;
+  shadowModel: string;
+  compared: number;
+  agreed: number;
+  skipped: number;
+}
+
 /** Values read when metrics are scraped, not on the request path. */
 export interface ScrapedGauges {
   /** Each upstream's circuit: closed, open or half-open. */
@@ -39,6 +50,8 @@ export interface RouterMetrics {
   upstreamAttempt(upstream: string, outcome: string): void;
   /** An attempt found the upstream down: it is retried (with backoff), then the next upstream is tried. */
   upstreamDown(upstream: string): void;
+  /** A shadow run's texts compared with the answered version's (traffic routes): agreed on the top label, or not, or skipped. */
+  shadowOutcome(outcome: ShadowObservation): void;
   /** The Prometheus text exposition, version 0.0.4. */
   exposition(): Promise<{ contentType: string; body: string }>;
 }

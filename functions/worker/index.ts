@@ -51,7 +51,7 @@ async function buildApp(env: Env): Promise<Hono<AppEnv>> {
   const billing = privacy ? privacy.billing : unguarded;
   const tuning = workerTuning(env, registry, engines['feature-extraction']);
   // Traffic routes on D1 (migrations/0008), read through a 5 s cache per isolate.
-  const traffic = env.DB ? withTraffic({ store: new RouteStore(d1Database(env.DB)) }, registry, engines['text-classification'], env.ADMIN_TOKEN || undefined) : null;
+  const traffic = env.DB ? withTraffic({ store: new RouteStore(d1Database(env.DB)), onShadowOutcome: observed ? (o) => observed.metrics.shadowOutcome(o) : undefined }, registry, engines['text-classification'], env.ADMIN_TOKEN || undefined) : null;
   return createApp({
     registry, engines: observed ? observed.engines(engines['text-classification']) : engines['text-classification'], isReady: () => true,
     plugins: [...(observed ? [observed.plugin] : []), ...(billing ? [billingPlugin({ billing, adminToken: env.ADMIN_TOKEN || undefined })] : []), ...(privacy ? [privacy.plugin] : []), ...(tuning ? [tuning.plugin] : []), ...(traffic ? [traffic.plugin] : []), consolePlugin({ auth: billing?.mode ?? 'off' })],

@@ -8,6 +8,7 @@ import { ADMIN, classifyWith, startKeysServer, type KeysServer } from '../billin
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { COMPLETION_TOKENS, PROMPT_TOKENS, recordingUpstream, type RecordingUpstream } from './recording-upstream.js';
 import { scrape, type Scrape } from './scrape.js';
+import { eventually } from '../helpers/eventually.js';
 
 const MODEL = 'sst2-glove-bilstm';
 const METRICS_TOKEN = 'metrics-secret';
@@ -116,6 +117,27 @@ describe('GET /metrics after known traffic', () => {
     expect(metrics.value('edge_maas_pii_redactions_total', { kind: 'email' })).toBe(1);
     expect(metrics.type('edge_maas_usage_writer_backlog')).toBe('GAUGE');
     expect(metrics.value('edge_maas_usage_writer_backlog')).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('shadow versions', () => {
+  it('counts the texts a shadow ran, by result, under the route\'s alias and both versions', async () => {
+    const put = await running.admin.call('PUT', '/routes/sentiment', { weights: { 'sst2-glove-bilstm@1': 100 }, shadow: { model: 'sst2-bert@3', percent: 100 } });
+    expect(put.status).toBe(200);
+    const texts = ['a wonderful film', 'a dull, lifeless mess', 'fine'];
+    expect((await classifyWith(running.server.url, key, { model: 'sentiment', input: texts })).status).toBe(200);
+    const labels = { alias: 'sentiment', model: 'sst2-glove-bilstm@1', shadow: 'sst2-bert@3' };
+    const counted = (s: Scrape) => ['agreed', 'disagreed', 'skipped'].reduce((sum, result) => sum + s.value('edge_maas_shadow_texts_total', { ...labels, result }), 0);
+    // The shadow runs after the answer: wait for its outcome, then the counts are the texts sent.
+    const after = await eventually(() => scrape(running.server.url, METRICS_TOKEN), (s) => counted(s) > 0);
+    expect(counted(after)).toBe(texts.length);
+    type Comparison = { model: string; shadow_model: string; agreed: number; compared: number };
+    const pairOf = async () => ((await running.admin.call('GET', '/routes/sentiment')).body as { shadow_comparisons: Comparison[] }).shadow_comparisons
+      .find((p) => p.model === labels.model && p.shadow_model === labels.shadow);
+    // The admin API's own count of the same comparisons (written to the store after the run).
+    const pair = (await eventually(pairOf, (p) => p?.compared === texts.length))!;
+    expect(after.value('edge_maas_shadow_texts_total', { ...labels, result: 'agreed' })).toBe(pair.agreed);
+    expect((await running.admin.call('DELETE', '/routes/sentiment')).status).toBeLessThan(300);
   });
 });
 
