@@ -58,10 +58,24 @@ export interface KeyChangeRequest {
 const CHANGEABLE = ['name', 'rpm', 'tpm', 'monthly_budget_micro_usd'] as const;
 
 /** null or absent: no budget; 0: a key that may spend nothing (free requests only). */
-const budgetOf = (value: unknown): number | null => (value === null ? null : value === 0 ? 0 : positiveInt(value, 'monthly_budget_micro_usd'));
+function budgetOf(value: unknown): number | null {
+  if (value === null) return null;
+  const max = KEY_LIMIT_MAX.monthly_budget_micro_usd;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw invalid(`"monthly_budget_micro_usd" must be an integer from 0 (free requests only) to ${max.toLocaleString('en-US')}, or null for no budget`, 'monthly_budget_micro_usd');
+  }
+  return value;
+}
 
+/** Control characters (NUL, a newline, U+2028) would garble the tables, CSV and logs that show a name. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+
+/** A key's name: null for none; never empty or blank (null says "no name"), nor with control characters. */
 function nameOf(value: unknown): string | null {
-  if (value !== null && (typeof value !== 'string' || value.length > 100)) throw invalid('"name" must be a string of at most 100 characters', 'name');
+  if (value === null) return null;
+  if (typeof value !== 'string' || value.length > 100) throw invalid('"name" must be a string of at most 100 characters', 'name');
+  if (value.trim() === '') throw invalid('"name" must not be empty or blank: give null for a key without a name', 'name');
+  if (CONTROL.test(value)) throw invalid('"name" must not contain control characters (such as NUL or a line break)', 'name');
   return value;
 }
 
@@ -83,13 +97,13 @@ export async function createKey(store: BillingStore, request: NewKeyRequest, now
   onlyKnownFields(request, ['tenant', 'name', 'rpm', 'tpm', 'monthly_budget_micro_usd']);
   if (typeof request.tenant !== 'string') throw invalid('"tenant" must name an existing tenant', 'tenant');
   if (!(await store.getTenant(request.tenant))) throw new BillingError('tenant_unknown', `tenant "${request.tenant}" does not exist; create it first`, { param: 'tenant' });
-  if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length > 100)) throw invalid('"name" must be a string of at most 100 characters', 'name');
+  const name = request.name === undefined ? null : nameOf(request.name);
   const rpm = positiveInt(request.rpm, 'rpm', 600);
   const tpm = positiveInt(request.tpm, 'tpm', 1_000_000);
   const budget = request.monthly_budget_micro_usd === undefined ? null : budgetOf(request.monthly_budget_micro_usd);
   const key = newApiKey();
   const record: ApiKeyRecord = {
-    id: `key_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`, tenantId: request.tenant, name: (request.name as string | undefined) ?? null,
+    id: `key_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`, tenantId: request.tenant, name,
     prefix: keyPrefix(key), keyHash: await hashKey(key), status: 'active', rpm, tpm, monthlyBudgetMicroUsd: budget, createdAt: now, updatedAt: now,
   };
   await store.createKey(record);

@@ -36,7 +36,8 @@ describe('PATCH /admin/keys/{id}', () => {
     const { id, key } = await ctx.admin.key('rpmedit', { rpm: 100 });
     expect((await classifyWith(ctx.server.url, key)).status).toBe(200);
     expect((await patch(id, { rpm: 1 })).status).toBe(200);
-    // Node's token bucket starts the new limit with its bucket at most full (1 request): the next one may pass, then 429.
+    // The bucket keeps the request it used, less what it refilled at 100 a minute since (on a slow machine, a whole
+    // request's worth): the next one may pass, then 429.
     const next = await classifyWith(ctx.server.url, key);
     expect(next.headers.get('x-ratelimit-limit-requests')).toBe('1');
     const refused = next.status === 429 ? next : await classifyWith(ctx.server.url, key);
@@ -46,6 +47,27 @@ describe('PATCH /admin/keys/{id}', () => {
     expect((await patch(id, { rpm: 1000 })).status).toBe(200);
     const allowed = await classifyWith(ctx.server.url, key);
     expect(allowed.headers.get('x-ratelimit-limit-requests')).toBe('1000');
+  });
+
+  it('keeps what the key used this minute when its rpm is lowered: 100 to 5 after 3 requests leaves room for about 2, not 5', async () => {
+    const { id, key } = await ctx.admin.key('rpmlowered', { rpm: 100 });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) expect((await classifyWith(ctx.server.url, key)).status).toBe(200);
+    expect((await patch(id, { rpm: 5 })).status).toBe(200);
+    let admitted = 0;
+    for (let i = 0; i < 6; i++) {
+      const answer = await classifyWith(ctx.server.url, key);
+      if (answer.status !== 200) {
+        expect(answer.status).toBe(429);
+        break;
+      }
+      admitted++;
+    }
+    // 2, plus what the bucket refilled at 100 a minute while the first 3 were answered (a loaded machine is slower).
+    const refilled = Math.ceil(((Date.now() - started) * 100) / 60_000);
+    expect(admitted).toBeGreaterThanOrEqual(2);
+    expect(admitted).toBeLessThanOrEqual(2 + refilled);
+    expect(admitted).toBeLessThan(5);
   });
 
   it('applies a new monthly budget to the next request: 402 under a budget of 0, answered again once it is raised', async () => {
@@ -65,7 +87,12 @@ describe('PATCH /admin/keys/{id}', () => {
     ['a fractional limit', { tpm: 1.5 }, 400, 'tpm', /"tpm"/],
     ['a limit as a string', { rpm: '100' }, 400, 'rpm', /"rpm"/],
     ['a limit past its bound', { rpm: 1e308 }, 400, 'rpm', /"rpm"/],
-    ['a negative budget', { monthly_budget_micro_usd: -1 }, 400, 'monthly_budget_micro_usd', /"monthly_budget_micro_usd"/],
+    ['a negative budget', { monthly_budget_micro_usd: -1 }, 400, 'monthly_budget_micro_usd', /"monthly_budget_micro_usd" must be an integer from 0 \(free requests only\) to 1,000,000,000,000, or null/],
+    ['a fractional budget', { monthly_budget_micro_usd: 0.5 }, 400, 'monthly_budget_micro_usd', /from 0 /],
+    ['an empty name', { name: '' }, 400, 'name', /"name" must not be empty or blank: give null/],
+    ['a blank name', { name: '  ' }, 400, 'name', /"name" must not be empty/],
+    ['a name with a NUL', { name: 'a\u0000b' }, 400, 'name', /"name" must not contain control characters/],
+    ['a name with a line break', { name: 'a\nb' }, 400, 'name', /control characters/],
     ['a name too long', { name: 'x'.repeat(101) }, 400, 'name', /"name" must be a string of at most 100/],
     ['nothing to change', {}, 400, null, /nothing to change: give one or more of "name", "rpm", "tpm", "monthly_budget_micro_usd"/],
     ['a body that is not an object', [1, 2], 400, null, /object/],
@@ -80,6 +107,25 @@ describe('PATCH /admin/keys/{id}', () => {
     if (param !== null) expect(error.param).toBe(param);
     // Nothing changed, not even the fields that were right.
     expect(sqliteRows(ctx.db.path, 'SELECT rpm FROM api_keys WHERE id = ?', id)).toEqual([{ rpm: 42 }]);
+  });
+
+  it.each([
+    ['an empty name', { name: '' }, /"name" must not be empty/],
+    ['a name with a NUL', { name: 'a\u0000b' }, /"name" must not contain control characters/],
+    ['a negative budget', { monthly_budget_micro_usd: -1 }, /from 0 \(free requests only\)/],
+  ])('refuses %s at key creation too, with a 400 naming the field', async (_name, fields, message) => {
+    await ctx.admin.call('POST', '/tenants', { id: 'badcreate' });
+    const res = await ctx.admin.call('POST', '/keys', { tenant: 'badcreate', ...fields });
+    expect(res.status).toBe(400);
+    const error = (res.body as { error: { message: string; param: string } }).error;
+    expect(error.message).toMatch(message);
+    expect(error.param).toBe(Object.keys(fields)[0]);
+    expect(sqliteRows(ctx.db.path, "SELECT id FROM api_keys WHERE tenant_id = 'badcreate'")).toEqual([]);
+  });
+
+  it('keeps a budget of 0 (free requests only) and a name given as null (none)', async () => {
+    const { id } = await ctx.admin.key('zerobudget', { name: 'named' });
+    expect((await patch(id, { monthly_budget_micro_usd: 0, name: null })).body).toMatchObject({ monthly_budget_micro_usd: 0, name: null });
   });
 
   it('answers 404 for an unknown key, 409 for a revoked one, and 401 without the admin token', async () => {
