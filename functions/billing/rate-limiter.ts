@@ -13,6 +13,8 @@ export interface Limits {
 interface Bucket {
   level: number;
   at: number;
+  /** The limit the bucket was last sized for. */
+  capacity: number;
 }
 
 /** A request's tokens when it ended: `used` replaces the `reserved` that take debited at `takenAt`. */
@@ -85,10 +87,20 @@ export class RateLimiter implements KeyLimiter {
 
   constructor(private readonly now: () => number = () => Date.now()) {}
 
+  /**
+   * A key's bucket at its limit now. A changed limit (PATCH /admin/keys) keeps what the key used: the bucket refills
+   * at the old rate up to now, then is resized by the difference, so lowering rpm from 100 to 5 after 3 requests
+   * leaves room for 2, not a full bucket of 5 (DynamoDB's per-minute counts agree), and raising it adds the new room.
+   */
   private bucket(map: Map<string, Bucket>, key: string, capacity: number): Bucket {
+    const now = this.now();
     let bucket = map.get(key);
-    if (!bucket) map.set(key, (bucket = { level: capacity, at: this.now() }));
-    refill(bucket, capacity, this.now());
+    if (!bucket) map.set(key, (bucket = { level: capacity, at: now, capacity }));
+    refill(bucket, bucket.capacity, now);
+    if (bucket.capacity !== capacity) {
+      bucket.level += capacity - bucket.capacity;
+      bucket.capacity = capacity;
+    }
     return bucket;
   }
 
