@@ -35,6 +35,26 @@ describe('changing a key in the Worker', () => {
     expect((await classify(otherKey)).status).toBe(402);
   });
 
+  it('keeps what the key used this minute in its object when rpm is lowered: 100 to 5 after 3 requests leaves about 2, not 5', async () => {
+    const { id, key } = await newKey({ rpm: 100 });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) expect((await classify(key)).status).toBe(200);
+    expect((await send('PATCH', `/admin/keys/${id}`, { rpm: 5 }, ADMIN)).status).toBe(200);
+    let admitted = 0;
+    for (let i = 0; i < 6; i++) {
+      const answer = await classify(key);
+      if (answer.status !== 200) {
+        expect(answer.status).toBe(429);
+        break;
+      }
+      admitted++;
+    }
+    // 2, plus what the bucket refilled at 100 a minute while the first 3 were answered.
+    expect(admitted).toBeGreaterThanOrEqual(2);
+    expect(admitted).toBeLessThanOrEqual(2 + Math.ceil(((Date.now() - started) * 100) / 60_000));
+    expect(admitted).toBeLessThan(5);
+  });
+
   it('refuses a bad change with a 400 naming the field, and an unknown key with a 404', async () => {
     const { id } = await newKey();
     const bad = await send('PATCH', `/admin/keys/${id}`, { rpm: 2.5 }, ADMIN);
