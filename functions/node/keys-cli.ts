@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { BillingError } from '../billing/billing-errors.js';
 import { changeKey, createKey, createTenant, describeKey, setStatus } from '../billing/key-admin.js';
 import { runCli, UsageError } from './cli.js';
+import { usdAmount } from '../console/client/usd-amount.js';
 import { defaultUsageDb, dynamoTablesFromEnv, migrationsDir, openBilling } from './billing-setup.js';
 import { openSqlite } from './sqlite-database.js';
 import { ApiError } from '../http/errors.js';
@@ -27,18 +28,20 @@ import { readLocalRegistry } from './local-app.js';
 const COMMANDS = ['tenant', 'create', 'list', 'disable', 'enable', 'revoke', 'limits', 'privacy'];
 const USAGE = 'usage: npm run keys -- tenant <id> [--stripe-customer cus_...] | create --tenant <id> [--rpm N] [--tpm N] [--budget-usd X] [--name NAME] | list [--tenant <id>] | disable|enable|revoke <key id> | limits <key id> [--rpm N] [--tpm N] [--budget-usd X|none] [--name NAME] | privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]';
 
-function number(value: string | undefined, name: string): number | undefined {
+/** --rpm and --tpm: decimal digits only ("0x10", " 12", "1e3" and "1.5" are refused, not read as some number); the range is the API's to check. */
+function integer(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}"`);
-  return parsed;
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number in decimal digits, not "${value}"`);
+  return Number(value);
 }
 
-/** --budget-usd in dollars as the API's micro-USD; "none" takes the budget away. */
+/** --budget-usd in dollars as the API's micro-USD, read exactly (usd-amount.ts, as the console reads it); "none" takes the budget away. */
 function budgetMicroUsd(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
   if (value === 'none') return null;
-  const usd = number(value, 'budget-usd');
-  return usd === undefined ? undefined : Math.round(usd * 1e6);
+  const amount = usdAmount(value);
+  if ('problem' in amount) throw new UsageError(`--budget-usd: ${amount.problem} (or "none" for no budget)`);
+  return amount.microUsd;
 }
 
 runCli(async () => {
@@ -61,7 +64,7 @@ runCli(async () => {
     if (command === 'tenant') out = await createTenant(store, { id: arg, stripe_customer_id: values['stripe-customer'] }, now);
     else if (command === 'create') {
       out = await createKey(store, {
-        tenant: values.tenant, name: values.name, rpm: number(values.rpm, 'rpm'), tpm: number(values.tpm, 'tpm'),
+        tenant: values.tenant, name: values.name, rpm: integer(values.rpm, 'rpm'), tpm: integer(values.tpm, 'tpm'),
         monthly_budget_micro_usd: budgetMicroUsd(values['budget-usd']) ?? undefined,
       }, now);
       console.error('the key is shown once: store it now');
@@ -69,7 +72,7 @@ runCli(async () => {
     else if (command === 'limits') {
       if (!arg) throw new UsageError('limits needs a key id (npm run keys -- list)');
       out = await changeKey(store, arg, {
-        name: values.name, rpm: number(values.rpm, 'rpm'), tpm: number(values.tpm, 'tpm'), monthly_budget_micro_usd: budgetMicroUsd(values['budget-usd']),
+        name: values.name, rpm: integer(values.rpm, 'rpm'), tpm: integer(values.tpm, 'tpm'), monthly_budget_micro_usd: budgetMicroUsd(values['budget-usd']),
       }, now);
     } else if (command === 'privacy') out = await privacy(store, positionals.slice(1), values);
     else if (command === 'disable' || command === 'enable' || command === 'revoke') {

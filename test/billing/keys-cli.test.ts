@@ -57,8 +57,19 @@ describe('npm run keys', () => {
     [['limits'], /limits needs a key id/],
     [['limits', 'key_nope', '--rpm', '5'], /no key "key_nope"/],
     [['limits', 'key_nope'], /nothing to change/],
-    [['limits', 'key_nope', '--tpm', '1.5'], /"tpm" must be an integer/],
-    [['limits', 'key_nope', '--rpm', 'many'], /--rpm must be a number, not "many"/],
+    [['limits', 'key_nope', '--tpm', '1.5'], /--tpm must be a whole number in decimal digits, not "1.5"/],
+    [['limits', 'key_nope', '--rpm', 'many'], /--rpm must be a whole number in decimal digits, not "many"/],
+    [['limits', 'key_nope', '--rpm', '0x10'], /--rpm must be a whole number in decimal digits, not "0x10"/],
+    [['limits', 'key_nope', '--rpm', ' 12'], /--rpm must be a whole number in decimal digits, not " 12"/],
+    [['limits', 'key_nope', '--rpm', '1e3'], /--rpm must be a whole number/],
+    [['create', '--tenant', 'acme', '--tpm', '0b11'], /--tpm must be a whole number/],
+    [['limits', 'key_nope', '--budget-usd', '0.0000001'], /--budget-usd: "0.0000001" has more than 6 decimals: the smallest step is \$0.000001/],
+    [['limits', 'key_nope', '--budget-usd', '1,5'], /--budget-usd: "1,5" has a comma: write dollars with a decimal point/],
+    [['limits', 'key_nope', '--budget-usd', '2.5.1'], /--budget-usd: "2.5.1" is not an amount in dollars/],
+    [['limits', 'key_nope', '--budget-usd', '5e'], /--budget-usd: "5e" is not an amount/],
+    [['limits', 'key_nope', '--budget-usd', ''], /--budget-usd: enter an amount/],
+    [['create', '--tenant', 'acme', '--budget-usd', '2000000'], /--budget-usd: must be at most \$1,000,000/],
+    [['limits', 'key_nope', '--name', ''], /"name" must not be empty or blank/],
     [['dance'], /usage: npm run keys/],
     [['create', '--tenant', 'acme', '--budget-usd', '-1'], /argument is ambiguous.*--budget-usd=-XYZ/],
   ])('%j fails with one clear line', async (args, message) => {
@@ -66,6 +77,15 @@ describe('npm run keys', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n').at(-1)).toMatch(message);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reads --budget-usd exactly: 0.000001 is 1 micro-USD, 0 is free requests only, 19.99 is 19,990,000', async () => {
+    expect((await keys('tenant', 'exactco')).code).toBe(0);
+    const { id } = JSON.parse((await keys('create', '--tenant', 'exactco', '--budget-usd', '19.99')).stdout) as { id: string };
+    expect(JSON.parse((await keys('list', '--tenant', 'exactco')).stdout)[0].monthly_budget_micro_usd).toBe(19_990_000);
+    expect(JSON.parse((await keys('limits', id, '--budget-usd', '0.000001')).stdout).monthly_budget_micro_usd).toBe(1);
+    expect(JSON.parse((await keys('limits', id, '--budget-usd', '0')).stdout).monthly_budget_micro_usd).toBe(0);
+    expect(JSON.parse((await keys('limits', id, '--rpm', '0012')).stdout).rpm).toBe(12);
   });
 
   it('prints its usage for --help and help, and a mistyped command creates no database file', async () => {
