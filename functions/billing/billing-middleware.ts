@@ -31,6 +31,12 @@ export interface Billing {
   writer: UsageSink;
   now?: () => number;
   newId?: () => string;
+  /**
+   * Runs once the key is known and before an Idempotency-Key's kept answer is looked up (privacy's policy), so that
+   * its refusals hold for replays too: `variant` is hashed with the request (a replay under another policy is another
+   * request), `headers` go on a replayed answer.
+   */
+  screen?: (c: Context<AppEnv>) => Promise<{ variant: string; headers: Record<string, string> }>;
 }
 
 /** The Worker's ExecutionContext.waitUntil for this request; none in Node and Lambda (Hono throws there). */
@@ -122,6 +128,13 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       } catch (error) {
         refuse(error);
       }
+      let screened: { variant: string; headers: Record<string, string> } = { variant: '', headers: {} };
+      try {
+        if (billing.screen) screened = await billing.screen(c);
+      } catch (error) {
+        record(error instanceof ApiError ? error.status : 500);
+        throw error;
+      }
       const candidate = { scope: key?.id ?? OPEN_IDEMPOTENCY_SCOPE, key: idempotencyKey, usageId };
       let body: Uint8Array;
       try {
@@ -131,7 +144,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
         throw error;
       }
       const url = new URL(c.req.url);
-      const found = await claim(billing.store, { ...candidate, requestHash: await requestHash(c.req.method, `${url.pathname}${url.search}`, body), at: started });
+      const found = await claim(billing.store, { ...candidate, requestHash: await requestHash(c.req.method, `${url.pathname}${url.search}`, body, screened.variant), at: started });
       if (found.state !== 'new') {
         await admit(NOTHING);
         if (found.state !== 'replay') refuse(heldKeyError(found.state));
@@ -139,7 +152,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
         record(found.response.status);
         return new Response(found.response.body as Uint8Array<ArrayBuffer>, {
           status: found.response.status,
-          headers: { 'content-type': found.response.contentType, 'Idempotent-Replayed': 'true', 'x-request-id': c.var.requestId, ...rateHeaders() },
+          headers: { 'content-type': found.response.contentType, 'Idempotent-Replayed': 'true', 'x-request-id': c.var.requestId, ...rateHeaders(), ...screened.headers },
         });
       }
       slot = candidate;

@@ -14,8 +14,9 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENT_BODY_LIMIT = 256 * 1024;
 export const OPEN_IDEMPOTENCY_SCOPE = '(open)';
 
-export async function requestHash(method: string, path: string, body: Uint8Array): Promise<string> {
-  const head = new TextEncoder().encode(`${method} ${path}\n`);
+/** `variant`: what else makes two requests different (the privacy policy in force); none keeps the hash as it was. */
+export async function requestHash(method: string, path: string, body: Uint8Array, variant = ''): Promise<string> {
+  const head = new TextEncoder().encode(`${method} ${path}\n${variant === '' ? '' : `${variant}\n`}`);
   const bytes = new Uint8Array(head.length + body.length);
   bytes.set(head);
   bytes.set(body, head.length);
