@@ -2,7 +2,8 @@
  * The privacy policies in the admin API, behind `Authorization: Bearer <ADMIN_TOKEN>` (off, 404, without one):
  * PUT/GET /admin/keys/{id}/privacy and /admin/tenants/{id}/privacy. A PUT names pii, retention and/or region
  * (null: no pin) and nothing else; an unknown field or value, or a region nothing serves, is a 400 naming it, and
- * the policy in force stays as it was.
+ * the policy in force stays as it was. A revoked key's policy can be read but not changed (409 key_revoked, as
+ * PATCH /admin/keys/{id} answers).
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -19,6 +20,8 @@ export interface PolicySubjects {
   /** The key's tenant, or null for no such key. */
   tenantOfKey(id: string): Promise<string | null>;
   tenantExists(id: string): Promise<boolean>;
+  /** Whether the key is revoked: its policy can no longer change (as its limits cannot). */
+  keyRevoked?(id: string): Promise<boolean>;
 }
 
 export interface PrivacyAdminOptions {
@@ -31,6 +34,9 @@ export interface PrivacyAdminOptions {
 
 const Id = z.object({ id: z.string() });
 const PATHS: Record<PolicyScope, string> = { key: '/admin/keys/{id}/privacy', tenant: '/admin/tenants/{id}/privacy' };
+
+const revoked = (id: string) =>
+  new ApiError(409, `key "${id.slice(0, 100)}" is revoked for good; its privacy policy can no longer change`, 'invalid_request_error', 'key_revoked', 'id');
 
 const notFound = (scope: PolicyScope, id: string) =>
   new ApiError(404, `${scope} "${id.slice(0, 100)}" does not exist`, 'invalid_request_error', `${scope}_not_found`, 'id');
@@ -65,6 +71,7 @@ export function privacyAdminRoutes({ store, adminToken, subjects, regions }: Pri
     declareRoute(group, write, async (c) => {
       const { id } = c.req.valid('param');
       const tenant = await check(id);
+      if (scope === 'key' && (await subjects?.keyRevoked?.(id))) throw revoked(id);
       const body = await readJsonObject(c);
       // A PUT names the fields it changes; the others keep the subject's own policy, else (a key's first row) its
       // tenant's pii and retention, so that pinning a key to a region does not undo its tenant's redaction.

@@ -46,19 +46,47 @@ export function stricter(a: PrivacyPolicy, b: Partial<PrivacyPolicy>): PrivacyPo
 
 const allowed = (field: Field) => FIELDS[field].map((v) => `"${v}"`).join(', ');
 
-/** The header's settings: "pii=mask", "pii=block; retention=none; region=eu" (commas or semicolons); a 400 names what is wrong. */
+/**
+ * A header value as the client meant it, safe to echo: runtimes hand headers over as latin-1, so UTF-8 bytes are
+ * decoded back first ("region=еu" with a Cyrillic е reads "ðµu" otherwise), then anything outside printable ASCII
+ * is written as its code point (\u0435), so that the answer shows exactly what was sent.
+ */
+export function echoHeaderValue(value: string): string {
+  let text = value.slice(0, 40);
+  if (/^[\x00-\xff]*$/.test(text) && /[\x80-\xff]/.test(text)) {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(text, (ch) => ch.charCodeAt(0)));
+    } catch {
+      // not UTF-8: the latin-1 characters are escaped as they are
+    }
+  }
+  return text.replace(/[^\x20-\x7e]/gu, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
+const invalidHeader = (message: string) => invalidRequest(`${PRIVACY_HEADER}: ${message}`, PRIVACY_HEADER, 'invalid_privacy_header');
+
+/**
+ * The header's settings: "pii=mask", "pii=block; retention=none; region=eu" (commas or semicolons; several headers
+ * arrive joined by commas); a 400 names what is wrong. A setting given twice with different values (region=eu and
+ * region=us) is a 400 too: neither the first nor the last is what the client surely meant.
+ */
 export function parsePrivacyHeader(header: string): Partial<PrivacyPolicy> {
   const asked: Partial<PrivacyPolicy> = {};
   for (const part of header.split(/[;,]/)) {
     const item = part.trim();
     if (item === '') continue;
     const [rawName, ...rest] = item.split('=');
-    const name = rawName!.trim().toLowerCase();
-    const value = rest.join('=').trim().toLowerCase();
-    if (!isField(name)) throw invalidRequest(`${PRIVACY_HEADER}: unknown setting "${name.slice(0, 40)}"; the settings are pii, retention and region`, PRIVACY_HEADER, 'invalid_privacy_header');
+    // Echoed as sent: lower-casing latin-1 first would turn UTF-8 bytes into other bytes.
+    const sentName = rawName!.trim();
+    const sentValue = rest.join('=').trim();
+    const name = sentName.toLowerCase();
+    const value = sentValue.toLowerCase();
+    if (!isField(name)) throw invalidHeader(`unknown setting "${echoHeaderValue(sentName)}"; the settings are pii, retention and region`);
     if (!(FIELDS[name] as readonly string[]).includes(value)) {
-      throw invalidRequest(`${PRIVACY_HEADER}: ${name} must be one of ${allowed(name)} (got "${value.slice(0, 40)}")`, PRIVACY_HEADER, 'invalid_privacy_header');
+      throw invalidHeader(`${name} must be one of ${allowed(name)} (got "${echoHeaderValue(sentValue)}")`);
     }
+    const earlier = asked[name];
+    if (earlier !== undefined && earlier !== value) throw invalidHeader(`${name} is given twice, as "${earlier}" and as "${value}"; give it once`);
     (asked as Record<Field, string>)[name] = value;
   }
   return asked;

@@ -5,10 +5,14 @@
  * (generation) or store it (training files), answers with `x-edge-maas-privacy` (the policy applied) and
  * `x-edge-maas-pii` (what was found, counts per kind only), and under retention=none refuses uploads and fine-tuning
  * jobs and keeps no idempotent replay. A request pinned to a region (regions.ts) is sent upstream only in it (the
- * generation routes), and any other POST is refused with 503 `region_unavailable` unless `locate` says this process
- * runs in that region. The admin routes set the policies.
+ * generation routes); any other POST, and every request that reads or changes stored data (files, fine-tuning jobs,
+ * model exports and deletes), is refused with 403 `region_not_here` unless `locate` says this process runs in that
+ * region. A POST is refused once its route has validated it and admission has counted it (c.var.admit), so that a
+ * bad body is a 400 and a client retrying the refusal runs into its key's rate limit. Idempotent requests are
+ * screened before billing looks up a kept answer (privacyScreen), so a replay is refused or marked as the request
+ * would be. The admin routes set the policies.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppPlugin } from '../http/app-plugin.js';
 import { ApiError } from '../http/errors.js';
 import type { AppEnv } from '../http/request-context.js';
@@ -16,7 +20,7 @@ import { privacyAdminRoutes, type PolicySubjects } from './admin-routes.js';
 import { formatCounts } from './pii-detect.js';
 import { describePolicy, OPEN_POLICY, parsePrivacyHeader, PRIVACY_HEADER, stricter, type PrivacyPolicy } from './policy.js';
 import { inForce, type PolicyStore } from './policy-store.js';
-import { notServedHere, type LocateRequest } from './regions.js';
+import { notServedHere, regionNotServed, type LocateRequest, type PinnedBy } from './regions.js';
 import type { RetentionGuard } from './retention.js';
 import { PII_COUNT_HEADER } from './screen.js';
 
@@ -38,6 +42,12 @@ export interface PrivacyPluginOptions {
 const STORING = [/^\/v1\/files$/, /^\/v1\/fine_tuning\/jobs$/];
 /** POSTs whose text is sent to an upstream, chosen by the pinned region; every other POST is processed here. */
 const FORWARDED = ['/v1/completions', '/v1/chat/completions'];
+/** Other requests that read or change what a tenant stored (files, jobs, fine-tuned models): done where the data is. */
+const STORED_DATA = [/^\/v1\/files(\/|$)/, /^\/v1\/fine_tuning(\/|$)/, /^\/v1\/models\/.+\/export$/];
+const touchesStoredData = (method: string, path: string) =>
+  STORED_DATA.some((pattern) => pattern.test(path)) || (method === 'DELETE' && path.startsWith('/v1/models/'));
+/** Work this process does itself for the request, which a pinned request may have only where the process runs in its region. */
+const inProcess = (method: string, path: string) => (method === 'POST' ? !FORWARDED.includes(path) : touchesStoredData(method, path));
 
 const retentionForbids = (path: string) =>
   new ApiError(403, `this request's privacy policy is retention=none: ${path} stores what you send, which the policy forbids`,
@@ -55,18 +65,73 @@ function setHeader(res: Response, name: string, value: string): Response {
   }
 }
 
-export function privacyMiddleware({ store, retention, defaults = OPEN_POLICY, locate }: PrivacyPluginOptions): MiddlewareHandler<AppEnv> {
+interface Settled {
+  policy: PrivacyPolicy;
+  pinnedBy: PinnedBy;
+}
+
+/** Settled once per request: by the screen before a replay lookup, else by the middleware. */
+const settledFor = new WeakMap<Context<AppEnv>, Settled>();
+
+/**
+ * The policy in force for this request (a 400 for a bad header or a header region nothing here serves, a 403 for a
+ * region other than the key's), set into c.var.privacy.
+ */
+async function settle(c: Context<AppEnv>, { store, defaults = OPEN_POLICY, regions }: PrivacyPluginOptions): Promise<Settled> {
+  const known = settledFor.get(c);
+  if (known) return known;
+  const key = c.var.apiKey;
+  const header = c.req.header(PRIVACY_HEADER);
+  const asked = header === undefined ? {} : parsePrivacyHeader(header);
+  if (asked.region && regions && !regions.includes(asked.region)) throw regionNotServed(asked.region, regions);
+  const stored = key ? await store.forKey(key.id, key.tenantId) : { key: null, tenant: null };
+  const own = inForce(stored, defaults).policy;
+  const policy = stricter(own, asked);
+  const settled: Settled = { policy, pinnedBy: own.region ? 'key' : 'header' };
+  settledFor.set(c, settled);
+  c.set('privacy', { ...policy, counts: {} });
+  return settled;
+}
+
+const regionCheck = (c: Context<AppEnv>, { policy, pinnedBy }: Settled, locate: LocateRequest | undefined) => () => {
+  const here = locate?.(c.req.raw);
+  if (here !== policy.region) throw notServedHere(policy.region!, here, pinnedBy);
+};
+
+/**
+ * For billing, before it looks up an Idempotency-Key's kept answer: the request's policy settled (its refusals
+ * apply to a replay as to the request), a pinned in-process request refused outside its region (here, before
+ * admission: a replay runs no route), the policy hashed with the request (a replay under another policy is another
+ * request: 422) and the policy header for the replayed answer.
+ */
+export function privacyScreen(options: PrivacyPluginOptions): (c: Context<AppEnv>) => Promise<{ variant: string; headers: Record<string, string> }> {
+  return async (c) => {
+    const settled = await settle(c, options);
+    if (settled.policy.region && inProcess(c.req.method, c.req.path)) regionCheck(c, settled, options.locate)();
+    const described = describePolicy(settled.policy);
+    return { variant: `${PRIVACY_HEADER}: ${described}`, headers: { [PRIVACY_HEADER]: described } };
+  };
+}
+
+export function privacyMiddleware(options: PrivacyPluginOptions): MiddlewareHandler<AppEnv> {
+  const { retention, locate } = options;
   return async (c, next) => {
     const key = c.var.apiKey;
-    const header = c.req.header(PRIVACY_HEADER);
-    const asked = header === undefined ? {} : parsePrivacyHeader(header);
-    const stored = key ? await store.forKey(key.id, key.tenantId) : { key: null, tenant: null };
-    const policy = stricter(inForce(stored, defaults).policy, asked);
-    const state = { ...policy, counts: {} };
-    c.set('privacy', state);
-    if (policy.region && c.req.method === 'POST' && !FORWARDED.includes(c.req.path)) {
-      const here = locate?.(c.req.raw);
-      if (here !== policy.region) throw notServedHere(policy.region, here);
+    const settled = await settle(c, options);
+    const { policy } = settled;
+    const state = c.var.privacy!;
+    if (policy.region && inProcess(c.req.method, c.req.path)) {
+      const check = regionCheck(c, settled, locate);
+      if (c.req.method === 'POST') {
+        // After the route's validation and admission: the refusal is counted against the key's limits like any request.
+        const admit = c.var.admit;
+        c.set('admit', async (estimate) => {
+          await admit(estimate);
+          check();
+        });
+      } else {
+        check(); // billing admits other methods before its middleware goes on
+      }
     }
     if (policy.retention === 'none' && c.req.method === 'POST') {
       if (STORING.some((path) => path.test(c.req.path))) throw retentionForbids(c.req.path);

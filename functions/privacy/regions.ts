@@ -20,9 +20,24 @@ export function servedRegions(registry: Registry, ...local: Array<string | undef
   return [...regions].sort();
 }
 
-/** In-process work of a pinned request where the process runs elsewhere, or nobody knows where. */
-export const notServedHere = (pinned: string, here: string | undefined) =>
-  new ApiError(503, here
-    ? `this request's key is pinned to region ${pinned}, and this server processes it in region ${here}: send it to an endpoint that runs in ${pinned}`
-    : `this request's key is pinned to region ${pinned}, and where this server runs is not known, so it cannot be processed here (set the server's region, or send it to an endpoint that runs in ${pinned})`,
-  'server_error', 'region_unavailable');
+/** Who pinned a request: its key (or the key's tenant), or the request's own x-edge-maas-privacy header. */
+export type PinnedBy = 'key' | 'header';
+
+const pinnedBy = (pinned: string, by: PinnedBy) =>
+  by === 'key' ? `this request's key is pinned to region ${pinned}` : `this request asked for region ${pinned} in its x-edge-maas-privacy header`;
+
+/**
+ * In-process work of a pinned request where the process runs elsewhere, or nobody knows where. A 403, not a 503:
+ * this server will not move, so a retry here can never succeed (clients retry 503s, the Hugging Face one at once and
+ * forever); the message says where the request can be served.
+ */
+export const notServedHere = (pinned: string, here: string | undefined, by: PinnedBy = 'key') =>
+  new ApiError(403, here
+    ? `${pinnedBy(pinned, by)}, and this server processes requests in region ${here}: send it to an endpoint that runs in ${pinned}`
+    : `${pinnedBy(pinned, by)}, and where this server runs is not known (it has no region set), so it cannot be processed here: send it to an endpoint that runs in ${pinned}`,
+  'invalid_request_error', 'region_not_here');
+
+/** A region asked for in the header that nothing here serves: bad input, as a PUT pinning a key to it is. */
+export const regionNotServed = (asked: string, served: readonly string[]) =>
+  new ApiError(400, `x-edge-maas-privacy: region "${asked}": no upstream or in-process model of this server runs there (${served.length > 0 ? `the regions served are ${served.join(', ')}` : 'none has a region'})`,
+    'invalid_request_error', 'region_not_served', 'x-edge-maas-privacy');

@@ -5,8 +5,9 @@
  * the next one without counting; a slow one (the upstream has the request) ends it with 504, so nothing is ever
  * generated twice. When none answers, the client gets the reason most useful to it (upstream-errors.ts).
  * `generator(upstreams)` is a model's upstreams as a TextGenerator: answers passed on as the upstream sent them.
- * A call pinned to a region (its privacy policy) goes only to the upstreams of that region, failover included; when
- * none of them can take it, the answer is 503 `region_unavailable`, never a call to another region.
+ * A call pinned to a region (its privacy policy) goes only to the upstreams of that region, failover included; never
+ * to another region: when the model has no upstream there the answer is 403 `region_not_here` (permanent), when those
+ * it has are failing 503 `region_unavailable` with a Retry-After.
  */
 import type { ApiError } from '../http/errors.js';
 import { clientClosed } from '../http/json-body.js';

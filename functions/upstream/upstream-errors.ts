@@ -25,12 +25,14 @@ export const noUpstream = () =>
   new ApiError(503, 'no upstream is configured for this model', 'server_error', 'upstream_unavailable', null, retryAfter(60));
 
 /**
- * A call pinned to a region that none of the model's upstreams in it can serve: none is configured there, or each one
- * there failed or has its circuit open. Never answered by another region, so the client is told which.
+ * A call pinned to a region that none of the model's upstreams is in: a 403, since no retry can change that (a 503
+ * would have clients retry it at once); transient causes (the region's upstreams failing) are regionUnavailable's.
  */
 export const noUpstreamInRegion = (region: string) =>
-  new ApiError(503, `no upstream of this model is in region ${region}, and a request pinned to ${region} is never sent to another region`,
-    'server_error', 'region_unavailable', null, retryAfter(60));
+  new ApiError(403, `no upstream of this model is in region ${region}, and a request pinned to ${region} is never sent to another region: use a model served in ${region}, or an endpoint that serves this one there`,
+    'invalid_request_error', 'region_not_here', 'model');
+
+/** A call pinned to a region whose upstreams of this model each failed or have their circuit open: retry later. */
 
 export function regionUnavailable(region: string, reason: ApiError): ApiError {
   // Busy or warming servers say when to come back: that answer is as true for a pinned call.

@@ -157,7 +157,7 @@ describe('privacy policies on the Lambda router (DynamoDB)', () => {
     expect((await idem()).map((item) => String(item.pk))).toEqual([expect.stringContaining('keeps-1')]);
   }, 60_000);
 
-  it('a key pinned to eu reaches only the eu upstream, and is classified here (eu); one pinned to us gets 503 for in-process work', async () => {
+  it('a key pinned to eu reaches only the eu upstream, and is classified here (eu); one pinned to us gets 403 region_not_here for in-process work', async () => {
     const { key, id } = await newKey('pinned-eu');
     expect((await admin('PUT', `/keys/${id}/privacy`, { region: 'eu' })).body).toMatchObject({ region: 'eu', region_source: 'key' });
     const [usBefore, euBefore] = [us.received.length, posts(eu).length];
@@ -174,8 +174,8 @@ describe('privacy policies on the Lambda router (DynamoDB)', () => {
     const pinned = await keysCli('privacy', 'key', other.id, '--region', 'us');
     expect(pinned.code, pinned.stderr).toBe(0);
     const inProcess = await classify(other.key);
-    expect(inProcess.status).toBe(503);
-    expect(inProcess.body.error).toMatchObject({ code: 'region_unavailable' });
+    expect(inProcess.status).toBe(403);
+    expect(inProcess.body.error).toMatchObject({ code: 'region_not_here' });
     const euSeen = posts(eu).length;
     expect((await chat(other.key)).body.choices[0].message.content).toBe('from us');
     expect(posts(eu).length).toBe(euSeen);

@@ -2,8 +2,8 @@
  * Region pinning end to end: the real Node server (keys mode, SQLite, admin API, located in `eu`) in front of real
  * OpenAI-compatible upstreams on 127.0.0.1 tagged `eu` and `us` that record every body they receive. A key pinned to
  * eu (its own pin or its tenant's) reaches only eu upstreams, for chat and completions, whole and streamed; failover
- * stays inside eu; with no eu upstream up or configured the answer is 503 region_unavailable and the us upstream
- * has received nothing. An unpinned key reaches either; the header narrows a request but never widens a pin.
+ * stays inside eu; with the eu upstreams down the answer is 503 region_unavailable (with a Retry-After), with none
+ * configured 403 region_not_here (no retry changes it), and the us upstream has received nothing. An unpinned key reaches either; the header narrows a request but never widens a pin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyWith, startKeysServer, type KeysServer } from '../billing/helpers.js';
@@ -122,7 +122,7 @@ describe('region pinning through a real server', () => {
     expect(counts()).toEqual({ ...before, euSpare: before.euSpare + CALLS.length });
   });
 
-  it('with the only eu upstream down, or none configured, a pinned request is answered 503 region_unavailable and us receives nothing', async () => {
+  it('with the only eu upstream down a pinned request is answered 503 region_unavailable, with none configured 403 region_not_here; us receives nothing', async () => {
     const key = await pinnedKey('downco');
     const before = counts();
     // Enough calls for the down upstream's circuit to open: the answer stays the same, with a Retry-After.
@@ -138,9 +138,10 @@ describe('region pinning through a real server', () => {
     }
     for (const model of ['us-only', 'untagged']) {
       const response = await generate(key.key, model, 'chat', false);
-      expect(response.status).toBe(503);
+      expect(response.status).toBe(403);
+      expect(response.headers.get('retry-after')).toBeNull();
       const error = await errorOf(response);
-      expect(error.code).toBe('region_unavailable');
+      expect(error.code).toBe('region_not_here');
       expect(error.message).toMatch(/no upstream of this model is in region eu/);
     }
     expect(counts()).toEqual(before);
@@ -152,7 +153,7 @@ describe('region pinning through a real server', () => {
     expect((await setPolicy('keys', key.id, { retention: 'none' })).body).toMatchObject({ pii: 'mask', retention: 'none', region: 'eu', source: 'key', region_source: 'tenant' });
     const before = counts();
     expect(await answerText(await generate(key.key, 'mixed', 'chat', true))).toBe('answered by eu');
-    expect((await generate(key.key, 'us-only', 'completion', false)).status).toBe(503);
+    expect((await generate(key.key, 'us-only', 'completion', false)).status).toBe(403);
     expect(counts()).toEqual({ ...before, eu: before.eu + 1 });
   });
 
@@ -163,7 +164,7 @@ describe('region pinning through a real server', () => {
     const narrowed = await generate(open.key, 'mixed', 'completion', false, { 'x-edge-maas-privacy': 'region=eu' });
     expect(narrowed.headers.get('x-edge-maas-privacy')).toBe('pii=off; retention=standard; region=eu');
     expect(await answerText(narrowed)).toBe('answered by eu');
-    expect((await generate(open.key, 'us-only', 'chat', true, { 'x-edge-maas-privacy': 'region=eu' })).status).toBe(503);
+    expect((await generate(open.key, 'us-only', 'chat', true, { 'x-edge-maas-privacy': 'region=eu' })).status).toBe(403);
     expect(await answerText(await generate(pinned.key, 'mixed', 'chat', false, { 'x-edge-maas-privacy': 'region=eu' }))).toBe('answered by eu');
     for (const [kind, stream] of CALLS) {
       const widened = await generate(pinned.key, 'mixed', kind, stream, { 'x-edge-maas-privacy': 'region=us' });
@@ -176,19 +177,20 @@ describe('region pinning through a real server', () => {
     expect(counts()).toEqual({ ...before, eu: before.eu + 2 });
   });
 
-  it('in-process classification of a pinned key runs only where the server is located (eu here): us-pinned is 503', async () => {
+  it('in-process classification of a pinned key runs only where the server is located (eu here): us-pinned is 403 region_not_here', async () => {
     const euKey = await pinnedKey('classeu');
     const usKey = await pinnedKey('classus', 'us');
     expect((await classifyWith(running.server.url, euKey.key)).status).toBe(200);
     const refused = await classifyWith(running.server.url, usKey.key);
-    expect(refused.status).toBe(503);
-    expect(await errorOf(refused)).toMatchObject({ code: 'region_unavailable' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    expect(await errorOf(refused)).toMatchObject({ code: 'region_not_here' });
     const hf = await fetch(`${running.server.url}/models/sentiment`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${usKey.key}` }, body: JSON.stringify({ inputs: 'a fine film' }),
     });
-    expect(hf.status).toBe(503);
+    expect(hf.status).toBe(403);
     const open = await running.admin.key('classopen', { rpm: 10_000 });
-    expect((await classifyWith(running.server.url, open.key, { input: 'a fine film' }, { 'x-edge-maas-privacy': 'region=us' })).status).toBe(503);
+    expect((await classifyWith(running.server.url, open.key, { input: 'a fine film' }, { 'x-edge-maas-privacy': 'region=us' })).status).toBe(403);
   });
 });
 

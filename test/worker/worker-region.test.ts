@@ -1,5 +1,5 @@
 // Region pinning inside workerd with D1 (migrations/0009): a pinned key's classification is answered only in a
-// Cloudflare data center of its region (request.cf.colo, colo-regions.ts), refused with 503 region_unavailable in
+// Cloudflare data center of its region (request.cf.colo, colo-regions.ts), refused with 403 region_not_here in
 // another one or an unknown one; its generation finds no upstream of its region here (none configured) and says so;
 // unknown regions are a 400 naming region, and the pin stays.
 import { exports } from 'cloudflare:workers';
@@ -33,12 +33,13 @@ describe('region pinning in the Worker', () => {
     expect(here.status).toBe(200);
     expect(here.headers.get('x-edge-maas-privacy')).toBe('pii=off; retention=standard; region=eu');
     const elsewhere = await classify('DFW');
-    expect(elsewhere.status).toBe(503);
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.headers.get('retry-after')).toBeNull();
     const error = await errorOf(elsewhere);
-    expect(error.code).toBe('region_unavailable');
+    expect(error.code).toBe('region_not_here');
     expect(error.message).toContain('in region us');
     const unknown = await classify('XYZ');
-    expect(unknown.status).toBe(503);
+    expect(unknown.status).toBe(403);
     expect((await errorOf(unknown)).message).toContain('not known');
     expect((await classify('FRA', { 'x-edge-maas-privacy': 'region=us' })).status).toBe(403);
   });
@@ -52,10 +53,10 @@ describe('region pinning in the Worker', () => {
     expect(res.status).toBe(200);
   });
 
-  it("the pinned key's generation has no eu upstream here: 503 region_unavailable; a bad region is a 400 and the pin stays", async () => {
+  it("the pinned key's generation has no eu upstream here: 403 region_not_here; a bad region is a 400 and the pin stays", async () => {
     const res = await call('POST', '/v1/chat/completions', { model: 'stories260K', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 }, { authorization: `Bearer ${key.key}` }, 'FRA');
-    expect(res.status).toBe(503);
-    expect((await errorOf(res)).code).toBe('region_unavailable');
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).code).toBe('region_not_here');
     const bad = await call('PUT', `/admin/keys/${key.id}/privacy`, { region: 'atlantis' }, ADMIN);
     expect(bad.status).toBe(400);
     expect(await errorOf(bad)).toMatchObject({ param: 'region', code: 'invalid_value' });
