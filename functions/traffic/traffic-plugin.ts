@@ -16,6 +16,8 @@ export interface TrafficSettings {
   /** Sees every shadow comparison (metrics). */
   onShadowOutcome?: TrafficRouterOptions['onShadowOutcome'];
   maxShadowsInFlight?: number;
+  /** The Node server's batch lane is busy (shadow-runner.ts): shadows wait for no real request. */
+  realWorkPending?: TrafficRouterOptions['realWorkPending'];
   random?: () => number;
 }
 

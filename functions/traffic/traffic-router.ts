@@ -28,6 +28,8 @@ export interface TrafficRouterOptions {
   /** [0, 1): whether a request runs its shadow (default Math.random). */
   random?: () => number;
   maxShadowsInFlight?: number;
+  /** Whether real requests' work is queued or running where shadows run (the Node server's batch lane): a shadow is then skipped. */
+  realWorkPending?: () => boolean;
   /** Sees every shadow comparison (and skip) as it is stored: the metrics helper's hook. */
   onShadowOutcome?: (outcome: ShadowOutcome) => void;
 }
@@ -57,7 +59,7 @@ export class TrafficRouter {
 
   constructor(private readonly options: TrafficRouterOptions) {
     this.random = options.random ?? Math.random;
-    this.shadows = new ShadowRunner(options.store, options.maxShadowsInFlight, options.onShadowOutcome);
+    this.shadows = new ShadowRunner(options.store, options.maxShadowsInFlight, options.onShadowOutcome, options.realWorkPending);
   }
 
   /** The version a name means to this caller, or null where no route applies (the registry decides). */
