@@ -152,7 +152,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const built = await buildLocalApp({
       backend, createSession: serverSessionFactory(backend), batching, registry, billing: openingBilling.then((opened) => opened?.billing), fineTuning,
       privacy: policyDb ? { store: new PolicyStore(policyDb), regions: servedRegions(registry, options.region), locate: options.region ? () => options.region : undefined } : undefined,
-      traffic: policyDb ? { store: new RouteStore(policyDb), onShadowOutcome: observed ? (o) => observed.metrics.shadowOutcome(o) : undefined } : undefined,
+      traffic: policyDb ? { store: new RouteStore(policyDb), realWorkPending: () => !batching.lane.idle, onShadowOutcome: observed ? (o) => observed.metrics.shadowOutcome(o) : undefined } : undefined,
       observability: observed ?? undefined,
       app: { adminToken: options.adminToken, corsOrigins: options.corsOrigins, upstreams, classificationCache: classificationCache ?? undefined },
     });
