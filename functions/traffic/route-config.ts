@@ -5,12 +5,13 @@
  * anything wrong is a 400 naming the field, before anything is stored.
  */
 import { ApiError, invalidRequest } from '../http/errors.js';
+import { canonicalOrder } from './sticky-hash.js';
 import { modelRef, type ModelEntry, type Registry, type Task } from '../registry/registry.js';
 
 export interface WeightedVersion {
   /** The version's canonical name, id@version. */
   model: string;
-  /** An integer share of 0 to 100; a route's weights sum to 100. */
+  /** An integer share of 0 to 100; a route's weights sum to 100, stored in id@version order (sticky-hash.ts). */
   weight: number;
 }
 
@@ -79,7 +80,7 @@ function parseWeights(raw: unknown, task: Task, targets: RouteTargets): Weighted
   }
   const sum = weights.reduce((total, w) => total + w.weight, 0);
   if (sum !== 100) throw invalidRequest(`weights sum to ${sum}; they must sum to 100`, 'weights', 'weights_not_100');
-  return weights;
+  return canonicalOrder(weights);
 }
 
 function parseShadow(raw: unknown, task: Task, targets: RouteTargets): ShadowSetting | null {

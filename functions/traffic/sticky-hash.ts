@@ -1,8 +1,9 @@
 /**
  * Sticky version choice: a caller's bucket (0 to 99) for an alias is the first 32 bits of SHA-256(alias, subject),
  * scaled, so the same key always lands in the same bucket, and the buckets are laid out over the route's versions in
- * the order the route lists them. While the weights stay the same a key sees one version; moving weight between two
- * neighbours (90/10 to 80/20) moves only the keys whose buckets lie in between.
+ * id@version order (code-unit order, the same in every runtime), never the order a request or a stored row lists
+ * them: only the weights decide. While the weights stay the same a key sees one version; moving weight between two
+ * neighbours in that order (with two versions, always: 90/10 to 80/20) moves only the keys whose buckets lie in between.
  */
 import type { WeightedVersion } from './route-config.js';
 
@@ -14,10 +15,16 @@ export async function stickyBucket(alias: string, subject: string): Promise<numb
   return Math.floor((new DataView(digest).getUint32(0) / 2 ** 32) * 100);
 }
 
+/** The versions in the order their buckets are laid out: by id@version. */
+export function canonicalOrder(weights: readonly WeightedVersion[]): WeightedVersion[] {
+  return [...weights].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+}
+
 /** The version whose share of the 100 buckets holds `bucket`. */
-export function versionForBucket(weights: WeightedVersion[], bucket: number): string {
+export function versionForBucket(weights: readonly WeightedVersion[], bucket: number): string {
   let upTo = 0;
-  for (const { model, weight } of weights) {
+  // Routes stored before the order was canonical are laid out the same way as new ones.
+  for (const { model, weight } of canonicalOrder(weights)) {
     upTo += weight;
     if (bucket < upTo) return model;
   }

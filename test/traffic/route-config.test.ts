@@ -30,9 +30,10 @@ function refusal(body: Record<string, unknown>, alias = 'sentiment', servesClass
 }
 
 describe('parseRouteBody', () => {
-  it('takes weights by any name the registry resolves, stored as id@version in the order given, and a shadow', () => {
-    const route = parseRouteBody('sentiment', { weights: { 'sentiment-transformer': 10, [BILSTM]: 90 }, shadow: { model: 'sst2-bert', percent: 2.5 } }, { registry });
+  it('takes weights by any name the registry resolves, stored as id@version in id@version order whatever the order given, and a shadow', () => {
+    const route = parseRouteBody('sentiment', { weights: { [BILSTM]: 90, 'sentiment-transformer': 10 }, shadow: { model: 'sst2-bert', percent: 2.5 } }, { registry });
     expect(route).toEqual({ alias: 'sentiment', weights: [{ model: BERT, weight: 10 }, { model: BILSTM, weight: 90 }], shadow: { model: BERT, percent: 2.5 } });
+    expect(parseRouteBody('sentiment', { weights: { 'sentiment-transformer': 10, [BILSTM]: 90 }, shadow: { model: 'sst2-bert', percent: 2.5 } }, { registry })).toEqual(route);
     expect(parseRouteBody('sst2-bert', { weights: { [BERT]: 100 }, shadow: null }, { registry }).shadow).toBeNull();
   });
 
@@ -77,6 +78,17 @@ describe('parseRouteBody', () => {
 });
 
 describe('sticky buckets', () => {
+  it('are laid out by id@version, not by the order the weights are listed: the same weights give every key the same version', async () => {
+    const listed = [{ model: BILSTM, weight: 60 }, { model: BERT, weight: 30 }, { model: 'distilbert-sst2@1', weight: 10 }];
+    const orders = [listed, [...listed].reverse(), [listed[1]!, listed[0]!, listed[2]!]];
+    const keys = Array.from({ length: 300 }, () => randomUUID());
+    const buckets = await Promise.all(keys.map((k) => stickyBucket('sentiment', `key:${k}`)));
+    const seen = orders.map((weights) => buckets.map((b) => versionForBucket(weights, b)));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[2]).toEqual(seen[0]);
+    expect(new Set(seen[0]).size).toBe(3);
+  });
+
   it('are the same for the same key and alias, and differ by alias', async () => {
     const key = randomUUID();
     const buckets = await Promise.all(Array.from({ length: 5 }, () => stickyBucket('sentiment', key)));
@@ -95,11 +107,14 @@ describe('sticky buckets', () => {
     expect(chi2).toBeLessThan(157); // chi-square(99) 0.9999 quantile is about 156.6
   });
 
-  it('move only the keys between two neighbours when weight moves between them', () => {
+  it('move only the keys between two neighbours when weight moves between them, in either order the weights are listed', () => {
     const before = [{ model: 'a', weight: 90 }, { model: 'b', weight: 10 }];
     const after = [{ model: 'a', weight: 80 }, { model: 'b', weight: 20 }];
-    const moved = Array.from({ length: 100 }, (_, b) => b).filter((b) => versionForBucket(before, b) !== versionForBucket(after, b));
-    expect(moved).toEqual(Array.from({ length: 10 }, (_, i) => 80 + i));
+    for (const [from, to] of [[before, after], [[...before].reverse(), after], [before, [...after].reverse()]]) {
+      const moved = Array.from({ length: 100 }, (_, b) => b).filter((b) => versionForBucket(from!, b) !== versionForBucket(to!, b));
+      expect(moved).toEqual(Array.from({ length: 10 }, (_, i) => 80 + i));
+      expect(moved.every((b) => versionForBucket(from!, b) === 'a' && versionForBucket(to!, b) === 'b')).toBe(true);
+    }
     expect(Array.from({ length: 100 }, (_, b) => versionForBucket([{ model: 'x', weight: 0 }, { model: 'y', weight: 100 }], b)).every((v) => v === 'y')).toBe(true);
   });
 });
