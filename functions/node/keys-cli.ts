@@ -20,7 +20,7 @@ import { defaultUsageDb, dynamoTablesFromEnv, migrationsDir, openBilling } from 
 import { openSqlite } from './sqlite-database.js';
 import { ApiError } from '../http/errors.js';
 import { OPEN_POLICY, parsePolicyBody } from '../privacy/policy.js';
-import { SqlPolicyStore, type PolicyStore } from '../privacy/policy-store.js';
+import { inForce, SqlPolicyStore, type PolicyStore } from '../privacy/policy-store.js';
 import { applyRegistryOverlay } from '../registry/registry-overlay.js';
 import { servedRegions } from '../privacy/regions.js';
 import { readLocalRegistry } from './local-app.js';
@@ -89,33 +89,36 @@ runCli(async () => {
 });
 
 /**
- * `privacy key|tenant <id> [--pii …] [--retention …] [--region …]`: the policy shown, or changed (the fields given) and
- * shown. A region must be one some upstream of models/registry.json is in, or this server's EDGE_MAAS_REGION; "none"
- * removes the pin.
+ * `privacy key|tenant <id> [--pii …] [--retention …] [--region …]`: the policy in force shown (a key's own, else its
+ * tenant's, with source and region_source, as GET /admin/keys/{id}/privacy answers), or changed (the fields given)
+ * and shown. A region must be one some upstream of models/registry.json is in, or this server's EDGE_MAAS_REGION;
+ * "none" (or "null", as the API takes it) removes the pin. A revoked key's policy no longer changes.
  */
 async function privacy(store: Awaited<ReturnType<typeof openBilling>>['billing']['store'], [scope, id]: string[], values: { pii?: string; retention?: string; region?: string }) {
   if ((scope !== 'key' && scope !== 'tenant') || !id) throw new UsageError('usage: npm run keys -- privacy key|tenant <id> [--pii off|mask|block] [--retention standard|none] [--region eu|us|...|none]');
-  const exists = scope === 'key' ? (await store.keyById(id)) !== null : (await store.getTenant(id)) !== null;
+  const key = scope === 'key' ? await store.keyById(id) : null;
+  const exists = scope === 'key' ? key !== null : (await store.getTenant(id)) !== null;
   if (!exists) throw new UsageError(`${scope} "${id}" does not exist`);
   const { policies, close } = await openPolicies();
   try {
-    const asked = { pii: values.pii, retention: values.retention, region: values.region === 'none' ? null : values.region };
+    const asked = { pii: values.pii, retention: values.retention, region: values.region === 'none' || values.region === 'null' ? null : values.region };
     const change = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== undefined));
+    const tenant = key ? await policies.get('tenant', key.tenantId) : null;
     if (Object.keys(change).length > 0) {
+      if (key?.status === 'revoked') throw new UsageError(`key "${id}" is revoked for good; its privacy policy can no longer change`);
       const served = change.region ? servedRegions(applyRegistryOverlay(await readLocalRegistry(), process.env.REGISTRY_OVERLAY || undefined), process.env.EDGE_MAAS_REGION || undefined) : undefined;
       // A key's first row starts from its tenant's pii and retention, as the admin API's does.
-      const tenant = scope === 'key' ? await policies.get('tenant', (await store.keyById(id))!.tenantId) : null;
       const start = (await policies.get(scope, id)) ?? (tenant ? { pii: tenant.pii, retention: tenant.retention } : OPEN_POLICY);
       try {
         await policies.put(scope, id, parsePolicyBody(change, start, served));
       } catch (error) {
-        if (error instanceof ApiError) throw new UsageError(`--${error.param}: ${error.message}`);
+        if (error instanceof ApiError) throw new UsageError(`--${error.param}: ${error.message.replace(', or null for none', ', or none')}`);
         throw error;
       }
     }
     const own = await policies.get(scope, id);
-    const { pii, retention } = own ?? OPEN_POLICY;
-    return { object: 'privacy_policy', scope, id, pii, retention, region: own?.region ?? null, source: own ? scope : 'default' };
+    const { policy, source, regionSource } = inForce(scope === 'key' ? { key: own, tenant } : { key: null, tenant: own });
+    return { object: 'privacy_policy', scope, id, pii: policy.pii, retention: policy.retention, region: policy.region ?? null, source, region_source: regionSource };
   } finally {
     close();
   }

@@ -57,4 +57,30 @@ describe('npm run keys -- privacy --region', () => {
     expect(JSON.parse((await keys({}, 'privacy', 'key', key.id, '--region', 'none')).stdout)).toMatchObject({ pii: 'mask', region: null });
     expect(sqliteRows(db.path, "SELECT region FROM privacy_policies WHERE scope = 'key'")).toEqual([{ region: null }]);
   });
+
+  it("shows a key's policy in force with its source and region_source, as the API does: the tenant's pin", async () => {
+    expect((await keys({}, 'tenant', 'pinnedco', '--stripe-customer', 'cus_pinnedco')).code).toBe(0);
+    const key = JSON.parse((await keys({}, 'create', '--tenant', 'pinnedco')).stdout) as { id: string };
+    expect(JSON.parse((await keys({}, 'privacy', 'tenant', 'pinnedco', '--region', 'us', '--pii', 'block')).stdout)).toMatchObject({ region: 'us', source: 'tenant', region_source: 'tenant' });
+    expect(JSON.parse((await keys({}, 'privacy', 'key', key.id)).stdout)).toEqual({ object: 'privacy_policy', scope: 'key', id: key.id, pii: 'block', retention: 'standard', region: 'us', source: 'tenant', region_source: 'tenant' });
+    expect(JSON.parse((await keys({}, 'privacy', 'key', key.id, '--retention', 'none')).stdout)).toMatchObject({ pii: 'block', retention: 'none', region: 'us', source: 'key', region_source: 'tenant' });
+  });
+
+  it('takes --region null as none, and its error message names what it takes', async () => {
+    expect((await keys({}, 'tenant', 'nullco', '--stripe-customer', 'cus_nullco')).code).toBe(0);
+    const key = JSON.parse((await keys({}, 'create', '--tenant', 'nullco')).stdout) as { id: string };
+    expect((await keys({}, 'privacy', 'key', key.id, '--region', 'us')).code).toBe(0);
+    expect(JSON.parse((await keys({}, 'privacy', 'key', key.id, '--region', 'null')).stdout)).toMatchObject({ region: null, region_source: 'default' });
+    const bad = await keys({}, 'privacy', 'key', key.id, '--region', 'mars');
+    expect(lastLine(bad.stderr)).toMatch(/, or none$/);
+  });
+
+  it("refuses to change a revoked key's policy", async () => {
+    expect((await keys({}, 'tenant', 'goneco', '--stripe-customer', 'cus_goneco')).code).toBe(0);
+    const key = JSON.parse((await keys({}, 'create', '--tenant', 'goneco')).stdout) as { id: string };
+    expect((await keys({}, 'revoke', key.id)).code).toBe(0);
+    const refused = await keys({}, 'privacy', 'key', key.id, '--region', 'us');
+    expect(refused.code).toBe(1);
+    expect(lastLine(refused.stderr)).toMatch(/revoked for good/);
+  });
 });
