@@ -248,7 +248,11 @@ describe.skipIf(skip)(title, () => {
     // The tenant field was filled in for the key.
     expect(await page.getByRole('combobox', { name: 'Tenant' }).inputValue()).toBe('beta');
     await page.getByRole('textbox', { name: 'Name' }).fill('console key');
-    await page.getByRole('spinbutton', { name: 'Monthly budget (USD)' }).fill('5');
+    // A budget that is no amount is refused on the page, not sent as no budget (a number input read "5e" as empty).
+    await page.getByRole('textbox', { name: 'Monthly budget (USD)' }).fill('5e');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'The key was not created: Monthly budget: "5e" is not an amount in dollars' }).count()).toBe(1);
+    await page.getByRole('textbox', { name: 'Monthly budget (USD)' }).fill('5');
     await page.getByRole('button', { name: 'Create key' }).click();
     const secretBox = page.getByRole('textbox', { name: 'The new key' });
     await secretBox.waitFor();
@@ -302,15 +306,71 @@ describe.skipIf(skip)(title, () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Edit limits of limits key');
     await page.keyboard.press('Enter');
     await rpm.waitFor();
-    await rpm.fill('-5');
-    await page.keyboard.press('Enter');
-    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/The limits were not changed: 400: "rpm" must be an integer from 1 to 1,000,000/);
-    expect(await row.locator('td').nth(3).textContent()).toBe('100');
+    const budget = form.getByRole('textbox', { name: 'Monthly budget (USD)' });
+    const noBudget = form.getByRole('checkbox', { name: 'No budget (no monthly cap)' });
+    const patches: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PATCH') patches.push(request.postData() ?? '');
+    });
+    // What the form cannot read is refused on the page, in the units typed, and nothing is sent.
+    const refusedOnPage: [string, string, RegExp][] = [
+      ['rpm', '-5', /^Requests per minute: enter a whole number from 1 to 1,000,000\.$/],
+      ['rpm', '2.5', /^Requests per minute: enter a whole number/],
+      ['budget', '5e', /^Monthly budget: "5e" is not an amount in dollars/],
+      ['budget', '-1', /^Monthly budget: must be 0 or more dollars\.$/],
+      ['budget', '1,5', /^Monthly budget: "1,5" has a comma: write dollars with a decimal point/],
+      ['budget', '2.5.1', /^Monthly budget: "2.5.1" is not an amount in dollars/],
+      ['budget', '0.0000001', /^Monthly budget: "0.0000001" has more than 6 decimals: the smallest step is \$0.000001 \(enter 0 for free requests only\)/],
+      ['budget', '', /^Monthly budget: enter an amount in dollars.*To take the budget away, tick "No budget"\.$/],
+    ];
+    for (const [which, typed, message] of refusedOnPage) {
+      // The field typed in last holds the focus, and Enter there submits.
+      if (which === 'rpm') {
+        await noBudget.check();
+        await rpm.fill(typed);
+      } else {
+        await noBudget.uncheck();
+        await rpm.fill('100');
+        await budget.fill(typed);
+      }
+      await page.keyboard.press('Enter');
+      await expect.poll(() => form.getByRole('alert').textContent(), { message: `${which} ${JSON.stringify(typed)}` }).toMatch(message);
+      expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe(which);
+    }
+    expect(patches).toEqual([]);
+    expect(await row.locator('td').nth(5).textContent()).toBe('none');
+    // The "No budget" box holds the amount field off; unticked, a budget of 0 is free requests only.
+    await noBudget.check();
+    expect(await budget.isDisabled()).toBe(true);
+    await noBudget.uncheck();
+    await budget.fill('0');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'within $0 a month' }).count()).toBe(1);
+    expect(patches).toEqual(['{"monthly_budget_micro_usd":0}']);
+    await edit.click();
+    // An answer of 200 without the key (an odd proxy's) is said plainly, not as a script error.
+    await page.route('**/admin/keys/*', (route) => (route.request().method() === 'PATCH' ? route.fulfill({ status: 200, contentType: 'application/json', body: '{}' }) : route.fallback()));
+    await noBudget.check();
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toBe('The server answered without the key\'s limits, so whether they changed is unknown: reload the page to see the key as it is now.');
+    await page.unroute('**/admin/keys/*');
+    // The server's own refusal is shown in the form: the key was revoked while the form was open.
+    const { id: gone } = await admin('/admin/keys', { tenant: 'limits', name: 'gone key' }) as { id: string };
+    await open(page, `${server.url}/console/keys`);
+    await page.getByRole('button', { name: 'Edit limits of gone key' }).click();
+    const goneForm = page.getByRole('form', { name: 'Limits of gone key' });
+    await goneForm.getByRole('spinbutton', { name: 'Requests per minute' }).fill('7');
+    expect((await fetch(`${server.url}/admin/keys/${gone}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
+    await goneForm.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(() => goneForm.getByRole('alert').textContent()).toMatch(/The limits were not changed: 409: key "key_\w+" is revoked for good/);
     // The refused PATCH is logged by the browser as a failed resource, and that is all.
-    expect(problems).toEqual([expect.stringContaining('status of 400')]);
+    expect(problems).toEqual([expect.stringContaining('status of 409')]);
     problems.length = 0;
+    await page.getByRole('button', { name: 'Edit limits of limits key' }).click();
+    await rpm.waitFor();
+    await noBudget.uncheck();
     await rpm.fill('1');
-    await form.getByRole('spinbutton', { name: 'Monthly budget (USD)' }).fill('3');
+    await budget.fill('3');
     await screenshot(page, 'keys-edit-limits-desktop');
     await form.getByRole('button', { name: 'Save limits' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'now allows 1 requests' }).count()).toBe(1);

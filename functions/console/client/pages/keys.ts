@@ -5,6 +5,7 @@
 import { ApiProblem, call, messageOf } from '../api.js';
 import { field, h, notice, show } from '../dom.js';
 import { count, usd } from '../format.js';
+import { dollars, LIMIT_MAX, wholeNumber } from '../limit-inputs.js';
 import { session } from '../session.js';
 import { keyLimitsForm } from './key-limits-form.js';
 
@@ -12,8 +13,6 @@ interface AdminKey {
   id: string; tenant: string; name: string | null; prefix: string; status: 'active' | 'disabled' | 'revoked';
   rpm: number; tpm: number; monthly_budget_micro_usd: number | null; created_at: string;
 }
-
-const numberOrUndefined = (input: HTMLInputElement) => (input.value.trim() === '' ? undefined : Number(input.value));
 
 export async function mountKeys(root: HTMLElement): Promise<void> {
   if (!session.adminToken()) {
@@ -139,21 +138,32 @@ export async function mountKeys(root: HTMLElement): Promise<void> {
   const keyName = h('input', { name: 'name', maxlength: 100, autocomplete: 'off' });
   const rpm = h('input', { type: 'number', name: 'rpm', min: 1, placeholder: '600' });
   const tpm = h('input', { type: 'number', name: 'tpm', min: 1, placeholder: '1000000' });
-  const budget = h('input', { type: 'number', name: 'budget', min: 0, step: '0.01', placeholder: 'none' });
+  // Text, not a number input: "5e" or "1,5" must be a message, not an empty field (no budget) or another amount.
+  const budget = h('input', { type: 'text', name: 'budget', inputmode: 'decimal', autocomplete: 'off', placeholder: 'none' });
   const keyForm = h('form', { className: 'card', 'aria-label': 'New key' },
     h('h2', {}, 'New key'),
     h('div', { className: 'row' }, field('Tenant', keyTenant), field('Name', keyName)),
-    h('div', { className: 'row' }, field('Requests per minute', rpm), field('Tokens per minute', tpm), field('Monthly budget (USD)', budget, 'Empty: no budget.')),
+    h('div', { className: 'row' }, field('Requests per minute', rpm), field('Tokens per minute', tpm), field('Monthly budget (USD)', budget, 'Empty: no budget. 0: free requests only.')),
     h('p', { className: 'hint' }, 'Limits and budget can be changed later with the key\'s "Edit limits" button: the change applies from its next request.'),
     h('div', { className: 'actions' }, h('button', { type: 'submit' }, 'Create key')), secret);
   keyForm.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const dollars = numberOrUndefined(budget);
+    show(secret);
+    const rpmRead = wholeNumber(rpm, 'Requests per minute', LIMIT_MAX.rpm, 'leave out');
+    const tpmRead = wholeNumber(tpm, 'Tokens per minute', LIMIT_MAX.tpm, 'leave out');
+    const budgetRead = budget.value.trim() === '' ? { value: undefined } : dollars(budget, 'Monthly budget');
+    for (const [read, input] of [[rpmRead, rpm], [tpmRead, tpm], [budgetRead, budget]] as const) {
+      if ('problem' in read) {
+        show(secret, notice('error', `The key was not created: ${read.problem}`));
+        return input.focus();
+      }
+    }
     try {
       const created = await call<AdminKey & { key: string }>('/admin/keys', {
         admin: true,
-        body: { tenant: keyTenant.value.trim(), ...(keyName.value.trim() ? { name: keyName.value.trim() } : {}), rpm: numberOrUndefined(rpm), tpm: numberOrUndefined(tpm),
-          ...(dollars === undefined ? {} : { monthly_budget_micro_usd: Math.round(dollars * 1e6) }) },
+        body: { tenant: keyTenant.value.trim(), ...(keyName.value.trim() ? { name: keyName.value.trim() } : {}),
+          rpm: 'value' in rpmRead ? rpmRead.value : undefined, tpm: 'value' in tpmRead ? tpmRead.value : undefined,
+          ...('value' in budgetRead && budgetRead.value !== undefined ? { monthly_budget_micro_usd: budgetRead.value } : {}) },
       });
       const value = h('input', { readonly: true, value: created.key, 'aria-label': 'The new key', className: 'secret-value', spellcheck: 'false' });
       const copied = h('span', { className: 'copied', role: 'status' });
