@@ -111,6 +111,9 @@ describe('GET /metrics after known traffic', () => {
     expect(metrics.value('edge_maas_upstream_down_attempts_total', { upstream: origin })).toBe(0);
     expect(metrics.value('edge_maas_upstream_circuit_state', { upstream: origin, state: 'closed' })).toBe(1);
     expect(metrics.value('edge_maas_upstream_circuit_state', { upstream: origin, state: 'open' })).toBe(0);
+    // No tracing SDK in this process (OTEL_TRACES_EXPORTER unset): the API's calls are no-ops and send no traceparent.
+    expect(upstream.received).toHaveLength(3);
+    expect(upstream.received.map((h) => h.traceparent)).toEqual([undefined, undefined, undefined]);
   });
 
   it('counts PII found by kind, and reads the usage backlog', () => {
