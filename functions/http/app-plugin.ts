@@ -13,8 +13,15 @@ export interface PluginMiddleware {
   /** A Hono path pattern, e.g. "/v1/*". */
   path: string;
   handler: MiddlewareHandler<AppEnv>;
-  /** What it may answer instead of the route, documented on every operation under `path` (a route's own win). */
+  /**
+   * What it may answer instead of the route, documented on every operation under `path`; where a route documents the
+   * same status, the descriptions are joined (the route's schema wins).
+   */
   responses?: RouteConfig['responses'];
+  /** Request headers it reads, documented as parameters of every operation under `path`. */
+  parameters?: Array<{ name: string; in: 'header'; required?: boolean; description: string; schema: { type: 'string'; example?: string } }>;
+  /** Headers it adds to every answer, documented on each response of every operation under `path`. */
+  responseHeaders?: Record<string, { description: string; schema: { type: 'string'; example?: string } }>;
 }
 
 /** Whether a Hono path pattern of a plugin's middleware ("/v1/*", "/healthz") covers an OpenAPI path. */
