@@ -22,6 +22,7 @@ import { describePolicy, OPEN_POLICY, parsePrivacyHeader, PRIVACY_HEADER, strict
 import { inForce, type PolicyStore } from './policy-store.js';
 import { notServedHere, regionNotServed, type LocateRequest, type PinnedBy } from './regions.js';
 import type { RetentionGuard } from './retention.js';
+import { privacyParameters, privacyResponseHeaders, privacyResponses } from './privacy-responses.js';
 import { PII_COUNT_HEADER } from './screen.js';
 
 export interface PrivacyPluginOptions {
@@ -146,9 +147,10 @@ export function privacyMiddleware(options: PrivacyPluginOptions): MiddlewareHand
 }
 
 export function privacyPlugin(options: PrivacyPluginOptions): AppPlugin {
+  const handler = privacyMiddleware(options);
   return {
     // /models/*: the Hugging Face route classifies in-process too.
-    middleware: [{ path: '/v1/*', handler: privacyMiddleware(options) }, { path: '/models/*', handler: privacyMiddleware(options) }],
+    middleware: ['/v1/*', '/models/*'].map((path) => ({ path, handler, responses: privacyResponses, parameters: privacyParameters, responseHeaders: privacyResponseHeaders })),
     routes: [privacyAdminRoutes(options)],
   };
 }

@@ -72,6 +72,34 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(alone.paths['/v1/classify']!.post!.responses).sort()).toEqual(['200', '400', '404', '409', '413', '415', '503']);
   });
 
+  it("documents privacy's request header, refusals and answer headers on every operation it runs on, as the API answers them", async () => {
+    const doc = (await getDoc()) as Doc & { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { description: string; headers?: Record<string, unknown> }> }>> };
+    const covered = Object.entries(doc.paths).filter(([path]) => path.startsWith('/v1/') || path.startsWith('/models/'));
+    expect(covered.length).toBeGreaterThan(5);
+    for (const [path, item] of covered) {
+      for (const [method, operation] of Object.entries(item)) {
+        const where = `${method} ${path}`;
+        expect(operation.parameters?.filter((p) => p.name === 'x-edge-maas-privacy' && p.in === 'header'), where).toHaveLength(1);
+        for (const code of ['invalid_privacy_header', 'region_not_served', 'pii_blocked']) expect(operation.responses['400']?.description, where).toContain(code);
+        for (const code of ['region_conflict', 'region_not_here', 'retention_forbids_storage']) expect(operation.responses['403']?.description, where).toContain(code);
+        expect(operation.responses['503']?.description, where).toContain('region_unavailable');
+        expect(Object.keys(operation.responses['200']?.headers ?? {}), where).toEqual(expect.arrayContaining(['x-edge-maas-privacy', 'x-edge-maas-pii']));
+      }
+    }
+    // Billing's 403 and the route's own 400 keep their descriptions beside privacy's.
+    expect(doc.paths['/v1/classify']!.post!.responses['403']!.description).toMatch(/disabled or revoked/);
+    for (const [path, item] of Object.entries(doc.paths).filter(([p]) => !p.startsWith('/v1/') && !p.startsWith('/models/'))) {
+      for (const operation of Object.values(item)) expect(operation.parameters ?? [], path).toEqual([]);
+    }
+    const ok = await post('/v1/classify', { input: 'a fine film' });
+    expect(ok.headers.get('x-edge-maas-privacy')).toBe('pii=off; retention=standard');
+    const bad = await fetch(`${server.url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-edge-maas-privacy': 'region=eu; region=us' }, body: JSON.stringify({ input: 'x' }) });
+    expect(bad.status).toBe(400);
+    const answer = await bad.json();
+    expect(answer.error.code).toBe('invalid_privacy_header');
+    expect(declaredSchema(doc, '/v1/classify', 'post', 400).safeParse(answer).error?.issues ?? []).toEqual([]);
+  });
+
   it('every documented operation answers what its declared schema for that status says', async () => {
     const doc = await getDoc();
     const checked: string[] = [];
