@@ -13,7 +13,7 @@ import { ApiError } from '../http/errors.js';
 import { parseRouteBody, type RouteTargets } from '../traffic/route-config.js';
 import { SqlRouteStore, type RouteStore } from '../traffic/route-store.js';
 import { applyRegistryOverlay } from '../registry/registry-overlay.js';
-import { readRouteView, routeView } from '../traffic/route-view.js';
+import { deleteRoute, readRouteView, routeView } from '../traffic/route-view.js';
 import { defaultUsageDb, dynamoTablesFromEnv, migrationsDir } from './billing-setup.js';
 import { runCli, UsageError } from './cli.js';
 import { readLocalRegistry } from './local-app.js';
@@ -49,10 +49,7 @@ runCli(async () => {
       const [routes, comparisons] = await Promise.all([store.list(), store.comparisons()]);
       out = routes.map((r) => routeView(r.alias, r, comparisons.filter((x) => x.alias === r.alias), targets));
     } else if (command === 'show') out = await readRouteView(store, alias!, targets);
-    else if (command === 'clear') {
-      const deleted = await store.delete(alias!);
-      out = { ...(await readRouteView(store, alias!, targets)), deleted };
-    }
+    else if (command === 'clear') out = await deleteRoute(store, alias!, targets);
     else {
       const body: Record<string, unknown> = { weights: weightsOf(values.weight ?? []) };
       if (values.shadow !== undefined || values['shadow-percent'] !== undefined) {

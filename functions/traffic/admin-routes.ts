@@ -1,9 +1,10 @@
 /**
  * Traffic routes in the admin API, behind `Authorization: Bearer <ADMIN_TOKEN>` (off, 404, without one):
- * GET /admin/routes (every stored route), GET /admin/routes/{alias} (the route in force and its shadow comparisons),
+ * GET /admin/routes (every stored route), GET /admin/routes/{alias} (the route in force and its shadow comparisons;
+ * both show a stored route whatever the registry says now, with what of it is stale: route-view.ts),
  * PUT /admin/routes/{alias} `{ "weights": {...}, "shadow"?: { "model", "percent" } | null }` (the whole route:
  * a 400 names the wrong field, and the route in force stays as it was), DELETE /admin/routes/{alias} (back to the
- * registry's plain alias; the comparison counts are kept).
+ * registry's plain alias, with what was removed; 404 no_route when none is stored; the comparison counts are kept).
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { adminOnly } from '../http/admin-only.js';
@@ -11,7 +12,7 @@ import { readJsonObject } from '../http/json-body.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
 import { parseRouteBody, type RouteTargets } from './route-config.js';
 import type { RouteStore } from './route-store.js';
-import { readRouteView, routeView } from './route-view.js';
+import { deleteRoute, readRouteView, routeView } from './route-view.js';
 
 export interface TrafficAdminOptions {
   store: RouteStore;
@@ -42,9 +43,7 @@ export function trafficAdminRoutes({ store, targets, adminToken }: TrafficAdminO
     return c.json(await readRouteView(store, alias, targets));
   });
   declareRoute(group, remove, async (c) => {
-    const { alias } = c.req.valid('param');
-    const deleted = await store.delete(alias);
-    return c.json({ ...(await readRouteView(store, alias, targets)), deleted });
+    return c.json(await deleteRoute(store, c.req.valid('param').alias, targets));
   });
   return group;
 }

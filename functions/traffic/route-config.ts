@@ -107,5 +107,18 @@ export function parseRouteBody(alias: string, body: Record<string, unknown>, tar
     if (!FIELDS.includes(name)) throw invalidRequest(`unknown field "${name.slice(0, 40)}"; a route has weights and shadow`, name.slice(0, 40), 'unknown_field');
   }
   if (body.weights === undefined) throw invalidRequest('weights is required', 'weights', 'invalid_weights');
-  return { alias, weights: parseWeights(body.weights, task, targets), shadow: parseShadow(body.shadow, task, targets) };
+  const weights = parseWeights(body.weights, task, targets);
+  const shadow = parseShadow(body.shadow, task, targets);
+  // A request never shadows the version that answered it: a shadow that every answering version equals never runs.
+  if (shadow && weights.every((w) => w.weight === 0 || w.model === shadow.model)) {
+    throw invalidRequest(`shadow.model: ${shadow.model} answers every request of this route, so it would never run as its shadow; a shadow must differ from at least one version with a weight above 0`, 'shadow.model', 'shadow_never_runs');
+  }
+  return { alias, weights, shadow };
+}
+
+/** Whether this deployment can answer with (or shadow on) a stored version: the router's own test, for the views. */
+export function servesVersion(ref: string, targets: RouteTargets): boolean {
+  const entry = targets.registry.resolve(ref);
+  if (!entry) return false;
+  return entry.task !== 'text-classification' || !targets.servesClassifier || targets.servesClassifier(entry);
 }

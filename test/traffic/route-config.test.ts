@@ -35,6 +35,8 @@ describe('parseRouteBody', () => {
     expect(route).toEqual({ alias: 'sentiment', weights: [{ model: BERT, weight: 10 }, { model: BILSTM, weight: 90 }], shadow: { model: BERT, percent: 2.5 } });
     expect(parseRouteBody('sentiment', { weights: { 'sentiment-transformer': 10, [BILSTM]: 90 }, shadow: { model: 'sst2-bert', percent: 2.5 } }, { registry })).toEqual(route);
     expect(parseRouteBody('sst2-bert', { weights: { [BERT]: 100 }, shadow: null }, { registry }).shadow).toBeNull();
+    // A shadow equal to one of two answering versions runs for the other's requests.
+    expect(parseRouteBody('sentiment', { weights: { [BERT]: 99, [BILSTM]: 1 }, shadow: { model: BERT, percent: 5 } }, { registry }).shadow).toEqual({ model: BERT, percent: 5 });
   });
 
   it('refuses each kind of bad input with a 400 naming the field', () => {
@@ -59,6 +61,10 @@ describe('parseRouteBody', () => {
       [{ weights: { [BILSTM]: 100 }, shadow: { model: BERT, percent: 5, share: 1 } }, 'shadow.share', 'unknown_field'],
       [{ weights: { [BILSTM]: 100 }, shadow: 'sst2-bert@3' }, 'shadow', 'invalid_shadow'],
       [{ weights: { [BILSTM]: 100 }, weight: 5 }, 'weight', 'unknown_field'],
+      // A shadow never runs on the version that answered: one equal to every answering version never runs at all.
+      [{ weights: { [BERT]: 100 }, shadow: { model: BERT, percent: 5 } }, 'shadow.model', 'shadow_never_runs'],
+      [{ weights: { [BERT]: 100 }, shadow: { model: 'sst2-bert', percent: 50 } }, 'shadow.model', 'shadow_never_runs'],
+      [{ weights: { [BERT]: 100, [BILSTM]: 0 }, shadow: { model: 'sentiment-transformer', percent: 50 } }, 'shadow.model', 'shadow_never_runs'],
     ];
     for (const [body, param, code] of cases) {
       const error = refusal(body);

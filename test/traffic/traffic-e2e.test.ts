@@ -161,7 +161,35 @@ describe('a stale route', () => {
     }
     expect(logged.mock.calls.some(([line]) => String(line).includes('sst2-bert@9'))).toBe(true);
     logged.mockRestore();
+    // The admin API says so, in GET one and GET all: which version is stale and which answers instead.
+    const shown = (await route('GET', 'sentiment')).body;
+    expect(shown).toMatchObject({ source: 'route', weights: { 'sst2-bert@9': 100 }, stale: ['sst2-bert@9'], registry_model: BILSTM });
+    expect(shown.stale_note).toContain(BILSTM);
+    expect((await admin('GET', '/routes')).body.data.find((r: any) => r.alias === 'sentiment')).toEqual(shown);
     expect((await route('DELETE', 'sentiment')).body.deleted).toBe(true);
+  });
+
+  it('whose alias left the registry is shown (stale shadow too) and deleted once, then 404 no_route', async () => {
+    const db = new Database(running.db.path);
+    try {
+      db.prepare('INSERT INTO model_routes (alias, weights, shadow_model, shadow_percent, updated_at) VALUES (?, ?, ?, ?, ?)')
+        .run('retired-alias', JSON.stringify([{ model: BILSTM, weight: 100 }]), 'sst2-glove-bilstm@2', 10, Date.now());
+    } finally {
+      db.close();
+    }
+    const shown = await route('GET', 'retired-alias');
+    expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({ source: 'route', weights: { [BILSTM]: 100 }, shadow: { model: 'sst2-glove-bilstm@2', percent: 10 }, stale: ['sst2-glove-bilstm@2'], registry_model: null });
+    expect(shown.body.stale_note).toContain('never runs');
+    expect((await admin('GET', '/routes')).body.data.map((r: any) => r.alias)).toContain('retired-alias');
+    const deleted = await route('DELETE', 'retired-alias');
+    expect([deleted.status, deleted.body.deleted, deleted.body.source, deleted.body.removed]).toEqual([200, true, 'none', { weights: { [BILSTM]: 100 }, shadow: { model: 'sst2-glove-bilstm@2', percent: 10 } }]);
+    const again = await route('DELETE', 'retired-alias');
+    expect([again.status, again.body.error?.code]).toEqual([404, 'no_route']);
+    expect((await route('GET', 'retired-alias')).status).toBe(404);
+    expect((await admin('GET', '/routes')).body.data.map((r: any) => r.alias)).not.toContain('retired-alias');
+    // A registry alias with no route stored: nothing to delete either.
+    expect((await route('DELETE', 'sentiment')).body.error?.code).toBe('no_route');
   });
 });
 

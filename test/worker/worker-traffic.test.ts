@@ -57,6 +57,19 @@ describe('traffic routes in the Worker', () => {
     expect((await call('DELETE', '/admin/routes/sentiment', undefined, ADMIN)).status).toBe(200);
   });
 
+  it('shows a route naming a version the registry lacks as stale, deletes it once, then 404 no_route', async () => {
+    await DB.prepare('INSERT INTO model_routes (alias, weights, shadow_model, shadow_percent, updated_at) VALUES (?, ?, NULL, NULL, ?)')
+      .bind('sentiment', JSON.stringify([{ model: 'sst2-bert@9', weight: 100 }]), Date.now()).run();
+    const shown = (await (await call('GET', '/admin/routes/sentiment', undefined, ADMIN)).json()) as Record<string, unknown>;
+    expect(shown).toMatchObject({ source: 'route', stale: ['sst2-bert@9'], registry_model: BILSTM });
+    const all = (await (await call('GET', '/admin/routes', undefined, ADMIN)).json()) as { data: unknown[] };
+    expect(all.data).toEqual([shown]);
+    expect((await classify()).model).toBe(BILSTM);
+    expect((await call('DELETE', '/admin/routes/sentiment', undefined, ADMIN)).status).toBe(200);
+    const again = await call('DELETE', '/admin/routes/sentiment', undefined, ADMIN);
+    expect([again.status, ((await again.json()) as { error: { code: string } }).error.code]).toEqual([404, 'no_route']);
+  });
+
   it('runs a shadow beside the answer, never billed, and counts its comparisons', async () => {
     const texts = ['a witty, gorgeous film', 'a dull, lifeless mess'];
     const keyId = await keyIdOf(key);
