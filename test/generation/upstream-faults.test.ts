@@ -2,7 +2,7 @@
 // that goes away. The router is the real app on a real port; the upstreams are real servers.
 import { describe, expect, it } from 'vitest';
 import { startGenerationServer } from '../../functions/node/start-generation-server.js';
-import { closedPort, complete, onCleanup, rawUpstream, readEvents, router as routerWith, spawnGenerationServer, stopAfterEach } from './upstream-helpers.js';
+import { closedPort, complete, downUntilRelayed, onCleanup, rawUpstream, readEvents, router as routerWith, spawnGenerationServer, stopAfterEach } from './upstream-helpers.js';
 
 const POLICY = {
   connectTimeoutMs: 1_000, firstTokenTimeoutMs: 300, idleTimeoutMs: 10_000, totalTimeoutMs: 20_000, retries: 1, backoffMs: 10,
@@ -24,8 +24,8 @@ describe('the router against failing upstreams', () => {
   });
 
   it('answers 502 while an upstream is down, 503 at once when its circuit opens, and recovers when it is back', async () => {
-    const port = await closedPort();
-    const url = await router([`http://127.0.0.1:${port}`]);
+    const upstream = await downUntilRelayed();
+    const url = await router([upstream.url]);
     const first = await complete(url, { max_tokens: 5 });
     expect(first.status).toBe(502);
     expect(((await first.json()) as { error: { code: string } }).error.code).toBe('upstream_error');
@@ -35,7 +35,7 @@ describe('the router against failing upstreams', () => {
     // Refused by the open circuit, without an attempt (an attempt would have answered 502 upstream_error).
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/circuit is open/);
     expect(refused.headers.get('retry-after')).toBe('1');
-    await spawnGenerationServer(port);
+    upstream.relayTo((await spawnGenerationServer(0)).url);
     await new Promise((r) => setTimeout(r, POLICY.breaker.openMs));
     const recovered = await complete(url, { max_tokens: 5, temperature: 0 });
     expect(recovered.status).toBe(200);

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterEach } from 'vitest';
 import type { Billing } from '../../functions/billing/billing-middleware.js';
@@ -34,6 +34,26 @@ export const closedPort = () => new Promise<number>((resolve) => {
 });
 
 /** `npm run start:generation` as a child process, so a test can SIGKILL or SIGSTOP it. */
+/**
+ * An upstream address that stays this test's for its whole life: each connection is closed at once (the upstream is
+ * down) until relayTo() points it at a live server, whose bytes it then relays. A closed port given back to the
+ * system and listened on again later can be taken meanwhile by another test's server on a loaded machine.
+ */
+export async function downUntilRelayed(): Promise<{ url: string; relayTo(target: string): void }> {
+  let target: URL | null = null;
+  const server = createNetServer((socket) => {
+    if (!target) return void socket.destroy();
+    const upstream = connect(Number(target.port), target.hostname);
+    socket.pipe(upstream).pipe(socket);
+    const close = () => { socket.destroy(); upstream.destroy(); };
+    socket.on('error', close);
+    upstream.on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => void server.close());
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, relayTo: (url) => void (target = new URL(url)) };
+}
+
 export async function spawnGenerationServer(port = 0): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/node/generation-server.ts'], { cwd: repoRoot, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   onCleanup(() => void child.kill('SIGKILL'));
