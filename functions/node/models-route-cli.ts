@@ -8,6 +8,7 @@
  * within 5 s (its route cache). On AWS the targets are the registry with REGISTRY_OVERLAY applied when it is set (the
  * router function's value). At the edge, use the admin API (the route lives in D1).
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiError } from '../http/errors.js';
 import { parseRouteBody, type RouteTargets } from '../traffic/route-config.js';
@@ -21,15 +22,29 @@ import { openSqlite } from './sqlite-database.js';
 
 const USAGE = 'usage: npm run models:route -- show [alias] | set <alias> --weight id@version=N [--weight ...] [--shadow id@version --shadow-percent P] | clear <alias>';
 
+// Decimal digits only: Number() would read "" and " " as 0, "0x10" as 16 and "1e1" as 10.
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
+
 function weightsOf(pairs: string[]): Record<string, unknown> {
   const weights: Record<string, unknown> = {};
   for (const pair of pairs) {
     const at = pair.lastIndexOf('=');
     if (at <= 0) throw new UsageError(`--weight takes id@version=N, not "${pair}"`);
+    const name = pair.slice(0, at);
     const value = pair.slice(at + 1);
-    weights[pair.slice(0, at)] = /^-?\d+$/.test(value) ? Number(value) : value;
+    // An object would keep the last of two: say so instead of summing what is left.
+    if (Object.hasOwn(weights, name)) throw new UsageError(`--weight names "${name}" twice`);
+    if (!INTEGER.test(value)) throw new UsageError(`--weight ${name}= takes an integer from 0 to 100 in decimal digits, not "${value}"`);
+    weights[name] = Number(value);
   }
   return weights;
+}
+
+function percentOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!DECIMAL.test(value)) throw new UsageError(`--shadow-percent takes a decimal number from 0 to 100 (2.5, say), not "${value}"`);
+  return Number(value);
 }
 
 runCli(async () => {
@@ -42,7 +57,7 @@ runCli(async () => {
   // Checked before the store opens: a mistyped command must not create a database file.
   if (!['show', 'set', 'clear'].includes(command ?? '') || (command !== 'show' && !alias)) throw new UsageError(USAGE);
   const targets: RouteTargets = { registry: applyRegistryOverlay(await readLocalRegistry(), process.env.REGISTRY_OVERLAY || undefined) };
-  const { store, close } = await openRoutes();
+  const { store, close } = await openRoutes(command !== 'set');
   try {
     let out: unknown;
     if (command === 'show' && !alias) {
@@ -53,8 +68,7 @@ runCli(async () => {
     else {
       const body: Record<string, unknown> = { weights: weightsOf(values.weight ?? []) };
       if (values.shadow !== undefined || values['shadow-percent'] !== undefined) {
-        const percent = values['shadow-percent'];
-        body.shadow = { model: values.shadow, percent: percent === undefined ? undefined : Number(percent) };
+        body.shadow = { model: values.shadow, percent: percentOf(values['shadow-percent']) };
       }
       await store.put(parseRouteBody(alias!, body, targets));
       out = await readRouteView(store, alias!, targets);
@@ -69,13 +83,16 @@ runCli(async () => {
 });
 
 /** The routes where billing keeps its keys: the billing table on DynamoDB, else the SQLite file. */
-async function openRoutes(): Promise<{ store: RouteStore; close(): void }> {
+async function openRoutes(mustExist: boolean): Promise<{ store: RouteStore; close(): void }> {
   const tables = dynamoTablesFromEnv();
   if (tables) {
     const [{ documentClient }, { DynamoRouteStore }] = await Promise.all([import('../billing/dynamo/dynamo-client.js'), import('../traffic/dynamo-route-store.js')]);
     const client = documentClient();
     return { store: new DynamoRouteStore(client, tables.billing), close: () => client.destroy() };
   }
-  const db = await openSqlite(process.env.USAGE_DB ?? defaultUsageDb(), migrationsDir);
+  const path = process.env.USAGE_DB ?? defaultUsageDb();
+  // show and clear read what is there: a mistyped USAGE_DB must say so, not create an empty database and show nothing.
+  if (mustExist && !existsSync(path)) throw new UsageError(`no database at ${path} (USAGE_DB, or the default .data file): nothing to show or clear`);
+  const db = await openSqlite(path, migrationsDir);
   return { store: new SqlRouteStore(db), close: () => db.close() };
 }
