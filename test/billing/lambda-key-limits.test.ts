@@ -46,6 +46,25 @@ describe('changing a key on DynamoDB', () => {
     expect([bad.statusCode, JSON.parse(bad.body).error.param]).toEqual([400, 'tpm']);
   }, 60_000);
 
+  it('keeps the requests used this minute when rpm is lowered, as the Node and Worker buckets do: 100 to 5 after 3 leaves about 2', async () => {
+    expect((await invoke('POST', '/admin/tenants', { id: 'lowered' }, `Bearer ${ADMIN_TOKEN}`)).statusCode).toBe(201);
+    const { id, key } = JSON.parse((await invoke('POST', '/admin/keys', { tenant: 'lowered', rpm: 100 }, `Bearer ${ADMIN_TOKEN}`)).body) as { id: string; key: string };
+    for (let i = 0; i < 3; i++) expect((await classify(key)).statusCode).toBe(200);
+    expect((await invoke('PATCH', `/admin/keys/${id}`, { rpm: 5 }, `Bearer ${ADMIN_TOKEN}`)).statusCode).toBe(200);
+    let admitted = 0;
+    for (let i = 0; i < 6; i++) {
+      const answer = await classify(key);
+      if (answer.statusCode !== 200) {
+        expect(answer.statusCode).toBe(429);
+        break;
+      }
+      admitted++;
+    }
+    // 2; a third only if a minute boundary passed and the sliding window weighed the first 3 a little less.
+    expect(admitted).toBeGreaterThanOrEqual(2);
+    expect(admitted).toBeLessThanOrEqual(3);
+  }, 60_000);
+
   it('by npm run keys -- limits in another process: seen once the cached lookup expires', async () => {
     await keys('tenant', 'clichange');
     const { id, key } = (await keys('create', '--tenant', 'clichange', '--rpm', '50')) as { id: string; key: string };
