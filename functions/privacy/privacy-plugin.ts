@@ -101,14 +101,22 @@ const regionCheck = (c: Context<AppEnv>, { policy, pinnedBy }: Settled, locate: 
 
 /**
  * For billing, before it looks up an Idempotency-Key's kept answer: the request's policy settled (its refusals
- * apply to a replay as to the request), a pinned in-process request refused outside its region (here, before
- * admission: a replay runs no route), the policy hashed with the request (a replay under another policy is another
+ * apply to a replay as to the request), a pinned in-process request refused outside its region (here, before its
+ * body is validated, since a replay runs no route; admitted first, so the refusal counts against the key's rate
+ * limit), the policy hashed with the request (a replay under another policy is another
  * request: 422) and the policy header for the replayed answer.
  */
 export function privacyScreen(options: PrivacyPluginOptions): (c: Context<AppEnv>) => Promise<{ variant: string; headers: Record<string, string> }> {
   return async (c) => {
     const settled = await settle(c, options);
-    if (settled.policy.region && inProcess(c.req.method, c.req.path)) regionCheck(c, settled, options.locate)();
+    if (settled.policy.region && inProcess(c.req.method, c.req.path)) {
+      try {
+        regionCheck(c, settled, options.locate)();
+      } catch (refusal) {
+        await c.var.admit({ tokens: 0, costMicroUsd: 0 }); // counted like any refusal: a 429 once the key's rate is spent
+        throw refusal;
+      }
+    }
     const described = describePolicy(settled.policy);
     return { variant: `${PRIVACY_HEADER}: ${described}`, headers: { [PRIVACY_HEADER]: described } };
   };

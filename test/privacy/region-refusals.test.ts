@@ -91,6 +91,11 @@ describe('refusals that no retry changes', () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await classifyWith(nowhere.url, key.key)).status);
     expect(statuses).toEqual([403, 403, 429]);
+    // With an Idempotency-Key the refusal comes before the replay lookup, and is counted all the same.
+    const other = await pinnedKey('rpmpinidem', 'eu', { rpm: 2 });
+    const keyed = [];
+    for (let i = 0; i < 3; i++) keyed.push((await classifyWith(nowhere.url, other.key, { input: 'a fine film' }, { 'idempotency-key': `k${i}` })).status);
+    expect(keyed).toEqual([403, 403, 429]);
   });
 
   it('bad input is a 400 before any region answer: a wrong body, a generation model on /models, a header region nothing serves', async () => {
