@@ -11,10 +11,11 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiError } from '../http/errors.js';
-import { parseRouteBody, type RouteTargets } from '../traffic/route-config.js';
+import type { RouteTargets } from '../traffic/route-config.js';
 import { SqlRouteStore, type RouteStore } from '../traffic/route-store.js';
 import { applyRegistryOverlay } from '../registry/registry-overlay.js';
-import { deleteRoute, readRouteView, routeView } from '../traffic/route-view.js';
+import { deleteRoute, putRoute } from '../traffic/route-changes.js';
+import { readRouteView, routeView } from '../traffic/route-view.js';
 import { defaultUsageDb, dynamoTablesFromEnv, migrationsDir } from './billing-setup.js';
 import { runCli, UsageError } from './cli.js';
 import { readLocalRegistry } from './local-app.js';
@@ -70,8 +71,7 @@ runCli(async () => {
       if (values.shadow !== undefined || values['shadow-percent'] !== undefined) {
         body.shadow = { model: values.shadow, percent: percentOf(values['shadow-percent']) };
       }
-      await store.put(parseRouteBody(alias!, body, targets));
-      out = await readRouteView(store, alias!, targets);
+      out = await putRoute(store, alias!, body, targets);
     }
     console.log(JSON.stringify(out, null, 2));
   } catch (error) {

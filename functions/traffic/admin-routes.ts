@@ -10,9 +10,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { adminOnly } from '../http/admin-only.js';
 import { readJsonObject } from '../http/json-body.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../http/route-declaration.js';
-import { parseRouteBody, type RouteTargets } from './route-config.js';
+import type { RouteTargets } from './route-config.js';
 import type { RouteStore } from './route-store.js';
-import { deleteRoute, readRouteView, routeView } from './route-view.js';
+import { deleteRoute, putRoute } from './route-changes.js';
+import { readRouteView, routeView } from './route-view.js';
 
 export interface TrafficAdminOptions {
   store: RouteStore;
@@ -39,8 +40,7 @@ export function trafficAdminRoutes({ store, targets, adminToken }: TrafficAdminO
   declareRoute(group, read, async (c) => c.json(await readRouteView(store, c.req.valid('param').alias, targets)));
   declareRoute(group, write, async (c) => {
     const { alias } = c.req.valid('param');
-    await store.put(parseRouteBody(alias, await readJsonObject(c), targets));
-    return c.json(await readRouteView(store, alias, targets));
+    return c.json(await putRoute(store, alias, await readJsonObject(c), targets));
   });
   declareRoute(group, remove, async (c) => {
     return c.json(await deleteRoute(store, c.req.valid('param').alias, targets));

@@ -122,3 +122,16 @@ export function servesVersion(ref: string, targets: RouteTargets): boolean {
   if (!entry) return false;
   return entry.task !== 'text-classification' || !targets.servesClassifier || targets.servesClassifier(entry);
 }
+
+/**
+ * The route that applies to `name` though stored under another name of the same registry entry (a route on
+ * `sentiment` applies to `sst2-glove-bilstm` and to the default when they resolve to the same version): a route
+ * splits the entry an unversioned name resolves to, whichever spelling a request uses. Undefined for id@version.
+ */
+export function sameEntryRoute<R extends TrafficRoute>(routes: Iterable<R>, name: string, registry: Registry): R | undefined {
+  if (name.includes('@')) return undefined;
+  const entry = registry.resolve(name);
+  if (!entry) return undefined;
+  for (const route of routes) if (route.alias !== name && registry.resolve(route.alias) === entry) return route;
+  return undefined;
+}

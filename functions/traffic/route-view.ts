@@ -5,9 +5,8 @@
  * (`registry_model`; null: the registry has no such name, a 404), and a stale shadow never runs. A stored route is
  * shown and deletable whatever the registry says of its alias.
  */
-import { ApiError } from '../http/errors.js';
 import { modelRef } from '../registry/registry.js';
-import { routedEntry, servesVersion, type RouteTargets } from './route-config.js';
+import { routedEntry, sameEntryRoute, servesVersion, type RouteTargets } from './route-config.js';
 import type { RouteStore, ShadowComparison, StoredRoute } from './route-store.js';
 
 export const comparisonView = (c: ShadowComparison) => ({
@@ -52,19 +51,16 @@ export function routeView(alias: string, stored: StoredRoute | null, comparisons
   };
 }
 
-/** One alias's view, read from the store: a stored route whatever the registry says, else 404 for a name it does not have. */
+/**
+ * One alias's view, read from the store: a stored route whatever the registry says; else the route stored under
+ * another name of the same entry, which applies to this one (its view, under its alias); else the registry's alias
+ * (404 for a name the registry does not have).
+ */
 export async function readRouteView(store: RouteStore, alias: string, targets: RouteTargets) {
-  const [stored, comparisons] = await Promise.all([store.get(alias), store.comparisons(alias)]);
-  if (!stored) routedEntry(alias, targets);
-  return routeView(alias, stored, comparisons, targets);
-}
-
-/** Deletes an alias's stored route: what is in force now and what was removed; 404 no_route when none was stored. */
-export async function deleteRoute(store: RouteStore, alias: string, targets: RouteTargets) {
-  const removed = await store.get(alias);
-  if (!removed || !(await store.delete(alias))) {
-    throw new ApiError(404, `no route is stored for ${JSON.stringify(alias.slice(0, 100))}`, 'invalid_request_error', 'no_route', 'alias');
-  }
-  const view = routeView(alias, null, await store.comparisons(alias), targets);
-  return { ...view, deleted: true, removed: { weights: Object.fromEntries(removed.weights.map((w) => [w.model, w.weight])), shadow: removed.shadow } };
+  const stored = await store.get(alias);
+  if (stored) return routeView(alias, stored, await store.comparisons(alias), targets);
+  routedEntry(alias, targets);
+  const other = sameEntryRoute(await store.list(), alias, targets.registry);
+  if (other) return routeView(other.alias, other, await store.comparisons(other.alias), targets);
+  return routeView(alias, null, await store.comparisons(alias), targets);
 }

@@ -4,7 +4,7 @@
  * version that also runs the request (shadow-runner.ts). Whose bucket: the API key's id; without a key (open mode)
  * the `x-edge-maas-route-key` header's value (a caller's own user id, say), else the request id, which is new on
  * every request unless the client sends x-request-id: keyless callers are sticky only by one of those two. A name of
- * one version (`id@version`) is never routed. A route that names a version this deployment does not serve (gone from the registry, or no classifier loaded), or a store
+ * one version (`id@version`) is never routed; every other name of the routed registry entry is (route-config.ts). A route that names a version this deployment does not serve (gone from the registry, or no classifier loaded), or a store
  * that cannot be read, leaves the registry's plain alias in force (logged): routing never fails a request.
  */
 import type { Context } from 'hono';
@@ -14,6 +14,7 @@ import type { LabelScore, ScoreFunction } from '../engine/classification/scores.
 import { modelRef, type ModelEntry, type Registry } from '../registry/registry.js';
 import type { RouteStore } from './route-store.js';
 import { ShadowRunner, type ShadowOutcome } from './shadow-runner.js';
+import { sameEntryRoute } from './route-config.js';
 import { stickyBucket, versionForBucket } from './sticky-hash.js';
 
 export const ROUTE_KEY_HEADER = 'x-edge-maas-route-key';
@@ -74,19 +75,21 @@ export class TrafficRouter {
       console.error(`traffic routes unreadable, the registry's aliases answer: ${error instanceof Error ? error.message : String(error)}`);
       return null;
     }
-    const route = routes.get(alias);
+    // Any unversioned spelling of the routed entry (its id, another alias, the default) follows the route, and a key's
+    // bucket is the route's, so it sees one version whichever spelling it sends.
+    const route = routes.get(alias) ?? sameEntryRoute(routes.values(), alias, registry);
     if (!route) return null;
-    const ref = versionForBucket(route.weights, await stickyBucket(alias, stickySubject(c)));
+    const ref = versionForBucket(route.weights, await stickyBucket(route.alias, stickySubject(c)));
     const model = registry.resolve(ref);
     const classifier = model?.task === 'text-classification' ? this.options.classifierOf?.(model) : undefined;
     if (!model || (model.task === 'text-classification' && this.options.classifierOf && !classifier)) {
       // Once per route and version, not on every request it would have served.
-      const warning = `${alias}\n${ref}`;
-      if (!this.warned.has(warning)) console.error(`traffic route ${alias} names ${ref}, which this deployment does not serve: the registry's alias answers`);
+      const warning = `${route.alias}\n${ref}`;
+      if (!this.warned.has(warning)) console.error(`traffic route ${route.alias} names ${ref}, which this deployment does not serve: the registry's alias answers`);
       this.warned.add(warning);
       return null;
     }
-    return { alias, model, shadow: this.shadowFor(route.shadow, ref) };
+    return { alias: route.alias, model, shadow: this.shadowFor(route.shadow, ref) };
   }
 
   /** After a routed request's answer: its shadow run, when the request drew one (never delays, returns, nor bills it). */
