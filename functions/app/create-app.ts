@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError((thrown, c) => {
     const error = plugins.reduce<unknown>((answer, plugin) => plugin.toApiError?.(answer) ?? answer, thrown);
     if (error instanceof ApiError) return errorResponse(c, error);
-    console.error(`request ${c.var.requestId ?? ''} failed: ${thrown instanceof Error ? thrown.name : 'error'}`);
+    console.error(`request ${c.get('requestId') ?? ''} failed: ${thrown instanceof Error ? thrown.name : 'error'}`);
     return errorResponse(c, new ApiError(500, 'internal error; the request id identifies it in the logs', 'server_error', 'internal_error'));
   });
   return app;

@@ -2,7 +2,7 @@
  * Billing's HTTP edge: authentication, rate limits, budgets, idempotency and metering around every API request.
  * After a key is accepted, each request yields exactly one usage record with an id of its own, refused (429, 402)
  * or not, except a body over the size limit (413: never metered, see record); a streamed answer is metered when its stream ends or is cancelled, with what it produced. Routes that run
- * a model call `c.var.admit` with the request's maximum use once they have validated it (admission.ts). Billing's
+ * a model call `c.get('admit')` with the request's maximum use once they have validated it (admission.ts). Billing's
  * refusals are BillingErrors, answered here through billing-http-errors.ts. Bodies are never recorded.
  */
 import type { Context, MiddlewareHandler } from 'hono';
@@ -81,14 +81,14 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       // chunked body found too large here are answered the same way. Every other request of an accepted key yields
       // one record, refusals before the model ran (400, 402, 429) included, at cost 0.
       if (status === 413) return;
-      const meter = c.var.meter;
+      const meter = c.get('meter');
       const billable = status < 400 && !replay && meter.price !== null;
       const cost = !billable ? 0 : meter.cacheHit ? cacheHitCostMicroUsd(meter.price!) : costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens);
       // A request billing refused (429, 402) before its model ran names the model its body asked for (no version:
       // none was served), so that /v1/usage by model shows it there rather than under "(none)".
-      const asked = status === 429 || status === 402 ? c.var.jsonBody?.model : undefined;
+      const asked = status === 429 || status === 402 ? c.get('jsonBody')?.model : undefined;
       const usage: UsageRecord = {
-        id: usageId, requestId: c.var.requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
+        id: usageId, requestId: c.get('requestId'), keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
         model: meter.model ?? (typeof asked === 'string' && asked !== '' ? asked.slice(0, 200) : null), modelVersion: meter.modelVersion,
         path: meter.path, route: `${c.req.method} ${new URL(c.req.url).pathname}`,
         inputTokens: meter.inputTokens, outputTokens: meter.outputTokens, computeMs: Math.round(meter.computeMs * 1000) / 1000,
@@ -152,7 +152,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
         record(found.response.status);
         return new Response(found.response.body as Uint8Array<ArrayBuffer>, {
           status: found.response.status,
-          headers: { 'content-type': found.response.contentType, 'Idempotent-Replayed': 'true', 'x-request-id': c.var.requestId, ...rateHeaders(), ...screened.headers },
+          headers: { 'content-type': found.response.contentType, 'Idempotent-Replayed': 'true', 'x-request-id': c.get('requestId'), ...rateHeaders(), ...screened.headers },
         });
       }
       slot = candidate;

@@ -1,6 +1,6 @@
 /**
  * What a route tells billing about the request it served: model, path, tokens and engine time. It lives in the
- * request's context variables (`c.var.meter`); a streamed answer keeps updating it until the stream ends.
+ * request's context variables (`c.get('meter')`); a streamed answer keeps updating it until the stream ends.
  */
 export interface Meter {
   model: string | null;

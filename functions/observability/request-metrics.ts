@@ -27,14 +27,14 @@ export function requestMetrics(metrics: RouterMetrics): MiddlewareHandler<AppEnv
     const { method } = c.req;
     const status = c.res.status;
     const observe = () => {
-      const meter = c.var.meter;
+      const meter = c.get('meter');
       const model = meter.model ?? '';
       metrics.request({
         method, route, model, version: meter.modelVersion ?? '', status, seconds: (performance.now() - started) / 1000,
         // A cache hit is billed its tokens, but no model read them.
         inputTokens: meter.cacheHit ? 0 : meter.inputTokens, outputTokens: meter.outputTokens,
       });
-      for (const [kind, count] of Object.entries(c.var.privacy?.counts ?? {})) if (count) metrics.redactions(kind, count);
+      for (const [kind, count] of Object.entries(c.get('privacy')?.counts ?? {})) if (count) metrics.redactions(kind, count);
     };
     if (isEventStream(c.res)) c.res = new Response(onStreamEnd(c.res.body!, observe), c.res);
     else observe();

@@ -29,8 +29,8 @@ export function routeSpans(): MiddlewareHandler<AppEnv> {
     } finally {
       const route = routeLabel(c);
       span.updateName(`${c.req.method} ${route}`);
-      span.setAttributes({ 'http.route': route, 'http.response.status_code': c.res.status, 'edge_maas.request_id': c.var.requestId });
-      const { model, modelVersion } = c.var.meter;
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': c.res.status, 'edge_maas.request_id': c.get('requestId') });
+      const { model, modelVersion } = c.get('meter');
       if (model) span.setAttributes({ 'edge_maas.model': model, 'edge_maas.model_version': modelVersion ?? '' });
       if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       if (isEventStream(c.res)) c.res = new Response(onStreamEnd(c.res.body!, () => span.end()), c.res);

@@ -1,13 +1,13 @@
 /**
  * The privacy policy as a plugin of the app (after billing, which says whose key a request carries): on /v1/* and
  * /models/* (the Hugging Face route) it settles the policy in force (the key's, else its tenant's, else the server's
- * default; the x-edge-maas-privacy header only stricter) into c.var.privacy for the routes that send text out
+ * default; the x-edge-maas-privacy header only stricter) into c.get('privacy') for the routes that send text out
  * (generation) or store it (training files), answers with `x-edge-maas-privacy` (the policy applied) and
  * `x-edge-maas-pii` (what was found, counts per kind only), and under retention=none refuses uploads and fine-tuning
  * jobs and keeps no idempotent replay. A request pinned to a region (regions.ts) is sent upstream only in it (the
  * generation routes); any other POST, and every request that reads or changes stored data (files, fine-tuning jobs,
  * model exports and deletes), is refused with 403 `region_not_here` unless `locate` says this process runs in that
- * region. A POST is refused once its route has validated it and admission has counted it (c.var.admit), so that a
+ * region. A POST is refused once its route has validated it and admission has counted it (c.get('admit')), so that a
  * bad body is a 400 and a client retrying the refusal runs into its key's rate limit. Idempotent requests are
  * screened before billing looks up a kept answer (privacyScreen), so a replay is refused or marked as the request
  * would be. The admin routes set the policies.
@@ -76,12 +76,12 @@ const settledFor = new WeakMap<Context<AppEnv>, Settled>();
 
 /**
  * The policy in force for this request (a 400 for a bad header or a header region nothing here serves, a 403 for a
- * region other than the key's), set into c.var.privacy.
+ * region other than the key's), set into c.get('privacy').
  */
 async function settle(c: Context<AppEnv>, { store, defaults = OPEN_POLICY, regions }: PrivacyPluginOptions): Promise<Settled> {
   const known = settledFor.get(c);
   if (known) return known;
-  const key = c.var.apiKey;
+  const key = c.get('apiKey');
   const header = c.req.header(PRIVACY_HEADER);
   const asked = header === undefined ? {} : parsePrivacyHeader(header);
   if (asked.region && regions && !regions.includes(asked.region)) throw regionNotServed(asked.region, regions);
@@ -113,7 +113,7 @@ export function privacyScreen(options: PrivacyPluginOptions): (c: Context<AppEnv
       try {
         regionCheck(c, settled, options.locate)();
       } catch (refusal) {
-        await c.var.admit({ tokens: 0, costMicroUsd: 0 }); // counted like any refusal: a 429 once the key's rate is spent
+        await c.get('admit')({ tokens: 0, costMicroUsd: 0 }); // counted like any refusal: a 429 once the key's rate is spent
         throw refusal;
       }
     }
@@ -125,15 +125,15 @@ export function privacyScreen(options: PrivacyPluginOptions): (c: Context<AppEnv
 export function privacyMiddleware(options: PrivacyPluginOptions): MiddlewareHandler<AppEnv> {
   const { retention, locate } = options;
   return async (c, next) => {
-    const key = c.var.apiKey;
+    const key = c.get('apiKey');
     const settled = await settle(c, options);
     const { policy } = settled;
-    const state = c.var.privacy!;
+    const state = c.get('privacy')!;
     if (policy.region && inProcess(c.req.method, c.req.path)) {
       const check = regionCheck(c, settled, locate);
       if (c.req.method === 'POST') {
         // After the route's validation and admission: the refusal is counted against the key's limits like any request.
-        const admit = c.var.admit;
+        const admit = c.get('admit');
         c.set('admit', async (estimate) => {
           await admit(estimate);
           check();

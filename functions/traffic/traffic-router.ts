@@ -44,11 +44,11 @@ export interface RoutedVersion {
 
 /** Whose sticky bucket a request falls in. */
 export function stickySubject(c: Context<AppEnv>): string {
-  const key = c.var.apiKey;
+  const key = c.get('apiKey');
   if (key) return `key:${key.id}`;
   const given = c.req.header(ROUTE_KEY_HEADER);
   if (given !== undefined && given !== '') return `caller:${given.slice(0, 256)}`;
-  return `request:${c.var.requestId}`;
+  return `request:${c.get('requestId')}`;
 }
 
 export class TrafficRouter {

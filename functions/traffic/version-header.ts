@@ -8,7 +8,7 @@ import { MODEL_VERSION_HEADER } from './traffic-router.js';
 
 export const versionHeader: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  const { model, modelVersion } = c.var.meter ?? {};
+  const { model, modelVersion } = c.get('meter') ?? {};
   if (!model || !modelVersion || c.res.headers.has(MODEL_VERSION_HEADER)) return;
   const value = `${model}@${modelVersion}`;
   try {

@@ -51,7 +51,7 @@ export interface ServedClassifier {
 export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationDeps, name: string | undefined): Promise<ServedClassifier> {
   const { registry, engines, tenantModels } = deps;
   if (name !== undefined && tenantModels?.claims(name)) {
-    const tenantModel = await tenantModels.resolve(name, c.var.apiKey?.tenantId ?? null);
+    const tenantModel = await tenantModels.resolve(name, c.get('apiKey')?.tenantId ?? null);
     if (!tenantModel) throw unknownModel(registry, name, 'text-classification');
     c.header(MODEL_VERSION_HEADER, tenantModel.entry.id);
     return { model: tenantModel.entry, name: tenantModel.entry.id, classifier: tenantModel.classifier, cacheScope: `tenant:${tenantModel.ownedBy}:${tenantModel.created}` };
@@ -65,7 +65,7 @@ export async function servedClassifier(c: Context<AppEnv>, deps: ClassificationD
   }
   // A registry model's answers are shared within the caller's tenant only: shared across tenants, a hit would tell
   // one tenant that another sent the same text. Keyless callers (open mode) are one anonymous tenant.
-  const tenantId = c.var.apiKey?.tenantId;
+  const tenantId = c.get('apiKey')?.tenantId;
   c.header(MODEL_VERSION_HEADER, modelRef(model));
   return { model, name: modelRef(model), classifier: engine, cacheScope: tenantId === undefined ? 'shared' : `tenant:${tenantId}`, routed };
 }
@@ -101,13 +101,13 @@ const clientGone = () =>
 
 /** Runs texts through the model's classifier, metered at its price; 503 when its queue is full, 499 when the client left. */
 export async function classifyTexts(c: Context<AppEnv>, { model, classifier }: ServedClassifier, texts: string[], counted = classifier.countTokens?.(texts)) {
-  await c.var.admit(classificationEstimate(model, texts, counted));
+  await c.get('admit')(classificationEstimate(model, texts, counted));
   // The client gone (its connection closed), texts still queued are dropped: an explained request queues hundreds.
   const signal = c.req.raw.signal;
   try {
     const results = await classifier.classify(texts, { signal });
     c.header('Server-Timing', `tokenize;dur=${results[0]!.tokenizeMs.toFixed(3)}, inference;dur=${results[0]!.inferenceMs.toFixed(3)}`);
-    Object.assign(c.var.meter, {
+    Object.assign(c.get('meter'), {
       model: model.id, modelVersion: model.version, path: 'edge', price: model.price,
       inputTokens: results.reduce((sum, r) => sum + r.tokens, 0), outputTokens: 0,
       computeMs: results[0]!.tokenizeMs + results[0]!.inferenceMs,
@@ -166,8 +166,8 @@ export async function classificationAnswer(c: Context<AppEnv>, cache: Classifica
   });
   const found = await cache.get(key, c.req.url).catch(() => undefined);
   if (found) {
-    await c.var.admit(cachedClassificationEstimate(model, found.inputTokens));
-    Object.assign(c.var.meter, {
+    await c.get('admit')(cachedClassificationEstimate(model, found.inputTokens));
+    Object.assign(c.get('meter'), {
       model: model.id, modelVersion: model.version, path: 'edge', price: model.price, inputTokens: found.inputTokens, outputTokens: 0, computeMs: 0, cacheHit: true,
     });
     c.header(CACHE_HEADER, 'hit');

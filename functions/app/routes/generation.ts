@@ -64,11 +64,11 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
     throw invalidRequest(`max_tokens is ${asked}; ${modelRef(model)} allows at most ${model.maxTokens}`, 'max_tokens');
   }
   // The privacy policy (privacy-plugin.ts): personal data masked, or the request refused, before any text leaves.
-  const privacy = c.var.privacy;
-  const body = privacy ? screenGenerationBody(c.var.jsonBody!, privacy) : c.var.jsonBody!; // read by the route's body validator
+  const privacy = c.get('privacy');
+  const body = privacy ? screenGenerationBody(c.get('jsonBody')!, privacy) : c.get('jsonBody')!; // read by the route's body validator
   const promptParts = generation.kind === 'chat' ? generation.request.messages.map((m) => messageText(m.content)) : [promptText(generation.request)];
-  await c.var.admit(generationEstimate(model, promptTokenBound(promptParts, generation.kind === 'chat'), asked ?? model.maxTokens));
-  const meter = Object.assign(c.var.meter, { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
+  await c.get('admit')(generationEstimate(model, promptTokenBound(promptParts, generation.kind === 'chat'), asked ?? model.maxTokens));
+  const meter = Object.assign(c.get('meter'), { model: model.id, modelVersion: model.version, path: 'gpu' as const, price: model.price });
   const streamOptions = (body.stream_options ?? {}) as Record<string, unknown>;
   // Usage on every chunk (vLLM's continuous_usage_stats): a stream cut short is still billed its prompt.
   const forwarded = request.stream ? { ...body, stream_options: { ...streamOptions, include_usage: true, continuous_usage_stats: true } } : body;

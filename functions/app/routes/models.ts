@@ -74,7 +74,7 @@ export interface ModelRouteDeps {
   edgeEngine?: EdgeEngine;
 }
 
-const tenantOf = (c: Context<AppEnv>) => c.var.apiKey?.tenantId ?? null;
+const tenantOf = (c: Context<AppEnv>) => c.get('apiKey')?.tenantId ?? null;
 
 export function modelRoutes({ registry, tenantModels, edgeEngine }: ModelRouteDeps): RouteGroup {
   const group = routeGroup();

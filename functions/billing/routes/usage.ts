@@ -34,8 +34,8 @@ export function usageRoutes({ billing }: { billing: Billing }): RouteGroup {
     const range = timeRange(query, Date.now());
     // In key mode the middleware accepted the key already; usage is that key's tenant's. In open mode it is the
     // usage of requests made without a key only: never a tenant's, which a database shared with keys mode holds.
-    const tenantId = c.var.apiKey?.tenantId ?? null;
-    await billing.writer.flush(c.var.apiKey?.id); // the caller's own latest requests count (at the edge: its key's roll-up)
+    const tenantId = c.get('apiKey')?.tenantId ?? null;
+    await billing.writer.flush(c.get('apiKey')?.id); // the caller's own latest requests count (at the edge: its key's roll-up)
     const rows = await billing.store.usage({ ...range, tenantId }, groupBy);
     return c.json({
       object: 'usage', group_by: groupBy, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), tenant: tenantId,

@@ -64,7 +64,7 @@ export function exportRoutes({ store, registry, readerFor, cache = new ExportCac
   const group = routeGroup();
   declareRoute(group, exportModel, async (c) => {
     const { id } = c.req.valid('param');
-    const tenantId = c.var.apiKey?.tenantId ?? OPEN_TENANT;
+    const tenantId = c.get('apiKey')?.tenantId ?? OPEN_TENANT;
     const jobId = jobIdOf(id);
     if (!jobId) return errorResponse(c, notFound(id));
     const record = await store.getModel(tenantId, id);
@@ -77,7 +77,7 @@ export function exportRoutes({ store, registry, readerFor, cache = new ExportCac
     const base = registry.resolve(record.base);
     if (!base?.onnx) throw new ApiError(500, `the base encoder ${record.base} of "${id}" is no longer served`, 'server_error', 'base_model_missing');
     // No model runs: admission applies the key's rate limit at no cost.
-    await c.var.admit({ tokens: 0, costMicroUsd: 0 });
+    await c.get('admit')({ tokens: 0, costMicroUsd: 0 });
     const name = archiveName(record.name);
     const onnxFile = base.onnx;
     const zip = await cache.zipOf(record, async () => {

@@ -105,8 +105,9 @@ export function fileRoutes({ store, limits, now }: FileRouteDeps): RouteGroup {
       throw error instanceof TrainingFileError ? trainingFileErrorToApi(error) : error;
     }
     // The privacy policy (privacy-plugin.ts): personal data masked in the rows' texts, or the upload refused.
-    const bytes = c.var.privacy ? screenTrainingFile(uploaded, c.var.privacy) : uploaded;
-    await c.var.admit({ tokens: 0, costMicroUsd: 0 });
+    const privacy = c.get('privacy');
+    const bytes = privacy ? screenTrainingFile(uploaded, privacy) : uploaded;
+    await c.get('admit')({ tokens: 0, costMicroUsd: 0 });
     const tenantId = callerTenant(c);
     const file: StoredFile = {
       id: newFileId(), tenantId, filename, purpose: 'fine-tune', bytes: bytes.length, createdAt: now(),

@@ -106,7 +106,7 @@ export function jobRoutes({ service, events: streamDefaults = DEFAULT_EVENT_STRE
   declareRoute(group, create, async (c) => {
     const request = c.req.valid('json');
     const hyperparameters = hyperparametersOf(request);
-    await c.var.admit({ tokens: 0, costMicroUsd: 0 });
+    await c.get('admit')({ tokens: 0, costMicroUsd: 0 });
     const job = await service.createJob(caller(c), {
       model: request.model, training_file: request.training_file, validation_file: request.validation_file,
       hyperparameters, suffix: request.suffix, seed: request.seed,
@@ -125,7 +125,7 @@ export function jobRoutes({ service, events: streamDefaults = DEFAULT_EVENT_STRE
 
   declareRoute(group, cancel, async (c) => {
     const id = c.req.valid('param').fine_tuning_job_id;
-    await c.var.admit({ tokens: 0, costMicroUsd: 0 });
+    await c.get('admit')({ tokens: 0, costMicroUsd: 0 });
     return c.json(jobObject(await service.cancelJob(callerTenant(c), id)), 200);
   });
 

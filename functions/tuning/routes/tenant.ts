@@ -3,6 +3,6 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../http/request-context.js';
 import { OPEN_TENANT } from '../tuning-types.js';
 
-export const callerTenant = (c: Context<AppEnv>): string => c.var.apiKey?.tenantId ?? OPEN_TENANT;
+export const callerTenant = (c: Context<AppEnv>): string => c.get('apiKey')?.tenantId ?? OPEN_TENANT;
 
-export const caller = (c: Context<AppEnv>): { tenantId: string; keyId: string | null } => ({ tenantId: callerTenant(c), keyId: c.var.apiKey?.id ?? null });
+export const caller = (c: Context<AppEnv>): { tenantId: string; keyId: string | null } => ({ tenantId: callerTenant(c), keyId: c.get('apiKey')?.id ?? null });
