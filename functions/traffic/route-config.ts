@@ -5,15 +5,10 @@
  * anything wrong is a 400 naming the field, before anything is stored.
  */
 import { ApiError, invalidRequest } from '../http/errors.js';
-import { canonicalOrder } from './sticky-hash.js';
+import { canonicalOrder, type WeightedVersion } from './sticky-hash.js';
 import { modelRef, type ModelEntry, type Registry, type Task } from '../registry/registry.js';
 
-export interface WeightedVersion {
-  /** The version's canonical name, id@version. */
-  model: string;
-  /** An integer share of 0 to 100; a route's weights sum to 100, stored in id@version order (sticky-hash.ts). */
-  weight: number;
-}
+export type { WeightedVersion } from './sticky-hash.js';
 
 export interface ShadowSetting {
   model: string;

@@ -5,7 +5,12 @@
  * them: only the weights decide. While the weights stay the same a key sees one version; moving weight between two
  * neighbours in that order (with two versions, always: 90/10 to 80/20) moves only the keys whose buckets lie in between.
  */
-import type { WeightedVersion } from './route-config.js';
+export interface WeightedVersion {
+  /** The version's canonical name, id@version. */
+  model: string;
+  /** An integer share of 0 to 100; a route's weights sum to 100, stored in id@version order (below). */
+  weight: number;
+}
 
 const encoder = new TextEncoder();
 
