@@ -100,7 +100,9 @@ describe('fine-tuning at the edge', () => {
   });
 
   it('cancels a job while the encoder reads its texts: the run yields to the cancel between two chunks', async () => {
-    const training = await upload('ft_edge', sst2.slice(0, 800), 'reading.jsonl');
+    // Enough texts that reading them outlasts the test's look at the events (about 60,000 tokens, under the edge's cap).
+    const rows = [0, 1, 2].flatMap((k) => sst2.slice(0, 800).map((row) => ({ ...row, text: `${row.text} (${k})` })));
+    const training = await upload('ft_edge', rows, 'reading.jsonl');
     const created = await json<Job>(await postJson('ft_edge', '/v1/fine_tuning/jobs', { model: 'encoder', training_file: training }));
     const reading = (events: { data: { data: { phase?: string; step?: number } | null }[] }) => events.data.some((e) => e.data?.phase === 'features' && e.data.step! > 0);
     await eventually(() => call('ft_edge', `/v1/fine_tuning/jobs/${created.id}/events?limit=100`).then((r) => json<{ data: { data: { phase?: string; step?: number } | null }[] }>(r)), reading, 60_000, 100);

@@ -29,6 +29,8 @@ export interface SequenceClassifierOptions {
   maxRunTokens?: number;
   /** One session.run of `rows` texts padded to `width` tokens took `ms` (observers must not throw). */
   onRun?: (rows: number, width: number, ms: number) => void;
+  /** Each text in a session.run of its own (loading/batch-dependence.ts). */
+  oneTextPerRun?: boolean;
 }
 
 /**
@@ -39,13 +41,13 @@ export interface SequenceClassifierOptions {
  */
 export const DEFAULT_MAX_RUN_TOKENS = 2 * 1024;
 
-/** Splits a group of rows, shortest first, into runs of at most `budget` padded ids (one row at least). */
-export function runsOf(group: number[], lengths: number[], budget: number): number[][] {
+/** Splits a group of rows, shortest first, into runs of at most `budget` padded ids and `maxRows` rows (one row at least). */
+export function runsOf(group: number[], lengths: number[], budget: number, maxRows = Infinity): number[][] {
   if (!(budget > 0)) throw new RangeError(`maxRunTokens must be positive: ${budget}`);
   const runs: number[][] = [];
   let run: number[] = [];
   for (const i of group) {
-    if (run.length > 0 && (run.length + 1) * lengths[i]! > budget) {
+    if (run.length > 0 && ((run.length + 1) * lengths[i]! > budget || run.length >= maxRows)) {
       runs.push(run);
       run = [];
     }
@@ -99,6 +101,7 @@ export class SequenceClassifier {
   private readonly now: () => number;
   private readonly onRun: SequenceClassifierOptions['onRun'];
   private readonly maxRunTokens: number;
+  private readonly maxRowsPerRun: number;
 
   constructor(options: SequenceClassifierOptions) {
     this.session = options.session;
@@ -108,6 +111,7 @@ export class SequenceClassifier {
     this.onRun = options.onRun;
     this.maxRunTokens = options.maxRunTokens ?? DEFAULT_MAX_RUN_TOKENS;
     if (!(this.maxRunTokens > 0)) throw new RangeError(`maxRunTokens must be positive: ${options.maxRunTokens}`);
+    this.maxRowsPerRun = options.oneTextPerRun ? 1 : Infinity;
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -129,7 +133,7 @@ export class SequenceClassifier {
     let inferenceMs = 0;
     const lengths = encodings.map((e) => e.ids.length);
     for (const group of groupByLength(lengths, SequenceClassifier.MAX_PADDING)) {
-      for (const run of runsOf(group, lengths, this.maxRunTokens)) {
+      for (const run of runsOf(group, lengths, this.maxRunTokens, this.maxRowsPerRun)) {
         const t1 = this.now();
         const rows = await this.run(run.map((i) => encodings[i]!.ids));
         inferenceMs += this.now() - t1;

@@ -3,6 +3,7 @@
  * reader (disk, bundled modules, a bucket) and the ONNX session through a factory (onnxruntime-web or -node).
  */
 import type { ClassifierFiles } from '../loading/classifier-from-files.js';
+import { scalesActivationsPerRun } from '../loading/batch-dependence.js';
 import { readFolderJson, readOptionalFolderJson } from '../loading/folder-files.js';
 import { ModelFolderError, parseEncoderConfig } from '../model-config.js';
 import { autoTokenizer } from '../tokenizer/auto-tokenizer.js';
@@ -20,5 +21,5 @@ export async function extractorFromFiles({ read, onnxFile, where, createSession,
   if (!session.inputNames.includes('input_ids') || !session.inputNames.includes('attention_mask')) {
     throw new ModelFolderError(`${where}: ${onnxFile} takes no input_ids and attention_mask: not an encoder`);
   }
-  return new FeatureExtractor({ session, tokenizer, createTensor, maxLength: config.maxLength, dimensions: config.dimensions, ...options });
+  return new FeatureExtractor({ session, tokenizer, createTensor, maxLength: config.maxLength, dimensions: config.dimensions, oneWindowPerRun: scalesActivationsPerRun(bytes), ...options });
 }

@@ -27,6 +27,8 @@ export interface FeatureExtractorOptions {
   now?: () => number;
   /** One session.run of `rows` windows padded to `width` ids took `ms` (observers must not throw). */
   onRun?: (rows: number, width: number, ms: number) => void;
+  /** Each window in a session.run of its own (loading/batch-dependence.ts). */
+  oneWindowPerRun?: boolean;
 }
 
 export interface ExtractedBatch {
@@ -51,6 +53,7 @@ export class FeatureExtractor {
   private readonly tokenizer: FeatureExtractorOptions['tokenizer'];
   private readonly createTensor: TensorFactory;
   private readonly maxRunTokens: number;
+  private readonly maxRowsPerRun: number;
   private readonly now: () => number;
   private readonly onRun: FeatureExtractorOptions['onRun'];
 
@@ -62,6 +65,7 @@ export class FeatureExtractor {
     this.dimensions = options.dimensions;
     this.maxWindows = options.maxWindows ?? DEFAULT_MAX_WINDOWS;
     this.maxRunTokens = options.maxRunTokens ?? DEFAULT_MAX_RUN_TOKENS;
+    this.maxRowsPerRun = options.oneWindowPerRun ? 1 : Infinity;
     this.now = options.now ?? (() => performance.now());
     this.onRun = options.onRun;
     windowsOf(this.tokenizer, '', this.maxLength, this.maxWindows); // refuses a window length or count that cannot work
@@ -90,7 +94,7 @@ export class FeatureExtractor {
     const pooled: Float32Array[] = new Array(rows.length);
     let inferenceMs = 0;
     for (const group of groupByLength(lengths, SequenceClassifier.MAX_PADDING)) {
-      for (const run of runsOf(group, lengths, this.maxRunTokens)) {
+      for (const run of runsOf(group, lengths, this.maxRunTokens, this.maxRowsPerRun)) {
         const t1 = this.now();
         const vectors = await this.run(run.map((i) => rows[i]!));
         inferenceMs += this.now() - t1;

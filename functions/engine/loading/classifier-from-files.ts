@@ -5,6 +5,7 @@
 import { SequenceClassifier, type OrtSessionLike, type SequenceClassifierOptions, type TensorFactory } from '../classification/sequence-classifier.js';
 import { ModelFolderError, parseClassifierConfig } from '../model-config.js';
 import { autoTokenizer } from '../tokenizer/auto-tokenizer.js';
+import { scalesActivationsPerRun } from './batch-dependence.js';
 import { readFolderJson, readOptionalFolderJson, type FolderReader } from './folder-files.js';
 
 export type { FolderReader };
@@ -45,5 +46,5 @@ export async function classifierFromFiles({ read, onnxFile, where, createSession
   const bytes = await read(onnxFile);
   if (!bytes) throw new ModelFolderError(`${where} has no ${onnxFile}`);
   const { session, createTensor } = await createSession(bytes);
-  return new SequenceClassifier({ session, tokenizer, createTensor, labels: config.labels, onRun, maxRunTokens });
+  return new SequenceClassifier({ session, tokenizer, createTensor, labels: config.labels, onRun, maxRunTokens, oneTextPerRun: scalesActivationsPerRun(bytes) });
 }
