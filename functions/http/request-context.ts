@@ -45,7 +45,7 @@ export interface AppVariables {
    * (generation upstreams) or store it (training files) honour it, and count what they found per kind. None: no
    * policy (nothing redacted, answers may be kept). `region`: the jurisdiction the request is pinned to, if any.
    */
-  privacy?: { pii: 'off' | 'mask' | 'block'; retention: 'standard' | 'none'; counts: Partial<Record<string, number>>; region?: string };
+  privacy?: { pii: 'off' | 'mask' | 'block'; retention: 'standard' | 'none'; counts: Partial<Record<string, number>>; scanned?: boolean; region?: string };
 }
 
 export type AppEnv = { Variables: AppVariables };

@@ -149,7 +149,8 @@ export function privacyMiddleware(options: PrivacyPluginOptions): MiddlewareHand
     }
     await next();
     let res = setHeader(c.res, PRIVACY_HEADER, describePolicy(policy));
-    if (policy.pii !== 'off') res = setHeader(res, PII_COUNT_HEADER, formatCounts(state.counts));
+    // In-process classification sends no text out, so none was scanned: "none" would read as "no personal data".
+    if (policy.pii !== 'off') res = setHeader(res, PII_COUNT_HEADER, state.scanned ? formatCounts(state.counts) : 'not-scanned');
     if (res !== c.res) c.res = res;
   };
 }

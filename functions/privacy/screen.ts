@@ -10,6 +10,8 @@ import type { PiiMode } from './policy.js';
 export interface Screening {
   pii: PiiMode;
   counts: PiiCounts;
+  /** Set once a text went through the policy (on its way out of the process); in-process work is not scanned. */
+  scanned?: boolean;
 }
 
 export const PII_COUNT_HEADER = 'x-edge-maas-pii';
@@ -22,6 +24,7 @@ export function piiBlocked(kinds: PiiKind[], where: string, param = where): ApiE
 /** The text as it may leave the process: itself (off), masked, or a throw (block) naming the field. */
 export function screenText(text: string, screening: Screening, where: string, param = where): string {
   if (screening.pii === 'off') return text;
+  screening.scanned = true;
   if (screening.pii === 'block') {
     const found = findPii(text);
     if (found.length > 0) {

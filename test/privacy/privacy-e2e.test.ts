@@ -117,6 +117,18 @@ describe('privacy policy through a real server', () => {
     expect((await running.admin.call('PUT', `/keys/${key.id}/privacy`, { pii: 'off' }, 'wrong-token')).status).toBe(401);
   });
 
+  it('says a classification was not scanned (its text never left the process), not that it held no personal data', async () => {
+    const key = await running.admin.key('classifyco');
+    await setPolicy('keys', key.id, { pii: 'mask' });
+    const res = await fetch(`${running.server.url}/v1/classify`, {
+      method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'mail john.doe@example.com about card 4111 1111 1111 1111' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-edge-maas-pii')).toBe('not-scanned');
+    expect(res.headers.get('x-edge-maas-privacy')).toBe('pii=mask; retention=standard');
+  });
+
   it('mask: no value reaches the upstream, the answer is masked, and a header counts what was found per kind', async () => {
     const key = await running.admin.key('maskco');
     await setPolicy('keys', key.id, { pii: 'mask' });
