@@ -4,32 +4,22 @@
  * on onnxruntime-node so that the engine does not hide the overhead. Writes its table into bench/RESULTS.md.
  * Usage: npm run bench:billing
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../functions/node/shared-paths.js';
 import { loadRun, sequentialLatency } from '../classify/http-load.js';
 import { devSentences } from '../classify/sentences.js';
+import { startAbServer } from '../common/ab-server.js';
 import { writeResultsSection } from '../common/results.js';
 import { ms, percentile } from '../common/stats.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 
 /** The A/B server: its two URLs and the key it made, once it printed them. */
-async function startAbServer(usageDb: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/billing/ab-server.ts'], { cwd: repoRoot, env: { ...process.env, USAGE_DB: usageDb }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /listening on (.+)\n/.exec(seen);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`ab-server exited with ${code}`)));
-  });
-  const [offUrl, onUrl, key] = line.split(' ') as [string, string, string];
-  return { offUrl, onUrl, key, stop: () => new Promise<void>((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }) };
+async function startBillingAb(usageDb: string) {
+  const { words, stop } = await startAbServer('bench/billing/ab-server.ts', { USAGE_DB: usageDb });
+  const [offUrl, onUrl, key] = words as [string, string, string];
+  return { offUrl, onUrl, key, stop };
 }
 
 /** Sequential p50 of both apps, their requests taking turns one by one. */
@@ -46,7 +36,7 @@ async function interleavedP50(offUrl: string, onUrl: string, headers: Record<str
 async function main(): Promise<void> {
   const sentences = await devSentences(872);
   const dir = await mkdtemp(join(tmpdir(), 'edge-maas-bench-billing-'));
-  const server = await startAbServer(join(dir, 'usage.sqlite'));
+  const server = await startBillingAb(join(dir, 'usage.sqlite'));
   let on = { p50: 0, rps: 0, failed: 0 };
   let off = { p50: 0, rps: 0, failed: 0 };
   try {

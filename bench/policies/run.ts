@@ -6,13 +6,12 @@
  * without an SDK), to show what the always-on trace calls cost. Writes its table into bench/RESULTS.md.
  * Usage: npm run bench:policies (BENCH_SECONDS per throughput run, default 2; BENCH_ROUNDS, default 20)
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../functions/node/shared-paths.js';
 import { loadRun, sequentialLatency } from '../classify/http-load.js';
 import { devSentences } from '../classify/sentences.js';
+import { startAbServer } from '../common/ab-server.js';
 import { writeResultsSection } from '../common/results.js';
 import { cpuMsOf } from '../common/workerd-cpu.js';
 import { inProcessCpu } from './in-process-cpu.js';
@@ -25,18 +24,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 /** Sequential requests per app: 200 to warm up, 2,000 measured. */
 const SEQUENTIAL = 2_200;
 
-async function startAbServer(usageDb: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/policies/ab-server.ts'], { cwd: repoRoot, env: { ...process.env, USAGE_DB: usageDb }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /listening on (.+)\n/.exec(seen);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`ab-server exited with ${code}`)));
-  });
-  return { urls: line.split(' '), pid: child.pid!, stop: () => new Promise<void>((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }) };
+async function startPoliciesAb(usageDb: string) {
+  const { words, pid, stop } = await startAbServer('bench/policies/ab-server.ts', { USAGE_DB: usageDb });
+  return { urls: words, pid, stop };
 }
 
 /** Sequential p50 of each app, their requests taking turns one by one. */
@@ -58,7 +48,7 @@ async function main(): Promise<void> {
   const sentences = await devSentences(872);
   const dir = await mkdtemp(join(tmpdir(), 'edge-maas-bench-policies-'));
   const load = loadavg()[0]!;
-  const server = await startAbServer(join(dir, 'policies.sqlite'));
+  const server = await startPoliciesAb(join(dir, 'policies.sqlite'));
   const rps = WAYS.map(() => [] as number[]);
   /** The server process's CPU ms per answered request, per round: what the other processes on the machine do not change. */
   const cpuPerRequest = WAYS.map(() => [] as number[]);
