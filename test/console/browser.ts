@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../paths.js';
+import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -64,4 +65,11 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   const path = join(SHOTS_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage });
   return path;
+}
+
+/** An admin API POST that must answer 201 (a tenant, a key), its body. */
+export async function adminPost(base: string, adminToken: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const answer = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(answer.status, `${path}: ${await answer.clone().text()}`).toBe(201);
+  return answer.json() as Promise<Record<string, unknown>>;
 }
