@@ -166,7 +166,7 @@ const rows = ways.map((way) => {
   return `| ${way.name} | ${whole(median(firsts))} | ${whole(Math.min(...firsts))}–${whole(Math.max(...firsts))} | ${whole(median(runs.map((s) => s.listeningMs)))} | ${whole(median(runs.map((s) => s.readyMs)))} |`;
 });
 const table = [
-  `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, load average ${load.toFixed(1)} at the start: the machine is shared with a model-training run, so absolute times are inflated and noisy; the ratios (same run, ways taking turns) are what to read. ${spawns} spawns per way, medians; defaults of \`npm start\` (embedded generation, billing on a fresh SQLite file, fine-tuning).`,
+  `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, load average ${load.toFixed(1)} at the start${load > 1.5 ? ': the machine was busy, so absolute times are inflated and noisy' : ''}; the ratios (same run, ways taking turns) are what to read. ${spawns} spawns per way, medians; defaults of \`npm start\` (embedded generation, billing on a fresh SQLite file, fine-tuning).`,
   '',
   '| Way | spawn → first classification ms | range | spawn → "listening" ms | server: module start → listening ms |',
   '|---|---:|---:|---:|---:|',

@@ -196,7 +196,7 @@ const loadAfter = loadavg()[0]!;
 
 const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim() || 'unknown';
 const lines = [
-  `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, wrangler dev (workerd); commit ${commit}; \`npm run bench:worker\`; load average (1 min) ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}: the machine is shared with a model-training run, so times are upper bounds.`,
+  `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, wrangler dev (workerd); commit ${commit}; \`npm run bench:worker\`; load average (1 min) ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}${Math.max(loadBefore, loadAfter) > 1.5 ? ': the machine was busy, so times are upper bounds' : ''}.`,
   '',
   `**First request**, ${runs.length} fresh \`wrangler dev\` processes (fresh local state each), medians (each run: ${runs.map((r) => whole(r.firstRequestMs)).join(', ')} ms):`,
   '',
