@@ -5,6 +5,8 @@ import { repoRoot } from '../../functions/node/shared-paths.js';
 
 export interface ServerProcess {
   url: string;
+  /** The server's process id (its CPU figures are in /proc/<pid>/stat). */
+  pid: number | undefined;
   /** Spawn to the first 200 from POST /v1/classify. */
   coldStartMs: number;
   peakRssMb(): Promise<number>;
@@ -61,6 +63,7 @@ export async function startServerProcess(script: string, env: Record<string, str
   const coldStartMs = performance.now() - started;
   return {
     url,
+    pid: child.pid,
     coldStartMs,
     peakRssMb: () => procStatusMb(child.pid, 'VmHWM'),
     stop: () => new Promise((resolve) => {
