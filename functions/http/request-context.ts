@@ -10,6 +10,21 @@ export interface UsageEstimate {
   costMicroUsd: number;
   /** The request field that lowers the estimate, named in a refusal (generation: max_tokens). */
   lowerWith?: string;
+  /**
+   * What the request's usage record says if it is served as admitted, where that is exact before the model runs
+   * (a classification with its tokens counted): billing may then record it with the admission, in one call.
+   */
+  served?: ServedUsage;
+}
+
+/** The metered part of a usage record that a route knows at admission (its cost is the estimate's). */
+export interface ServedUsage {
+  model: string;
+  modelVersion: string;
+  path: 'edge' | 'gpu';
+  inputTokens: number;
+  outputTokens: number;
+  cacheHit: boolean;
 }
 
 /**

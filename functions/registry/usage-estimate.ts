@@ -17,12 +17,15 @@ export function classificationEstimate(model: ModelEntry, texts: string[], count
   const tokens = counted
     ? counted.reduce((sum, n) => sum + n, 0)
     : texts.reduce((sum, text) => sum + Math.min(model.maxTokens, text.length + 2), 0);
-  return { tokens, costMicroUsd: costMicroUsd(model.price, tokens, 0) };
+  const estimate: UsageEstimate = { tokens, costMicroUsd: costMicroUsd(model.price, tokens, 0) };
+  // Counted tokens are the tokens the model reads: the record is known before it runs (billing may record it then).
+  if (counted) estimate.served = { model: model.id, modelVersion: model.version, path: 'edge', inputTokens: tokens, outputTokens: 0, cacheHit: false };
+  return estimate;
 }
 
 /** A classification the cache answers: the tokens its answer reports, at the model's cache price (pricing.ts). */
 export function cachedClassificationEstimate(model: ModelEntry, tokens: number): UsageEstimate {
-  return { tokens, costMicroUsd: cacheHitCostMicroUsd(model.price) };
+  return { tokens, costMicroUsd: cacheHitCostMicroUsd(model.price), served: { model: model.id, modelVersion: model.version, path: 'edge', inputTokens: tokens, outputTokens: 0, cacheHit: true } };
 }
 
 /**

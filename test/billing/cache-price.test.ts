@@ -19,7 +19,7 @@ describe('the cache price', () => {
     const model = registryWith({ request_micro_usd: 10, cache_request_micro_usd: 0.5, input_token_micro_usd: 0.01, output_token_micro_usd: 0 }).resolve('m')!;
     expect(model.price.cacheRequestMicroUsd).toBe(0.5);
     expect(cacheHitCostMicroUsd(model.price)).toBe(0.5);
-    expect(cachedClassificationEstimate(model, 1_000)).toEqual({ tokens: 1_000, costMicroUsd: 0.5 });
+    expect(cachedClassificationEstimate(model, 1_000)).toEqual({ tokens: 1_000, costMicroUsd: 0.5, served: { model: 'm', modelVersion: '1', path: 'edge', inputTokens: 1_000, outputTokens: 0, cacheHit: true } });
     expect(costMicroUsd(model.price, 1_000, 0)).toBe(20);
   });
 
