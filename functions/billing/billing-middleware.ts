@@ -15,7 +15,7 @@ import { presentedKey } from './api-keys.js';
 import type { Authenticator } from './authenticator.js';
 import { BillingError } from './billing-errors.js';
 import { billingErrorToApi, toApiError } from './billing-http-errors.js';
-import { checkIdempotencyKey, claim, collectStream, heldKeyError, OPEN_IDEMPOTENCY_SCOPE, requestHash, settleClaim } from './idempotency.js';
+import { checkIdempotencyKey, claim, collectStream, heldKeyError, keptContentType, OPEN_IDEMPOTENCY_SCOPE, replayedHeaders, requestHash, settleClaim } from './idempotency.js';
 import type { KeyLimiter } from './rate-limiter.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { onStreamEnd } from './stream-end.js';
@@ -150,9 +150,10 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
         if (found.state !== 'replay') refuse(heldKeyError(found.state));
         replay = true;
         record(found.response.status);
+        const kept = replayedHeaders(found.response.contentType);
         return new Response(found.response.body as Uint8Array<ArrayBuffer>, {
           status: found.response.status,
-          headers: { 'content-type': found.response.contentType, 'Idempotent-Replayed': 'true', 'x-request-id': c.get('requestId'), ...rateHeaders(), ...screened.headers },
+          headers: { ...kept.headers, 'content-type': kept.contentType, 'Idempotent-Replayed': 'true', 'x-request-id': c.get('requestId'), ...rateHeaders(), ...screened.headers },
         });
       }
       slot = candidate;
@@ -165,7 +166,7 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
     }
     for (const [name, value] of Object.entries(rateHeaders())) c.res.headers.set(name, value);
     const status = c.res.status;
-    const contentType = c.res.headers.get('content-type') ?? 'application/octet-stream';
+    const contentType = keptContentType(c.res.headers.get('content-type') ?? 'application/octet-stream', c.res.headers);
     if (isStream(c.res)) {
       const claimed = slot;
       let body: ReadableStream<Uint8Array> = c.res.body!;

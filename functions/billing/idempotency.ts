@@ -4,6 +4,7 @@
  * and not billed; the same key with another request is refused (422), and one while the first still runs waits
  * (409). A first request that is refused (4xx), fails (5xx), is cut short or whose answer is too large to keep
  * gives the key up, so that a retry runs (and is billed) again. Only answers are kept, never request bodies: a hash stands for those.
+ * A replay answers the headers that name what answered (the model version) as the first answer did.
  */
 import { BillingError } from './billing-errors.js';
 import type { IdempotencyClaim, BillingStore, IdempotencyRequest, IdempotencySlot, StoredResponse } from './types.js';
@@ -13,6 +14,34 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Larger answers are not kept (a DynamoDB item holds 400 KB, base64 included). */
 export const IDEMPOTENT_BODY_LIMIT = 256 * 1024;
 export const OPEN_IDEMPOTENCY_SCOPE = '(open)';
+
+/** The answer's own headers a replay repeats: traffic-router.ts's MODEL_VERSION_HEADER (billing imports no traffic code). */
+export const KEPT_HEADERS = ['x-edge-maas-model-version'] as const;
+
+/**
+ * The kept answer's content type with its kept headers after it, one `name: value` a line: every store already keeps
+ * the content type's text (SQL's content_type, DynamoDB's contentType), so the headers need no column of their own.
+ * A header value holds no line break (Headers refuses them), so the lines cannot be confused.
+ */
+export function keptContentType(contentType: string, headers: Headers): string {
+  const lines = KEPT_HEADERS.flatMap((name) => {
+    const value = headers.get(name);
+    return value === null ? [] : [`${name}: ${value}`];
+  });
+  return [contentType, ...lines].join('\n');
+}
+
+/** What keptContentType wrote, read back; an answer kept before the headers were (a content type alone) has none. */
+export function replayedHeaders(kept: string): { contentType: string; headers: Record<string, string> } {
+  const [contentType = 'application/json', ...lines] = kept.split('\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(': ');
+    const name = line.slice(0, colon);
+    if (colon > 0 && (KEPT_HEADERS as readonly string[]).includes(name)) headers[name] = line.slice(colon + 2);
+  }
+  return { contentType, headers };
+}
 
 /** `variant`: what else makes two requests different (the privacy policy in force); none keeps the hash as it was. */
 export async function requestHash(method: string, path: string, body: Uint8Array, variant = ''): Promise<string> {
