@@ -1,7 +1,7 @@
 /** Counted operations × list prices (prices.ts): dollars per million requests, per runtime and request type, by operation. */
 import type { AwsMeasurement, RouterConfig } from './aws/measure-aws.js';
 import type { EdgeMeasurement } from './edge/measure-edge.js';
-import { DO_MEMORY_GB, PRICES } from './prices.js';
+import { DO_MEMORY_GB, DYNAMODB_ROUND_TRIP_MS, LAMBDA_FULL_VCPU_MB, PRICES } from './prices.js';
 
 export interface CostLine {
   operation: string;
@@ -54,16 +54,31 @@ export function platformLogBytes(durationMs: number, memoryMb: number): number {
 /** The prefix Lambda's Node runtime puts before each console line (timestamp, request id, level). */
 const LINE_PREFIX_BYTES = Buffer.byteLength('2026-12-03T12:00:00.000Z\t8f507cfc-0000-4697-b07a-ac58fc914c95\tINFO\t');
 
+/**
+ * What Lambda would bill for one invocation at `memoryMb`: the router's CPU time, stretched where the memory buys
+ * less than one vCPU, plus its DynamoDB round trips one after another at DynamoDB's latency (not dynalite's).
+ */
+export const modelledInvocationMs = (cpuMs: number, roundTrips: number, memoryMb: number) =>
+  cpuMs * Math.max(1, LAMBDA_FULL_VCPU_MB / memoryMb) + roundTrips * DYNAMODB_ROUND_TRIP_MS;
+
+/** The median invocation's billed duration by the model (each rounded up to 1 ms), and its GB-s. */
+export function modelledDuration(m: Pick<AwsMeasurement, 'cpuMs' | 'roundTrips'>, memoryMb: number): { billedMs: number; gbSeconds: number } {
+  const billedMs = median(m.cpuMs.map((cpu, i) => Math.ceil(modelledInvocationMs(cpu, m.roundTrips[i]!, memoryMb))));
+  return { billedMs, gbSeconds: (billedMs / 1000) * (memoryMb / 1024) };
+}
+
+/** Whether the router's Lambda writes its own START/END/REPORT lines (text format, or JSON with system logs at INFO). */
+export const platformLinesLogged = (router: RouterConfig) => router.systemLogLevel === undefined || router.systemLogLevel === 'INFO' || router.systemLogLevel === 'DEBUG';
+
 export function awsCost(m: AwsMeasurement, router: RouterConfig): CostLine[] {
   const per = (n: number) => n / m.requests;
-  // Billed duration: each invocation rounded up to 1 ms; the median, so that a pause of this shared machine is not priced.
-  const billedMs = median(m.durationsMs.map((d) => Math.ceil(d)));
-  const gbSeconds = (billedMs / 1000) * (router.memoryMb / 1024);
+  // The median, so that a pause of this shared machine is not priced.
+  const { gbSeconds } = modelledDuration(m, router.memoryMb);
   const gbPrice = router.architecture === 'arm64' ? PRICES.lambdaArmGbSecond.usd : PRICES.lambdaX86GbSecond.usd;
-  const logBytes = per(m.logBytes + m.logEvents * LINE_PREFIX_BYTES) + platformLogBytes(median(m.durationsMs), router.memoryMb);
+  const logBytes = per(m.logBytes + m.logEvents * LINE_PREFIX_BYTES) + (platformLinesLogged(router) ? platformLogBytes(median(m.durationsMs), router.memoryMb) : 0);
   return [
     line('Lambda invocations', per(m.invocations), 'invocations', PRICES.lambdaRequest.usd),
-    line(`Lambda duration (${router.memoryMb} MB ${router.architecture}, median invocation rounded up to 1 ms)`, gbSeconds, 'GB-s', gbPrice),
+    line(`Lambda duration (${router.memoryMb} MB ${router.architecture}: median of CPU + ${DYNAMODB_ROUND_TRIP_MS} ms a DynamoDB round trip)`, gbSeconds, 'GB-s', gbPrice),
     line('DynamoDB write units', per(m.dynamo.writeUnits), 'WRU', PRICES.dynamoWriteUnit.usd),
     line('DynamoDB read units', per(m.dynamo.readUnits), 'RRU', PRICES.dynamoReadUnit.usd),
     line('CloudWatch log bytes', logBytes, 'bytes', PRICES.logsIngestedGb.usd / 2 ** 30),

@@ -46,3 +46,14 @@ export const PRICES = {
 
 /** Durable Objects bill duration for 128 MB per object, whatever it uses. */
 export const DO_MEMORY_GB = 0.128;
+
+/**
+ * The latency the cost model charges per DynamoDB round trip in a Lambda invocation's critical path (dynalite's own
+ * latency on this machine is not DynamoDB's). AWS documents "single-digit millisecond performance at any scale"
+ * (https://aws.amazon.com/dynamodb/) and, for GetItem and PutItem, "an average latency in single-digit milliseconds"
+ * (https://repost.aws/knowledge-center/dynamodb-high-latency), both read as of 2026-12-04: 5 ms, the middle of that range.
+ */
+export const DYNAMODB_ROUND_TRIP_MS = 5;
+
+/** Lambda gives a function one full vCPU at 1,769 MB and a share in proportion below it (Lambda's memory and compute docs). */
+export const LAMBDA_FULL_VCPU_MB = 1769;

@@ -23,6 +23,15 @@ import { ROUTER_LAMBDA_TIMEOUT } from './stream-timeouts.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * 1,024 MB, not 1,769 (one full vCPU): a classification's own CPU costs the same GB-s at any size up to 1,769 MB
+ * (less memory, a smaller CPU share, longer by as much), but its waits on DynamoDB are billed at the configured
+ * memory, so less memory is cheaper (`npm run bench:cost`: CPU + round trips x 5 ms, bench/RESULTS.md). The router
+ * held 397 MiB RSS after 20 classifications of 64 texts on onnxruntime-web (with every model of the checkout, more
+ * than the bundle carries): 1,024 MB leaves it 2.5x headroom, where 512 MB would leave little and double its CPU time.
+ */
+export const ROUTER_MEMORY_MB = 1024;
+
 export interface RouterFunctionProps {
   /** https://<name covered by the GPU service's certificate>, pointing at its load balancer. */
   generationUrl: string;
@@ -82,10 +91,15 @@ export class RouterFunction extends Construct {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 1769, // one full vCPU for the WASM engine
+      memorySize: ROUTER_MEMORY_MB,
       timeout: ROUTER_LAMBDA_TIMEOUT,
       reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup,
+      // JSON logs with Lambda's own lines at WARN: no START/END/REPORT per invocation (about 260 bytes each), while
+      // its errors and timeouts, and everything the router writes (warnings and errors only), are still logged.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       role,
       // Serves the key to the function on localhost, cached, so the bundle needs no Secrets Manager SDK.
       paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103),

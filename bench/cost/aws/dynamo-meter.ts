@@ -26,9 +26,20 @@ export interface DynamoUnits {
 
 export const emptyUnits = (): DynamoUnits => ({ calls: 0, readUnits: 0, writeUnits: 0, indexWriteUnits: 0, byOperation: {} });
 
+/** One call as the proxy saw it, in milliseconds since the Unix epoch (comparable across processes on this machine). */
+export interface CallSpan {
+  operation: string;
+  start: number;
+  end: number;
+}
+
+export const epochMs = () => performance.timeOrigin + performance.now();
+
 export interface DynamoMeter {
   endpoint: string;
   units: DynamoUnits;
+  /** Every call since the last reset, in the order they were answered. */
+  spans: CallSpan[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -50,6 +61,7 @@ function writesOf(operation: string, body: Record<string, unknown>): { table: st
 export async function startDynamoMeter(target: string, schemas: Record<string, TableSchema>): Promise<DynamoMeter> {
   const upstream = new URL(target);
   const units = emptyUnits();
+  const spans: CallSpan[] = [];
   const forward = (headers: IncomingHttpHeaders, path: string, body: Buffer) => new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
     const out = request({ host: upstream.hostname, port: upstream.port, method: 'POST', path, headers: { ...headers, 'content-length': String(body.length) } }, (answer) => {
       const parts: Buffer[] = [];
@@ -83,6 +95,7 @@ export async function startDynamoMeter(target: string, schemas: Record<string, T
   const server: Server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
+    const start = epochMs();
     req.on('end', () => void (async () => {
       const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop()!;
       const body = JSON.parse(Buffer.concat(parts).toString() || '{}') as Record<string, unknown>;
@@ -111,6 +124,7 @@ export async function startDynamoMeter(target: string, schemas: Record<string, T
         units.readUnits += consumed;
         entry.readUnits += consumed;
       }
+      spans.push({ operation, start, end: epochMs() }); // before the answer leaves: the client's next call starts after it
       res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
       res.end(answer.body);
     })().catch(() => res.destroy()));
@@ -119,7 +133,11 @@ export async function startDynamoMeter(target: string, schemas: Record<string, T
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     units,
-    reset: () => Object.assign(units, emptyUnits()),
+    spans,
+    reset: () => {
+      Object.assign(units, emptyUnits());
+      spans.length = 0;
+    },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
