@@ -12,6 +12,7 @@ import type { Upstream } from '../registry/registry.js';
 import { upstreamBusy, upstreamDown, upstreamTimeout } from './upstream-errors.js';
 import type { UpstreamPolicy } from './upstream-policy.js';
 import { withUpstreamSpan } from '../observability/upstream-span.js';
+import { upstreamTraceHeaders } from './caller-trace.js';
 import { passThrough } from './upstream-stream.js';
 
 export type Outcome =
@@ -44,9 +45,12 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
 
 const isJson = (response: Response) => /\bjson\b/i.test(response.headers.get('content-type') ?? '');
 
-/** The attempt inside an "upstream call" span whose traceparent goes upstream (observability/upstream-span.ts). */
+/**
+ * The attempt inside an "upstream call" span whose traceparent goes upstream (observability/upstream-span.ts); without
+ * an SDK, the caller's own traceparent goes (caller-trace.ts).
+ */
 export const attempt = (deps: AttemptDeps, upstream: Upstream, request: AttemptRequest): Promise<Outcome> =>
-  withUpstreamSpan(upstream.url, request.path, (traceHeaders) => attemptOnce(deps, upstream, request, traceHeaders));
+  withUpstreamSpan(upstream.url, request.path, (traceHeaders) => attemptOnce(deps, upstream, request, upstreamTraceHeaders(traceHeaders, request.clientSignal)));
 
 async function attemptOnce(deps: AttemptDeps, upstream: Upstream, { path, payload, streamed, clientSignal, onStreamFailure }: AttemptRequest, traceHeaders: Record<string, string>): Promise<Outcome> {
   const { policy } = deps;
