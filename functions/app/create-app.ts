@@ -17,6 +17,8 @@ import { limitedBodies } from '../http/body-limit.js';
 import { requestState } from '../http/request-state.js';
 import { routeGroup } from '../http/route-declaration.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
+import { API_PATHS } from '../protocol/generation-call.js';
+import { callerTrace } from '../upstream/caller-trace.js';
 import { classifyRoutes } from './routes/classify.js';
 import { docsRoutes } from './routes/docs.js';
 import { generationRoutes } from './routes/generation.js';
@@ -78,6 +80,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }));
   }
   app.use('*', limitedBodies(deps.maxBodyBytes ?? 1024 * 1024, plugins.flatMap((plugin) => plugin.bodyLimits ?? [])));
+  // After the body limit, which may replace the request (and its signal, which keys the trace): generation only.
+  for (const path of Object.values(API_PATHS)) app.use(`/v1${path}`, callerTrace());
   for (const { path, handler } of plugins.flatMap((plugin) => plugin.middleware ?? [])) app.use(path, handler);
   app.use('*', methodsOfRouteTable(app));
 
