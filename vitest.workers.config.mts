@@ -1,6 +1,7 @@
 // Tests that run inside workerd (the Cloudflare Workers runtime) with the Worker entry of wrangler.toml,
 // its D1 database in Miniflare with migrations/ applied, and an admin token for the tests. A second project
-// (vitest.workers-r2.config.mts) runs the Worker with an R2-only registry model and a real generation upstream.
+// (vitest.workers-r2.config.mts) runs the Worker with an R2-only registry model and a real generation upstream, a third
+// (vitest.workers-trace.config.mts) with a recording upstream for the trace headers it is sent.
 // SST-2's dev sentences reach the tests as a binding (TEST_SST2): workerd tests cannot read files outside the root.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ export default defineConfig({
         },
       },
       './vitest.workers-r2.config.mts',
+      './vitest.workers-trace.config.mts',
     ],
   },
 });
