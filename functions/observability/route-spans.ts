@@ -7,7 +7,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { MiddlewareHandler } from 'hono';
 import { onStreamEnd } from '../billing/stream-end.js';
 import type { AppEnv } from '../http/request-context.js';
-import { isEventStream, routeLabel } from './request-metrics.js';
+import { isEventStream, routeLabeller } from './request-metrics.js';
 import { tracer } from './tracer.js';
 
 const headerGetter = {
@@ -20,6 +20,7 @@ const headerGetter = {
 };
 
 export function routeSpans(): MiddlewareHandler<AppEnv> {
+  const routeLabel = routeLabeller();
   return async (c, next) => {
     const parent = propagation.extract(context.active(), c.req.raw.headers, headerGetter);
     const span = tracer().startSpan(`${c.req.method}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': c.req.method, 'url.path': c.req.path } }, parent);
