@@ -19,7 +19,7 @@ import type { AppEnv } from '../http/request-context.js';
 import { privacyAdminRoutes, type PolicySubjects } from './admin-routes.js';
 import { formatCounts } from './pii-detect.js';
 import { describePolicy, OPEN_POLICY, parsePrivacyHeader, PRIVACY_HEADER, stricter, type PrivacyPolicy } from './policy.js';
-import { inForce, type PolicyStore } from './policy-store.js';
+import { inForce, type PolicyStore, type StoredPolicies } from './policy-store.js';
 import { notServedHere, regionNotServed, type LocateRequest, type PinnedBy } from './regions.js';
 import type { RetentionGuard } from './retention.js';
 import { privacyParameters, privacyResponseHeaders, privacyResponses } from './privacy-responses.js';
@@ -69,10 +69,31 @@ function setHeader(res: Response, name: string, value: string): Response {
 interface Settled {
   policy: PrivacyPolicy;
   pinnedBy: PinnedBy;
+  /** describePolicy(policy), the x-edge-maas-privacy header's value. */
+  described: string;
 }
+
+const settledOf = (own: PrivacyPolicy, asked: Partial<PrivacyPolicy>): Settled => {
+  const policy = stricter(own, asked);
+  return { policy, pinnedBy: own.region ? 'key' : 'header', described: describePolicy(policy) };
+};
 
 /** Settled once per request: by the screen before a replay lookup, else by the middleware. */
 const settledFor = new WeakMap<Context<AppEnv>, Settled>();
+/**
+ * Without a privacy header a request's policy is its stored policies' (the store keeps each key's object for a few
+ * seconds) or the default: worked out once per object and default, not per request.
+ */
+const withoutHeader = new WeakMap<PrivacyPolicy, WeakMap<object, Settled>>();
+const settledWithoutHeader = (defaults: PrivacyPolicy, stored: StoredPolicies | undefined): Settled => {
+  let known = withoutHeader.get(defaults);
+  if (!known) withoutHeader.set(defaults, known = new WeakMap());
+  const source = stored ?? defaults;
+  let settled = known.get(source);
+  if (!settled) known.set(source, settled = settledOf(inForce(stored ?? NO_STORED_POLICY, defaults).policy, {}));
+  return settled;
+};
+const NO_STORED_POLICY: StoredPolicies = { key: null, tenant: null };
 
 /**
  * The policy in force for this request (a 400 for a bad header or a header region nothing here serves, a 403 for a
@@ -83,14 +104,12 @@ async function settle(c: Context<AppEnv>, { store, defaults = OPEN_POLICY, regio
   if (known) return known;
   const key = c.get('apiKey');
   const header = c.req.header(PRIVACY_HEADER);
-  const asked = header === undefined ? {} : parsePrivacyHeader(header);
-  if (asked.region && regions && !regions.includes(asked.region)) throw regionNotServed(asked.region, regions);
-  const stored = key ? await store.forKey(key.id, key.tenantId) : { key: null, tenant: null };
-  const own = inForce(stored, defaults).policy;
-  const policy = stricter(own, asked);
-  const settled: Settled = { policy, pinnedBy: own.region ? 'key' : 'header' };
+  const asked = header === undefined ? undefined : parsePrivacyHeader(header);
+  if (asked?.region && regions && !regions.includes(asked.region)) throw regionNotServed(asked.region, regions);
+  const stored = key ? await store.forKey(key.id, key.tenantId) : undefined;
+  const settled = asked ? settledOf(inForce(stored ?? NO_STORED_POLICY, defaults).policy, asked) : settledWithoutHeader(defaults, stored);
   settledFor.set(c, settled);
-  c.set('privacy', { ...policy, counts: {} });
+  c.set('privacy', { ...settled.policy, counts: {} });
   return settled;
 }
 
@@ -117,7 +136,7 @@ export function privacyScreen(options: PrivacyPluginOptions): (c: Context<AppEnv
         throw refusal;
       }
     }
-    const described = describePolicy(settled.policy);
+    const { described } = settled;
     return { variant: `${PRIVACY_HEADER}: ${described}`, headers: { [PRIVACY_HEADER]: described } };
   };
 }
@@ -148,7 +167,7 @@ export function privacyMiddleware(options: PrivacyPluginOptions): MiddlewareHand
       if (idempotencyKey !== undefined) retention?.forbidReplay(key?.id ?? null, idempotencyKey);
     }
     await next();
-    let res = setHeader(c.res, PRIVACY_HEADER, describePolicy(policy));
+    let res = setHeader(c.res, PRIVACY_HEADER, settled.described);
     // In-process classification sends no text out, so none was scanned: "none" would read as "no personal data".
     if (policy.pii !== 'off') res = setHeader(res, PII_COUNT_HEADER, state.scanned ? formatCounts(state.counts) : 'not-scanned');
     if (res !== c.res) c.res = res;
