@@ -7,7 +7,7 @@ import type { UsageEstimate } from '../http/request-context.js';
 import { BillingError } from './billing-errors.js';
 import { formatUsd } from './usd.js';
 import type { KeyLimiter, LimitDecision, Limits, Settlement } from './rate-limiter.js';
-import type { ApiKeyRecord, BillingStore } from './types.js';
+import type { ApiKeyRecord, BillingStore, UsageRecord } from './types.js';
 
 export interface KeyAdmissionOptions {
   limiter: KeyLimiter;
@@ -23,6 +23,11 @@ export class KeyAdmission {
   decision: LimitDecision | null = null;
   /** Budget reserved for this request, released when its usage record is written. */
   heldMicroUsd = 0;
+  /**
+   * The usage record the limiter counted with the admission (the request as served, status 200), where it records
+   * at admission: the request's end then sends nothing unless its record differs (a correction that cancels this).
+   */
+  recorded: UsageRecord | null = null;
   private readonly limits: Limits;
   private taken = false;
   private reservedTokens = 0;
@@ -31,19 +36,26 @@ export class KeyAdmission {
     this.limits = { rpm: o.key.rpm, tpm: o.key.tpm };
   }
 
-  async admit(estimate: UsageEstimate): Promise<void> {
+  /** `served`: the request's record as it will be if served as admitted, for a limiter that records at admission. */
+  async admit(estimate: UsageEstimate, served?: UsageRecord): Promise<void> {
     const { key, usageId, at } = this.o;
     const budget = key.monthlyBudgetMicroUsd;
     const hold = budget === null || estimate.costMicroUsd <= 0 ? null : { id: usageId, keyId: key.id, microUsd: estimate.costMicroUsd, budgetMicroUsd: budget, at };
-    // A limiter that holds budgets (the edge's key objects) reserves the hold with the rate limits, in one call.
+    // A limiter that holds budgets (the edge's key objects) reserves the hold with the rate limits, in one call; one
+    // that records at admission counts the record in that call too, in place of the hold.
     const together = hold !== null && this.o.limiter.holdsBudgets === true;
-    const decision = await this.o.limiter.take(key.id, this.limits, estimate.tokens, together ? hold : undefined);
+    const record = served !== undefined && this.o.limiter.recordsAtAdmission === true ? served : undefined;
+    const decision = await this.o.limiter.take(key.id, this.limits, estimate.tokens, together ? hold : undefined, record);
     this.decision = decision;
     if (!decision.allowed) {
       throw new BillingError('rate_limited', `rate limit reached for this key (${key.rpm} requests and ${key.tpm} tokens per minute); retry after ${decision.retryAfterSeconds} s`, { limit: decision });
     }
     this.taken = true;
     this.reservedTokens = estimate.tokens;
+    if (record && decision.recorded === true) {
+      this.recorded = record;
+      return;
+    }
     if (hold === null) return;
     if (!(together ? decision.held === true : await this.o.store.holdBudget(hold))) {
       const lower = estimate.lowerWith ? ` (a lower ${estimate.lowerWith} costs less)` : '';

@@ -1,7 +1,10 @@
 /**
  * Billing's HTTP edge: authentication, rate limits, budgets, idempotency and metering around every API request.
  * After a key is accepted, each request yields exactly one usage record with an id of its own, refused (429, 402)
- * or not, except a body over the size limit (413: never metered, see record); a streamed answer is metered when its stream ends or is cancelled, with what it produced. Routes that run
+ * or not, except a body over the size limit (413: never metered, see record); a streamed answer is metered when its stream ends or is cancelled, with what it produced.
+ * Where the limiter records at admission (the edge's key objects) and the route knows the record then (a
+ * classification: UsageEstimate.served), the record goes with the take, and the request's end sends one only if it
+ * ended otherwise: that record cancels the one taken (usage-rollup.ts `cancelled`). Its engine time is not kept then. Routes that run
  * a model call `c.get('admit')` with the request's maximum use once they have validated it (admission.ts). Billing's
  * refusals are BillingErrors, answered here through billing-http-errors.ts. Bodies are never recorded.
  */
@@ -53,6 +56,14 @@ const isStream = (response: Response) => response.body !== null && (response.hea
 
 const NOTHING: UsageEstimate = { tokens: 0, costMicroUsd: 0 };
 
+/** What a usage record says of the work it meters. */
+type Metered = Pick<UsageRecord, 'model' | 'modelVersion' | 'path' | 'inputTokens' | 'outputTokens' | 'computeMs'>;
+
+/** Two records of one request that bill the same (engine time aside, which is never billed). */
+const sameBilling = (a: UsageRecord, b: UsageRecord) =>
+  a.model === b.model && a.modelVersion === b.modelVersion && a.path === b.path && a.route === b.route && a.status === b.status
+  && a.inputTokens === b.inputTokens && a.outputTokens === b.outputTokens && a.costMicroUsd === b.costMicroUsd && a.idempotentReplay === b.idempotentReplay;
+
 export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
   const now = billing.now ?? (() => Date.now());
   const newId = billing.newId ?? (() => crypto.randomUUID());
@@ -73,6 +84,13 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
     let replay = false;
     let recorded = false;
 
+    const usageRecord = (status: number, metered: Metered, cost: number): UsageRecord => ({
+      id: usageId, requestId: c.get('requestId'), keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
+      model: metered.model, modelVersion: metered.modelVersion, path: metered.path, route: `${c.req.method} ${new URL(c.req.url).pathname}`,
+      inputTokens: metered.inputTokens, outputTokens: metered.outputTokens, computeMs: Math.round(metered.computeMs * 1000) / 1000,
+      status, costMicroUsd: cost, idempotentReplay: replay, createdAt: started, heldMicroUsd: admission?.heldMicroUsd ?? 0,
+    });
+
     const record = (status: number) => {
       if (recorded) return;
       recorded = true;
@@ -87,16 +105,16 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       // A request billing refused (429, 402) before its model ran names the model its body asked for (no version:
       // none was served), so that /v1/usage by model shows it there rather than under "(none)".
       const asked = status === 429 || status === 402 ? c.get('jsonBody')?.model : undefined;
-      const usage: UsageRecord = {
-        id: usageId, requestId: c.get('requestId'), keyId: key?.id ?? null, tenantId: key?.tenantId ?? null,
-        model: meter.model ?? (typeof asked === 'string' && asked !== '' ? asked.slice(0, 200) : null), modelVersion: meter.modelVersion,
-        path: meter.path, route: `${c.req.method} ${new URL(c.req.url).pathname}`,
-        inputTokens: meter.inputTokens, outputTokens: meter.outputTokens, computeMs: Math.round(meter.computeMs * 1000) / 1000,
-        status, costMicroUsd: cost, idempotentReplay: replay, createdAt: started, heldMicroUsd: admission?.heldMicroUsd ?? 0,
-      };
+      const model = meter.model ?? (typeof asked === 'string' && asked !== '' ? asked.slice(0, 200) : null);
+      const usage = usageRecord(status, { ...meter, model }, cost);
       const used = meter.inputTokens + meter.outputTokens;
-      // The edge's sink hands the record and the request's token settlement to the key's object in one call.
-      const written = billing.writer.settlesLimits ? billing.writer.record(usage, admission?.settlement(used) ?? null) : billing.writer.record(usage);
+      // Recorded with its admission and served as admitted: counted already, its tokens as reserved. Only the
+      // engine time is not in the record (a statistic, never billed): sending it would be a second call.
+      const early = admission?.recorded ?? null;
+      if (early && sameBilling(early, usage) && admission!.settlement(used)?.reserved === used) return;
+      // The edge's sink hands the record and the request's token settlement to the key's object in one call; a
+      // request recorded at admission that ended otherwise (failed, refused by a later check) cancels that record.
+      const written = billing.writer.settlesLimits ? billing.writer.record(usage, admission?.settlement(used) ?? null, early ?? undefined) : billing.writer.record(usage);
       const settled = billing.writer.settlesLimits ? undefined : admission?.settle(used);
       if (settled && waitUntil) waitUntil(settled);
       if (waitUntil) waitUntil(written ?? billing.writer.flush());
@@ -113,7 +131,11 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
     const admit = async (estimate: UsageEstimate) => {
       if (admitted) return;
       admitted = true;
-      await admission?.admit(estimate).catch(refuse);
+      // Where the route knows the record before its model runs (a classification), it may be counted with the take.
+      const served = estimate.served && billing.writer.settlesLimits
+        ? usageRecord(200, { ...estimate.served, computeMs: 0 }, estimate.costMicroUsd)
+        : undefined;
+      await admission?.admit(estimate, served).catch(refuse);
     };
     c.set('admit', admit);
 

@@ -3,7 +3,7 @@
  * needs one request token and a non-negative token balance; it reserves the most tokens it can use when admitted
  * (so that concurrent requests see each other) and settles the difference when it ends.
  */
-import type { BudgetHold } from './types.js';
+import type { BudgetHold, UsageRecord } from './types.js';
 
 export interface Limits {
   rpm: number;
@@ -31,12 +31,18 @@ export interface KeyLimiter {
   /**
    * Admits one request if the key has room, reserving `reserveTokens` of its token limit. A limiter that
    * `holdsBudgets` (the edge's key objects) also reserves `hold` of the key's budget in the same step and answers
-   * `held`; the others leave budgets to the billing store.
+   * `held`; the others leave budgets to the billing store. A limiter that `recordsAtAdmission` also counts `record`
+   * (the request's usage record as it will be if served as admitted) when it admits the request and its budget
+   * holds it, and answers `recorded`: the request then needs no second call unless it ends otherwise.
    */
-  take(key: string, limits: Limits, reserveTokens?: number, hold?: BudgetHold): (LimitDecision & { held?: boolean }) | Promise<LimitDecision & { held?: boolean }>;
+  take(key: string, limits: Limits, reserveTokens?: number, hold?: BudgetHold, record?: UsageRecord): TakeDecision | Promise<TakeDecision>;
   readonly holdsBudgets?: boolean;
+  readonly recordsAtAdmission?: boolean;
   settle(settlement: Settlement): void | Promise<unknown>;
 }
+
+/** A take's answer: the decision and, where asked, whether the budget held the request and its record was counted. */
+export type TakeDecision = LimitDecision & { held?: boolean; recorded?: boolean };
 
 export const WINDOW_MS = 60_000;
 

@@ -33,6 +33,9 @@ export class UsageRollup {
       group.outputTokens += record.outputTokens;
       group.computeMs = Math.round((group.computeMs + record.computeMs) * 1000) / 1000;
       group.costMicroUsd += record.costMicroUsd;
+      // A cancellation (cancelled() below) that met its record in the same batch leaves nothing to write (costs are
+      // kept to 1e-6 micro-USD: what is under that is the sums' floating-point rest).
+      if (group.requests === 0 && group.inputTokens === 0 && group.outputTokens === 0 && Math.abs(group.costMicroUsd) < 1e-7) this.groups.delete(key);
     }
     this.requests += count;
     this.costMicroUsd += record.costMicroUsd;
@@ -50,4 +53,17 @@ export class UsageRollup {
     this.costMicroUsd = 0;
     return rows;
   }
+}
+
+/**
+ * What cancels a record counted before (the edge counts a classification with its admission; one that then ends
+ * otherwise cancels it): its negative, in the same group. Added to the batch that still holds the record it nets to
+ * nothing; after that batch was written it is a row of its own (requests -1, negative tokens and cost) that the
+ * reports' sums and the key's month net out.
+ */
+export function cancelled(record: UsageRecord): UsageRecord {
+  return {
+    ...record, requests: -(record.requests ?? 1), inputTokens: -record.inputTokens, outputTokens: -record.outputTokens,
+    computeMs: -record.computeMs, costMicroUsd: -record.costMicroUsd, heldMicroUsd: 0,
+  };
 }

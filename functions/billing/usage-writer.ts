@@ -21,9 +21,10 @@ export interface UsageSink {
   /**
    * Queues or writes the record; a promise when the write belongs to the calling request (the Worker's waitUntil).
    * A sink that `settlesLimits` also takes the request's rate-limit settlement with it (the edge: one call to the
-   * key's object for both); the middleware then settles nothing itself.
+   * key's object for both); the middleware then settles nothing itself. `cancels`: the record this request's
+   * admission counted already (the edge records a classification with its take), which this one replaces.
    */
-  record(record: UsageRecord, settlement?: Settlement | null): void | Promise<void>;
+  record(record: UsageRecord, settlement?: Settlement | null, cancels?: UsageRecord): void | Promise<void>;
   readonly settlesLimits?: boolean;
   /**
    * Writes what is queued (reports and exports call it first, so that the caller's own requests count); `keyId`:

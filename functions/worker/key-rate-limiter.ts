@@ -7,26 +7,31 @@
  * It also meters the key (key-usage-meter.ts): a request's `take` reserves its budget hold here, and its usage
  * record comes back in one `record` call after the answer (with the request's token settlement), counted in a
  * roll-up that the object's alarm writes to D1 every few seconds: a row per minute, model, route and status instead
- * of a row per request. A batch D1 refused, and a record a request could not hand to its object, is parked in the
+ * of a row per request. A classification, whose record is known before its model runs, sends it with its `take`,
+ * counted then in place of a hold: one call a request; one that ends otherwise sends its record with the one it
+ * cancels (KeyUsageMeter.correct). A batch D1 refused, and a record a request could not hand to its object, is parked in the
  * object's durable storage (it outlives eviction) and written by the alarm, retried with backoff until D1 takes it,
  * then deleted. The writes are idempotent per id (SqlBillingStore.insertUsage), so a record parked twice, or a flush
  * retried after D1 took it but before the delete, counts once. Parking costs storage rows only when D1 failed.
  */
-import { RateLimiter, type KeyLimiter, type LimitDecision, type Limits, type Settlement } from '../billing/rate-limiter.js';
+import { RateLimiter, type KeyLimiter, type Limits, type Settlement, type TakeDecision } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
 import type { BudgetHold, UsageRecord } from '../billing/types.js';
 import { d1Database, type D1Database } from './d1-database.js';
 import { FLUSH_MS, KeyUsageMeter } from './key-usage-meter.js';
 
 type LimitRequest =
-  | { op: 'take'; key: string; limits: Limits; reserve: number; hold?: BudgetHold }
+  | { op: 'take'; key: string; limits: Limits; reserve: number; hold?: BudgetHold; record?: UsageRecord }
   | ({ op: 'settle' } & Settlement)
   | { op: 'park'; key: string; records: UsageRecord[] }
-  | { op: 'record'; key: string; records: UsageRecord[]; settlement?: Settlement | null }
+  | { op: 'record'; key: string; records: UsageRecord[]; settlement?: Settlement | null; cancels?: UsageRecord }
   | { op: 'flush'; key: string };
 
-/** A take's answer: the limiter's decision and, when it carried a hold, whether the budget held it. */
-export type TakeAnswer = LimitDecision & { held?: boolean };
+/**
+ * A take's answer: the limiter's decision; when it carried a hold, whether the budget held it; when it carried the
+ * request's record, whether that was counted (admitted, within the budget).
+ */
+export type TakeAnswer = TakeDecision;
 
 /** What this object uses of workerd's DurableObjectState. */
 export interface LimiterState {
@@ -64,7 +69,10 @@ export class KeyRateLimiter {
     const body = (await request.json()) as LimitRequest;
     if (body.op === 'take') {
       const decision: TakeAnswer = this.limiter.take(body.key, body.limits, body.reserve);
-      if (decision.allowed && body.hold) decision.held = await this.meter(body.key).hold(body.hold);
+      if (decision.allowed && body.record) {
+        decision.recorded = await this.meter(body.key).recordAtAdmission(body.record, body.hold);
+        if (body.hold) decision.held = decision.recorded;
+      } else if (decision.allowed && body.hold) decision.held = await this.meter(body.key).hold(body.hold);
       return Response.json(decision);
     }
     if (body.op === 'park') {
@@ -73,7 +81,8 @@ export class KeyRateLimiter {
     }
     if (body.op === 'record') {
       if (body.settlement) this.limiter.settle(body.settlement);
-      await this.meter(body.key).record(body.records);
+      if (body.cancels && body.records.length === 1) await this.meter(body.key).correct(body.records[0]!, body.cancels);
+      else await this.meter(body.key).record(body.records);
       return new Response(null, { status: 204 });
     }
     if (body.op === 'flush') {
@@ -99,7 +108,7 @@ export class KeyRateLimiter {
     if (!this.state) return;
     await this.meterOf?.flush();
     const next = await this.flushParked();
-    const soonest = this.meterOf && this.meterOf.unwritten > 0 ? Math.min(next ?? Infinity, Date.now() + FLUSH_MS) : next;
+    const soonest = this.meterOf?.hasUnwritten ? Math.min(next ?? Infinity, Date.now() + FLUSH_MS) : next;
     if (soonest !== null) await this.state.storage.setAlarm(soonest);
   }
 
@@ -134,6 +143,7 @@ export const OPEN_PARKING = '(open)';
 /** The billing middleware's limiter, backed by KeyRateLimiter objects, which also hold its keys' budgets. */
 export class DurableKeyLimiter implements KeyLimiter {
   readonly holdsBudgets = true;
+  readonly recordsAtAdmission = true;
 
   constructor(private readonly namespace: DurableObjectNamespaceLike) {}
 
@@ -142,8 +152,8 @@ export class DurableKeyLimiter implements KeyLimiter {
     return stub.fetch(new Request('https://limiter.internal/', { method: 'POST', body: JSON.stringify(body) }));
   }
 
-  async take(key: string, limits: Limits, reserveTokens = 0, hold?: BudgetHold): Promise<TakeAnswer> {
-    const response = await this.call({ op: 'take', key, limits, reserve: reserveTokens, hold });
+  async take(key: string, limits: Limits, reserveTokens = 0, hold?: BudgetHold, record?: UsageRecord): Promise<TakeAnswer> {
+    const response = await this.call({ op: 'take', key, limits, reserve: reserveTokens, hold, record });
     if (!response.ok) throw new Error(`the rate limiter of key ${key} answered ${response.status}`);
     return (await response.json()) as TakeAnswer;
   }

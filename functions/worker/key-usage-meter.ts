@@ -9,6 +9,9 @@
  *   SPENT_FRESH_MS and after each flush) plus what this object counted and has not written yet plus the holds in
  *   flight; the request's record releases it. One writer per key, so the check and the hold are one step.
  * - Duplicates: a record whose id this instance counted already (a retried call) is counted once.
+ * - Records at admission: a classification's record comes with its take and is counted then (recordAtAdmission),
+ *   its cost checked against the budget as a hold would be; one that ended otherwise is taken back (correct): its
+ *   negative nets it out in the batch that holds it, or is a row of its own (requests -1) once that batch is written.
  * What a reset loses: the object's memory holds at most FLUSH_MS of the key's records. An idle object is evicted
  * only after 10 s without events (Cloudflare's hibernation rule), after its alarm flushed; a crash or a deploy
  * between a record and its flush loses those records (at most FLUSH_MS of them), and a retried call that reaches a
@@ -17,7 +20,7 @@
 import { ABANDONED_AFTER_MS, monthOf } from '../billing/month.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
 import type { BudgetHold, UsageRecord } from '../billing/types.js';
-import { UsageRollup } from '../billing/usage-rollup.js';
+import { cancelled, UsageRollup } from '../billing/usage-rollup.js';
 import { d1Database, type D1Database } from './d1-database.js';
 
 /** The longest a counted record waits in memory for its flush (well under the 10 s after which an idle object goes). */
@@ -62,6 +65,11 @@ export class KeyUsageMeter {
     return this.rollup.requests + (this.writing?.rows.reduce((n, r) => n + (r.requests ?? 1), 0) ?? 0);
   }
 
+  /** Whether rows are counted and not yet written (a cancellation's row counts no request but is one). */
+  get hasUnwritten(): boolean {
+    return this.rollup.size > 0 || this.writing !== null;
+  }
+
   private async monthSpent(at: number): Promise<number> {
     const month = monthOf(at);
     if (!this.spent || this.spent.month !== month || this.now() - this.spent.readAt > SPENT_FRESH_MS) {
@@ -72,32 +80,79 @@ export class KeyUsageMeter {
     return this.spent.microUsd;
   }
 
-  /** Reserves the hold if the month's spend, what is counted and unwritten, the holds in flight and it fit the budget. */
-  async hold(h: BudgetHold): Promise<boolean> {
-    const spent = await this.monthSpent(h.at);
-    // From here to the end no await: the check and the hold are one step for this key.
+  /** Whether the month's spend, what is counted and unwritten, the holds in flight and `h` fit the budget (no await: callers act on it in the same step). */
+  private fits(h: BudgetHold, spent: number): boolean {
     let held = 0;
     for (const [id, hold] of this.holds) {
       if (hold.at < this.now() - ABANDONED_AFTER_MS) this.holds.delete(id); // its request can no longer be running
       else held += hold.microUsd;
     }
     const unwritten = this.rollup.costMicroUsd + (this.writing?.costMicroUsd ?? 0) + this.parkedMicroUsd;
-    if (spent + unwritten + held + h.microUsd > h.budgetMicroUsd) return false;
+    return spent + unwritten + held + h.microUsd <= h.budgetMicroUsd;
+  }
+
+  /** Reserves the hold if the month's spend, what is counted and unwritten, the holds in flight and it fit the budget. */
+  async hold(h: BudgetHold): Promise<boolean> {
+    const spent = await this.monthSpent(h.at);
+    // From here to the end no await: the check and the hold are one step for this key.
+    if (!this.fits(h, spent)) return false;
     this.holds.set(h.id, { microUsd: h.microUsd, at: h.at });
     return true;
   }
 
-  /** Counts the records (each once) and releases their holds; the alarm writes them. */
-  async record(records: UsageRecord[]): Promise<void> {
+  /**
+   * A request admitted with its record (a classification, whose record is known before its model runs): counted
+   * now, in place of a hold (its cost counts against the budget as unwritten usage), if `hold` fits the budget.
+   */
+  async recordAtAdmission(record: UsageRecord, hold?: BudgetHold): Promise<boolean> {
+    const spent = hold ? await this.monthSpent(hold.at) : 0;
+    // No await from the check to the count: one step for this key.
+    if (hold && !this.fits(hold, spent)) return false;
+    this.count([record]);
+    await this.scheduleFlush();
+    return true;
+  }
+
+  /**
+   * A request recorded at admission that ended otherwise (its model failed, the client left, a later check refused
+   * it): `cancels` is taken back (cancelled(): netted in the batch that holds it, else a row of its own) and `record`
+   * counted, once per request however often the call is retried. Its record was counted by this instance, or by
+   * one before it whose roll-up was flushed (an object goes idle only after its alarm): either way it is in the sums.
+   */
+  async correct(record: UsageRecord, cancels: UsageRecord): Promise<void> {
+    const mark = `${record.id}~corrected`;
+    if (!this.seen.has(mark)) {
+      this.remember(mark);
+      this.remember(record.id);
+      this.rollup.add(cancelled(cancels));
+      this.rollup.add(record);
+    }
+    await this.scheduleFlush();
+  }
+
+  private remember(id: string): void {
+    if (this.seen.size >= SEEN_MAX) this.seen.clear();
+    this.seen.add(id);
+  }
+
+  private count(records: UsageRecord[]): void {
     for (const record of records) {
       this.holds.delete(record.id);
       if (this.seen.has(record.id)) continue;
-      if (this.seen.size >= SEEN_MAX) this.seen.clear();
-      this.seen.add(record.id);
+      this.remember(record.id);
       this.rollup.add(record);
     }
+  }
+
+  /** Counts the records (each once) and releases their holds; the alarm writes them. */
+  async record(records: UsageRecord[]): Promise<void> {
+    this.count(records);
+    await this.scheduleFlush();
+  }
+
+  private async scheduleFlush(): Promise<void> {
     if (this.rollup.requests >= FLUSH_REQUESTS) await this.setAlarm(this.now());
-    else if (this.rollup.requests > 0) await this.setAlarm(this.now() + FLUSH_MS);
+    else if (this.rollup.size > 0) await this.setAlarm(this.now() + FLUSH_MS); // a cancellation's row too
   }
 
   /** Sets the alarm for `at` unless this instance set it for then or sooner since its last flush. */
