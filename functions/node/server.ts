@@ -12,11 +12,24 @@ import { choiceFromEnv, intFromEnv, runEntry, urlFromEnv } from './entry.js';
 import { DEFAULT_ORT_BACKEND, ENGINE_OF } from './ort-backend.js';
 import { DEFAULT_PORT, startServer } from './start-server.js';
 import { tuningSettingsFromEnv } from './tuning-setup.js';
-import { startTracing, withTracing } from './tracing-setup.js';
+import type { Tracing } from './tracing-setup.js';
+
+/**
+ * OpenTelemetry's SDK (about a quarter of the bundle, which a start compiles and evaluates) is imported only when
+ * OTEL_TRACES_EXPORTER asks for an exporter; tracing-setup.ts judges the value, as before ("none" or unset: no SDK).
+ */
+async function startTracingFromEnv(): Promise<Tracing | null> {
+  const asked = (process.env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
+  return asked === '' || asked === 'none' ? null : (await import('./tracing-setup.js')).startTracing();
+}
+
+/** Stops tracing after the server, when it was started. */
+const withTracing = <R extends { close(): Promise<void> }>(tracing: Tracing | null, running: R): R =>
+  tracing ? { ...running, close: async () => { await running.close(); await tracing.shutdown(); } } : running;
 
 const started = performance.now();
 runEntry(
-  async () => withTracing(startTracing(), await startServer({
+  async () => withTracing(await startTracingFromEnv(), await startServer({
     port: intFromEnv('PORT', DEFAULT_PORT, 0),
     host: process.env.HOST,
     // Unset: the default, which falls back to WASM where onnxruntime-node cannot load; set: exactly that backend.
