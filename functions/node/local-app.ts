@@ -2,6 +2,11 @@
  * The router app over this checkout's models/ folder: the registry read from models/registry.json and its edge
  * models loaded (sha256-checked) with onnxruntime-web or onnxruntime-node. Used by the Node server, the Lambda entry,
  * tests and benchmarks.
+ *
+ * Cold start: the app is ready once the default model is; the other edge models are checked and parsed too, but
+ * their sessions are made in the background a moment later (or by their first request, which waits for it:
+ * deferred-sessions.ts), and files hashed by an earlier start are not hashed again while unchanged
+ * (model-file-stamps.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -12,7 +17,8 @@ import type { MicroBatcherOptions } from '../engine/classification/micro-batcher
 import type { EdgeEngines, EdgeLoadOptions } from '../engine/loading/edge-tasks.js';
 import type { FolderReader } from '../engine/loading/folder-files.js';
 import type { SessionFactory } from '../engine/loading/classifier-from-files.js';
-import { loadEdgeEngines } from '../engine/loading/load-edge-engines.js';
+import { DeferredSessions } from '../engine/loading/deferred-sessions.js';
+import { loadEdgeEngines, type EdgeLoadExtras } from '../engine/loading/load-edge-engines.js';
 import { Registry, type ModelEntry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
@@ -25,19 +31,34 @@ import { observeClassifiers } from '../observability/observed-classifier.js';
 import { verifyModelFiles } from '../registry/verify-files.js';
 import { BillingTrainingMeter } from '../tuning/billing-training-meter.js';
 import { folderReader, nodeSessionFactory, type OrtBackend } from './load-classifier.js';
+import { modelFileStamps } from './model-file-stamps.js';
 import { ENGINE_OF } from './ort-backend.js';
 import { openTuning, type NodeTuning, type OpenTuningOptions, type TuningSettings } from './tuning-setup.js';
 
 // MODELS_DIR: where a bundled deployment (the Lambda router) ships the models/ folder.
 const modelsDir = process.env.MODELS_DIR ?? resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
+/** The server's own files (.data/, beside models/ in a checkout). */
+const dataDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '.data');
+/** How long after the app is built the deferred sessions start being made: after a first request, which would wait behind them. */
+const DEFERRED_SESSIONS_DELAY_MS = 200;
 
-/** Every edge model of the registry loaded, per task (edge-tasks.ts). */
-export async function loadAllEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine'], createSession?: SessionFactory): Promise<EdgeEngines> {
+/** Every edge model of the registry loaded, per task (edge-tasks.ts); all of them before it resolves unless `extras` orders otherwise. */
+export async function loadAllEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine'], createSession?: SessionFactory, extras?: EdgeLoadExtras): Promise<EdgeEngines> {
   return loadEdgeEngines(registry, {
     readerFor: (model) => folderReader(join(modelsDir, model.folder!)),
     createSession: createSession ?? nodeSessionFactory(backend),
     engine: (model) => ({ defer: setImmediate, ...engine?.(model) }),
-  });
+  }, extras);
+}
+
+/** The default model first, the others' sessions deferred; files vouched for by their stamps. */
+function coldStartExtras(registry: Registry, later: DeferredSessions): EdgeLoadExtras {
+  const first = registry.resolve();
+  const stamps = modelFileStamps(dataDir);
+  return {
+    order: { first: (model) => model === first, later },
+    checkedFiles: stamps ? (model) => stamps.folder(join(modelsDir, model.folder!)) : undefined,
+  };
 }
 
 export async function loadEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine']): Promise<Map<string, ClassificationEngine>> {
@@ -79,6 +100,8 @@ export interface LocalAppOptions {
   observability?: ObservabilityOptions;
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
   app?: Pick<AppDeps, 'corsOrigins' | 'upstreams' | 'classificationCache'> & { adminToken?: string };
+  /** false: every model's session is made before the app is returned (default true: the default model's only). */
+  deferSessions?: boolean;
 }
 
 export interface LocalApp {
@@ -86,6 +109,8 @@ export interface LocalApp {
   engines: Map<string, ClassificationEngine>;
   /** Open when fineTuning was asked for: the caller closes it. */
   tuning: NodeTuning | null;
+  /** The models whose sessions are still to be made (`pending`), and loadAll() to have them all now. */
+  sessions: Pick<DeferredSessions, 'pending' | 'loadAll'>;
 }
 
 export async function buildLocalApp(options: LocalAppOptions = {}): Promise<LocalApp> {
@@ -93,7 +118,10 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const batching = options.batching ?? true;
   const engine = batching === true ? {} : batching === false ? { maxBatchSize: 1 } : batching;
   const backend = options.backend ?? 'wasm';
-  const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => withBatchMetrics(engine, options.observability?.metrics), options.createSession), options.billing]);
+  const later = new DeferredSessions((ref, error) => console.error(`model ${ref} could not be loaded: ${error instanceof Error ? error.message : String(error)}`));
+  const extras = options.deferSessions === false ? undefined : coldStartExtras(models, later);
+  const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => withBatchMetrics(engine, options.observability?.metrics), options.createSession, extras), options.billing]);
+  if (later.pending.length > 0) setTimeout(() => void later.loadAll(), DEFERRED_SESSIONS_DELAY_MS).unref();
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
   const privacy = options.privacy ? withPrivacy(unguarded, options.privacy, adminToken) : null;
@@ -111,5 +139,5 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   if (traffic) plugins.push(traffic.plugin);
   if (options.observability) plugins.unshift(observabilityPlugin(options.observability)); // first: it sees the others' refusals
   const served = options.observability ? observeClassifiers(engines, options.observability.metrics) : engines;
-  return { app: createApp({ registry: models, engines: served, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], traffic: traffic?.router, ...app }), engines, tuning };
+  return { app: createApp({ registry: models, engines: served, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], traffic: traffic?.router, ...app }), engines, tuning, sessions: later };
 }

@@ -20,7 +20,11 @@ export interface EdgeLoadOptions {
   batchAcrossRequests?: boolean;
   /** Padded tokens one session.run may hold, for every model (the Worker: DEFAULT_MAX_RUN_TOKENS); default per engine. */
   maxRunTokens?: number;
+  /** How the engine's warm-up run happens; default at once, before load() returns (a deferred session: once it is made). */
+  warmUp?: (run: () => Promise<unknown>) => Promise<unknown>;
 }
+
+const warmNow = (run: () => Promise<unknown>) => run();
 
 /** One row: how a model of the task becomes an engine that a first request finds warm. */
 export interface EdgeTaskLoader<Engine> {
@@ -36,7 +40,7 @@ const textClassification: EdgeTaskLoader<ClassificationEngine> = {
     const batching = batchingFor(model, options);
     const engine = new ClassificationEngine(classifier, { batching, maxTokens: model.maxTokens, batchAcrossRequests: options.batchAcrossRequests ?? true });
     // One run, so that the first user request does not pay for the session's lazy initialisation.
-    await engine.classify(['warm up the session']);
+    await (options.warmUp ?? warmNow)(() => engine.classify(['warm up the session']));
     return engine;
   },
 };
@@ -46,8 +50,8 @@ const featureExtraction: EdgeTaskLoader<EmbeddingEngine> = {
   async load(model, files, options) {
     const extractor = await extractorFromFiles({ read: files, onnxFile: model.onnx!, where: `model ${modelRef(model)}`, createSession: options.createSession, maxRunTokens: options.maxRunTokens });
     const engine = new EmbeddingEngine(extractor, { batching: batchingFor(model, options), batchAcrossRequests: options.batchAcrossRequests ?? true });
-    // The warm-up also checks the ONNX file's output against config.json's hidden_size, before any request.
-    await engine.embed(['warm up the session']);
+    // The warm-up also checks the ONNX file's output against config.json's hidden_size, before any request (a deferred one's: once its session is made, in the background).
+    await (options.warmUp ?? warmNow)(() => engine.embed(['warm up the session']));
     return engine;
   },
 };
