@@ -11,6 +11,7 @@ import { afterEach } from 'vitest';
 import type { Billing } from '../../functions/billing/billing-middleware.js';
 import { billingPlugin } from '../../functions/billing/billing-plugin.js';
 import { createApp } from '../../functions/app/create-app.js';
+import { upstreamHttpFetch } from '../../functions/node/upstream-http-fetch.js';
 import { UpstreamClient, type UpstreamClientOptions, type UpstreamPolicyOverrides } from '../../functions/upstream/upstream-client.js';
 import { Registry } from '../../functions/registry/registry.js';
 import { repoRoot } from '../paths.js';
@@ -115,7 +116,8 @@ export async function router(upstreams: (string | UpstreamJson)[], options: Rout
       price: options.price ?? { request_micro_usd: 0, input_token_micro_usd: 0, output_token_micro_usd: 0 },
     }],
   });
-  const client = new UpstreamClient(options.policy, options);
+  // UPSTREAM_FETCH=node: over the Node router's own transport (functions/node/upstream-http-fetch.ts).
+  const client = new UpstreamClient(options.policy, process.env.UPSTREAM_FETCH === 'node' && !options.fetch ? { ...options, fetch: upstreamHttpFetch } : options);
   const app = createApp({ registry, engines: new Map(), isReady: () => true, upstreams: client, plugins: options.billing ? [billingPlugin({ billing: options.billing })] : [] });
   const url = await new Promise<string>((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
