@@ -10,6 +10,7 @@ import { upstreamLabel } from '../observability/upstream-span.js';
 import type { Registry } from '../registry/registry.js';
 import type { UpstreamClient, UpstreamClientOptions } from '../upstream/upstream-client.js';
 import { PromRouterMetrics } from './prom-metrics.js';
+import { upstreamHttpFetch } from './upstream-http-fetch.js';
 
 export interface ObservedParts {
   registry: () => Registry;
@@ -39,6 +40,6 @@ export function nodeMetrics(parts: ObservedParts, access: MetricsAccess): NodeMe
   return {
     metrics,
     access,
-    upstreamOptions: { fetch: observedFetch(metrics), onUpstreamDown: (upstream) => metrics.upstreamDown(upstreamLabel(upstream.url)) },
+    upstreamOptions: { fetch: observedFetch(metrics, upstreamHttpFetch), onUpstreamDown: (upstream) => metrics.upstreamDown(upstreamLabel(upstream.url)) },
   };
 }

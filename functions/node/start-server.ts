@@ -31,6 +31,7 @@ import { serverSessionFactory, type OrtBackend } from './load-classifier.js';
 import { resolveOrtBackend } from './ort-backend.js';
 import type { NodeTuning, TuningSettings } from './tuning-setup.js';
 import { cacheSettingsFromEnv, MemoryClassificationCache, type MemoryCacheSettings } from './memory-classification-cache.js';
+import { upstreamHttpFetch } from './upstream-http-fetch.js';
 
 export const DEFAULT_PORT = 8787;
 const DRAIN_LIMIT_MS = 10_000;
@@ -144,7 +145,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     let usage: UsageSink | undefined; // the gauges read it once billing is open
     const observed = options.metrics === false ? null
       : nodeMetrics({ registry: () => registry, upstreams: (): UpstreamClient => upstreams, usage: () => usage }, { token: options.metricsToken ?? options.adminToken, openWithoutToken: options.auth !== 'keys' });
-    const upstreams: UpstreamClient = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs }, observed?.upstreamOptions);
+    const upstreams: UpstreamClient = new UpstreamClient({ idleTimeoutMs: options.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_POLICY.idleTimeoutMs }, observed?.upstreamOptions ?? { fetch: upstreamHttpFetch });
     // Fine-tuning shares billing's SQLite file; with DynamoDB billing (or none) it keeps to the default file.
     const fineTuning = options.fineTuning === false ? undefined : { ...options.fineTuning, dbPath: options.usageDb ?? defaultUsageDb() };
     // Opened once billing's connection has applied the migrations (two at once would both apply them).
