@@ -5,7 +5,7 @@
  */
 import { paddedFeeds, type TensorFactory } from '../bert-feeds.js';
 import type { OrtSessionLike, OrtTensorLike } from '../ort-types.js';
-import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import type { Encoding, Tokenizer } from '../tokenizer/tokenizer.js';
 
 export type { OrtSessionLike, OrtTensorLike };
 
@@ -91,6 +91,29 @@ export function groupByLength(lengths: number[], maxPadding: number): number[][]
   return groups;
 }
 
+/**
+ * Encodings made by countTokens, each waiting for the classify() of its text. Bounded in entries and text length: a
+ * request refused between the two (overloaded, over its budget) leaves its entry behind until the map fills, when
+ * every entry goes; a miss only costs a tokenization.
+ */
+class CountedEncodings {
+  static readonly MAX_ENTRIES = 1024;
+  static readonly MAX_TEXT_CHARS = 2048;
+  private readonly map = new Map<string, Encoding>();
+
+  keep(text: string, encoding: Encoding): void {
+    if (text.length > CountedEncodings.MAX_TEXT_CHARS) return;
+    if (this.map.size >= CountedEncodings.MAX_ENTRIES) this.map.clear();
+    this.map.set(text, encoding);
+  }
+
+  take(text: string): Encoding | undefined {
+    const encoding = this.map.get(text);
+    if (encoding) this.map.delete(text);
+    return encoding;
+  }
+}
+
 export class SequenceClassifier {
   /** Share of padded positions a session.run may waste on padding before a batch is split by length. */
   static readonly MAX_PADDING = 0.2;
@@ -102,6 +125,7 @@ export class SequenceClassifier {
   private readonly onRun: SequenceClassifierOptions['onRun'];
   private readonly maxRunTokens: number;
   private readonly maxRowsPerRun: number;
+  private readonly counted = new CountedEncodings();
 
   constructor(options: SequenceClassifierOptions) {
     this.session = options.session;
@@ -120,14 +144,22 @@ export class SequenceClassifier {
     return !this.tokenizer.tokenize(text).truncated;
   }
 
-  /** Ids each text becomes, [CLS] and [SEP] included, as classify() reports them (tokenizations, no session.run). */
+  /**
+   * Ids each text becomes, [CLS] and [SEP] included, as classify() reports them (tokenizations, no session.run).
+   * The encodings are kept for the classify() of the same texts that follows (the route counts a request's tokens
+   * for admission, then classifies it), so that a request is tokenized once.
+   */
   countTokens(texts: string[]): number[] {
-    return texts.map((text) => this.tokenizer.tokenize(text).ids.length);
+    return texts.map((text) => {
+      const encoding = this.tokenizer.tokenize(text);
+      this.counted.keep(text, encoding);
+      return encoding.ids.length;
+    });
   }
 
   async classify(texts: string[]): Promise<ClassifiedBatch> {
     const t0 = this.now();
-    const encodings = texts.map((text) => this.tokenizer.tokenize(text));
+    const encodings = texts.map((text) => this.counted.take(text) ?? this.tokenizer.tokenize(text));
     const tokenizeMs = this.now() - t0;
     const logits: Float32Array[] = new Array(texts.length);
     let inferenceMs = 0;
