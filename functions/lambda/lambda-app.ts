@@ -7,6 +7,7 @@
  * models are served too (lambda-tuning.ts); training happens in the runner function (tuning-runner.ts).
  * With the billing tables, privacy policies and traffic routes live in the billing table too (policies-and-routes.ts),
  * and EDGE_MAAS_REGION (the CDK stack sets it from its region) says which jurisdiction this function runs in.
+ * GET /metrics and one CloudWatch EMF line per request: lambda-observability.ts.
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/request-context.js';
@@ -17,12 +18,17 @@ import { policiesAndRoutes } from './policies-and-routes.js';
 import { awsTuningFromEnv, routerTuning, type RouterTuningOptions } from './lambda-tuning.js';
 import { settleAfterBody } from './settle-after-body.js';
 import { setUpStage } from './stage-setup.js';
+import { lambdaObservability } from './lambda-observability.js';
+import type { Registry } from '../registry/registry.js';
+import type { UpstreamClient } from '../upstream/upstream-client.js';
+import type { UsageSink } from '../billing/usage-writer.js';
 
 let app: Promise<Hono<AppEnv>> | null = null;
 
-/** What tests replace: how the router starts the runner (default: an asynchronous invoke). */
+/** What tests replace: how the router starts the runner (default: an asynchronous invoke), where EMF lines go (stdout). */
 export interface LambdaAppOverrides {
   dispatch?: RouterTuningOptions['dispatch'];
+  writeLog?: (line: string) => void;
 }
 
 let overrides: LambdaAppOverrides = {};
@@ -36,14 +42,21 @@ export function overrideLambdaApp(next: LambdaAppOverrides): void {
 async function build(): Promise<Hono<AppEnv>> {
   let registry = await readLocalRegistry();
   if (process.env.GENERATION_UPSTREAM_URL) registry = registry.withEmbeddedUpstream(process.env.GENERATION_UPSTREAM_URL);
-  const stage = await setUpStage(registry);
-  const billing = dynamoTablesFromEnv() ? await openBilling({ mode: choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') }) : null;
+  const mode = dynamoTablesFromEnv() ? choiceFromEnv('EDGE_MAAS_AUTH', ['open', 'keys'], 'keys') : null;
+  // Built before what its gauges read: they look the upstream client, the registry and billing up when scraped.
+  let parts: { registry: Registry; upstreams: UpstreamClient; usage?: UsageSink } | undefined;
+  const observed = lambdaObservability({ registry: () => parts!.registry, upstreams: () => parts?.upstreams, usage: () => parts?.usage }, { keys: mode === 'keys', write: overrides.writeLog });
+  const stage = await setUpStage(registry, process.env, observed ? observed.upstreamOptions : undefined);
+  parts = stage;
+  const billing = mode ? await openBilling({ mode }) : null;
   if (!billing) console.warn('billing is off: set BILLING_TABLE and USAGE_TABLE to meter requests and require API keys');
+  parts.usage = billing?.billing.writer;
   const tuning = awsTuningFromEnv();
   const tables = billing ? dynamoTablesFromEnv() : null;
   const { app: inner } = await buildLocalApp({
     registry: stage.registry, billing: billing?.billing, ...(tables ? await policiesAndRoutes(tables.billing, stage.registry) : {}), app: { adminToken: process.env.ADMIN_TOKEN || undefined, upstreams: stage.upstreams },
     openTuning: tuning ? routerTuning({ config: tuning, dispatch: overrides.dispatch }) : undefined,
+    observability: observed ? { metrics: observed.metrics, access: observed.access } : undefined,
   });
   if (!billing) return inner;
   const router = new Hono<AppEnv>();

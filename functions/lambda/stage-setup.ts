@@ -6,7 +6,7 @@
  * to that service's origin only.
  */
 import { withUpstreamKey } from '../upstream/upstream-key.js';
-import { UpstreamClient } from '../upstream/upstream-client.js';
+import { UpstreamClient, type UpstreamClientOptions } from '../upstream/upstream-client.js';
 import { applyRegistryOverlay } from '../registry/registry-overlay.js';
 import type { Registry } from '../registry/registry.js';
 
@@ -28,9 +28,14 @@ export async function readUpstreamKey(env: Env = process.env, fetchFn: typeof fe
   return key;
 }
 
-/** The stage's registry, and an upstream client that sends the upstream key to the GPU service. */
-export async function setUpStage(registry: Registry, env: Env = process.env): Promise<{ registry: Registry; upstreams: UpstreamClient }> {
+/**
+ * The stage's registry, and an upstream client that sends the upstream key to the GPU service; `clientOptions` is
+ * handed that fetch (undefined: the global one) and gives the client's options (the metrics count its attempts).
+ */
+export async function setUpStage(
+  registry: Registry, env: Env = process.env, clientOptions: (fetchFn?: typeof fetch) => UpstreamClientOptions = (fetchFn) => ({ fetch: fetchFn }),
+): Promise<{ registry: Registry; upstreams: UpstreamClient }> {
   const key = await readUpstreamKey(env);
   const fetchFn = key && env.GENERATION_UPSTREAM_URL ? withUpstreamKey((input, init) => fetch(input, init), env.GENERATION_UPSTREAM_URL, key) : undefined;
-  return { registry: applyRegistryOverlay(registry, env.REGISTRY_OVERLAY), upstreams: new UpstreamClient({}, { fetch: fetchFn }) };
+  return { registry: applyRegistryOverlay(registry, env.REGISTRY_OVERLAY), upstreams: new UpstreamClient({}, clientOptions(fetchFn)) };
 }
