@@ -3,10 +3,11 @@
  * generation server and through the router, with continuous batching on (GEN_MAX_BATCH=16) and off (1).
  * Prints the table and writes it into bench/RESULTS.md. Usage: npm run bench:generate
  */
-import { cpus } from 'node:os';
-import { startServerProcess } from '../common/processes.js';
+import { cpus, loadavg } from 'node:os';
+import { startServerProcess, type ServerProcess } from '../common/processes.js';
 import { writeResultsSection } from '../common/results.js';
 import { ms } from '../common/stats.js';
+import { cpuPerToken, processCpu } from './process-cpu.js';
 import { streamRun, type StreamRun } from './streams.js';
 
 const concurrencies = [1, 4, 16];
@@ -16,22 +17,33 @@ const streams = Number(process.env.BENCH_STREAMS ?? 48);
 
 const listening = async () => {};
 
-async function measure(url: string, model: string): Promise<StreamRun[]> {
+/** A run, and the CPU each server process spent per token in it (µs, user + system, from /proc). */
+interface Cell extends StreamRun {
+  cpuPerToken: { generation: number; router: number };
+}
+
+async function measure(url: string, model: string, generation: ServerProcess, router: ServerProcess): Promise<Cell[]> {
   await streamRun(url, model, 2, 1, 16); // warm up
-  const runs: StreamRun[] = [];
-  for (const c of concurrencies) runs.push(await streamRun(url, model, c, Math.max(1, Math.round(streams / c)), maxTokens));
+  const runs: Cell[] = [];
+  for (const c of concurrencies) {
+    const before = await Promise.all([processCpu(generation.pid), processCpu(router.pid)]);
+    const run = await streamRun(url, model, c, Math.max(1, Math.round(streams / c)), maxTokens);
+    const after = await Promise.all([processCpu(generation.pid), processCpu(router.pid)]);
+    runs.push({ ...run, cpuPerToken: { generation: cpuPerToken(before[0], after[0], run.tokens).total, router: cpuPerToken(before[1], after[1], run.tokens).total } });
+  }
   return runs;
 }
 
 async function main(): Promise<void> {
-  const rows: { name: string; runs: StreamRun[] }[] = [];
+  const load = loadavg()[0]!;
+  const rows: { name: string; runs: Cell[] }[] = [];
   for (const batch of [16, 1]) {
     const generation = await startServerProcess('functions/node/generation-server.ts', { GEN_MAX_BATCH: String(batch) }, listening);
     const router = await startServerProcess('functions/node/server.ts', { GENERATION_UPSTREAM_URL: generation.url }, listening);
     try {
       const label = batch > 1 ? 'continuous batching on' : 'continuous batching off';
-      rows.push({ name: `direct, ${label}`, runs: await measure(generation.url, 'stories260K') });
-      rows.push({ name: `through the router, ${label}`, runs: await measure(router.url, 'stories260K') });
+      rows.push({ name: `direct, ${label}`, runs: await measure(generation.url, 'stories260K', generation, router) });
+      rows.push({ name: `through the router, ${label}`, runs: await measure(router.url, 'stories260K', generation, router) });
       console.log(rows.slice(-2).map((r) => `${r.name}: ${r.runs.map((x, i) => `c=${concurrencies[i]} ${x.tokensPerSecond.toFixed(0)} tok/s ttft ${ms(x.ttftP50)} ms`).join(', ')}`).join('\n'));
     } finally {
       await router.stop();
@@ -43,7 +55,8 @@ async function main(): Promise<void> {
   const at = (row: typeof rows[0], c: number) => row.runs[concurrencies.indexOf(c)]!;
   const lines = [
     `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores, Node ${process.version}; stories260K fp32 on onnxruntime-node (CPU, one thread), `
-      + `prompt "Once upon a time", max_tokens ${maxTokens}, temperature 0.8; ${streams} streams per cell, each client running its share back to back.`,
+      + `prompt "Once upon a time", max_tokens ${maxTokens}, temperature 0.8; ${streams} streams per cell, each client running its share back to back; `
+      + `load average ${load.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end${Math.max(load, loadavg()[0]!) > 1.5 ? ' (other work was running: a loaded machine)' : ''}.`,
     '',
     `| Path | ${concurrencies.map((c) => `tok/s c=${c}`).join(' | ')} | ${concurrencies.map((c) => `TTFT p50 ms c=${c}`).join(' | ')} | failed |`,
     `|---|${concurrencies.map(() => '---:').join('|')}|${concurrencies.map(() => '---:').join('|')}|---:|`,
@@ -52,6 +65,9 @@ async function main(): Promise<void> {
     'Against the targets:',
     `- Router overhead on time to first token (p50, c=1): ${ms(at(routerOn, 1).ttftP50 - at(directOn, 1).ttftP50)} ms (target ≤ 5 ms).`,
     `- Streamed tokens/s through the router vs direct: ${concurrencies.map((c) => `c=${c} ${((100 * at(routerOn, c).tokensPerSecond) / at(directOn, c).tokensPerSecond).toFixed(0)} %`).join(', ')} (target ≥ 95 %).`,
+    `- CPU per token through the router (batching on, µs, user + system from /proc): router ${concurrencies.map((c) => `c=${c} ${at(routerOn, c).cpuPerToken.router.toFixed(0)}`).join(', ')}; `
+      + `generation server ${concurrencies.map((c) => `c=${c} ${at(routerOn, c).cpuPerToken.generation.toFixed(0)}`).join(', ')} (direct: ${concurrencies.map((c) => `c=${c} ${at(directOn, c).cpuPerToken.generation.toFixed(0)}`).join(', ')}). `
+      + `On one machine the router's CPU is taken from the generator and the load generator; on its own (the edge, another host) it costs ${concurrencies.map((c) => `${((100 * at(routerOn, c).cpuPerToken.router) / at(routerOn, c).cpuPerToken.generation).toFixed(0)} %`).join(', ')} of the generator's CPU per token.`,
     `- Continuous batching, aggregate tokens/s at 16 streams vs one at a time: ${(at(directOn, 16).tokensPerSecond / at(directOff, 1).tokensPerSecond).toFixed(2)}x (target ≥ 3x); with batching off, 16 streams give ${(at(directOff, 16).tokensPerSecond / at(directOff, 1).tokensPerSecond).toFixed(2)}x.`,
     `- Failed streams: ${failed}.`,
   ];
