@@ -1,23 +1,43 @@
 /**
  * RouterMetrics on prom-client, in a registry of its own (each server its own counts; tests run several), with
- * prom-client's process metrics (CPU, memory, event-loop lag) beside the router's.
+ * prom-client's process metrics (CPU, memory, event-loop lag) beside the router's. The families every request
+ * updates (requests, latency, tokens, queue wait, batches) are summed in plain maps (summed-series.ts) and handed to
+ * the registry when it is scraped; the rarer ones are prom-client's own.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { BATCH_SIZE_BUCKETS, CIRCUIT_STATES, LATENCY_BUCKETS, METRICS, QUEUE_BUCKETS } from '../observability/metric-names.js';
 import type { RequestObservation, RouterMetrics, ScrapedGauges, ShadowObservation } from '../observability/router-metrics.js';
+import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from '../observability/summed-series.js';
 
 type Spec = (typeof METRICS)[keyof typeof METRICS];
 const named = (spec: Spec, registers: Registry[]) => ({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers });
 
+/** The series one kind of answer updates: found once per (method, route, model, version, status). */
+interface AnswerSeries {
+  count: CounterSeries;
+  duration: HistogramSeries;
+  inputTokens?: CounterSeries;
+  outputTokens?: CounterSeries;
+}
+
+/**
+ * A summed family as the registry reads a metric: prom-client renders whatever get() answers in its metric shape
+ * (Registry.getMetricsAsString), which is what its own metrics answer too.
+ */
+function register(registry: Registry, family: CounterFamily | HistogramFamily): void {
+  registry.registerMetric({ name: family.name, get: async () => family.collect() } as unknown as Metric);
+}
+
 export class PromRouterMetrics implements RouterMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter;
-  private readonly duration: Histogram;
-  private readonly inputTokens: Counter;
-  private readonly outputTokens: Counter;
-  private readonly queue: Histogram;
-  private readonly batchSize: Histogram;
-  private readonly batchDuration: Histogram;
+  private readonly requests = new CounterFamily(METRICS.requests.name, METRICS.requests.help);
+  private readonly duration = new HistogramFamily(METRICS.duration.name, METRICS.duration.help, LATENCY_BUCKETS);
+  private readonly inputTokens = new CounterFamily(METRICS.inputTokens.name, METRICS.inputTokens.help);
+  private readonly outputTokens = new CounterFamily(METRICS.outputTokens.name, METRICS.outputTokens.help);
+  private readonly queue = new HistogramFamily(METRICS.queueWait.name, METRICS.queueWait.help, QUEUE_BUCKETS);
+  private readonly batchSize: HistogramSeries;
+  private readonly batchDuration: HistogramSeries;
+  private readonly answers = new Map<string, AnswerSeries>();
   private readonly piiFound: Counter;
   private readonly attempts: Counter;
   private readonly down: Counter;
@@ -26,13 +46,11 @@ export class PromRouterMetrics implements RouterMetrics {
   constructor(gauges: ScrapedGauges = {}, { processMetrics = true } = {}) {
     const r = [this.registry];
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter(named(METRICS.requests, r));
-    this.duration = new Histogram({ ...named(METRICS.duration, r), buckets: LATENCY_BUCKETS });
-    this.inputTokens = new Counter(named(METRICS.inputTokens, r));
-    this.outputTokens = new Counter(named(METRICS.outputTokens, r));
-    this.queue = new Histogram({ ...named(METRICS.queueWait, r), buckets: QUEUE_BUCKETS });
-    this.batchSize = new Histogram({ ...named(METRICS.batchSize, r), buckets: BATCH_SIZE_BUCKETS });
-    this.batchDuration = new Histogram({ ...named(METRICS.batchDuration, r), buckets: LATENCY_BUCKETS });
+    const batchSize = new HistogramFamily(METRICS.batchSize.name, METRICS.batchSize.help, BATCH_SIZE_BUCKETS);
+    const batchDuration = new HistogramFamily(METRICS.batchDuration.name, METRICS.batchDuration.help, LATENCY_BUCKETS);
+    this.batchSize = batchSize.of('', () => ({}));
+    this.batchDuration = batchDuration.of('', () => ({}));
+    for (const family of [this.requests, this.duration, this.inputTokens, this.outputTokens, this.queue, batchSize, batchDuration]) register(this.registry, family);
     this.piiFound = new Counter(named(METRICS.redactions, r));
     this.attempts = new Counter(named(METRICS.upstreamAttempts, r));
     this.down = new Counter(named(METRICS.upstreamDown, r));
@@ -51,14 +69,29 @@ export class PromRouterMetrics implements RouterMetrics {
   }
 
   request(o: RequestObservation): void {
-    this.requests.inc({ method: o.method, route: o.route, model: o.model, version: o.version, status: String(o.status) });
-    this.duration.observe({ route: o.route, model: o.model }, o.seconds);
-    if (o.inputTokens > 0) this.inputTokens.inc({ model: o.model, version: o.version }, o.inputTokens);
-    if (o.outputTokens > 0) this.outputTokens.inc({ model: o.model, version: o.version }, o.outputTokens);
+    const key = `${o.method}\n${o.route}\n${o.model}\n${o.version}\n${o.status}`;
+    let series = this.answers.get(key);
+    if (series === undefined) this.answers.set(key, series = this.answerSeries(key, o));
+    series.count.value++;
+    series.duration.observe(o.seconds);
+    // Token series appear with the first tokens, so that routes without a model show none.
+    if (o.inputTokens > 0) (series.inputTokens ??= this.tokenSeries(this.inputTokens, o)).value += o.inputTokens;
+    if (o.outputTokens > 0) (series.outputTokens ??= this.tokenSeries(this.outputTokens, o)).value += o.outputTokens;
+  }
+
+  private answerSeries(key: string, { method, route, model, version, status }: RequestObservation): AnswerSeries {
+    return {
+      count: this.requests.of(key, () => ({ method, route, model, version, status: String(status) })),
+      duration: this.duration.of(`${route}\n${model}`, () => ({ route, model })),
+    };
+  }
+
+  private tokenSeries(family: CounterFamily, { model, version }: RequestObservation): CounterSeries {
+    return family.of(`${model}\n${version}`, () => ({ model, version }));
   }
 
   queueWait(model: string, seconds: number): void {
-    this.queue.observe({ model }, seconds);
+    this.queue.of(model, () => ({ model })).observe(seconds);
   }
 
   batch(size: number, seconds: number): void {
