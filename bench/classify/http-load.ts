@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import { percentile } from '../common/stats.js';
 
-const body = (text: string) => JSON.stringify({ input: text });
+const body = (text: string, model?: string) => JSON.stringify(model ? { model, input: text } : { input: text });
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 function post(url: string, payload: string, headers: Record<string, string>): Promise<number> {
@@ -21,11 +21,12 @@ function post(url: string, payload: string, headers: Record<string, string>): Pr
   });
 }
 
-export async function sequentialLatency(url: string, sentences: string[], requests: number, headers: Record<string, string> = {}): Promise<{ p50: number; p99: number }> {
+/** `model`: the request's model field (default: none, the registry's default model). */
+export async function sequentialLatency(url: string, sentences: string[], requests: number, headers: Record<string, string> = {}, model?: string): Promise<{ p50: number; p99: number }> {
   const times: number[] = [];
   for (let i = 0; i < requests; i++) {
     const t0 = performance.now();
-    const status = await post(url, body(sentences[i % sentences.length]!), headers);
+    const status = await post(url, body(sentences[i % sentences.length]!, model), headers);
     if (status !== 200) throw new Error(`request ${i} answered ${status}`);
     times.push(performance.now() - t0);
   }
@@ -40,7 +41,7 @@ export interface LoadResult {
   failed: number;
 }
 
-export async function loadRun(url: string, sentences: string[], connections: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadResult> {
+export async function loadRun(url: string, sentences: string[], connections: number, seconds: number, headers: Record<string, string> = {}, model?: string): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url: `${url}/v1/classify`,
@@ -49,7 +50,7 @@ export async function loadRun(url: string, sentences: string[], connections: num
     requests: [{
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
-      setupRequest: (request) => ({ ...request, body: body(sentences[next++ % sentences.length]!) }),
+      setupRequest: (request) => ({ ...request, body: body(sentences[next++ % sentences.length]!, model) }),
     }],
   });
   return {

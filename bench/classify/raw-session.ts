@@ -1,4 +1,4 @@
-/** The limits: session.run of the same int8 model with no HTTP, on onnxruntime-web (WASM) and onnxruntime-node. */
+/** The limits: session.run of an int8 model (default sst2-bert@3) with no HTTP, on onnxruntime-web (WASM) or onnxruntime-node. */
 import { loadClassifier, type OrtBackend } from '../../functions/node/load-classifier.js';
 import { percentile } from '../common/stats.js';
 import { defaultModelDir } from './sentences.js';
@@ -11,8 +11,8 @@ export interface RawResult {
   batched64PerSecond: number;
 }
 
-export async function rawSession(backend: OrtBackend, sentences: string[], runs: number): Promise<RawResult> {
-  const classifier = await loadClassifier(defaultModelDir, { variant: 'model_quantized', backend, threads: 1 });
+export async function rawSession(backend: OrtBackend, sentences: string[], runs: number, dir = defaultModelDir): Promise<RawResult> {
+  const classifier = await loadClassifier(dir, { variant: 'model_quantized', backend, threads: 1 });
   for (const text of sentences.slice(0, 20)) await classifier.classify([text]);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push((await classifier.classify([sentences[i % sentences.length]!])).inferenceMs);
