@@ -54,12 +54,16 @@ describe('the Lambda router with DynamoDB billing', () => {
     expect(ok.headers['x-ratelimit-limit-requests']).toBe('3');
   }, 60_000);
 
-  it('has written each request\'s usage record when the invocation returns', async () => {
+  it('has written each request\'s usage when the invocation returns', async () => {
     const { key, id } = await adminKey('written');
     const answered = await classify(key, 'a dull , lifeless film .');
     expect(answered.statusCode).toBe(200);
     const records = await usageOf('written');
-    expect(records).toEqual([expect.objectContaining({ keyId: id, route: 'POST /v1/classify', model: 'sst2-glove-bilstm', status: 200, path: 'edge', requestId: answered.headers['x-request-id'] })]);
+    // A classification is recorded with its admission, in the key's minute roll-up (one write): its id is the
+    // roll-up's group, stable across reads, and the roll-up sums this one request.
+    expect(records).toEqual([expect.objectContaining({ keyId: id, route: 'POST /v1/classify', model: 'sst2-glove-bilstm', status: 200, path: 'edge', requestId: 'roll-up', requests: 1 })]);
+    expect(records[0]!.id).toMatch(new RegExp(`^ru\\.${id}\\.\\d+\\.[0-9a-f]{8}$`));
+    expect((await usageOf('written'))[0]!.id).toBe(records[0]!.id);
     expect(await new DynamoBillingStore(lambda.dynamo.client, lambda.dynamo.tables).spentSince(id, monthStart(records[0]!.createdAt))).toBe(records[0]!.costMicroUsd);
   }, 60_000);
 

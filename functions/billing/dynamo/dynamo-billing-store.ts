@@ -10,6 +10,7 @@ import type {
   ApiKeyRecord, BillingStore, BudgetHold, IdempotencyClaim, KeyChange, IdempotencyRequest, IdempotencySlot, KeyStatus, StoredResponse, Tenant, UsageFilter, UsageGroup, UsageRecord, UsageRow,
 } from '../types.js';
 import { inParallel, isConditionFailure, queryAll, queryPages } from './dynamo-client.js';
+import { recordsOfRollup, rollupKey } from './rollup-items.js';
 import type { BillingTableNames } from './schema.js';
 import { SUMMED_FIELDS, UsageSummary } from './usage-groups.js';
 
@@ -118,6 +119,7 @@ export class DynamoBillingStore implements BillingStore {
         ExpressionAttributeValues: { ':at': at, ':revoked': 'revoked', ...Object.fromEntries(fields.map((field, i) => [`:f${i}`, change[field]])) },
         ReturnValues: 'ALL_NEW',
       }));
+      if (key.monthlyBudgetMicroUsd === null && typeof change.monthlyBudgetMicroUsd === 'number') await this.countRollupsIntoBudget(id, at);
       return Attributes ? pick<ApiKeyRecord>(Attributes, KEY_FIELDS) : null;
     } catch (error) {
       if (isConditionFailure(error)) return null;
@@ -164,6 +166,11 @@ export class DynamoBillingStore implements BillingStore {
         for (const item of page) summary.add(item as unknown as Parameters<UsageSummary['add']>[0]);
       }
     });
+    await inParallel(await this.rollupQueries(filter), QUERY_CONCURRENCY, async (query) => {
+      for await (const page of queryPages(this.client, query)) {
+        for (const item of page) for (const record of recordsOfRollup(item)) summary.add(record);
+      }
+    });
     return summary.result();
   }
 
@@ -171,7 +178,30 @@ export class DynamoBillingStore implements BillingStore {
     const pages = await inParallel(await this.rangeQueries(filter), QUERY_CONCURRENCY, (query) => queryAll(this.client, query));
     // Records written before usage ids existed are keyed by their request id. All tenants' come partition by partition.
     const records = pages.flat().map((item) => ({ ...pick<UsageRecord>(item, USAGE_FIELDS), id: (item.id ?? item.requestId) as string, heldMicroUsd: 0 }));
-    return filter.tenantId === undefined ? records.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : records;
+    const rollups = (await inParallel(await this.rollupQueries(filter), QUERY_CONCURRENCY, (query) => queryAll(this.client, query))).flat().flatMap(recordsOfRollup);
+    if (rollups.length === 0 && filter.tenantId !== undefined) return records;
+    return [...records, ...rollups].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * The queries of the keys' minute roll-ups (rollup-items.ts) in [from, to): one per key of the tenant (every key
+   * for all tenants; none for requests made without a key) and month; a roll-up is dated at its minute's start.
+   */
+  private async rollupQueries(filter: UsageFilter) {
+    if (filter.tenantId === null) return [];
+    const keys = await this.listKeys(filter.tenantId);
+    const first = rollupKey('', filter.from).sk;
+    const last = rollupKey('', filter.to - 1).sk;
+    return monthsBetween(filter.from, filter.to).flatMap((month) => keys.map((key) => ({
+      TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': `ru#${key.id}#${month}`, ':from': first, ':to': last },
+    })));
+  }
+
+  /** What a key's minute roll-ups of the UTC month billed (requests recorded at admission). */
+  private async rollupSpend(keyId: string, month: string): Promise<number> {
+    const items = await queryAll(this.client, { TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ru#${keyId}#${month}` } });
+    return items.flatMap(recordsOfRollup).reduce((sum, r) => sum + r.costMicroUsd, 0);
   }
 
   /**
@@ -196,7 +226,34 @@ export class DynamoBillingStore implements BillingStore {
       TableName: this.tables.usage, KeyConditionExpression: 'pk = :pk AND sk >= :month',
       ExpressionAttributeValues: { ':pk': `spend#${keyId}`, ':month': monthOf(since) },
     });
-    return counters.reduce((sum, item) => sum + ((item.spent as number | undefined) ?? 0), 0);
+    // Requests recorded at admission (keys without a budget) are in the key's roll-ups, not in its counters.
+    const months = monthsBetween(since, Math.max(since + 1, Date.now() + 1));
+    const rolledUp = await inParallel(months, QUERY_CONCURRENCY, (month) => this.rollupSpend(keyId, month));
+    return counters.reduce((sum, item) => sum + ((item.spent as number | undefined) ?? 0), 0) + rolledUp.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * A budget given to a key that had none starts from what the key's roll-ups billed this month (they never went
+   * through its counter): the part not added yet (`fromRollups` remembers what was) goes into `spent` and
+   * `committed`. Requests another instance records at admission while it still holds the key without a budget (its
+   * key cache, seconds) are not added: the counter may miss those, as it may miss a record written before a failure.
+   */
+  private async countRollupsIntoBudget(keyId: string, at: number): Promise<void> {
+    const month = monthOf(at);
+    const total = await this.rollupSpend(keyId, month);
+    const key = { pk: `spend#${keyId}`, sk: month };
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.usage, Key: key, ConsistentRead: true }));
+    const added = (Item?.fromRollups as number | undefined) ?? 0;
+    if (total === added) return;
+    try {
+      await this.client.send(new UpdateCommand({
+        TableName: this.tables.usage, Key: key, UpdateExpression: 'SET fromRollups = :total ADD spent :delta, committed :delta',
+        ConditionExpression: added === 0 ? 'attribute_not_exists(fromRollups) OR fromRollups = :added' : 'fromRollups = :added',
+        ExpressionAttributeValues: { ':total': total, ':delta': total - added, ':added': added },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // another admin call counted them first
+    }
   }
 
   /**
