@@ -13,7 +13,7 @@ import { PendingWork } from '../billing/pending-work.js';
 import { RateLimiter, type KeyLimiter } from '../billing/rate-limiter.js';
 import { SqlBillingStore } from '../billing/sql-billing-store.js';
 import type { BillingStore } from '../billing/types.js';
-import { UsageWriter } from '../billing/usage-writer.js';
+import { UsageWriter, type UsageSink } from '../billing/usage-writer.js';
 import { openSqlite } from './sqlite-database.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,6 +38,8 @@ export function dynamoTablesFromEnv(env: NodeJS.ProcessEnv = process.env): Billi
 interface Backend {
   store: BillingStore;
   limiter: KeyLimiter;
+  /** DynamoDB: rate limits and records of a request in as few writes as it allows, over the usage writer. */
+  metering?: (writer: UsageWriter) => KeyLimiter & UsageSink;
   close(): void;
 }
 
@@ -49,15 +51,18 @@ async function sqliteBackend(path: string): Promise<Backend> {
 
 async function dynamoBackend(tables: BillingTableNames, pending: PendingWork, onError: (error: unknown) => void): Promise<Backend> {
   // Loaded on use: the SQLite path never pays for the AWS SDK.
-  const [{ documentClient }, { DynamoBillingStore }, { DynamoKeyLimiter }] = await Promise.all([
+  const [{ documentClient }, { DynamoBillingStore }, { DynamoKeyLimiter }, { DynamoMetering }] = await Promise.all([
     import('../billing/dynamo/dynamo-client.js'),
     import('../billing/dynamo/dynamo-billing-store.js'),
     import('../billing/dynamo/dynamo-key-limiter.js'),
+    import('../billing/dynamo/dynamo-metering.js'),
   ]);
   const client = documentClient();
+  const store = new DynamoBillingStore(client, tables);
   return {
-    store: new DynamoBillingStore(client, tables),
+    store,
     limiter: new DynamoKeyLimiter(client, tables.billing, { waitUntil: pending.add, onError }),
+    metering: (writer) => new DynamoMetering(client, { table: tables.usage, holdBudget: (hold) => store.holdBudget(hold), writer, waitUntil: pending.add, onError }),
     close: () => client.destroy(),
   };
 }
@@ -81,8 +86,9 @@ export async function openBilling(options: OpenBillingOptions): Promise<NodeBill
   const writer = new UsageWriter(backend.store, {
     intervalMs: 100, maxBatch: 500, waitUntil: pending.add, onError: logError('usage write failed, will retry'), onWritten: options.onUsageWritten,
   });
+  const metering = backend.metering?.(writer);
   const billing: Billing = {
-    mode: options.mode, store: backend.store, writer, authenticator: new Authenticator(backend.store), limiter: backend.limiter,
+    mode: options.mode, store: backend.store, writer: metering ?? writer, authenticator: new Authenticator(backend.store), limiter: metering ?? backend.limiter,
   };
   const settle = async () => {
     await writer.flush();
