@@ -22,7 +22,10 @@ export function edgeCost(m: EdgeMeasurement): CostLine[] {
   const { counts } = m;
   return [
     line('Worker requests', per(counts.workerRequests), 'requests', PRICES.workerRequest.usd),
-    line('Worker CPU', per(m.cpuMs), 'CPU ms', PRICES.workerCpuMs.usd),
+    // Billed: the isolate's own CPU. The workerd process's also holds Miniflare's D1 and SQLite (billed as D1 rows)
+    // and its entry proxy: shown beside it at no price, an upper bound.
+    line('Worker CPU (isolate, V8 samples)', per(m.isolateCpuMs), 'CPU ms', PRICES.workerCpuMs.usd),
+    line('not billed: workerd process CPU (isolate + Miniflare\'s D1, objects, proxy; upper bound)', per(m.cpuMs), 'CPU ms', 0),
     line('D1 rows written', per(counts.d1.rowsWritten), 'rows', PRICES.d1RowWritten.usd),
     line('D1 rows read', per(counts.d1.rowsRead), 'rows', PRICES.d1RowRead.usd),
     line('DO requests', per(counts.durableObjects.requests), 'requests', PRICES.doRequest.usd),

@@ -1,7 +1,8 @@
 /**
  * The edge side of the cost model: the real Worker in workerd (`wrangler dev` on the counting entry, with Miniflare's
  * D1, Durable Objects and R2 in a fresh state folder, keys mode as deployed), a real generation server for streams,
- * and per request type: the counts of counting-worker.ts and the CPU time the workerd process spent (from /proc).
+ * and per request type: the counts of counting-worker.ts, the CPU time the workerd process spent (from /proc) and
+ * the Worker isolate's own (isolate-profiler.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { cpuMsOf, freePort, workerdPids } from '../../common/workerd-cpu.js';
 import { FLUSH_MS } from '../../../functions/worker/key-usage-meter.js';
 import { BAD_KEY, type CostRequest, type RequestKind } from '../requests.js';
 import type { counts as EdgeCountsValue } from './edge-counters.js';
+import { isolateProfiler, type IsolateProfiler } from './isolate-profiler.js';
 
 export type EdgeCounts = typeof EdgeCountsValue;
 
@@ -24,6 +26,10 @@ export interface EdgeMeasurement {
   counts: EdgeCounts;
   /** CPU the workerd process spent (user + system) over those requests; it also runs Miniflare's D1 and objects. */
   cpuMs: number;
+  /** The Worker isolate's own CPU over those requests (V8 samples: isolate-profiler.ts), the objects' JavaScript included. */
+  isolateCpuMs: number;
+  /** Of which JavaScript (and WebAssembly), without workerd's C++ APIs. */
+  isolateJsMs: number;
   statuses: number[];
 }
 
@@ -43,7 +49,8 @@ export async function measureEdge(requests: CostRequest[], options: EdgeOptions)
   try {
     await migrateLocalD1(state);
     const port = await freePort();
-    child = spawn('npx', ['wrangler', 'dev', 'bench/cost/edge/counting-worker.ts', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
+    const inspectorPort = await freePort();
+    child = spawn('npx', ['wrangler', 'dev', 'bench/cost/edge/counting-worker.ts', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', state,
       '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', `GENERATION_UPSTREAM_URL:${generation.url}`], { cwd: repoRoot, env: wranglerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4_000); });
@@ -82,6 +89,7 @@ export async function measureEdge(requests: CostRequest[], options: EdgeOptions)
     };
 
     const results: EdgeMeasurement[] = [];
+    let profiler: IsolateProfiler | null = null;
     for (const request of requests) {
       const send = () => call(request.method, request.path, request.body, keys[request.key]);
       // wrangler dev reloads the Worker when a source file changes (a new workerd process, whose CPU the old pids
@@ -93,6 +101,9 @@ export async function measureEdge(requests: CostRequest[], options: EdgeOptions)
         const pids = await workerdPids(child.pid!);
         if (pids.length === 0) throw new Error('found no workerd process below wrangler dev');
         const cpu0 = await cpuMsOf(pids);
+        // A reload drops the inspector's connection too: a new one for each attempt that finds it gone.
+        profiler ??= await isolateProfiler(inspectorPort);
+        await profiler.start();
         const statuses: number[] = [];
         let unexpected = '';
         for (let i = 0; i < options.requests; i++) {
@@ -102,16 +113,22 @@ export async function measureEdge(requests: CostRequest[], options: EdgeOptions)
         }
         const counts = await settled();
         const cpuMs = await cpuMsOf(pids).catch(() => null);
-        if (cpuMs === null || String(await workerdPids(child.pid!)) !== String(pids)) {
+        const isolate = await profiler.stop().catch(() => null);
+        if (isolate === null) {
+          profiler.close();
+          profiler = null;
+        }
+        if (cpuMs === null || isolate === null || String(await workerdPids(child.pid!)) !== String(pids)) {
           if (attempt < 3) continue;
           throw new Error(`${request.kind}: the workerd processes changed during the measurement, three times`);
         }
         if (statuses.some((s) => s !== request.status) && attempt < 3) continue;
         if (statuses.some((s) => s !== request.status)) throw new Error(`${request.kind}: expected ${request.status}, the Worker answered ${statuses.join(',')}: ${unexpected}`);
-        results.push({ kind: request.kind, requests: options.requests, counts, cpuMs: cpuMs - cpu0, statuses });
+        results.push({ kind: request.kind, requests: options.requests, counts, cpuMs: cpuMs - cpu0, isolateCpuMs: isolate.busyMs, isolateJsMs: isolate.jsMs, statuses });
         break;
       }
     }
+    profiler?.close();
     return results;
   } finally {
     if (child) await stopDevEdge(child);
