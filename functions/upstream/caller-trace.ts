@@ -7,12 +7,16 @@
  *
  * Without an SDK there is no async context to carry the header from the request to its upstream attempts, so it is
  * kept by the request's AbortSignal, the one thing of the request that the upstream client is handed.
+ * A tracestate is free text of the caller's (an e-mail address fits its grammar), so it goes on only where the
+ * request's privacy policy lets text leave unredacted (pii=off); the traceparent is hex and always goes.
  */
 import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/request-context.js';
 
 type TraceHeaders = Record<string, string>;
 
-const callerTraces = new WeakMap<AbortSignal, TraceHeaders>();
+/** Read at each attempt: the privacy policy is known only once its plugin has run, after this middleware. */
+const callerTraces = new WeakMap<AbortSignal, () => TraceHeaders>();
 
 const HEX = /^[0-9a-f]+$/;
 const isZero = (hex: string) => /^0+$/.test(hex);
@@ -70,11 +74,13 @@ export function callerTraceHeaders(headers: Headers): TraceHeaders {
 }
 
 /** Keeps the caller's trace headers for the request's upstream attempts (on the routes that reach an upstream). */
-export function callerTrace(): MiddlewareHandler {
+export function callerTrace(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.header('traceparent') !== undefined) {
-      const trace = callerTraceHeaders(c.req.raw.headers);
-      if (trace.traceparent) callerTraces.set(c.req.raw.signal, trace);
+      const { traceparent, tracestate } = callerTraceHeaders(c.req.raw.headers);
+      if (traceparent) {
+        callerTraces.set(c.req.raw.signal, (): TraceHeaders => (tracestate && (c.get('privacy')?.pii ?? 'off') === 'off' ? { traceparent, tracestate } : { traceparent }));
+      }
     }
     await next();
   };
@@ -83,5 +89,5 @@ export function callerTrace(): MiddlewareHandler {
 /** What an attempt sends: the upstream span's headers when an SDK made them, else the caller's own. */
 export function upstreamTraceHeaders(spanHeaders: TraceHeaders, clientSignal: AbortSignal): TraceHeaders {
   if (spanHeaders.traceparent) return spanHeaders;
-  return { ...callerTraces.get(clientSignal), ...spanHeaders };
+  return { ...callerTraces.get(clientSignal)?.(), ...spanHeaders };
 }

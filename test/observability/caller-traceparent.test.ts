@@ -1,27 +1,32 @@
 /**
  * Without an OpenTelemetry SDK (the Node server's default), a caller's W3C traceparent still reaches the GPU upstream:
  * through the real server to a recording upstream on 127.0.0.1, a well-formed one as it was sent (with its
- * tracestate), whole, streamed and with a chunked request body; a malformed one never. Then the parsing rules of
- * W3C Trace Context one by one (https://www.w3.org/TR/trace-context/).
+ * tracestate, unless the privacy policy redacts), whole, streamed and with a chunked request body; a malformed one
+ * never. Then the parsing rules of W3C Trace Context one by one (https://www.w3.org/TR/trace-context/).
  */
 import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { callerTraceHeaders, validTraceparent, validTracestate } from '../../functions/upstream/caller-trace.js';
 import { recordingUpstream, type RecordingUpstream } from './recording-upstream.js';
+import { tempDb } from '../billing/helpers.js';
 
 const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 let upstream: RecordingUpstream;
 let server: RunningServer;
+let db: Awaited<ReturnType<typeof tempDb>>;
 
 beforeAll(async () => {
   upstream = await recordingUpstream();
-  server = await startServer({ port: 0, billing: false, generationUrl: upstream.url, fineTuning: false });
+  db = await tempDb();
+  // Open mode with its SQLite file: privacy policies apply (x-edge-maas-privacy), no key is needed.
+  server = await startServer({ port: 0, usageDb: db.path, generationUrl: upstream.url, fineTuning: false });
 }, 60_000);
 afterAll(async () => {
   await server?.close();
   await upstream?.close();
+  await db?.remove();
 });
 
 const chatBody = (stream: boolean) => JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 4, stream });
@@ -54,6 +59,13 @@ describe('the caller\'s traceparent without an SDK', () => {
   it('never sends a malformed traceparent, nor the tracestate that came with it', async () => {
     expect(await sentUpstream({ traceparent: TRACE.toUpperCase(), tracestate: 'rojo=1' })).toEqual({ traceparent: undefined, tracestate: undefined });
     expect(await sentUpstream({})).toEqual({ traceparent: undefined, tracestate: undefined });
+  });
+
+  it('leaves the tracestate out where the privacy policy redacts (it is free text: an e-mail address fits it)', async () => {
+    const tracestate = 'vendor=jane.doe@example.com';
+    expect(await sentUpstream({ traceparent: TRACE, tracestate, 'x-edge-maas-privacy': 'pii=mask' })).toEqual({ traceparent: TRACE, tracestate: undefined });
+    expect(await sentUpstream({ traceparent: TRACE, tracestate, 'x-edge-maas-privacy': 'pii=block' })).toEqual({ traceparent: TRACE, tracestate: undefined });
+    expect(await sentUpstream({ traceparent: TRACE, tracestate })).toEqual({ traceparent: TRACE, tracestate });
   });
 
   it('is not kept from one request to the next', async () => {
