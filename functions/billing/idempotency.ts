@@ -4,7 +4,7 @@
  * and not billed; the same key with another request is refused (422), and one while the first still runs waits
  * (409). A first request that is refused (4xx), fails (5xx), is cut short or whose answer is too large to keep
  * gives the key up, so that a retry runs (and is billed) again. Only answers are kept, never request bodies: a hash stands for those.
- * A replay answers the headers that name what answered (the model version) as the first answer did.
+ * A replay answers the headers that say what answered (the model version, the PII counts) as the first answer did.
  */
 import { BillingError } from './billing-errors.js';
 import type { IdempotencyClaim, BillingStore, IdempotencyRequest, IdempotencySlot, StoredResponse } from './types.js';
@@ -15,8 +15,12 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENT_BODY_LIMIT = 256 * 1024;
 export const OPEN_IDEMPOTENCY_SCOPE = '(open)';
 
-/** The answer's own headers a replay repeats: traffic-router.ts's MODEL_VERSION_HEADER (billing imports no traffic code). */
-export const KEPT_HEADERS = ['x-edge-maas-model-version'] as const;
+/**
+ * The answer's own headers a replay repeats, as the first answer said them: the version that answered (traffic-router.ts's
+ * MODEL_VERSION_HEADER) and what the text sent out held, counts per kind only (privacy's PII_COUNT_HEADER). Named here:
+ * billing imports neither.
+ */
+export const KEPT_HEADERS = ['x-edge-maas-model-version', 'x-edge-maas-pii'] as const;
 
 /**
  * The kept answer's content type with its kept headers after it, one `name: value` a line: every store already keeps

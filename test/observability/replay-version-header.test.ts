@@ -1,7 +1,8 @@
 /**
  * An Idempotency-Key replay names the version that answered, as the first answer did, through the real Node server
  * (keys mode, SQLite): a classification, a generation (whole and streamed, through a recording upstream), and a
- * replay after the alias was routed to another version, which still names the version whose answer it repeats.
+ * replay after the alias was routed to another version, which still names the version whose answer it repeats; and
+ * it says what the first answer said the text sent out held (x-edge-maas-pii).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyWith, startKeysServer, type KeysServer } from '../billing/helpers.js';
@@ -54,7 +55,24 @@ describe('an Idempotency-Key replay', () => {
       expect(again.headers.get('content-type')).toBe(first.headers.get('content-type'));
       expect(await again.text()).toBe(firstBody);
     }
-    expect(upstream.received).toHaveLength(2); // the replays never reached the upstream
+    expect(upstream.received).toHaveLength(2); // the replays never reached the upstream (this test runs before the PII one)
+  });
+
+  it('says what the first answer\'s text held (x-edge-maas-pii), whole and streamed', async () => {
+    for (const stream of [false, true]) {
+      const send = () => fetch(`${running.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': `replay-pii-${stream}`, 'x-edge-maas-privacy': 'pii=mask' },
+        body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'mail jane.doe@example.com' }], max_tokens: 8, stream }),
+      });
+      const first = await send();
+      const firstBody = await first.text();
+      const again = await send();
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(first.headers.get('x-edge-maas-pii')).toBe('email=1');
+      expect(again.headers.get('x-edge-maas-pii')).toBe('email=1');
+      expect(await again.text()).toBe(firstBody);
+    }
   });
 
   it('names the version whose answer it repeats after the alias was routed to another one', async () => {
