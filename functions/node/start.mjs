@@ -13,6 +13,10 @@
  * billing) stay in node_modules; the rest (hono, zod, onnx-proto, ...) is bundled, which about halves the time to
  * import it. Bundled CommonJS gets a real `require` (protobufjs looks optional modules up with it).
  *
+ * Memory: `npm start` sets V8_OPTIMIZE_FOR_SIZE=on unless it is set, so the server switches V8 to
+ * --optimize-for-size once it listens (server.ts), for a lower RSS under load (target: peak ≤ 200 MB after c=64;
+ * bench/cold-start/rss.ts compares it with V8_OPTIMIZE_FOR_SIZE=off, which keeps V8's defaults).
+ *
  * `node functions/node/start.mjs --build` only builds (and says whether it had to).
  */
 import { createHash } from 'node:crypto';
@@ -158,7 +162,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   try {
     const reason = await ensureBuilt();
     if (process.argv.includes('--build')) console.log(reason ? `built dist/node/ (${reason})` : 'dist/node/ is up to date');
-    else await import(pathToFileURL(join(outDir, 'server.js')).href);
+    else {
+      process.env.V8_OPTIMIZE_FOR_SIZE ??= 'on';
+      await import(pathToFileURL(join(outDir, 'server.js')).href);
+    }
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
