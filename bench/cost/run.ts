@@ -9,6 +9,7 @@
 import { devSentences } from '../classify/sentences.js';
 import { writeResultsSection } from '../common/results.js';
 import { measureAws, routerConfig, type AwsMeasurement, type RouterConfig } from './aws/measure-aws.js';
+import { awsDurationReading } from './aws/duration-reading.js';
 import { awsCost, edgeCost, totalPerMillion, workersAiPerMillion, type CostLine } from './cost-model.js';
 import { measureEdge, type EdgeMeasurement } from './edge/measure-edge.js';
 import { PRICES, PRICES_AS_OF } from './prices.js';
@@ -60,6 +61,7 @@ export function costReport(requests: CostRequest[], edge: EdgeMeasurement[], aws
       + `The floor of a classification is now the Worker request and one call ($${usd((PRICES.workerRequest.usd + PRICES.doRequest.usd) * 1e6)}) before CPU and the roll-up's share.`,
     `- AWS, one text: $${usd(totalPerMillion(awsLines[one]!))} per million; largest: ${largest(awsLines[one]!)}. `
       + `${qty(aws[one]!.dynamo.writeUnits / counted)} write units a request (${Object.entries(aws[one]!.dynamo.byOperation).filter(([, st]) => st.writeUnits).map(([op, st]) => `${op}: ${qty(st.writeUnits / counted)}`).join(', ')}; ${qty(aws[one]!.dynamo.indexWriteUnits / counted)} of them index writes).`,
+    awsDurationReading(aws[one]!, aws[1]!, router),
     `- 64 texts in one request: edge $${usd(totalPerMillion(edgeLines[1]!))}, largest ${largest(edgeLines[1]!)}; AWS $${usd(totalPerMillion(awsLines[1]!))}, largest ${largest(awsLines[1]!)}: `
       + 'inference (Worker CPU, Lambda duration) grows with the texts, metering stays one usage record per request.',
     `- Worker CPU billed here is the isolate's own: ${qty(oneEdge.isolateCpuMs / counted)} ms for one text (V8's sampling profiler through wrangler dev's inspector, idle and V8's '(program)' left out; the objects' JavaScript is in it, since Miniflare runs them in the Worker's isolate). `
@@ -87,7 +89,7 @@ export function costReport(requests: CostRequest[], edge: EdgeMeasurement[], aws
     '',
     'How it is counted: Worker CPU is the Worker isolate\'s CPU over the counted requests and their roll-up flush (V8 samples at 100 µs, bench/cost/edge/isolate-profiler.ts); the workerd process\'s CPU (from /proc) beside it also holds Miniflare\'s local D1 and the local entry proxy: an upper bound, not priced. '
       + 'DO duration is the wall time of each stub call as the Worker sees it (128 MB per object; a lower bound: an object that cannot hibernate bills until idle). '
-      + `Lambda duration is measured in this process with dynalite and the generation server on the same Node thread, on a CPU shared with other work: read it as an order of magnitude; it is billed at the router's configured ${router.memoryMb} MB (infra/lib/router-function.ts). `
+      + `Lambda duration: each invocation's CPU time in this process (process.cpuUsage; dynalite and the counting proxy run in a child process, the generation server of streams in this one), stretched by 1,769/memory below one vCPU, plus its sequential DynamoDB round trips (the proxy's call spans) at 5 ms each; the median invocation, rounded up to 1 ms, at the router's configured ${router.memoryMb} MB (infra/lib/router-function.ts), on a CPU shared with other work. Log bytes: Lambda's START/END/REPORT lines only where the router logs them (text format, or JSON with system logs at INFO). `
       + 'DynamoDB units come from dynalite\'s ConsumedCapacity plus the index writes it does not model (aws/dynamo-meter.ts). Log bytes: what the handler wrote plus Lambda\'s START/END/REPORT lines and line prefixes. '
       + 'Streamed generation excludes the GPU service (its Lambda duration includes waiting for the local CPU generation server). '
       + `Prices: Workers $${PRICES.workerRequest.usd * 1e6}/M requests and $${PRICES.workerCpuMs.usd * 1e6}/M CPU-ms, D1 $${PRICES.d1RowWritten.usd * 1e6}/M rows written, DO $${PRICES.doRequest.usd * 1e6}/M requests, Lambda $${PRICES.lambdaRequest.usd * 1e6}/M requests, DynamoDB $${PRICES.dynamoWriteUnit.usd * 1e6}/M write units.`,
