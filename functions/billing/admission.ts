@@ -36,18 +36,23 @@ export class KeyAdmission {
     this.limits = { rpm: o.key.rpm, tpm: o.key.tpm };
   }
 
-  /** `served`: the request's record as it will be if served as admitted, for a limiter that records at admission. */
-  async admit(estimate: UsageEstimate, served?: UsageRecord): Promise<void> {
+  /**
+   * `served`: the request's record as it will be if served as admitted, `refused`: as it will be if the limiter
+   * refuses it (429), for a limiter that records at admission.
+   */
+  async admit(estimate: UsageEstimate, served?: UsageRecord, refused?: UsageRecord): Promise<void> {
     const { key, usageId, at } = this.o;
     const budget = key.monthlyBudgetMicroUsd;
     const hold = budget === null || estimate.costMicroUsd <= 0 ? null : { id: usageId, keyId: key.id, microUsd: estimate.costMicroUsd, budgetMicroUsd: budget, at };
     // A limiter that holds budgets (the edge's key objects) reserves the hold with the rate limits, in one call; one
     // that records at admission counts the record in that call too, in place of the hold.
     const together = hold !== null && this.o.limiter.holdsBudgets === true;
-    const record = served !== undefined && this.o.limiter.recordsAtAdmission === true ? served : undefined;
-    const decision = await this.o.limiter.take(key.id, this.limits, estimate.tokens, together ? hold : undefined, record);
+    const atAdmission = this.o.limiter.recordsAtAdmission === true;
+    const record = atAdmission ? served : undefined;
+    const decision = await this.o.limiter.take(key.id, this.limits, estimate.tokens, together ? hold : undefined, record, atAdmission ? refused : undefined);
     this.decision = decision;
     if (!decision.allowed) {
+      if (refused && decision.recorded === true) this.recorded = refused;
       throw new BillingError('rate_limited', `rate limit reached for this key (${key.rpm} requests and ${key.tpm} tokens per minute); retry after ${decision.retryAfterSeconds} s`, { limit: decision });
     }
     this.taken = true;
@@ -65,10 +70,12 @@ export class KeyAdmission {
   }
 
   /** A request answered before admission (a bad request): it counts against the key's requests, and is never refused now. */
-  async count(): Promise<void> {
-    const decision = await this.o.limiter.take(this.o.key.id, this.limits, 0);
+  async count(record?: UsageRecord): Promise<void> {
+    const counted = this.o.limiter.recordsAtAdmission === true ? record : undefined;
+    const decision = await this.o.limiter.take(this.o.key.id, this.limits, 0, undefined, counted, counted);
     this.decision = decision;
     this.taken = decision.allowed;
+    if (counted && decision.recorded === true) this.recorded = counted;
   }
 
   /** What settles the request's tokens in place of its reservation; null when it took none. */

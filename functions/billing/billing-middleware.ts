@@ -91,6 +91,18 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       status, costMicroUsd: cost, idempotentReplay: replay, createdAt: started, heldMicroUsd: admission?.heldMicroUsd ?? 0,
     });
 
+    /** The request's record as it ended with `status`, from what its route metered. */
+    const finalRecord = (status: number): UsageRecord => {
+      const meter = c.get('meter');
+      const billable = status < 400 && !replay && meter.price !== null;
+      const cost = !billable ? 0 : meter.cacheHit ? cacheHitCostMicroUsd(meter.price!) : costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens);
+      // A request billing refused (429, 402) before its model ran names the model its body asked for (no version:
+      // none was served), so that /v1/usage by model shows it there rather than under "(none)".
+      const asked = status === 429 || status === 402 ? c.get('jsonBody')?.model : undefined;
+      const model = meter.model ?? (typeof asked === 'string' && asked !== '' ? asked.slice(0, 200) : null);
+      return usageRecord(status, { ...meter, model }, cost);
+    };
+
     const record = (status: number) => {
       if (recorded) return;
       recorded = true;
@@ -99,19 +111,13 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       // chunked body found too large here are answered the same way. Every other request of an accepted key yields
       // one record, refusals before the model ran (400, 402, 429) included, at cost 0.
       if (status === 413) return;
-      const meter = c.get('meter');
-      const billable = status < 400 && !replay && meter.price !== null;
-      const cost = !billable ? 0 : meter.cacheHit ? cacheHitCostMicroUsd(meter.price!) : costMicroUsd(meter.price!, meter.inputTokens, meter.outputTokens);
-      // A request billing refused (429, 402) before its model ran names the model its body asked for (no version:
-      // none was served), so that /v1/usage by model shows it there rather than under "(none)".
-      const asked = status === 429 || status === 402 ? c.get('jsonBody')?.model : undefined;
-      const model = meter.model ?? (typeof asked === 'string' && asked !== '' ? asked.slice(0, 200) : null);
-      const usage = usageRecord(status, { ...meter, model }, cost);
-      const used = meter.inputTokens + meter.outputTokens;
-      // Recorded with its admission and served as admitted: counted already, its tokens as reserved. Only the
-      // engine time is not in the record (a statistic, never billed): sending it would be a second call.
+      const usage = finalRecord(status);
+      const used = usage.inputTokens + usage.outputTokens;
+      // Counted with its admission (or its refusal) as it ended, its tokens as reserved: nothing more to send. Only
+      // the engine time is not in that record (a statistic, never billed): sending it would be a second call.
       const early = admission?.recorded ?? null;
-      if (early && sameBilling(early, usage) && admission!.settlement(used)?.reserved === used) return;
+      const settlement = admission?.settlement(used) ?? null;
+      if (early && sameBilling(early, usage) && (settlement === null || settlement.reserved === used)) return;
       // The edge's sink hands the record and the request's token settlement to the key's object in one call; a
       // request recorded at admission that ended otherwise (failed, refused by a later check) cancels that record.
       const written = billing.writer.settlesLimits ? billing.writer.record(usage, admission?.settlement(used) ?? null, early ?? undefined) : billing.writer.record(usage);
@@ -132,10 +138,10 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
       if (admitted) return;
       admitted = true;
       // Where the route knows the record before its model runs (a classification), it may be counted with the take.
-      const served = estimate.served && billing.writer.settlesLimits
-        ? usageRecord(200, { ...estimate.served, computeMs: 0 }, estimate.costMicroUsd)
-        : undefined;
-      await admission?.admit(estimate, served).catch(refuse);
+      const atAdmission = billing.writer.settlesLimits === true;
+      const served = estimate.served && atAdmission ? usageRecord(200, { ...estimate.served, computeMs: 0 }, estimate.costMicroUsd) : undefined;
+      // A rate-limited request's record is known too: the limiter counts it with its refusal.
+      await admission?.admit(estimate, served, atAdmission ? finalRecord(429) : undefined).catch(refuse);
     };
     c.set('admit', admit);
 
@@ -184,7 +190,8 @@ export function billingMiddleware(billing: Billing): MiddlewareHandler<AppEnv> {
     await next();
     if (!admitted && admission && c.res.status !== 413) {
       admitted = true;
-      await admission.count();
+      // Its record is known now (the route answered without admitting it, a 400): counted with the take.
+      await admission.count(billing.writer.settlesLimits ? finalRecord(c.res.status) : undefined);
     }
     for (const [name, value] of Object.entries(rateHeaders())) c.res.headers.set(name, value);
     const status = c.res.status;

@@ -33,9 +33,10 @@ export interface KeyLimiter {
    * `holdsBudgets` (the edge's key objects) also reserves `hold` of the key's budget in the same step and answers
    * `held`; the others leave budgets to the billing store. A limiter that `recordsAtAdmission` also counts `record`
    * (the request's usage record as it will be if served as admitted) when it admits the request and its budget
-   * holds it, and answers `recorded`: the request then needs no second call unless it ends otherwise.
+   * holds it, and answers `recorded`: the request then needs no second call unless it ends otherwise; `refused`
+   * is counted instead when the limits refuse the request (its 429), and answers `recorded` too.
    */
-  take(key: string, limits: Limits, reserveTokens?: number, hold?: BudgetHold, record?: UsageRecord): TakeDecision | Promise<TakeDecision>;
+  take(key: string, limits: Limits, reserveTokens?: number, hold?: BudgetHold, record?: UsageRecord, refused?: UsageRecord): TakeDecision | Promise<TakeDecision>;
   readonly holdsBudgets?: boolean;
   readonly recordsAtAdmission?: boolean;
   settle(settlement: Settlement): void | Promise<unknown>;

@@ -21,7 +21,7 @@ import { d1Database, type D1Database } from './d1-database.js';
 import { FLUSH_MS, KeyUsageMeter } from './key-usage-meter.js';
 
 type LimitRequest =
-  | { op: 'take'; key: string; limits: Limits; reserve: number; hold?: BudgetHold; record?: UsageRecord }
+  | { op: 'take'; key: string; limits: Limits; reserve: number; hold?: BudgetHold; record?: UsageRecord; refused?: UsageRecord }
   | ({ op: 'settle' } & Settlement)
   | { op: 'park'; key: string; records: UsageRecord[] }
   | { op: 'record'; key: string; records: UsageRecord[]; settlement?: Settlement | null; cancels?: UsageRecord }
@@ -73,6 +73,10 @@ export class KeyRateLimiter {
         decision.recorded = await this.meter(body.key).recordAtAdmission(body.record, body.hold);
         if (body.hold) decision.held = decision.recorded;
       } else if (decision.allowed && body.hold) decision.held = await this.meter(body.key).hold(body.hold);
+      else if (!decision.allowed && body.refused) {
+        await this.meter(body.key).record([body.refused]);
+        decision.recorded = true;
+      }
       return Response.json(decision);
     }
     if (body.op === 'park') {
@@ -152,8 +156,8 @@ export class DurableKeyLimiter implements KeyLimiter {
     return stub.fetch(new Request('https://limiter.internal/', { method: 'POST', body: JSON.stringify(body) }));
   }
 
-  async take(key: string, limits: Limits, reserveTokens = 0, hold?: BudgetHold, record?: UsageRecord): Promise<TakeAnswer> {
-    const response = await this.call({ op: 'take', key, limits, reserve: reserveTokens, hold, record });
+  async take(key: string, limits: Limits, reserveTokens = 0, hold?: BudgetHold, record?: UsageRecord, refused?: UsageRecord): Promise<TakeAnswer> {
+    const response = await this.call({ op: 'take', key, limits, reserve: reserveTokens, hold, record, refused });
     if (!response.ok) throw new Error(`the rate limiter of key ${key} answered ${response.status}`);
     return (await response.json()) as TakeAnswer;
   }

@@ -3,7 +3,8 @@
  * A keyed request costs two calls to its key's Durable Object (KeyRateLimiter) and no D1 write: `take` (rate limits
  * and the budget hold, in one step) and, after the answer, `record` (its usage record and token settlement); a
  * classification one: its `take` carries its record (known before the model runs), and only one that ends otherwise
- * (failed, refused after admission) calls again, to cancel it (billing-middleware.ts). The
+ * (failed, refused after admission) calls again, to cancel it (billing-middleware.ts); a 400 and a 429 one too
+ * (their records are known at their take). Streamed generation keeps two (its use is known at its end). The
  * object sums records into roll-ups (a row per minute, model, route and status) that its alarm writes to D1 every
  * FLUSH_MS (key-usage-meter.ts), so D1's rows written per request fall with the key's traffic: a roll-up costs 3 rows
  * for its usage row and 1 for the key's month, shared by every request it sums (issue 16; it was 4 rows a request).

@@ -1,5 +1,6 @@
 // A classification at the edge is recorded with its admission (issue 16): one call to its key's object (the real
-// KeyRateLimiter in workerd), `take` carrying the record it will have if served as admitted. One that ends
+// KeyRateLimiter in workerd), `take` carrying the record it will have if served as admitted (and a 400's and a
+// 429's, known then too). One that ends
 // otherwise (refused after admission, its model failed, the client gone) cancels that record in a second call:
 // netted in the batch that still holds it, or a row of its own once that batch is in D1, after an eviction too;
 // a retried correction counts once. Sums, the key's month and budgets stay exact.
@@ -97,13 +98,21 @@ describe('a classification recorded with its admission', () => {
     expect(await spent(id)).toBeCloseTo(sums[200]!.cost, 9);
   });
 
-  it('a request refused before admission (400) keeps take + record', async () => {
-    const { key, id } = await newKey();
+  it('a request refused before admission (400) and one the rate limit refused (429): their records ride on the take too', async () => {
+    const { key, id } = await newKey({ rpm: 2 });
     const ops = await callsTo(id);
     expect((await classify(key, { input: 42 })).status).toBe(400);
-    expect(await calls(ops, 2)).toEqual(['take', 'record']);
+    expect((await classify(key, { input: 'a fine film', model: 'sst2-bert' })).status).toBe(200);
+    expect((await classify(key, { input: 'a fine film', model: 'sst2-bert' })).status).toBe(429);
+    expect((await classify(key, { input: 42 })).status).toBe(400); // out of requests too: counted with its refused take
+    expect(await calls(ops, 4)).toEqual(['take', 'take', 'take', 'take']);
     await runDurableObjectAlarm(stubOf(id));
-    expect(await byStatus(id)).toEqual({ 400: { requests: 1, tokens: 0, cost: 0 } });
+    const sums = await byStatus(id);
+    expect(sums[400]).toEqual({ requests: 2, tokens: 0, cost: 0 });
+    expect(sums[429]).toEqual({ requests: 1, tokens: 0, cost: 0 });
+    expect(sums[200]!.requests).toBe(1);
+    const models = (await bindings.DB.prepare('SELECT model FROM usage WHERE key_id = ? AND status = 429').bind(id).all<{ model: string }>()).results;
+    expect(models).toEqual([{ model: 'sst2-bert' }]); // the model it asked for
   });
 
   it('refused after admission (a pinned key outside its region): the record is cancelled in the same batch, no 200 row is written', async () => {
