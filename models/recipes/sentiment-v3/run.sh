@@ -22,9 +22,12 @@
 #   edge-distill   distilled from the BiLSTM teachers (recipe.json edge_bilstm.teachers) on the split + augmented sentences
 #   edge-export    the ONNX folder (default models/sst2-glove-bilstm, --edge-out DIR), int8 word table, checked
 #   edge-eval      SST-2 dev and IMDB test as eval does, fp32 beside int8 in the work folder (the fp32 file is over 16 MB)
+#   edge-fill      the exported folder (--edge-out) with the words its cut dropped back as raw GloVe rows (edge_fill.py),
+#                  scored on the hold-out, into --fill-out (default models/sst2-glove-bilstm-v2), fp32 in the work folder
+#   edge-fill-eval SST-2 dev, fp32 beside int8, of the filled folder (the chosen one only: dev chooses nothing)
 # Every stage is skipped when its output exists; pretraining resumes from .recipe-work/sentiment-v3/pretrain/
 # checkpoint.pt, or on a fresh machine from the committed fp16 snapshot in checkpoints/ (snapshot.sh refreshes it).
-# Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--out DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
+# Usage: bash models/recipes/sentiment-v3/run.sh [STAGE...] [--work DIR] [--out DIR] [--edge-out DIR] [--fill-out DIR] [--smoke] [--from SOURCE] [--from-checkpoint]
 #   (npm run models:train runs every stage; a stopped run resumes when the same command runs again)
 #   (--from-checkpoint: imdb-supervised and finetune-sst2 start from the latest pretrain/checkpoint.pt instead of
 #    pretrain/discriminator.pt, a trial before pretraining ends, written to folders ending in -from-checkpoint;
@@ -35,6 +38,7 @@ source "$(dirname "$0")/env.sh"
 work="$root/.recipe-work/sentiment-v3"
 out="$root/models/sst2-bert"
 edge_out="$root/models/sst2-glove-bilstm"
+fill_out="$root/models/sst2-glove-bilstm-v2"
 smoke=()
 stages=()
 from=imdb
@@ -44,15 +48,16 @@ while [ $# -gt 0 ]; do
     --work) work="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --edge-out) edge_out="$2"; shift 2 ;;
+    --fill-out) fill_out="$2"; shift 2 ;;
     --smoke) smoke=(--smoke); shift ;;
     --from) from="${2:-}"; shift 2 ;;
     --from-checkpoint) trial=(--from-checkpoint); shift ;;
-    vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval|edge-imdb|edge-sst2|edge-distill|edge-export|edge-eval) stages+=("$1"); shift ;;
-    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval|edge-imdb|edge-sst2|edge-distill|edge-export|edge-eval ...] [--work DIR] [--out DIR] [--edge-out DIR] [--smoke] [--from imdb|pretrained|glove|random] [--from-checkpoint])" >&2; exit 2 ;;
+    vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval|edge-imdb|edge-sst2|edge-distill|edge-export|edge-eval|edge-fill|edge-fill-eval) stages+=("$1"); shift ;;
+    *) echo "error: unknown argument $1 (usage: run.sh [vocab|corpus|glove|teacher-glove|pretrain|imdb-supervised|finetune-sst2|distill|export|eval|edge-imdb|edge-sst2|edge-distill|edge-export|edge-eval|edge-fill|edge-fill-eval ...] [--work DIR] [--out DIR] [--edge-out DIR] [--fill-out DIR] [--smoke] [--from imdb|pretrained|glove|random] [--from-checkpoint])" >&2; exit 2 ;;
   esac
 done
 case "$from" in imdb|pretrained|glove|random) ;; *) echo "error: --from must be imdb, pretrained, glove or random, not '$from'" >&2; exit 2 ;; esac
-[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2 distill export eval edge-imdb edge-sst2 edge-distill edge-export edge-eval)
+[ ${#stages[@]} -gt 0 ] || stages=(vocab corpus glove teacher-glove pretrain imdb-supervised finetune-sst2 distill export eval edge-imdb edge-sst2 edge-distill edge-export edge-eval edge-fill edge-fill-eval)
 pkg="${GLOVE_PKG:-$root/.recipe-work/sentiment-v3/glove-pkg}"
 mkdir -p "$work"
 cd "$root"
@@ -141,5 +146,17 @@ stage_edge-export() {
 stage_edge-eval() { # both variants side by side in the work folder, the figures copied to the model folder
   out="$edge_folder" stage_eval edge-bilstm/distill eval-imdb-edge
   cp "$edge_folder"/eval_*.json "$edge_out/"
+}
+fill_folder="$work/edge-fill/folder"  # int8 and fp32 (the fp32 file is over 16 MB); the model folder gets all but fp32
+stage_edge-fill() { # deterministic from --edge-out, corpus/words.tsv and glove/ (recipe.json edge_bilstm.fill)
+  if [ -s "$fill_out/fill_report.json" ] && [ "$fill_out/fill_report.json" -nt "$edge_out/onnx/model_quantized.onnx" ]; then skip edge-fill "$fill_out/fill_report.json"; return; fi
+  echo "== edge-fill"; py edge_fill.py --work "$work" --from "$edge_out" --out "$fill_folder" "${smoke[@]}"
+  mkdir -p "$fill_out/onnx"
+  (cd "$fill_folder" && find . -type f ! -path ./onnx/model.onnx -exec cp --parents {} "$fill_out/" \;)
+}
+stage_edge-fill-eval() {
+  echo "== edge-fill-eval $fill_folder"
+  if [ ${#smoke[@]} -eq 0 ]; then npx tsx models/tools/eval-cli.ts "$fill_folder" --json "$fill_out/eval_sst2_dev.json"
+  else npx tsx models/tools/eval-cli.ts "$fill_folder" --data "$here/../sst2-sentiment/smoke-sentences.tsv"; fi
 }
 for s in "${stages[@]}"; do "stage_$s"; done

@@ -183,6 +183,34 @@ a, h = (torch.load(f"{sys.argv[1]}/{d}/model.pt")["state"] for d in ("a/edge-bil
 assert all(torch.equal(a[k], h[k]) for k in a), "weights differ"
 print("edge-distill: stop at 5 + resume = the uninterrupted run's model")
 PY
+# edge-fill: the cut's dropped words back as GloVe rows after the served ids, which keep their int8 rows and scales.
+bash "$here/run.sh" --smoke --work "$tmp/a" --edge-out "$tmp/edge" --fill-out "$tmp/fill" edge-fill > "$tmp/fill.log" || { tail -n 5 "$tmp/fill.log"; failed "edge-fill"; }
+[ -s "$tmp/a/edge-fill/folder/onnx/model.onnx" ] && [ ! -e "$tmp/fill/onnx/model.onnx" ] || failed "edge-fill: the fp32 file belongs in the work folder only"
+"$PYTHON" - "$here" "$tmp" <<'PY' || failed "edge-fill: the filled table is not the served one plus GloVe rows"
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+import numpy as np
+from onnx import load_model, numpy_helper
+from glove import load_subset
+tmp = Path(sys.argv[2])
+report = json.loads((tmp / "fill/fill_report.json").read_text())
+table = lambda d: {i.name: numpy_helper.to_array(i) for i in load_model(str(d / "onnx/model_quantized.onnx")).graph.initializer}
+before, after = table(tmp / "edge"), table(tmp / "fill")
+n, words = len(before["embedded_int8_q0"]), (tmp / "fill/vocab.txt").read_text().rstrip("\n").split("\n")
+assert report["words_added"] > 0 and len(words) == n + report["words_added"] == len(after["embedded_int8_q0"]), report
+assert np.array_equal(after["embedded_int8_q0"][:n], before["embedded_int8_q0"]), "served rows changed"
+assert np.array_equal(after["embedded_row_scale_q1"][:n], before["embedded_row_scale_q1"]), "served scales changed"
+glove = load_subset(tmp / "a/glove")
+rows = after["embedded_int8_q0"][n:] * after["embedded_row_scale_q1"][n:]
+raw = np.stack([glove[w] for w in words[n:]])
+assert np.abs(rows - raw).max() <= np.abs(raw).max(1).max() / 127 / 2 + 1e-6, "filled rows are not their GloVe vectors, int8"
+vocab = json.loads((tmp / "fill/tokenizer.json").read_text())["model"]["vocab"]
+assert all(vocab[w] == i for i, w in enumerate(words)), "tokenizer.json and vocab.txt disagree"
+assert set(report["holdout"]) == {"model", "model_quantized"}, report
+print(f"edge-fill: {report['words_added']} GloVe rows after the {n} served ones, hold-out {report['holdout']}")
+PY
+bash "$here/run.sh" --smoke --work "$tmp/a" --edge-out "$tmp/edge" --fill-out "$tmp/fill" edge-fill | grep -q skipped || failed "a second edge-fill did not skip"
 # Bad input: one line naming the fix, never a stack trace.
 one_line() { # one_line <expected text> <command...>
   local want="$1"; shift
@@ -212,4 +240,7 @@ one_line "run.sh imdb-supervised" "$PYTHON" "$here/edge_bilstm.py" imdb --smoke 
 mkdir -p "$tmp/i" && head -c 1000 "$tmp/a/pretrain/checkpoint.pt" > "$tmp/i/checkpoint.pt"
 one_line "is unreadable" "$PYTHON" "$here/edge_bilstm.py" sst2 --smoke --work "$tmp/a" --out "$tmp/i"
 one_line "not an edge_bilstm.py model" "$PYTHON" "$here/export_bilstm.py" --smoke --work "$tmp/a" --model teacher-glove --out "$tmp/x/f"
+mkdir -p "$tmp/k" && cp -r "$tmp/a/glove" "$tmp/k/"
+one_line "run.sh corpus" "$PYTHON" "$here/edge_fill.py" --smoke --work "$tmp/k" --from "$tmp/edge" --out "$tmp/x/fill"
+one_line "not an export_bilstm.py folder" "$PYTHON" "$here/edge_fill.py" --smoke --work "$tmp/a" --from "$tmp/out" --out "$tmp/x/fill"
 echo "v3 recipe smoke test: 1 passed, 0 failed"
