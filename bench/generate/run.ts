@@ -1,19 +1,22 @@
 /**
  * bench/generate: streamed completions from stories260K at 1, 4 and 16 concurrent streams, direct to the
- * generation server and through the router, with continuous batching on (GEN_MAX_BATCH=16) and off (1).
- * Prints the table and writes it into bench/RESULTS.md. Usage: npm run bench:generate
+ * generation server and through the router, with continuous batching on (GEN_MAX_BATCH=16) and off (1); the two
+ * paths take turns within each cell, and each server's CPU per token is read from /proc beside the tokens/s.
+ * Prints the table and writes it into bench/RESULTS.md. Usage: npm run bench:generate (BENCH_STREAMS, BENCH_TURNS)
  */
 import { cpus, loadavg } from 'node:os';
 import { startServerProcess, type ServerProcess } from '../common/processes.js';
 import { writeResultsSection } from '../common/results.js';
 import { ms } from '../common/stats.js';
-import { cpuPerToken, processCpu } from './process-cpu.js';
-import { streamRun, type StreamRun } from './streams.js';
+import { processCpu } from './process-cpu.js';
+import { combined, streamRun, type StreamRun } from './streams.js';
 
 const concurrencies = [1, 4, 16];
 const maxTokens = 128;
-/** Streams per measurement, spread over the clients (48: 48 one after another at c=1, 3 each at c=16). */
-const streams = Number(process.env.BENCH_STREAMS ?? 48);
+/** Streams per measurement, spread over the clients (96: 96 one after another at c=1, 6 each at c=16). */
+const streams = Number(process.env.BENCH_STREAMS ?? 96);
+/** Slices per cell, direct and through the router taking turns (fewer where a client runs under 2 streams a slice). */
+const turnsWanted = Number(process.env.BENCH_TURNS ?? 3);
 
 const listening = async () => {};
 
@@ -22,16 +25,35 @@ interface Cell extends StreamRun {
   cpuPerToken: { generation: number; router: number };
 }
 
-async function measure(url: string, model: string, generation: ServerProcess, router: ServerProcess): Promise<Cell[]> {
-  await streamRun(url, model, 2, 1, 16); // warm up
-  const runs: Cell[] = [];
+/**
+ * Direct and through the router at each concurrency, in `turns` alternating slices of the streams, so that a change
+ * in the machine's load (other work, a noisy neighbour) falls on both paths alike rather than on one of them.
+ */
+async function measure(paths: { direct: string; router: string }, generation: ServerProcess, router: ServerProcess): Promise<{ direct: Cell[]; router: Cell[] }> {
+  for (const url of [paths.direct, paths.router]) await streamRun(url, 'stories260K', 2, 1, 16); // warm up
+  const cells = { direct: [] as Cell[], router: [] as Cell[] };
   for (const c of concurrencies) {
-    const before = await Promise.all([processCpu(generation.pid), processCpu(router.pid)]);
-    const run = await streamRun(url, model, c, Math.max(1, Math.round(streams / c)), maxTokens);
-    const after = await Promise.all([processCpu(generation.pid), processCpu(router.pid)]);
-    runs.push({ ...run, cpuPerToken: { generation: cpuPerToken(before[0], after[0], run.tokens).total, router: cpuPerToken(before[1], after[1], run.tokens).total } });
+    const perClient = Math.max(1, Math.round(streams / c));
+    // Slices of at least two streams a client, so that each keeps the batch full between its ramp-up and its tail.
+    const turns = Math.max(1, Math.min(turnsWanted, Math.floor(perClient / 2)));
+    const runs = { direct: [] as StreamRun[], router: [] as StreamRun[] };
+    const cpu = { direct: { generation: 0, router: 0 }, router: { generation: 0, router: 0 } };
+    for (let turn = 0; turn < turns; turn++) {
+      const rounds = Math.floor(perClient / turns) + (turn < perClient % turns ? 1 : 0);
+      for (const path of turn % 2 === 0 ? ['direct', 'router'] as const : ['router', 'direct'] as const) {
+        const before = await Promise.all([processCpu(generation.pid), processCpu(router.pid)]);
+        runs[path].push(await streamRun(paths[path], 'stories260K', c, rounds, maxTokens));
+        const after = await Promise.all([processCpu(generation.pid), processCpu(router.pid)]);
+        cpu[path].generation += after[0].totalMs - before[0].totalMs;
+        cpu[path].router += after[1].totalMs - before[1].totalMs;
+      }
+    }
+    for (const path of ['direct', 'router'] as const) {
+      const all = combined(runs[path]);
+      cells[path].push({ ...all, cpuPerToken: { generation: (1000 * cpu[path].generation) / all.tokens, router: (1000 * cpu[path].router) / all.tokens } });
+    }
   }
-  return runs;
+  return cells;
 }
 
 async function main(): Promise<void> {
@@ -42,8 +64,8 @@ async function main(): Promise<void> {
     const router = await startServerProcess('functions/node/server.ts', { GENERATION_UPSTREAM_URL: generation.url }, listening);
     try {
       const label = batch > 1 ? 'continuous batching on' : 'continuous batching off';
-      rows.push({ name: `direct, ${label}`, runs: await measure(generation.url, 'stories260K', generation, router) });
-      rows.push({ name: `through the router, ${label}`, runs: await measure(router.url, 'stories260K', generation, router) });
+      const cells = await measure({ direct: generation.url, router: router.url }, generation, router);
+      rows.push({ name: `direct, ${label}`, runs: cells.direct }, { name: `through the router, ${label}`, runs: cells.router });
       console.log(rows.slice(-2).map((r) => `${r.name}: ${r.runs.map((x, i) => `c=${concurrencies[i]} ${x.tokensPerSecond.toFixed(0)} tok/s ttft ${ms(x.ttftP50)} ms`).join(', ')}`).join('\n'));
     } finally {
       await router.stop();
@@ -55,7 +77,7 @@ async function main(): Promise<void> {
   const at = (row: typeof rows[0], c: number) => row.runs[concurrencies.indexOf(c)]!;
   const lines = [
     `Run ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores, Node ${process.version}; stories260K fp32 on onnxruntime-node (CPU, one thread), `
-      + `prompt "Once upon a time", max_tokens ${maxTokens}, temperature 0.8; ${streams} streams per cell, each client running its share back to back; `
+      + `prompt "Once upon a time", max_tokens ${maxTokens}, temperature 0.8; ${streams} streams per cell, each client running its share back to back, direct and through the router taking turns in up to ${turnsWanted} slices; `
       + `load average ${load.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end${Math.max(load, loadavg()[0]!) > 1.5 ? ' (other work was running: a loaded machine)' : ''}.`,
     '',
     `| Path | ${concurrencies.map((c) => `tok/s c=${c}`).join(' | ')} | ${concurrencies.map((c) => `TTFT p50 ms c=${c}`).join(' | ')} | failed |`,

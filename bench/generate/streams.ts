@@ -2,6 +2,9 @@
 import { percentile } from '../common/stats.js';
 
 export interface StreamRun {
+  /** Each stream's time to first token, ms. */
+  ttfts: number[];
+  seconds: number;
   ttftP50: number;
   ttftP99: number;
   tokensPerSecond: number;
@@ -54,5 +57,13 @@ export async function streamRun(url: string, model: string, concurrency: number,
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
-  return { ttftP50: percentile(ttfts, 50), ttftP99: percentile(ttfts, 99), tokensPerSecond: tokens / seconds, tokens, failed };
+  return { ttfts, seconds, ttftP50: percentile(ttfts, 50), ttftP99: percentile(ttfts, 99), tokensPerSecond: tokens / seconds, tokens, failed };
+}
+
+/** Runs measured in turns, as one: their streams, tokens and seconds added up. */
+export function combined(runs: StreamRun[]): StreamRun {
+  const ttfts = runs.flatMap((r) => r.ttfts);
+  const tokens = runs.reduce((n, r) => n + r.tokens, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  return { ttfts, seconds, ttftP50: percentile(ttfts, 50), ttftP99: percentile(ttfts, 99), tokensPerSecond: tokens / seconds, tokens, failed: runs.reduce((n, r) => n + r.failed, 0) };
 }
