@@ -2,7 +2,7 @@
  * Micro-batching on against off at concurrency 64, interleaved: two servers of this checkout, the same model and
  * backend, MICRO_BATCHING on and off, taking turns for `rounds` rounds of `seconds` each, so that a machine's load
  * (other processes) hits both alike. Reports the median req/s of each and the server's CPU per request
- * (/proc/<pid>/stat, every thread), the ratio a busy machine inflates least.
+ * (/proc/<pid>/stat, every thread), the ratio a busy machine inflates least. Rates count answers (2xx) only.
  * Alone: `npx tsx bench/classify/batching-ab.ts` (BENCH_MODEL, ORT_BACKEND=node|wasm, BENCH_SECONDS, BENCH_ROUNDS).
  */
 import { spawn } from 'node:child_process';
@@ -36,7 +36,13 @@ async function start(env: Record<string, string>) {
 }
 
 export async function batchingOnOff(backend: 'node' | 'wasm', model: string | undefined, sentences: string[], rounds: number, seconds: number): Promise<{ on: ArmResult; off: ArmResult }> {
-  const arms: { name: string; env: Record<string, string> }[] = [{ name: 'on', env: {} }, { name: 'off', env: { MICRO_BATCHING: 'off' } }];
+  const [on, off] = await interleaved(backend, model, sentences, rounds, seconds, [{}, { MICRO_BATCHING: 'off' }]);
+  return { on: on!, off: off! };
+}
+
+/** Servers with the given environments, taking turns; one ArmResult each, in their order. */
+export async function interleaved(backend: 'node' | 'wasm', model: string | undefined, sentences: string[], rounds: number, seconds: number, envs: Record<string, string>[]): Promise<ArmResult[]> {
+  const arms = envs.map((env) => ({ env }));
   const servers = await Promise.all(arms.map(async (arm) => ({ ...arm, server: await start({ ORT_BACKEND: backend, ...arm.env }), runs: [] as (ArmResult & { answered: number })[] })));
   try {
     for (const { server } of servers) await loadRun(server.url, sentences, 64, 2, {}, model); // warm-up
@@ -44,7 +50,8 @@ export async function batchingOnOff(backend: 'node' | 'wasm', model: string | un
       for (const arm of servers) {
         const cpu0 = await arm.server.cpuMs();
         const result = await loadRun(arm.server.url, sentences, 64, seconds, {}, model);
-        arm.runs.push({ ...result, cpuMsPerRequest: (await arm.server.cpuMs() - cpu0) / Math.max(1, result.answered) });
+        // Answers only (2xx): autocannon's rate counts a 503 from a shedding queue as a request served.
+        arm.runs.push({ ...result, requestsPerSecond: result.answered / seconds, cpuMsPerRequest: (await arm.server.cpuMs() - cpu0) / Math.max(1, result.answered) });
       }
     }
   } finally {
@@ -57,7 +64,7 @@ export async function batchingOnOff(backend: 'node' | 'wasm', model: string | un
     p99: median(runs.map((r) => r.p99)),
     failed: runs.reduce((n, r) => n + r.failed, 0),
   });
-  return { on: summary(servers[0]!.runs), off: summary(servers[1]!.runs) };
+  return servers.map((arm) => summary(arm.runs));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
