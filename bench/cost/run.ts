@@ -64,7 +64,7 @@ export function costReport(requests: CostRequest[], edge: EdgeMeasurement[], aws
     awsDurationReading(aws[one]!, aws[1]!, router),
     `- 64 texts in one request: edge $${usd(totalPerMillion(edgeLines[1]!))}, largest ${largest(edgeLines[1]!)}; AWS $${usd(totalPerMillion(awsLines[1]!))}, largest ${largest(awsLines[1]!)}: `
       + 'inference (Worker CPU, Lambda duration) grows with the texts, metering stays one usage record per request.',
-    `- Worker CPU billed here is the isolate's own: ${qty(oneEdge.isolateCpuMs / counted)} ms for one text (V8's sampling profiler through wrangler dev's inspector, idle and V8's '(program)' left out; the objects' JavaScript is in it, since Miniflare runs them in the Worker's isolate). `
+    `- Worker CPU billed here is the isolate's own: ${qty(oneEdge.isolateCpuMs / counted)} ms for one text (V8's sampling profiler through wrangler dev's inspector, each sample at most one sampling period; '(idle)' left out, workerd's C++ work for the isolate ('(program)') counted; the objects' JavaScript is in it, since Miniflare runs them in the Worker's isolate). `
       + `The workerd process spent ${qty(oneEdge.cpuMs / counted)} ms (from /proc, shown unpriced): the rest is Miniflare's D1 and SQLite work, which Cloudflare bills as D1 rows, and its entry proxy. `
       + 'By function (`node --experimental-websocket --import tsx bench/cost/edge/profile-cpu.ts`, 100 requests) 55-60 % of the isolate\'s samples are the engine\'s WebAssembly, the rest Hono\'s routing and Response, URL parsing and the app\'s JS; billing\'s own functions are under 1 % each.',
     '- D1 bills each index a write touches as one more row written (the rows_written D1 reports), so a usage row costs as many rows as `usage` has indexes plus one.',
