@@ -17,9 +17,11 @@ import type { MicroBatcherOptions } from '../engine/classification/micro-batcher
 import type { EdgeEngines, EdgeLoadOptions } from '../engine/loading/edge-tasks.js';
 import type { FolderReader } from '../engine/loading/folder-files.js';
 import type { SessionFactory } from '../engine/loading/classifier-from-files.js';
+import { AfterFirstAnswer } from '../engine/loading/after-first-answer.js';
 import { DeferredSessions } from '../engine/loading/deferred-sessions.js';
+import type { TextClassifier } from '../engine/tasks/text-classifier.js';
 import { loadEdgeEngines, type EdgeLoadExtras } from '../engine/loading/load-edge-engines.js';
-import { Registry, type ModelEntry } from '../registry/registry.js';
+import { modelRef, Registry, type ModelEntry } from '../registry/registry.js';
 import type { Billing } from '../billing/billing-middleware.js';
 import { billingPlugin } from '../billing/billing-plugin.js';
 import { consolePlugin } from '../console/console-plugin.js';
@@ -39,8 +41,11 @@ import { openTuning, type NodeTuning, type OpenTuningOptions, type TuningSetting
 const modelsDir = process.env.MODELS_DIR ?? resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'models');
 /** The server's own files (.data/, beside models/ in a checkout). */
 const dataDir = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '.data');
-/** How long after the app is built the deferred sessions start being made: after a first request, which would wait behind them. */
-const DEFERRED_SESSIONS_DELAY_MS = 200;
+/**
+ * The deferred sessions are made once the default model has answered its first classification, or this long
+ * after the app is built if none comes (a first request would wait behind a session being made).
+ */
+const DEFERRED_SESSIONS_DELAY_MS = 1_000;
 
 /** Every edge model of the registry loaded, per task (edge-tasks.ts); all of them before it resolves unless `extras` orders otherwise. */
 export async function loadAllEngines(registry: Registry, backend: OrtBackend = 'wasm', engine?: EdgeLoadOptions['engine'], createSession?: SessionFactory, extras?: EdgeLoadExtras): Promise<EdgeEngines> {
@@ -76,6 +81,12 @@ export async function readLocalRegistry(): Promise<Registry> {
   return Registry.parse(JSON.parse(await readFile(join(modelsDir, 'registry.json'), 'utf8')));
 }
 
+/** The classifiers with the default one telling `then` after its first answer (after-first-answer.ts). */
+function withFirstAnswerHook(engines: Map<string, TextClassifier>, defaultRef: string, then: () => void): Map<string, TextClassifier> {
+  const first = engines.get(defaultRef);
+  return first ? new Map([...engines].map(([ref, engine]) => [ref, engine === first ? new AfterFirstAnswer(first, then) : engine])) : engines;
+}
+
 export interface LocalAppOptions {
   backend?: OrtBackend;
   /** Where the backend's sessions are made (the server: WASM sessions in a thread); default nodeSessionFactory(backend). */
@@ -100,8 +111,11 @@ export interface LocalAppOptions {
   observability?: ObservabilityOptions;
   /** The rest of what the app takes: CORS origins, the upstream client, and the admin API's token (with billing). */
   app?: Pick<AppDeps, 'corsOrigins' | 'upstreams' | 'classificationCache'> & { adminToken?: string };
-  /** false: every model's session is made before the app is returned (default true: the default model's only). */
-  deferSessions?: boolean;
+  /**
+   * false: every model's session is made before the app is returned. Default: the default model's only, the others
+   * once it has answered its first classification, or `fallbackMs` (default 1,000) after the app is built.
+   */
+  deferSessions?: boolean | { fallbackMs: number };
 }
 
 export interface LocalApp {
@@ -121,7 +135,9 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const later = new DeferredSessions((ref, error) => console.error(`model ${ref} could not be loaded: ${error instanceof Error ? error.message : String(error)}`));
   const extras = options.deferSessions === false ? undefined : coldStartExtras(models, later);
   const [all, unguarded] = await Promise.all([loadAllEngines(models, backend, () => withBatchMetrics(engine, options.observability?.metrics), options.createSession, extras), options.billing]);
-  if (later.pending.length > 0) setTimeout(() => void later.loadAll(), DEFERRED_SESSIONS_DELAY_MS).unref();
+  const loadLater = () => void later.loadAll();
+  const fallbackMs = typeof options.deferSessions === 'object' ? options.deferSessions.fallbackMs : DEFERRED_SESSIONS_DELAY_MS;
+  if (later.pending.length > 0) setTimeout(loadLater, fallbackMs).unref();
   const engines = all['text-classification'];
   const { adminToken, ...app } = options.app ?? {};
   const privacy = options.privacy ? withPrivacy(unguarded, options.privacy, adminToken) : null;
@@ -138,6 +154,7 @@ export async function buildLocalApp(options: LocalAppOptions = {}): Promise<Loca
   const traffic = options.traffic ? withTraffic(options.traffic, models, engines, adminToken) : null;
   if (traffic) plugins.push(traffic.plugin);
   if (options.observability) plugins.unshift(observabilityPlugin(options.observability)); // first: it sees the others' refusals
-  const served = options.observability ? observeClassifiers(engines, options.observability.metrics) : engines;
+  const observed = options.observability ? observeClassifiers(engines, options.observability.metrics) : engines;
+  const served = later.pending.length > 0 ? withFirstAnswerHook(observed, modelRef(models.resolve()!), loadLater) : observed;
   return { app: createApp({ registry: models, engines: served, isReady: () => true, plugins, tenantModels: tuning?.tenantModels, edgeEngine: ENGINE_OF[backend], traffic: traffic?.router, ...app }), engines, tuning, sessions: later };
 }

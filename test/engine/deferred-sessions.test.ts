@@ -7,7 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeferredSessions } from '../../functions/engine/loading/deferred-sessions.js';
 import type { SessionFactory } from '../../functions/engine/loading/classifier-from-files.js';
-import { buildLocalApp, type LocalApp } from '../../functions/node/local-app.js';
+import { buildLocalApp, readLocalRegistry, type LocalApp } from '../../functions/node/local-app.js';
+import { modelRef } from '../../functions/registry/registry.js';
 import { nodeSessionFactory } from '../../functions/node/load-classifier.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ describe('the app built over models/, default model first', () => {
     expect(deferred.sessions.pending).toEqual([BERT, ENCODER]);
     const listing = async () => (await (await deferred.app.fetch(new Request('http://local/v1/models'))).json()) as { data: { id: string }[] };
     const [late, listed] = await Promise.all([classify(deferred.app, BERT), listing()]);
-    expect(listed.data.map((m) => m.id)).toEqual(expect.arrayContaining(['sst2-glove-bilstm@1', BERT]));
+    expect(listed.data.map((m) => m.id)).toEqual(expect.arrayContaining([modelRef((await readLocalRegistry()).resolve()!), BERT]));
     expect(late.status).toBe(200);
     expect(late.body.model).toBe(BERT);
     expect(deferred.sessions.pending).toEqual([ENCODER]);
@@ -47,6 +48,15 @@ describe('the app built over models/, default model first', () => {
     await deferred.sessions.loadAll();
     expect(deferred.sessions.pending).toEqual([]);
   }, 60_000);
+  it('starts making the deferred sessions once the default model has answered its first classification', async () => {
+    const deferred = await buildLocalApp({ backend: 'node', deferSessions: { fallbackMs: 3_600_000 } });
+    expect(deferred.sessions.pending).toEqual([BERT, ENCODER]);
+    const first = await deferred.app.fetch(new Request('http://local/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"a fine film"}' }));
+    expect(first.status).toBe(200);
+    expect(deferred.sessions.pending).toEqual([BERT, ENCODER]); // not before it has answered
+    for (const started = Date.now(); deferred.sessions.pending.length > 0 && Date.now() - started < 60_000;) await new Promise((r) => setTimeout(r, 20));
+    expect(deferred.sessions.pending).toEqual([]);
+  }, 90_000);
 });
 
 describe('DeferredSessions', () => {
