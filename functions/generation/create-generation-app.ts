@@ -4,7 +4,7 @@
  * batch concurrent requests continuously. Runtime-agnostic: engines, clock and ids are injected.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { limitedBody } from '../http/body-limit.js';
 import { ApiError, errorResponse, modelNotFound } from '../http/errors.js';
 import { readJsonObject } from '../http/json-body.js';
 import { parseBody } from '../http/validate.js';
@@ -40,11 +40,9 @@ export function createGenerationApp(options: GenerationAppOptions): Hono {
     return call.request.stream ? generator.stream(call) : generator.generate(call);
   };
 
-  // JSON.parse and validation run on the event loop: bound what one request can hand them.
-  app.use('*', bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (c) => errorResponse(c, new ApiError(413, `the body is over ${maxBodyBytes} bytes`, 'invalid_request_error', 'body_too_large', null, { Connection: 'close' })),
-  }));
+  // JSON.parse and validation run on the event loop: bound what one request can hand them. The router's limit
+  // (413 body_too_large with Connection: close), which checks a sized body from its header alone.
+  app.use('*', limitedBody(maxBodyBytes));
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/v1/models', (c) =>
     c.json({
