@@ -3,7 +3,7 @@
  * generation server and the router with a CPU profiler (cpu-prof-hook.mjs: NODE_OPTIONS refuses --cpu-prof), runs
  * `BENCH_STREAMS` (default 64) streamed completions at c=16 direct, then through the router, and prints each
  * process's CPU per 1,000 tokens (from /proc) and the functions with the most self time in each window's profile.
- * PROFILE=off measures CPU only. Usage: npx tsx bench/generate/profile.ts [out-dir]
+ * PROFILE=off measures CPU only; ONLY=direct or ONLY=router runs one window; MAX_TOKENS (default 128). Usage: npx tsx bench/generate/profile.ts [out-dir]
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const router = await startServerProcess('functions/node/server.ts', { GENERATION_UPSTREAM_URL: generation.url, ...prof('router') }, listening);
   try {
     if (process.env.ONLY !== 'router') await window('direct', generation.url, [generation, router]);
-    await window('through the router', router.url, [generation, router]);
+    if (process.env.ONLY !== 'direct') await window('through the router', router.url, [generation, router]);
   } finally {
     await new Promise((r) => setTimeout(r, 200)); // the profiles are written
     await router.stop();
