@@ -3,10 +3,10 @@
 // registry's sha256 at start-up). Plain JavaScript because TypeScript would type the .json imports as objects.
 // test/app/worker-bundle.test.ts fails when a registry edge model or file is missing here.
 import registry from '../../models/registry.json';
-import gloveBilstmConfig from '../../models/sst2-glove-bilstm/config.json';
-import gloveBilstmTokenizer from '../../models/sst2-glove-bilstm/tokenizer.json';
-import gloveBilstmTokenizerConfig from '../../models/sst2-glove-bilstm/tokenizer_config.json';
-import gloveBilstmOnnx from '../../models/sst2-glove-bilstm/onnx/model_quantized.onnx';
+import gloveBilstmConfig from '../../models/sst2-glove-bilstm-v2/config.json';
+import gloveBilstmTokenizer from '../../models/sst2-glove-bilstm-v2/tokenizer.json';
+import gloveBilstmTokenizerConfig from '../../models/sst2-glove-bilstm-v2/tokenizer_config.json';
+import gloveBilstmOnnx from '../../models/sst2-glove-bilstm-v2/onnx/model_quantized.onnx';
 import sst2BertConfig from '../../models/sst2-bert/config.json';
 import sst2BertTokenizer from '../../models/sst2-bert/tokenizer.json';
 import sst2BertTokenizerConfig from '../../models/sst2-bert/tokenizer_config.json';
@@ -20,7 +20,7 @@ import electraOnnx from '../../models/electra-imdb-small/onnx/model_quantized.on
 export const registryBytes = registry;
 
 export const modelFolders = {
-  'sst2-glove-bilstm': {
+  'sst2-glove-bilstm-v2': {
     'config.json': gloveBilstmConfig,
     'tokenizer.json': gloveBilstmTokenizer,
     'tokenizer_config.json': gloveBilstmTokenizerConfig,
