@@ -240,7 +240,7 @@ describe.each(BACKENDS)('the default model (the GloVe BiLSTM) explained on the %
   it('attributes to each word the top score less the score without that word, each text alone: the model is batch-invariant', async () => {
     const { body } = await post(servers[backend].url, '/v1/classify', { input: texts, explain: true });
     const answer = body as ClassifyAnswer;
-    expect(answer.model).toBe('sst2-glove-bilstm@1');
+    expect(answer.model).toBe('sst2-glove-bilstm@2');
     for (const [i, scores] of answer.results.entries()) {
       const [top] = scores;
       expectCoversWords(texts[i]!, top!.explanation!);

@@ -14,7 +14,7 @@ import { useLambdaBackends } from './lambda-backends.js';
 import { functionUrlEvent, lambdaContext, type BufferedResult } from './lambda-events.js';
 
 const ADMIN_TOKEN = 'lambda-traffic-admin';
-const BILSTM = 'sst2-glove-bilstm@1';
+const BILSTM = 'sst2-glove-bilstm@2';
 const BERT = 'sst2-bert@3';
 const VERSION = 'x-edge-maas-model-version';
 const TEXTS = ['a wonderful, heartfelt film', 'a dull, lifeless mess'];

@@ -18,7 +18,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edge-maas-models-'));
   await cp(join(repoRoot, 'models', 'registry.json'), join(dir, 'registry.json'));
   // Every other registry model loads at start-up too; only sst2-bert's copy is spoiled and restored.
-  for (const folder of ['sst2-glove-bilstm', 'electra-imdb-small']) await cp(join(repoRoot, 'models', folder), join(dir, folder), { recursive: true });
+  for (const folder of ['sst2-glove-bilstm-v2', 'electra-imdb-small']) await cp(join(repoRoot, 'models', folder), join(dir, folder), { recursive: true });
   process.env.MODELS_DIR = dir; // read when server.ts is first imported
   ({ startServer } = await import('../../functions/node/start-server.js'));
 });

@@ -7,7 +7,7 @@ import { startServer, type RunningServer } from '../../functions/node/start-serv
 import { sst2BertDir, devTsv } from '../paths.js';
 
 let server: RunningServer;
-/** Sizes of the batches the server's classifiers ran (its classifiers: sst2-glove-bilstm@1, the default, and sst2-bert@3). */
+/** Sizes of the batches the server's classifiers ran (its classifiers: sst2-glove-bilstm@2, the default, and sst2-bert@3). */
 const batchSizes: number[] = [];
 beforeAll(async () => {
   server = await startServer({ port: 0, onClassifyBatch: (size) => batchSizes.push(size) });
@@ -25,9 +25,9 @@ describe('the Node server on 127.0.0.1', () => {
     // Native is the default where onnxruntime-node loads, as it does after npm ci here.
     expect(server.backend).toBe('node');
     const models = await (await fetch(`${server.url}/v1/models`)).json();
-    expect(models.data[0]).toMatchObject({ id: 'sst2-glove-bilstm@1', task: 'text-classification', runtime: 'edge-wasm', engine: 'onnxruntime-node', aliases: ['sentiment'], labels: ['NEGATIVE', 'POSITIVE'] });
+    expect(models.data[0]).toMatchObject({ id: 'sst2-glove-bilstm@2', task: 'text-classification', runtime: 'edge-wasm', engine: 'onnxruntime-node', aliases: ['sentiment'], labels: ['NEGATIVE', 'POSITIVE'] });
     expect(models.data.find((m: { id: string }) => m.id === 'stories260K@1')).toMatchObject({ runtime: 'gpu-upstream', engine: null });
-    expect(await (await fetch(`${server.url}/v1/models/sentiment`)).json()).toMatchObject({ id: 'sst2-glove-bilstm@1', limits: { max_tokens: 128, max_batch: 64 } });
+    expect(await (await fetch(`${server.url}/v1/models/sentiment`)).json()).toMatchObject({ id: 'sst2-glove-bilstm@2', limits: { max_tokens: 128, max_batch: 64 } });
   });
 
   it('classifies with the default model, echoes request ids and reports timing', async () => {
@@ -39,7 +39,7 @@ describe('the Node server on 127.0.0.1', () => {
     expect(res.headers.get('x-request-id')).toBe('req-123');
     expect(res.headers.get('server-timing')).toMatch(/tokenize;dur=[\d.]+, inference;dur=[\d.]+/);
     const body = await res.json();
-    expect(body.model).toBe('sst2-glove-bilstm@1');
+    expect(body.model).toBe('sst2-glove-bilstm@2');
     expect(body.results.map((r: { label: string }[]) => r.map((x) => x.label))).toEqual([['POSITIVE'], ['NEGATIVE']]);
     expect(body.usage.input_tokens).toBeGreaterThan(4);
   });
@@ -56,7 +56,7 @@ describe('the Node server on 127.0.0.1', () => {
   });
 
   it('answers 200 concurrent requests correctly and batches them', async () => {
-    expect([...server.engines.keys()]).toEqual(['sst2-glove-bilstm@1', 'sst2-bert@3']);
+    expect([...server.engines.keys()]).toEqual(['sst2-glove-bilstm@2', 'sst2-bert@3']);
     const texts = Array.from({ length: 200 }, (_, i) => (i % 2 ? `a dull , boring mess number ${i} .` : `a wonderful , heartfelt film number ${i} .`));
     const send = () => Promise.all(texts.map((t) => classify({ input: t }).then((r) => r.json())));
     // The first round opens the client's 200 keep-alive connections (this process is client and server at

@@ -158,7 +158,7 @@ describe('budgets, idempotency and usage', () => {
     await ctx.server.billing!.writer.flush();
     const records = rows("SELECT * FROM usage WHERE tenant_id = 'meter' ORDER BY status");
     expect(records).toHaveLength(2);
-    expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-glove-bilstm', model_version: '1', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: await classificationCost(ok), route: 'POST /v1/classify' });
+    expect(records[0]).toMatchObject({ request_id: ok.headers.get('x-request-id'), key_id: id, model: 'sst2-glove-bilstm', model_version: '2', path: 'edge', status: 200, output_tokens: 0, cost_micro_usd: await classificationCost(ok), route: 'POST /v1/classify' });
     expect(records[0]!.input_tokens).toBeGreaterThan(6);
     expect(records[1]).toMatchObject({ status: 400, cost_micro_usd: 0 });
     expect(JSON.stringify(rows('SELECT * FROM usage'))).not.toContain('secret');
@@ -172,7 +172,7 @@ describe('budgets, idempotency and usage', () => {
     for (let i = 0; i < 3; i++) cost += await classificationCost(await classifyWith(ctx.server.url, key));
     const byModel = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=model`, { headers: { authorization: `Bearer ${key}` } })).json()) as { tenant: string; data: Record<string, any>[] };
     expect(byModel.tenant).toBe('report');
-    expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-glove-bilstm@1', requests: 3, cost_micro_usd: expect.closeTo(cost, 6) })]);
+    expect(byModel.data).toEqual([expect.objectContaining({ model: 'sst2-glove-bilstm@2', requests: 3, cost_micro_usd: expect.closeTo(cost, 6) })]);
     const byDay = (await (await fetch(`${ctx.server.url}/v1/usage?group_by=day`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Record<string, any>[] };
     const dayAfter = today();
     // Every request ran on a day the clock read before or after them (two days only across a UTC midnight).

@@ -137,7 +137,7 @@ describe.skipIf(skip)(title, () => {
     const today = new Date().toISOString().slice(0, 10);
     const byModel = await page.locator('table[data-group="model"] tbody tr').evaluateAll((rows) =>
       Object.fromEntries(rows.map((r) => [r.querySelector('th')!.textContent, Number(r.querySelector('[data-requests]')!.getAttribute('data-requests'))])));
-    expect(byModel['sst2-glove-bilstm@1']).toBe(made.classify);
+    expect(byModel['sst2-glove-bilstm@2']).toBe(made.classify);
     expect(byModel['stories260K@1'] ?? byModel.stories260K).toBe(made.generate);
     // The requests chart's numbers: today's bar holds at least those (the console's own API calls count too).
     const todays = Number(await page.locator(`.chart:has-text("Requests by day") tr[data-day="${today}"] td`).getAttribute('data-value'));
@@ -161,7 +161,7 @@ describe.skipIf(skip)(title, () => {
     await (await download).saveAs(csvPath);
     const csv = readFileSync(csvPath, 'utf8').trim().split('\n');
     expect(csv[0]).toBe('group_by,group,requests,input_tokens,output_tokens,cost_usd');
-    expect(csv).toContain(csv.find((line) => line.startsWith(`model,sst2-glove-bilstm@1,${made.classify},`)));
+    expect(csv).toContain(csv.find((line) => line.startsWith(`model,sst2-glove-bilstm@2,${made.classify},`)));
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -54,7 +54,7 @@ describe.skipIf(skip)('the web console served by the Worker (wrangler dev)', () 
     await page.locator('.chart canvas').first().waitFor();
     const byModel = await page.locator('table[data-group="model"] tbody tr').evaluateAll((rows) =>
       Object.fromEntries(rows.map((r) => [r.querySelector('th')!.textContent, Number(r.querySelector('[data-requests]')?.getAttribute('data-requests'))])));
-    expect(byModel['sst2-glove-bilstm@1']).toBe(1);
+    expect(byModel['sst2-glove-bilstm@2']).toBe(1);
     await screenshot(page, 'worker-usage-desktop');
     for (const name of ['keys', 'fine-tuning']) await open(page, `${base}/console/${name}`);
     // Swagger UI, from the Worker's bundle (loaded on this page's first view), renders the Worker's own document at /docs.

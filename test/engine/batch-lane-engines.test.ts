@@ -36,7 +36,7 @@ const encoder = (from = engines) => from['feature-extraction'].get('electra-imdb
 
 describe('one lane over the registry engines', () => {
   it('runs one batch at a time across both classifiers and the encoder, each caller getting its own answers', async () => {
-    const bilstm = classifier('sst2-glove-bilstm@1');
+    const bilstm = classifier('sst2-glove-bilstm@2');
     const bert = classifier('sst2-bert@3');
     const [aloneBilstm, aloneBert, aloneEncoder] = [await bilstm.classify(texts), await bert.classify(texts), await encoder().embed(texts)];
     most = 0;

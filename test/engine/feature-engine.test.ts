@@ -41,7 +41,7 @@ describe('loadEdgeEngines with the committed registry', () => {
 
   it('gives the encoder an embedder, and the classifiers map only the classifiers', async () => {
     expect([...engines['feature-extraction'].keys()]).toEqual(['electra-imdb-small@1']);
-    expect([...engines['text-classification'].keys()]).toEqual(['sst2-glove-bilstm@1', 'sst2-bert@3']);
+    expect([...engines['text-classification'].keys()]).toEqual(['sst2-glove-bilstm@2', 'sst2-bert@3']);
     const embedder = engines['feature-extraction'].get('electra-imdb-small@1')!;
     expect(embedder.dimensions).toBe(192);
     const [result] = await embedder.embed(['a wonderful film']);
@@ -59,7 +59,7 @@ describe('loadEdgeEngines with the committed registry', () => {
     }
     const byDefault = await post('/v1/classify', { input: 'good' });
     expect(byDefault.status).toBe(200);
-    expect(((await byDefault.json()) as { model: string }).model).toBe('sst2-glove-bilstm@1');
+    expect(((await byDefault.json()) as { model: string }).model).toBe('sst2-glove-bilstm@2');
   });
 });
 

@@ -31,10 +31,10 @@ describe('the model registry', () => {
   it('resolves the default, ids, id@version and aliases of the committed registry', () => {
     const registry = Registry.parse(registryJson);
     const model = registry.resolve()!;
-    expect(model).toMatchObject({ id: 'sst2-glove-bilstm', version: '1', runtime: 'edge-wasm', labels: ['NEGATIVE', 'POSITIVE'] });
+    expect(model).toMatchObject({ id: 'sst2-glove-bilstm', version: '2', runtime: 'edge-wasm', labels: ['NEGATIVE', 'POSITIVE'] });
     expect(registry.resolve('sentiment')).toBe(model);
     expect(registry.resolve('sst2-glove-bilstm')).toBe(model);
-    expect(registry.resolve('sst2-glove-bilstm@1')).toBe(model);
+    expect(registry.resolve('sst2-glove-bilstm@2')).toBe(model);
     const transformer = registry.resolve('sst2-bert@3')!;
     expect(transformer).toMatchObject({ id: 'sst2-bert', version: '3', aliases: ['sentiment-transformer'] });
     expect(registry.resolve('sentiment-transformer')).toBe(transformer);

@@ -30,15 +30,15 @@ describe('IsolateRouterMetrics behind the app', () => {
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const scrape = parseScrape(await res.text());
     const isolate = 'abcd1234';
-    expect(scrape.value('edge_maas_http_requests_total', { isolate, method: 'POST', route: '/v1/classify', model: 'sst2-glove-bilstm', version: '1', status: '200' })).toBe(2);
+    expect(scrape.value('edge_maas_http_requests_total', { isolate, method: 'POST', route: '/v1/classify', model: 'sst2-glove-bilstm', version: '2', status: '200' })).toBe(2);
     expect(scrape.value('edge_maas_http_requests_total', { isolate, method: 'POST', route: '/v1/classify', model: '', version: '', status: '400' })).toBe(1);
     expect(scrape.value('edge_maas_http_request_duration_seconds', { isolate, route: '/v1/classify', model: 'sst2-glove-bilstm' })).toBe(2);
-    expect(scrape.value('edge_maas_classify_queue_wait_seconds', { isolate, model: 'sst2-glove-bilstm@1' })).toBe(2);
+    expect(scrape.value('edge_maas_classify_queue_wait_seconds', { isolate, model: 'sst2-glove-bilstm@2' })).toBe(2);
     expect(scrape.value('edge_maas_upstream_circuit_state', { isolate, upstream: 'http://gpu.example', state: 'open' })).toBe(1);
     expect(scrape.value('edge_maas_upstream_circuit_state', { isolate, upstream: 'http://gpu.example', state: 'closed' })).toBe(0);
     expect(points.map((p) => p.blobs)).toEqual([
-      ['POST', '/v1/classify', 'sst2-glove-bilstm', '1', '200'],
-      ['POST', '/v1/classify', 'sst2-glove-bilstm', '1', '200'],
+      ['POST', '/v1/classify', 'sst2-glove-bilstm', '2', '200'],
+      ['POST', '/v1/classify', 'sst2-glove-bilstm', '2', '200'],
       ['POST', '/v1/classify', '', '', '400'],
       ['GET', '/healthz', '', '', '200'],
       ['GET', '/metrics', '', '', '200'],

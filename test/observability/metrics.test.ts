@@ -125,11 +125,11 @@ describe('GET /metrics after known traffic', () => {
 
 describe('shadow versions', () => {
   it('counts the texts a shadow ran, by result, under the route\'s alias and both versions', async () => {
-    const put = await running.admin.call('PUT', '/routes/sentiment', { weights: { 'sst2-glove-bilstm@1': 100 }, shadow: { model: 'sst2-bert@3', percent: 100 } });
+    const put = await running.admin.call('PUT', '/routes/sentiment', { weights: { 'sst2-glove-bilstm@2': 100 }, shadow: { model: 'sst2-bert@3', percent: 100 } });
     expect(put.status).toBe(200);
     const texts = ['a wonderful film', 'a dull, lifeless mess', 'fine'];
     expect((await classifyWith(running.server.url, key, { model: 'sentiment', input: texts })).status).toBe(200);
-    const labels = { alias: 'sentiment', model: 'sst2-glove-bilstm@1', shadow: 'sst2-bert@3' };
+    const labels = { alias: 'sentiment', model: 'sst2-glove-bilstm@2', shadow: 'sst2-bert@3' };
     const counted = (s: Scrape) => ['agreed', 'disagreed', 'skipped'].reduce((sum, result) => sum + s.value('edge_maas_shadow_texts_total', { ...labels, result }), 0);
     // The shadow runs after the answer: wait for its outcome, then the counts are the texts sent.
     const after = await eventually(() => scrape(running.server.url, METRICS_TOKEN), (s) => counted(s) > 0);

@@ -77,16 +77,16 @@ describe('an Idempotency-Key replay', () => {
 
   it('names the version whose answer it repeats after the alias was routed to another one', async () => {
     const put = (version: string) => running.admin.call('PUT', '/routes/sentiment', { weights: { [version]: 100 } });
-    expect((await put('sst2-glove-bilstm@1')).status).toBe(200);
+    expect((await put('sst2-glove-bilstm@2')).status).toBe(200);
     const headers = { 'idempotency-key': 'replay-routed-1' };
     const first = await classifyWith(running.server.url, key, { model: 'sentiment', input: 'not bad at all' }, headers);
-    expect(first.headers.get(VERSION)).toBe('sst2-glove-bilstm@1');
+    expect(first.headers.get(VERSION)).toBe('sst2-glove-bilstm@2');
     expect((await put('sst2-bert@3')).status).toBe(200);
     const routedNow = await classifyWith(running.server.url, key, { model: 'sentiment', input: 'not bad at all' });
     expect(routedNow.headers.get(VERSION)).toBe('sst2-bert@3');
     const again = await classifyWith(running.server.url, key, { model: 'sentiment', input: 'not bad at all' }, headers);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect(again.headers.get(VERSION)).toBe('sst2-glove-bilstm@1');
+    expect(again.headers.get(VERSION)).toBe('sst2-glove-bilstm@2');
     expect(await again.text()).toBe(await first.text());
     expect((await running.admin.call('DELETE', '/routes/sentiment')).status).toBe(200);
   });

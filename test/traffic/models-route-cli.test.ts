@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDb } from '../billing/helpers.js';
 import { repoRoot } from '../paths.js';
 
-const BILSTM = 'sst2-glove-bilstm@1';
+const BILSTM = 'sst2-glove-bilstm@2';
 const BERT = 'sst2-bert@3';
 
 let db: Awaited<ReturnType<typeof tempDb>>;

@@ -16,7 +16,7 @@ beforeAll(async () => {
   registry = await readLocalRegistry();
 });
 
-const BILSTM = 'sst2-glove-bilstm@1';
+const BILSTM = 'sst2-glove-bilstm@2';
 const BERT = 'sst2-bert@3';
 
 function refusal(body: Record<string, unknown>, alias = 'sentiment', servesClassifier?: (m: { id: string }) => boolean): ApiError {

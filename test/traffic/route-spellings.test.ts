@@ -12,7 +12,7 @@ import { openSqlite } from '../../functions/node/sqlite-database.js';
 import { RouteStore } from '../../functions/traffic/route-store.js';
 import { ADMIN, tempDb } from '../billing/helpers.js';
 
-const BILSTM = 'sst2-glove-bilstm@1';
+const BILSTM = 'sst2-glove-bilstm@2';
 const BERT = 'sst2-bert@3';
 
 let db: Awaited<ReturnType<typeof tempDb>>;

@@ -43,7 +43,7 @@ function laneClassifier(lane: BatchLane, name: string, ran: string[], gate?: Pro
 
 const noContext = {} as Context<AppEnv>; // no ExecutionContext, as on Node
 const job = (classifier: TextClassifier, texts: string[]) => ({
-  alias: 'sentiment', model: 'sst2-glove-bilstm@1', shadowModel: 'sst2-bert@3', classifier, texts,
+  alias: 'sentiment', model: 'sst2-glove-bilstm@2', shadowModel: 'sst2-bert@3', classifier, texts,
   answered: texts.map((t) => (t.includes('good') ? [{ label: 'positive', score: 0.9 }, { label: 'negative', score: 0.1 }] : [{ label: 'negative', score: 0.9 }, { label: 'positive', score: 0.1 }])),
   scoreFunction: 'softmax' as const,
 });

@@ -13,7 +13,7 @@ import { sqliteRows } from '../billing/sqlite-rows.js';
 import { eventually } from '../helpers/eventually.js';
 import { repoRoot } from '../paths.js';
 
-const BILSTM = 'sst2-glove-bilstm@1';
+const BILSTM = 'sst2-glove-bilstm@2';
 const BERT = 'sst2-bert@3';
 const VERSION = 'x-edge-maas-model-version';
 const TEXTS = ['a wonderful, heartfelt film', 'a dull, lifeless mess', 'not bad at all', 'the plot goes nowhere'];

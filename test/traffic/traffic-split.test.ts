@@ -15,7 +15,7 @@ import { ADMIN, tempDb } from '../billing/helpers.js';
 import { sqliteRows } from '../billing/sqlite-rows.js';
 import { eventually } from '../helpers/eventually.js';
 
-const BILSTM = 'sst2-glove-bilstm@1';
+const BILSTM = 'sst2-glove-bilstm@2';
 const BERT = 'sst2-bert@3';
 const KEYS = 2_000;
 const PER_KEY = 5;

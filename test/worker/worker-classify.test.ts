@@ -37,7 +37,7 @@ describe('the Worker inside workerd', () => {
     expect(response.headers.get('x-request-id')).toBe('edge-test-1');
     expect(response.headers.get('server-timing')).toMatch(/inference;dur=/);
     const body = (await response.json()) as { model: string; results: Scores[]; usage: { input_tokens: number } };
-    expect(body.model).toBe('sst2-glove-bilstm@1');
+    expect(body.model).toBe('sst2-glove-bilstm@2');
     expect(body.results.map((r) => r[0]!.label)).toEqual(['POSITIVE', 'NEGATIVE', 'POSITIVE']);
     expect(body.usage.input_tokens).toBeGreaterThan(texts.length * 3);
     for (const [i, text] of texts.entries()) {
@@ -91,9 +91,9 @@ describe('the Worker inside workerd', () => {
     }
     const report = () => call('/v1/usage?group_by=model', { headers: mine }).then((r) => r.json() as Promise<{ tenant: string; data: { model: string; requests: number }[] }>);
     // Usage is written after each response (ctx.waitUntil): wait for both rows, then the count is exact.
-    const usage = await eventually(report, (u) => (u.data.find((d) => d.model === 'sst2-glove-bilstm@1')?.requests ?? 0) >= 2);
+    const usage = await eventually(report, (u) => (u.data.find((d) => d.model === 'sst2-glove-bilstm@2')?.requests ?? 0) >= 2);
     expect(usage.tenant).toBe('edge_report');
-    expect(usage.data.find((d) => d.model === 'sst2-glove-bilstm@1')).toMatchObject({ requests: 2, cost_micro_usd: expect.closeTo(cost, 6) });
+    expect(usage.data.find((d) => d.model === 'sst2-glove-bilstm@2')).toMatchObject({ requests: 2, cost_micro_usd: expect.closeTo(cost, 6) });
   });
 
   it('limits a key exactly through its Durable Object: 429 with the limit headers past its requests per minute', async () => {

@@ -44,13 +44,13 @@ describe('GET /metrics in the Worker', () => {
     const after = await metrics();
     const delta = (s: Scrape, name: string, labels: Record<string, string>) => s.value(name, { isolate, ...labels });
     const moved = (name: string, labels: Record<string, string>) => delta(after, name, labels) - delta(before, name, labels);
-    const ok = { method: 'POST', route: '/v1/classify', model: 'sst2-glove-bilstm', version: '1', status: '200' };
+    const ok = { method: 'POST', route: '/v1/classify', model: 'sst2-glove-bilstm', version: '2', status: '200' };
     expect(moved('edge_maas_http_requests_total', ok)).toBe(3);
     expect(moved('edge_maas_http_requests_total', { ...ok, model: '', version: '', status: '400' })).toBe(1);
     expect(moved('edge_maas_http_requests_total', { ...ok, model: '', version: '', status: '401' })).toBe(1);
     expect(moved('edge_maas_http_request_duration_seconds', { route: '/v1/classify', model: 'sst2-glove-bilstm' })).toBe(3);
-    expect(moved('edge_maas_input_tokens_total', { model: 'sst2-glove-bilstm', version: '1' })).toBe(inputTokens);
-    expect(moved('edge_maas_classify_queue_wait_seconds', { model: 'sst2-glove-bilstm@1' })).toBe(3);
+    expect(moved('edge_maas_input_tokens_total', { model: 'sst2-glove-bilstm', version: '2' })).toBe(inputTokens);
+    expect(moved('edge_maas_classify_queue_wait_seconds', { model: 'sst2-glove-bilstm@2' })).toBe(3);
     expect(moved('edge_maas_http_requests_total', { method: 'GET', route: '/metrics', model: '', version: '', status: '200' })).toBe(1);
   });
 });

@@ -11,7 +11,7 @@ import { keyIdOf, meteredAfter, meteredUsage } from './key-usage.js';
 
 const DB = (env as { DB: D1Database }).DB;
 const ADMIN = { authorization: 'Bearer worker-test-admin' };
-const BILSTM = 'sst2-glove-bilstm@1';
+const BILSTM = 'sst2-glove-bilstm@2';
 const BERT = 'sst2-bert@3';
 
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
