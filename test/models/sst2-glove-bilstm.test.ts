@@ -1,5 +1,5 @@
-// The committed GloVe BiLSTM (models/sst2-glove-bilstm, the registry's default sentiment model since its export by
-// models/recipes/sentiment-v3/export_bilstm.py). transformers.js has no BiLSTM class, so the reference is torch:
+// The committed GloVe BiLSTM (models/sst2-glove-bilstm-v2, the registry's default sentiment model: version 1's export
+// by models/recipes/sentiment-v3/export_bilstm.py with the words its cut dropped filled back from GloVe by edge_fill.py). transformers.js has no BiLSTM class, so the reference is torch:
 // the export wrote torch's logits for sentences written for the check (reference_logits.json), computed with the
 // word table as the int8 file stores it; the LSTM is float32 in both, so the engine must agree closely, on WASM
 // and on native onnxruntime, alone and inside a padded batch (ONNX's LSTM takes each row's length).
@@ -11,7 +11,7 @@ import { rankLabels } from '../../functions/engine/classification/scores.js';
 import type { SequenceClassifier } from '../../functions/engine/classification/sequence-classifier.js';
 import { evaluateVariants } from '../../models/tools/evaluate.js';
 import { readLabelledTsv } from '../../models/tools/labelled-tsv.js';
-import { defaultModelDir as folder, devTsv } from '../paths.js';
+import { defaultModelDir as folder, devTsv, repoRoot } from '../paths.js';
 
 const reference = JSON.parse(await readFile(join(folder, 'reference_logits.json'), 'utf8')) as { texts: string[]; logits: number[][] };
 
@@ -40,6 +40,23 @@ describe.each(['wasm', 'node'] as OrtBackend[])('the committed GloVe BiLSTM on %
     const texts = ['a wonderful , heartfelt film with brilliant performances .', 'an awful , lifeless waste of time .'];
     const labels = (await model.classify(texts)).logits.map((l) => rankLabels(l, model.labels)[0]!.label);
     expect(labels).toEqual(['POSITIVE', 'NEGATIVE']);
+  });
+});
+
+// edge-fill appends rows after version 1's ids: a text of version 1's words answers exactly as version 1 did (the
+// reference logits above are version 1's torch logits, none of their words was added); a text with added words not.
+describe('the filled table against version 1 (models/sst2-glove-bilstm)', () => {
+  it('answers v1 texts bit for bit as v1, and texts with filled words (v1: [UNK]) otherwise', async () => {
+    const v1 = await loadClassifier(join(repoRoot, 'models', 'sst2-glove-bilstm'), { variant: 'model_quantized', backend: 'wasm' });
+    const v2 = await loadClassifier(folder, { variant: 'model_quantized', backend: 'wasm' });
+    const known = ['A wonderful film.', 'an awful , lifeless waste of time .', ...reference.texts];
+    expect((await v2.classify(known)).logits).toEqual((await v1.classify(known)).logits);
+    const vocab = (await readFile(join(folder, 'vocab.txt'), 'utf8')).split('\n');
+    const v1Size = (await readFile(join(repoRoot, 'models', 'sst2-glove-bilstm', 'vocab.txt'), 'utf8')).split('\n').length;
+    for (const word of ['airheaded', 'amatuer', 'contemptuously']) expect(vocab.indexOf(word), word).toBeGreaterThanOrEqual(v1Size - 1);
+    const filled = ['an airheaded , amatuer mess .', 'he smiles contemptuously .'];
+    const [a, b] = [(await v1.classify(filled)).logits, (await v2.classify(filled)).logits];
+    for (const i of filled.keys()) expect(Math.abs(a[i]![0]! - b[i]![0]!), filled[i]).toBeGreaterThan(1e-3);
   });
 });
 
