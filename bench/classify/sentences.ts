@@ -6,7 +6,7 @@ import { repoRoot, sst2Dir } from '../../functions/node/shared-paths.js';
 /** int8 sst2-bert@3: what transformers.js can load too (bench:edge-engine compares on it). */
 export const defaultModelDir = resolve(repoRoot, 'models', 'sst2-bert');
 /** The registry's default model (sentiment): the GloVe BiLSTM. */
-export const bilstmDir = resolve(repoRoot, 'models', 'sst2-glove-bilstm');
+export const bilstmDir = resolve(repoRoot, 'models', 'sst2-glove-bilstm-v2');
 
 export async function devSentences(count: number): Promise<string[]> {
   const rows = await readLabelledTsv(resolve(sst2Dir, 'dev.tsv'));

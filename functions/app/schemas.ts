@@ -57,7 +57,7 @@ export const LabelScore = z
 
 export const ClassifyResponse = z
   .object({
-    model: z.string().openapi({ description: 'The model that answered, as id@version.', example: 'sst2-glove-bilstm@1' }),
+    model: z.string().openapi({ description: 'The model that answered, as id@version.', example: 'sst2-glove-bilstm@2' }),
     results: z.array(z.array(LabelScore)).openapi({ description: 'Per input text, its labels by descending score (softmax).' }),
     truncated: z.array(z.boolean()).openapi({ description: "Per input text, whether it was cut to the model's max_tokens." }),
     usage: z.object({
@@ -109,7 +109,7 @@ export type EdgeEngine = (typeof EDGE_ENGINES)[number];
 
 export const ModelCard = z
   .object({
-    id: z.string().openapi({ example: 'sst2-glove-bilstm@1', description: 'id@version for registry models; the full name (ft:...) for fine-tuned ones.' }),
+    id: z.string().openapi({ example: 'sst2-glove-bilstm@2', description: 'id@version for registry models; the full name (ft:...) for fine-tuned ones.' }),
     object: z.literal('model'),
     created: z.number().int().openapi({ description: "Unix seconds when a fine-tuned model was made; 0 for registry models (their entries carry no date)." }),
     owned_by: z.string().openapi({ description: '"system" for registry models; the tenant for fine-tuned ones.', example: 'system' }),

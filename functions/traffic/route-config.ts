@@ -1,7 +1,7 @@
 /**
  * A traffic route: an alias (or bare model id) of the registry split between model versions by weight, and an
  * optional shadow version that a share of requests also runs. The admin API and `npm run models:route` take it as
- * `{ "weights": { "sst2-glove-bilstm@1": 90, "sst2-bert@3": 10 }, "shadow": { "model": "...", "percent": 5 } }`;
+ * `{ "weights": { "sst2-glove-bilstm@2": 90, "sst2-bert@3": 10 }, "shadow": { "model": "...", "percent": 5 } }`;
  * anything wrong is a 400 naming the field, before anything is stored.
  */
 import { ApiError, invalidRequest } from '../http/errors.js';
