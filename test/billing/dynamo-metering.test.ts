@@ -92,6 +92,23 @@ describe('DynamoDB metering: take and record in one write', () => {
     one.close();
   });
 
+  it('a refused classification is taken back and its 429 counted in the same write, so its end writes nothing', async () => {
+    const key = await newKey('metering_429');
+    const one = instance();
+    const limits = { rpm: 1, tpm: 100_000 };
+    expect((await one.metering.take(key.id, limits, 8, undefined, served(key, 0))).recorded).toBe(true);
+    const refusal = served(key, 1, { status: 429, costMicroUsd: 0, inputTokens: 0, modelVersion: null, path: null });
+    const second = await one.metering.take(key.id, limits, 8, undefined, served(key, 1), refusal);
+    expect(second).toMatchObject({ allowed: false, recorded: true });
+    await one.settle();
+    const byStatus = Object.fromEntries((await usageOf('metering_429')).map((r) => [r.status, r.requests]));
+    expect(byStatus).toEqual({ 200: 1, 429: 1 });
+    // The refused request no longer counts against the key: the next take sees one request before it, not two.
+    const item = (await one.metering.take(key.id, { rpm: 10, tpm: 100_000 }, 0)).remainingRequests;
+    expect(item).toBe(10 - 2); // the first request and this one
+    one.close();
+  });
+
   it('a key with a budget is not recorded at admission: its hold and its record go through the key\'s month', async () => {
     const key = await newKey('metering_budget', 15);
     const one = instance();

@@ -59,7 +59,7 @@ export class DynamoMetering implements KeyLimiter, UsageSink {
   }
 
   /** One update of a key's minute on a lane of its own; the same write again (same sequence) while it fails. */
-  private async update(keyId: string, tenantId: string | null, minute: number, change: Omit<RollupUpdate, 'lane' | 'seq'>, returnItem = false): Promise<Written> {
+  private async update(keyId: string, tenantId: string | null, minute: number, change: Omit<RollupUpdate, 'lane' | 'seq'>, returnItem = false, attempts = ATTEMPTS): Promise<Written> {
     const lane = this.lanes.acquire();
     const seq = lane.next();
     const send = () => this.client.send(new UpdateCommand({
@@ -73,7 +73,8 @@ export class DynamoMetering implements KeyLimiter, UsageSink {
         } catch (error) {
           // An earlier sending of this very write was applied (the SDK retries after a lost answer): done once.
           if (isConditionFailure(error)) return { item: returnItem ? await this.read(keyId, minute, true) : undefined };
-          if (attempt >= ATTEMPTS) return { error, undo: () => this.undoIfApplied(keyId, tenantId, minute, change, lane, seq) };
+          if (attempt >= attempts) return { error, undo: () => this.undoIfApplied(keyId, tenantId, minute, change, lane, seq) };
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
         }
       }
     } finally {
@@ -107,7 +108,7 @@ export class DynamoMetering implements KeyLimiter, UsageSink {
     return counts;
   }
 
-  async take(key: string, limits: Limits, reserveTokens = 0, hold?: BudgetHold, record?: UsageRecord): Promise<TakeDecision> {
+  async take(key: string, limits: Limits, reserveTokens = 0, hold?: BudgetHold, record?: UsageRecord, refused?: UsageRecord): Promise<TakeDecision> {
     const now = this.now();
     const minute = minuteOf(now);
     // Recorded now only where no budget holds it (a hold is in the key's month, another item, settled by its record)
@@ -133,11 +134,27 @@ export class DynamoMetering implements KeyLimiter, UsageSink {
     });
     const decision = limitDecision(limits, state);
     if (!state.allowed) {
-      // A refused request does not count against the key, and is recorded at its end with its own status.
-      this.background(this.update(key, early?.tenantId ?? null, minute, {
-        requests: -1, tokens: -reserveTokens, records: early ? [{ record: early, sign: -1 }] : [],
-      }).then((r) => { if ('error' in r) throw r.error; }));
-      return { ...decision, recorded: false };
+      // A refused request does not count against the key. Its 429 record, where the caller knows it, is counted in
+      // the same write that takes the request back (awaited, so that `recorded` is true only once it is written);
+      // otherwise it is recorded at its end.
+      const counted = refused !== undefined && minuteOf(refused.createdAt) === minute ? refused : undefined;
+      // Taking back a counted record must not give up soon (about 2 s of retries of the same write, which applies once).
+      const undo = this.update(key, early?.tenantId ?? counted?.tenantId ?? null, minute, {
+        requests: -1, tokens: -reserveTokens, records: [...(early ? [{ record: early, sign: -1 as const }] : []), ...(counted ? [{ record: counted, sign: 1 as const }] : [])],
+      }, false, early || counted ? 8 : ATTEMPTS);
+      if (!counted) {
+        this.background(undo.then((r) => { if ('error' in r) throw r.error; }));
+        return { ...decision, recorded: false };
+      }
+      const undone = await undo;
+      if ('error' in undone) {
+        // DynamoDB down for seconds: recorded at its end instead, and logged (onError). What the failed write may
+        // have applied is taken back, so the request counts as it did after its take.
+        this.o.onError?.(undone.error);
+        this.background(undone.undo());
+        return { ...decision, recorded: false };
+      }
+      return { ...decision, recorded: true };
     }
     return { ...decision, held: hold ? await this.o.holdBudget(hold) : undefined, recorded: early !== undefined };
   }
