@@ -2,10 +2,13 @@
  * The DynamoDB layout of billing on AWS, shared by the CDK stack (which creates the tables) and by the tests
  * (which create the same tables on a local DynamoDB). Two tables, both on-demand:
  * - billing: tenants (`tenant#<id>`), API keys (`key#<prefix>`: the hot-path lookup is one GetItem), idempotency
- *   claims (`idem#<key id>#<Idempotency-Key>`) and rate-limit windows (`rate#<key id>`); the last two expire by TTL.
+ *   claims (`idem#<key id>#<Idempotency-Key>`) and, from before the minute items, rate-limit windows (`rate#<key
+ *   id>`, dynamo-key-limiter.ts); both expire by TTL.
  *   Also the Lambda router's privacy policies (`privacy#key#<id>`, `privacy#tenant#<id>`: privacy/dynamo-policy-store.ts)
  *   and traffic routes (`traffic#routes`, `traffic#shadows`: traffic/dynamo-route-store.ts), in no index.
- * - usage: one item per request in a partition per tenant and UTC month, sorted by time; per-key monthly spend
+ * - usage: keys' minute items (`ru#<key id>#<month>` / minute start: rate-limit counters and usage roll-ups of the
+ *   requests recorded at admission, rollup-items.ts); one item per request recorded at its end, in a partition per
+ *   tenant and UTC month, sorted by time; per-key monthly spend
  *   counters (`spend#<key id>`, sort key the month) that budget checks read with one Query. The byMonth index holds
  *   the items written before issue 16 only (they had a `month` attribute): all-tenant reads now query each tenant's
  *   partitions, which saves every request the index's write unit.
