@@ -36,32 +36,38 @@ export function screenText(text: string, screening: Screening, where: string, pa
   return maskPii(text, screening.counts).text;
 }
 
-/** Each string of an OpenAI completion or chat body that carries what the user wrote, screened; the rest as it was. */
+/** Fields whose string values name a part of the API (a model id, a message role, a part's type), never what the user wrote. */
+const STRUCTURAL = new Set(['model', 'role', 'type']);
+/** Integers this long can be a card, phone or account number written as a JSON number. */
+const LONGEST_PLAIN_NUMBER = 1e6;
+
+const pathOf = (parent: string, key: string) => (parent === '' ? key : `${parent}.${key}`);
+
+function screenValue(value: unknown, screening: Screening, path: string, key: string): unknown {
+  if (typeof value === 'string') return STRUCTURAL.has(key) ? value : screenText(value, screening, path);
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || Math.abs(value) < LONGEST_PLAIN_NUMBER) return value;
+    const text = String(value);
+    const screened = screenText(text, screening, path);
+    return screened === text ? value : screened;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => screenValue(item, screening, `${path}[${i}]`, key));
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [name, item] of Object.entries(value)) {
+      out[screenText(name, screening, `${pathOf(path, name)} (a field name)`, pathOf(path, name))] = screenValue(item, screening, pathOf(path, name), name);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * An OpenAI completion or chat body as it may go upstream: every string in it screened, wherever it is (prompt,
+ * messages and their names, suffix, stop, user, metadata, tool descriptions, fields the schema does not know, which
+ * are forwarded too), object keys and long integers included; only structural values (model, role, type) are left.
+ */
 export function screenGenerationBody(body: Record<string, unknown>, screening: Screening): Record<string, unknown> {
   if (screening.pii === 'off') return body;
-  const out: Record<string, unknown> = { ...body };
-  if (typeof body.prompt === 'string') out.prompt = screenText(body.prompt, screening, 'prompt');
-  else if (Array.isArray(body.prompt)) out.prompt = body.prompt.map((p, i) => (typeof p === 'string' ? screenText(p, screening, `prompt[${i}]`) : p));
-  if (Array.isArray(body.messages)) {
-    out.messages = body.messages.map((message: unknown, i) => {
-      if (typeof message !== 'object' || message === null) return message;
-      const m = message as Record<string, unknown>;
-      if (typeof m.content === 'string') return { ...m, content: screenText(m.content, screening, `messages[${i}].content`) };
-      if (Array.isArray(m.content)) {
-        return {
-          ...m,
-          content: m.content.map((part: unknown, j) => {
-            const p = part as Record<string, unknown> | null;
-            return p && typeof p.text === 'string' ? { ...p, text: screenText(p.text, screening, `messages[${i}].content[${j}].text`) } : part;
-          }),
-        };
-      }
-      return m;
-    });
-  }
-  // Stop strings go upstream too; OpenAI's end-user id is often an e-mail address.
-  if (typeof body.stop === 'string') out.stop = screenText(body.stop, screening, 'stop');
-  else if (Array.isArray(body.stop)) out.stop = body.stop.map((s, i) => (typeof s === 'string' ? screenText(s, screening, `stop[${i}]`) : s));
-  if (typeof body.user === 'string') out.user = screenText(body.user, screening, 'user');
-  return out;
+  return screenValue(body, screening, '', '') as Record<string, unknown>;
 }

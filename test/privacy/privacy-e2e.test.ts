@@ -181,6 +181,37 @@ describe('privacy policy through a real server', () => {
     expect(upstream.bodies.length).toBe(before + 1);
   });
 
+  it('every string a body sends upstream is screened: names, suffix, metadata, tool descriptions, fields no schema names, keys and long numbers', async () => {
+    const key = await running.admin.key('fieldsco');
+    await setPolicy('keys', key.id, { pii: 'mask' });
+    const send = (path: string, body: Record<string, unknown>) => fetch(`${running.server.url}${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` }, body: JSON.stringify({ model: 'stories260K', max_tokens: 8, ...body }),
+    });
+    const before = upstream.bodies.length;
+    const chatRes = await send('/v1/chat/completions', {
+      messages: [{ role: 'user', name: EMAIL, content: 'hello' }],
+      metadata: { customer: EMAIL, [EMAIL]: 'as a key' },
+      tools: [{ type: 'function', function: { name: 'lookup', description: `call ${PHONE}`, parameters: { type: 'object', properties: { q: { type: 'string', description: `card ${CARD}` } } } } }],
+      x_unknown: { nested: [`ssn ${SSN}`] },
+      seed: 4111111111111111,
+    });
+    expect(chatRes.status).toBe(200);
+    const completionRes = await send('/v1/completions', { prompt: 'Once upon a time', suffix: EMAIL });
+    expect(completionRes.status).toBe(200);
+    expect(upstream.bodies.length).toBe(before + 2);
+    for (const sent of upstream.bodies.slice(before)) holdsNoValue(sent);
+    const chatSent = JSON.parse(upstream.bodies[before]!) as Record<string, unknown>;
+    expect(chatSent).toMatchObject({ model: 'stories260K', messages: [{ role: 'user', name: '[EMAIL]', content: 'hello' }], metadata: { customer: '[EMAIL]', '[EMAIL]': 'as a key' }, seed: '[CARD]' });
+    expect(chatSent.tools).toEqual([{ type: 'function', function: { name: 'lookup', description: 'call [PHONE]', parameters: { type: 'object', properties: { q: { type: 'string', description: 'card [CARD]' } } } } }]);
+    expect(JSON.parse(upstream.bodies[before + 1]!)).toMatchObject({ prompt: 'Once upon a time', suffix: '[EMAIL]' });
+    // Under block the same body is refused, naming where the first value was found; the upstream gets nothing.
+    await setPolicy('keys', key.id, { pii: 'block' });
+    const refused = await send('/v1/completions', { prompt: 'Once upon a time', suffix: EMAIL });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { param: string } }).error.param).toBe('suffix');
+    expect(upstream.bodies.length).toBe(before + 2);
+  });
+
   it('the request header only makes a request stricter; an unknown setting or value is a 400 naming the header', async () => {
     const key = await running.admin.key('headerco');
     const before = upstream.bodies.length;
