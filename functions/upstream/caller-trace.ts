@@ -88,6 +88,9 @@ export function callerTrace(): MiddlewareHandler<AppEnv> {
 
 /** What an attempt sends: the upstream span's headers when an SDK made them, else the caller's own. */
 export function upstreamTraceHeaders(spanHeaders: TraceHeaders, clientSignal: AbortSignal): TraceHeaders {
-  if (spanHeaders.traceparent) return spanHeaders;
-  return { ...callerTraces.get(clientSignal)?.(), ...spanHeaders };
+  const caller = callerTraces.get(clientSignal)?.();
+  if (!spanHeaders.traceparent) return { ...caller, ...spanHeaders };
+  // An SDK's span carries the caller's tracestate on: it goes only where the caller's own would (pii=off).
+  if (spanHeaders.tracestate !== undefined && caller?.tracestate === undefined) return { traceparent: spanHeaders.traceparent };
+  return spanHeaders;
 }

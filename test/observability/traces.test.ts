@@ -8,7 +8,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startServer, type RunningServer } from '../../functions/node/start-server.js';
 import { startTracing, type Tracing } from '../../functions/node/tracing-setup.js';
 import { recordingUpstream, type RecordingUpstream } from './recording-upstream.js';
@@ -83,6 +86,30 @@ describe('spans of the Node server', () => {
     expect(call.attributes).toMatchObject({ 'server.address': new URL(upstream.url).origin, 'url.path': '/v1/chat/completions', 'edge_maas.upstream_outcome': 'answered' });
     expect(upstream.received).toHaveLength(1);
     expect(upstream.received[0]!.traceparent).toBe(`00-${route.spanContext().traceId}-${call.spanContext().spanId}-01`);
+  });
+
+  it('the caller\'s tracestate goes upstream with the SDK\'s traceparent under pii=off only: it is free text, and a mask policy promises none leaves', async () => {
+    // Policies need the usage file (billing, open mode: no keys).
+    const dir = await mkdtemp(join(tmpdir(), 'edge-maas-tracestate-'));
+    const withPolicies = await startServer({ port: 0, usageDb: join(dir, 'usage.sqlite'), generationUrl: upstream.url, fineTuning: false });
+    onTestFinished(async () => {
+      await withPolicies.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const send = (privacy?: string) => fetch(`${withPolicies.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`, tracestate: 'vendor=jane.doe@example.com', ...(privacy ? { 'x-edge-maas-privacy': privacy } : {}) },
+      body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'Tell me a story' }], max_tokens: 8 }),
+    });
+    upstream.received.length = 0;
+    expect((await send()).status).toBe(200);
+    const masked = await send('pii=mask');
+    expect(masked.status).toBe(200);
+    expect(masked.headers.get('x-edge-maas-privacy')).toBe('pii=mask; retention=standard');
+    expect(upstream.received).toHaveLength(2);
+    for (const headers of upstream.received) expect(headers.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+    expect(upstream.received[0]!.tracestate).toBe('vendor=jane.doe@example.com');
+    expect(upstream.received[1]!.tracestate).toBeUndefined();
   });
 
   it('a stream: the route span ends with the stream, the upstream call at its first chunk', async () => {
