@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ApiError } from '../http/errors.js';
 import { timeRange } from '../billing/routes/time-range.js';
 import { roundMicroUsd } from '../registry/pricing.js';
-import { stripeMeterEvents } from '../billing/stripe-export.js';
+import { stripeMeterEvents, type Unexported } from '../billing/stripe-export.js';
 import { runCli, UsageError } from './cli.js';
 import { openBilling } from './billing-setup.js';
 
@@ -21,7 +21,7 @@ runCli(async () => {
   const { billing, close } = await openBilling({ mode: 'keys' });
   try {
     let count = 0;
-    const unexported = { records: 0, microUsd: 0 };
+    const unexported: Unexported = { records: 0, microUsd: 0 };
     for await (const line of stripeMeterEvents(billing.store, range, unexported)) {
       process.stdout.write(line);
       count++;
@@ -29,6 +29,9 @@ runCli(async () => {
     console.error(`${count} meter events from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}`);
     if (unexported.records > 0) {
       console.error(`left out: ${unexported.records} billed records (${roundMicroUsd(unexported.microUsd)} micro-USD) made without a key or of tenants without a Stripe customer (npm run keys -- tenant <id> --stripe-customer cus_...)`);
+    }
+    if (unexported.credits) {
+      console.error(`not netted: ${unexported.credits.records} corrections (${roundMicroUsd(unexported.credits.microUsd)} micro-USD owed back) of customers with no event in this range to take them from: credit them in Stripe`);
     }
   } finally {
     await close();

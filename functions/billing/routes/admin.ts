@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Billing } from '../billing-middleware.js';
 import { changeKey, createKey, createTenant, describeKey, setStatus } from '../key-admin.js';
 import { roundMicroUsd } from '../../registry/pricing.js';
-import { stripeMeterEvents } from '../stripe-export.js';
+import { stripeMeterEvents, type Unexported } from '../stripe-export.js';
 import { adminOnly } from '../../http/admin-only.js';
 import { readJsonObject } from '../../http/json-body.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
@@ -59,13 +59,15 @@ export function adminRoutes({ billing, adminToken }: AdminRouteOptions): RouteGr
     const range = timeRange(c.req.valid('query'), Date.now());
     await billing.writer.flush();
     let lines = '';
-    const unexported = { records: 0, microUsd: 0 };
+    const unexported: Unexported = { records: 0, microUsd: 0 };
     for await (const line of stripeMeterEvents(billing.store, range, unexported)) lines += line;
     // Billed usage no event carries (no key, or a tenant without a Stripe customer) is counted, never silently lost.
     return c.body(lines, 200, {
       'content-type': 'application/x-ndjson',
       'x-unexported-records': String(unexported.records),
       'x-unexported-micro-usd': String(roundMicroUsd(unexported.microUsd)),
+      // Corrections with no event of their customer's in the range to net against: owed back, to credit in Stripe.
+      'x-uncredited-micro-usd': String(roundMicroUsd(unexported.credits?.microUsd ?? 0)),
     });
   });
   return group;
