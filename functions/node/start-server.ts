@@ -48,6 +48,8 @@ export interface RunningServer {
   tuning: NodeTuning | null;
   /** The classification cache, when on. */
   classificationCache: MemoryClassificationCache | null;
+  /** Resolves once every edge model's session is made (all but the default's are made after the first answer). */
+  allModelsLoaded(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       classificationCache,
       billing: opened?.billing ?? null,
       tuning: openedTuning,
+      allModelsLoaded: () => built.sessions.loadAll(),
       // End the job event streams (they would hold the drain until their jobs finish), stop taking connections,
       // answer requests in flight and arriving, put running jobs back in the queue, then write every usage record left.
       close: async () => {

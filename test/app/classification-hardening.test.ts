@@ -11,6 +11,7 @@ let server: RunningServer;
 let batches = 0;
 beforeAll(async () => {
   server = await startServer({ port: 0, generation: false, fineTuning: false, billing: false, classifyCache: { maxEntries: 100, maxBytes: 1 << 20 }, onClassifyBatch: () => void batches++ });
+  await server.allModelsLoaded(); // their warm-ups are batches too: none may land in a test's count
 });
 afterAll(() => server.close());
 
