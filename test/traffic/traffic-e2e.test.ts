@@ -174,17 +174,17 @@ describe('a stale route', () => {
     const db = new Database(running.db.path);
     try {
       db.prepare('INSERT INTO model_routes (alias, weights, shadow_model, shadow_percent, updated_at) VALUES (?, ?, ?, ?, ?)')
-        .run('retired-alias', JSON.stringify([{ model: BILSTM, weight: 100 }]), 'sst2-glove-bilstm@2', 10, Date.now());
+        .run('retired-alias', JSON.stringify([{ model: BILSTM, weight: 100 }]), 'sst2-glove-bilstm@9', 10, Date.now());
     } finally {
       db.close();
     }
     const shown = await route('GET', 'retired-alias');
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ source: 'route', weights: { [BILSTM]: 100 }, shadow: { model: 'sst2-glove-bilstm@2', percent: 10 }, stale: ['sst2-glove-bilstm@2'], registry_model: null });
+    expect(shown.body).toMatchObject({ source: 'route', weights: { [BILSTM]: 100 }, shadow: { model: 'sst2-glove-bilstm@9', percent: 10 }, stale: ['sst2-glove-bilstm@9'], registry_model: null });
     expect(shown.body.stale_note).toContain('never runs');
     expect((await admin('GET', '/routes')).body.data.map((r: any) => r.alias)).toContain('retired-alias');
     const deleted = await route('DELETE', 'retired-alias');
-    expect([deleted.status, deleted.body.deleted, deleted.body.source, deleted.body.removed]).toEqual([200, true, 'none', { weights: { [BILSTM]: 100 }, shadow: { model: 'sst2-glove-bilstm@2', percent: 10 } }]);
+    expect([deleted.status, deleted.body.deleted, deleted.body.source, deleted.body.removed]).toEqual([200, true, 'none', { weights: { [BILSTM]: 100 }, shadow: { model: 'sst2-glove-bilstm@9', percent: 10 } }]);
     const again = await route('DELETE', 'retired-alias');
     expect([again.status, again.body.error?.code]).toEqual([404, 'no_route']);
     expect((await route('GET', 'retired-alias')).status).toBe(404);
