@@ -81,10 +81,14 @@ describe('the streaming Lambda entry (RESPONSE_STREAM)', () => {
     expect(answer.headers['x-request-id']).toBe('stream-cls-1');
     const body = JSON.parse(answer.body) as { results: { label: string }[][]; usage: { input_tokens: number } };
     expect(body.results[0]![0]!.label).toBe('POSITIVE');
-    expect(await usageWrittenAt('stream-cls-1')).toBeLessThan(answer.atEnd as number);
+    // A classification is recorded with its admission: the UpdateItem of the key's minute item that takes its rate
+    // limit carries its record (the group's sums), long before the response ends.
+    const records = await usageOf('stream_cls');
+    const recordedAt = log.calls.find((c) => c.operation === 'UpdateItem' && c.body.includes(`ru#${records[0]?.keyId}#`) && c.body.includes('sst2-glove-bilstm'))?.answeredAt;
+    expect(recordedAt).toBeLessThan(answer.atEnd as number);
     const price = (await readLocalRegistry()).resolve('sentiment')!.price;
-    expect(await usageOf('stream_cls')).toEqual([expect.objectContaining({
-      requestId: 'stream-cls-1', model: 'sst2-glove-bilstm', status: 200, inputTokens: body.usage.input_tokens, costMicroUsd: priceOf(price, body.usage.input_tokens, 0),
+    expect(records).toEqual([expect.objectContaining({
+      requestId: 'roll-up', requests: 1, model: 'sst2-glove-bilstm', status: 200, inputTokens: body.usage.input_tokens, costMicroUsd: priceOf(price, body.usage.input_tokens, 0),
     })]);
   }, 60_000);
 
