@@ -17,6 +17,16 @@ export const METER_EVENT_NAME = 'edge_maas_cost_pico_usd';
 export const PICO_PER_MICRO = 1_000_000;
 
 /** Billed records no event can carry: made without a key (open mode), or of a tenant without a Stripe customer. */
+/**
+ * The part of [from, to) that can be exported now: Stripe keeps the first event of an identifier, so a roll-up that
+ * may still grow (the store's rollupsSettleMs) is left to a later export whose range starts where this one ended.
+ */
+export function exportableRange(store: BillingStore, range: { from: number; to: number }, now: number): { from: number; to: number } {
+  if (!store.rollupsSettleMs) return range;
+  const settled = Math.floor((now - store.rollupsSettleMs) / 60_000) * 60_000;
+  return { from: range.from, to: Math.max(range.from, Math.min(range.to, settled)) };
+}
+
 export interface Unexported {
   records: number;
   microUsd: number;

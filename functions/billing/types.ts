@@ -111,6 +111,11 @@ export interface UsageRow {
 
 /** The one storage interface billing needs; SQLite (Node) and D1 (Workers) implement it with the same SQL. */
 export interface BillingStore {
+  /**
+   * How long after its minute a roll-up record may still grow (DynamoDB's minute items take requests until their
+   * minute and its requests end); none for stores whose records never change once written.
+   */
+  readonly rollupsSettleMs?: number;
   createTenant(tenant: Tenant): Promise<void>;
   getTenant(id: string): Promise<Tenant | null>;
   createKey(key: ApiKeyRecord): Promise<void>;

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ApiError } from '../http/errors.js';
 import { timeRange } from '../billing/routes/time-range.js';
 import { roundMicroUsd } from '../registry/pricing.js';
-import { stripeMeterEvents, type Unexported } from '../billing/stripe-export.js';
+import { exportableRange, stripeMeterEvents, type Unexported } from '../billing/stripe-export.js';
 import { runCli, UsageError } from './cli.js';
 import { openBilling } from './billing-setup.js';
 
@@ -20,6 +20,9 @@ runCli(async () => {
   }
   const { billing, close } = await openBilling({ mode: 'keys' });
   try {
+    const asked = range.to;
+    range = exportableRange(billing.store, range, Date.now());
+    if (range.to < asked) console.error(`exported up to ${new Date(range.to).toISOString()}: later roll-ups may still grow (run again from there later)`);
     let count = 0;
     const unexported: Unexported = { records: 0, microUsd: 0 };
     for await (const line of stripeMeterEvents(billing.store, range, unexported)) {

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SqlBillingStore } from '../../functions/billing/sql-billing-store.js';
-import { PICO_PER_MICRO, stripeMeterEvents, type Unexported } from '../../functions/billing/stripe-export.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoBillingStore } from '../../functions/billing/dynamo/dynamo-billing-store.js';
+import { exportableRange, PICO_PER_MICRO, stripeMeterEvents, type Unexported } from '../../functions/billing/stripe-export.js';
 import type { UsageRecord } from '../../functions/billing/types.js';
 import { migrationsDir } from '../../functions/node/billing-setup.js';
 import { openSqlite } from '../../functions/node/sqlite-database.js';
@@ -63,4 +66,13 @@ it('counts a correction with nothing of its customer\'s in the range to net agai
   const { events, unexported } = await exported({ from: 15_000, to: 30_000 });
   expect(events).toEqual([]);
   expect(unexported.credits).toEqual({ records: 1, microUsd: 10 });
+});
+
+it('exports a store of growing minute roll-ups (DynamoDB) only up to two whole minutes ago; other stores up to what was asked', async () => {
+  const now = Date.UTC(2026, 11, 4, 12, 30, 45);
+  const dynamo = new DynamoBillingStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' })), {} as never);
+  const asked = { from: Date.UTC(2026, 11, 4), to: now };
+  expect(exportableRange(dynamo, asked, now)).toEqual({ from: asked.from, to: Date.UTC(2026, 11, 4, 12, 28) });
+  expect(exportableRange(dynamo, { from: now - 1000, to: now }, now)).toEqual({ from: now - 1000, to: now - 1000 });
+  expect(exportableRange(store, asked, now)).toEqual(asked);
 });

@@ -44,6 +44,9 @@ function pick<T>(item: Record<string, unknown>, fields: readonly string[]): T {
 }
 
 export class DynamoBillingStore implements BillingStore {
+  /** A key's minute item takes requests until its minute ends, and those in flight then: two minutes covers them. */
+  readonly rollupsSettleMs = 120_000;
+
   constructor(private readonly client: DynamoDBDocumentClient, private readonly tables: BillingTableNames) {}
 
   async createTenant(t: Tenant): Promise<void> {

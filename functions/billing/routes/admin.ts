@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Billing } from '../billing-middleware.js';
 import { changeKey, createKey, createTenant, describeKey, setStatus } from '../key-admin.js';
 import { roundMicroUsd } from '../../registry/pricing.js';
-import { stripeMeterEvents, type Unexported } from '../stripe-export.js';
+import { exportableRange, stripeMeterEvents, type Unexported } from '../stripe-export.js';
 import { adminOnly } from '../../http/admin-only.js';
 import { readJsonObject } from '../../http/json-body.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
@@ -56,7 +56,8 @@ export function adminRoutes({ billing, adminToken }: AdminRouteOptions): RouteGr
     return c.json(key);
   });
   declareRoute(group, billingExport, async (c) => {
-    const range = timeRange(c.req.valid('query'), Date.now());
+    const now = Date.now();
+    const range = exportableRange(billing.store, timeRange(c.req.valid('query'), now), now);
     await billing.writer.flush();
     let lines = '';
     const unexported: Unexported = { records: 0, microUsd: 0 };
@@ -68,6 +69,8 @@ export function adminRoutes({ billing, adminToken }: AdminRouteOptions): RouteGr
       'x-unexported-micro-usd': String(roundMicroUsd(unexported.microUsd)),
       // Corrections with no event of their customer's in the range to net against: owed back, to credit in Stripe.
       'x-uncredited-micro-usd': String(roundMicroUsd(unexported.credits?.microUsd ?? 0)),
+      // Where the export ended (earlier than asked while roll-ups of the last minutes may still grow): the next one's from.
+      'x-export-to': new Date(range.to).toISOString(),
     });
   });
   return group;
