@@ -36,26 +36,26 @@ export function screenText(text: string, screening: Screening, where: string, pa
   return maskPii(text, screening.counts).text;
 }
 
-/** Fields whose string values name a part of the API (a model id, a message role, a part's type), never what the user wrote. */
-const STRUCTURAL = new Set(['model', 'role', 'type']);
 /** Integers this long can be a card, phone or account number written as a JSON number. */
 const LONGEST_PLAIN_NUMBER = 1e6;
 
 const pathOf = (parent: string, key: string) => (parent === '' ? key : `${parent}.${key}`);
 
-function screenValue(value: unknown, screening: Screening, path: string, key: string): unknown {
-  if (typeof value === 'string') return STRUCTURAL.has(key) ? value : screenText(value, screening, path);
+function screenValue(value: unknown, screening: Screening, path: string): unknown {
+  if (typeof value === 'string') return screenText(value, screening, path);
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || Math.abs(value) < LONGEST_PLAIN_NUMBER) return value;
     const text = String(value);
     const screened = screenText(text, screening, path);
     return screened === text ? value : screened;
   }
-  if (Array.isArray(value)) return value.map((item, i) => screenValue(item, screening, `${path}[${i}]`, key));
+  if (Array.isArray(value)) return value.map((item, i) => screenValue(item, screening, `${path}[${i}]`));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
+    // A name that is itself personal data is never echoed: the error names the object that holds it.
+    const nameWhere = path === '' ? 'a field name of the body' : `a field name in ${path}`;
     for (const [name, item] of Object.entries(value)) {
-      out[screenText(name, screening, `${pathOf(path, name)} (a field name)`, pathOf(path, name))] = screenValue(item, screening, pathOf(path, name), name);
+      out[screenText(name, screening, nameWhere, path === '' ? 'body' : path)] = screenValue(item, screening, pathOf(path, name));
     }
     return out;
   }
@@ -65,9 +65,13 @@ function screenValue(value: unknown, screening: Screening, path: string, key: st
 /**
  * An OpenAI completion or chat body as it may go upstream: every string in it screened, wherever it is (prompt,
  * messages and their names, suffix, stop, user, metadata, tool descriptions, fields the schema does not know, which
- * are forwarded too), object keys and long integers included; only structural values (model, role, type) are left.
+ * are forwarded too), object keys and long integers included. Only the top-level model id is left as it is: it
+ * picks the upstream. A role or a part's type is screened like the rest (the API's words hold no personal data, and
+ * a `type` elsewhere, as in metadata or a JSON schema, is the user's).
  */
 export function screenGenerationBody(body: Record<string, unknown>, screening: Screening): Record<string, unknown> {
   if (screening.pii === 'off') return body;
-  return screenValue(body, screening, '', '') as Record<string, unknown>;
+  const { model, ...rest } = body;
+  const screened = screenValue(rest, screening, '') as Record<string, unknown>;
+  return model === undefined ? screened : { model, ...screened };
 }

@@ -190,7 +190,8 @@ describe('privacy policy through a real server', () => {
     const before = upstream.bodies.length;
     const chatRes = await send('/v1/chat/completions', {
       messages: [{ role: 'user', name: EMAIL, content: 'hello' }],
-      metadata: { customer: EMAIL, [EMAIL]: 'as a key' },
+      metadata: { customer: EMAIL, type: EMAIL, [EMAIL]: 'as a key' },
+      response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { role: { type: 'string', description: EMAIL } } } } },
       tools: [{ type: 'function', function: { name: 'lookup', description: `call ${PHONE}`, parameters: { type: 'object', properties: { q: { type: 'string', description: `card ${CARD}` } } } } }],
       x_unknown: { nested: [`ssn ${SSN}`] },
       seed: 4111111111111111,
@@ -201,7 +202,8 @@ describe('privacy policy through a real server', () => {
     expect(upstream.bodies.length).toBe(before + 2);
     for (const sent of upstream.bodies.slice(before)) holdsNoValue(sent);
     const chatSent = JSON.parse(upstream.bodies[before]!) as Record<string, unknown>;
-    expect(chatSent).toMatchObject({ model: 'stories260K', messages: [{ role: 'user', name: '[EMAIL]', content: 'hello' }], metadata: { customer: '[EMAIL]', '[EMAIL]': 'as a key' }, seed: '[CARD]' });
+    expect(chatSent).toMatchObject({ model: 'stories260K', messages: [{ role: 'user', name: '[EMAIL]', content: 'hello' }], metadata: { customer: '[EMAIL]', type: '[EMAIL]', '[EMAIL]': 'as a key' }, seed: '[CARD]' });
+    expect(chatSent.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { role: { type: 'string', description: '[EMAIL]' } } } } });
     expect(chatSent.tools).toEqual([{ type: 'function', function: { name: 'lookup', description: 'call [PHONE]', parameters: { type: 'object', properties: { q: { type: 'string', description: 'card [CARD]' } } } } }]);
     expect(JSON.parse(upstream.bodies[before + 1]!)).toMatchObject({ prompt: 'Once upon a time', suffix: '[EMAIL]' });
     // Under block the same body is refused, naming where the first value was found; the upstream gets nothing.
@@ -209,6 +211,12 @@ describe('privacy policy through a real server', () => {
     const refused = await send('/v1/completions', { prompt: 'Once upon a time', suffix: EMAIL });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { param: string } }).error.param).toBe('suffix');
+    // A field name that is itself personal data: the error names the object holding it, never the name.
+    const keyRefused = await send('/v1/chat/completions', { messages: [{ role: 'user', content: 'hello' }], metadata: { [EMAIL]: 'as a key' } });
+    expect(keyRefused.status).toBe(400);
+    const keyError = await keyRefused.text();
+    expect(keyError).not.toContain(EMAIL);
+    expect((JSON.parse(keyError) as { error: { param: string; message: string } }).error).toMatchObject({ param: 'metadata', message: expect.stringContaining('a field name in metadata') });
     expect(upstream.bodies.length).toBe(before + 2);
   });
 
