@@ -79,10 +79,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       maxAge: 600,
     }));
   }
+  const pluginMiddleware = plugins.flatMap((plugin) => plugin.middleware ?? []);
+  for (const { path, handler } of pluginMiddleware.filter((m) => m.beforeBodyLimit)) app.use(path, handler);
   app.use('*', limitedBodies(deps.maxBodyBytes ?? 1024 * 1024, plugins.flatMap((plugin) => plugin.bodyLimits ?? [])));
   // After the body limit, which may replace the request (and its signal, which keys the trace): generation only.
   for (const path of Object.values(API_PATHS)) app.use(`/v1${path}`, callerTrace());
-  for (const { path, handler } of plugins.flatMap((plugin) => plugin.middleware ?? [])) app.use(path, handler);
+  for (const { path, handler } of pluginMiddleware.filter((m) => !m.beforeBodyLimit)) app.use(path, handler);
   app.use('*', methodsOfRouteTable(app));
 
   const groups = [

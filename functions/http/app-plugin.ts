@@ -22,6 +22,8 @@ export interface PluginMiddleware {
   parameters?: Array<{ name: string; in: 'header'; required?: boolean; description: string; schema: { type: 'string'; example?: string } }>;
   /** Headers it adds to every answer, documented on each response of every operation under `path`. */
   responseHeaders?: Record<string, { description: string; schema: { type: 'string'; example?: string } }>;
+  /** Runs before the body limit, so that it sees the 413s too (metrics); it must not read the body. */
+  beforeBodyLimit?: boolean;
 }
 
 /** Whether a Hono path pattern of a plugin's middleware ("/v1/*", "/healthz") covers an OpenAPI path. */
@@ -32,7 +34,7 @@ export function patternCovers(pattern: string, path: string): boolean {
 }
 
 export interface AppPlugin {
-  /** Runs after request state, CORS and the body limit, before any route, in this order. */
+  /** Runs after request state, CORS and the body limit (before it, those marked beforeBodyLimit), before any route, in this order. */
   middleware?: PluginMiddleware[];
   routes?: RouteGroup[];
   /** Larger body limits than the app's for the plugin's own paths (file uploads), each with its own 413. */

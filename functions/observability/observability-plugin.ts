@@ -18,7 +18,8 @@ export function observabilityPlugin({ metrics, access = { openWithoutToken: fals
   return {
     middleware: [
       { path: '*', handler: routeSpans() },
-      ...(metrics ? [{ path: '*', handler: requestMetrics(metrics) }] : []),
+      // Before the body limit: a 413 is an answer to count like the others.
+      ...(metrics ? [{ path: '*', handler: requestMetrics(metrics), beforeBodyLimit: true }] : []),
     ],
     routes: metrics ? [metricsRoutes(metrics, access)] : [],
   };

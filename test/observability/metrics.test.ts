@@ -53,6 +53,10 @@ describe('GET /metrics after known traffic', () => {
     }
     for (let i = 0; i < 2; i++) expect((await classifyWith(running.server.url, key, { model: MODEL, input: [] })).status).toBe(400);
     expect((await classifyWith(running.server.url, null)).status).toBe(401);
+    const tooLarge = await fetch(`${running.server.url}/v1/classify`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: MODEL, input: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expect(tooLarge.status).toBe(413);
     for (let i = 0; i < 3; i++) expect((await fetch(`${running.server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${running.server.url}/no-such-path`)).status).toBe(404);
     for (let i = 0; i < 2; i++) expect((await chat(false)).status).toBe(200);
@@ -70,6 +74,7 @@ describe('GET /metrics after known traffic', () => {
     expect(metrics.value('edge_maas_http_requests_total', { method: 'POST', route: '/v1/classify', model: MODEL, version: '2', status: '200' })).toBe(5);
     expect(requests({ route: '/v1/classify', status: '400' })).toBe(2);
     expect(requests({ route: '/v1/classify', status: '401' })).toBe(1);
+    expect(requests({ route: '/v1/classify', status: '413' })).toBe(1); // refused by the body limit, before any route
     expect(metrics.value('edge_maas_http_requests_total', { method: 'GET', route: '/healthz', model: '', version: '', status: '200' })).toBe(3);
     expect(metrics.value('edge_maas_http_requests_total', { method: 'GET', route: 'unmatched', model: '', version: '', status: '404' })).toBe(1);
     expect(requests({ route: '/v1/chat/completions', model: 'stories260K', status: '200' })).toBe(3);
