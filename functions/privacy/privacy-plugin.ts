@@ -78,8 +78,12 @@ const settledOf = (own: PrivacyPolicy, asked: Partial<PrivacyPolicy>): Settled =
   return { policy, pinnedBy: own.region ? 'key' : 'header', described: describePolicy(policy) };
 };
 
-/** Settled once per request: by the screen before a replay lookup, else by the middleware. */
-const settledFor = new WeakMap<Context<AppEnv>, Settled>();
+/**
+ * Settled once per request (by the screen before a replay lookup, else by the middleware), kept on the request's
+ * privacy state: a WeakMap keyed by each request's context cost more than the rest of the settling (bench:policies).
+ */
+const SETTLED = Symbol('settled privacy policy');
+type SettledState = NonNullable<AppEnv['Variables']['privacy']> & { [SETTLED]?: Settled };
 /**
  * Without a privacy header a request's policy is its stored policies' (the store keeps each key's object for a few
  * seconds) or the default: worked out once per object and default, not per request.
@@ -100,7 +104,7 @@ const NO_STORED_POLICY: StoredPolicies = { key: null, tenant: null };
  * region other than the key's), set into c.get('privacy').
  */
 async function settle(c: Context<AppEnv>, { store, defaults = OPEN_POLICY, regions }: PrivacyPluginOptions): Promise<Settled> {
-  const known = settledFor.get(c);
+  const known = (c.get('privacy') as SettledState | undefined)?.[SETTLED];
   if (known) return known;
   const key = c.get('apiKey');
   const header = c.req.header(PRIVACY_HEADER);
@@ -108,8 +112,8 @@ async function settle(c: Context<AppEnv>, { store, defaults = OPEN_POLICY, regio
   if (asked?.region && regions && !regions.includes(asked.region)) throw regionNotServed(asked.region, regions);
   const stored = key ? await store.forKey(key.id, key.tenantId) : undefined;
   const settled = asked ? settledOf(inForce(stored ?? NO_STORED_POLICY, defaults).policy, asked) : settledWithoutHeader(defaults, stored);
-  settledFor.set(c, settled);
-  c.set('privacy', { ...settled.policy, counts: {} });
+  const state: SettledState = { ...settled.policy, counts: {}, [SETTLED]: settled };
+  c.set('privacy', state);
   return settled;
 }
 
@@ -166,10 +170,18 @@ export function privacyMiddleware(options: PrivacyPluginOptions): MiddlewareHand
       const idempotencyKey = c.req.header('idempotency-key');
       if (idempotencyKey !== undefined) retention?.forbidReplay(key?.id ?? null, idempotencyKey);
     }
+    // Given to the answer the route makes (c.header before it exists costs a fraction of changing the finished
+    // answer's headers: bench:policies). In-process classification sends no text out, so none was scanned: "none"
+    // would read as "no personal data".
+    c.header(PRIVACY_HEADER, settled.described);
+    if (policy.pii !== 'off') c.header(PII_COUNT_HEADER, 'not-scanned');
     await next();
-    let res = setHeader(c.res, PRIVACY_HEADER, settled.described);
-    // In-process classification sends no text out, so none was scanned: "none" would read as "no personal data".
-    if (policy.pii !== 'off') res = setHeader(res, PII_COUNT_HEADER, state.scanned ? formatCounts(state.counts) : 'not-scanned');
+    // An answer made without the context's headers (an upstream's, passed through) gets them now; a scanned one its counts.
+    let res = c.res;
+    if (res.headers.get(PRIVACY_HEADER) === null) res = setHeader(res, PRIVACY_HEADER, settled.described);
+    if (policy.pii !== 'off' && (state.scanned || res.headers.get(PII_COUNT_HEADER) === null)) {
+      res = setHeader(res, PII_COUNT_HEADER, state.scanned ? formatCounts(state.counts) : 'not-scanned');
+    }
     if (res !== c.res) c.res = res;
   };
 }
