@@ -6,6 +6,9 @@ const retryAfter = (seconds: number) => ({ 'Retry-After': String(Math.max(1, Mat
 
 export const upstreamDown = (message: string) => new ApiError(502, message, 'server_error', 'upstream_error');
 
+/** A 200 from the upstream that is not what was asked for (not JSON, or not an event stream for a streamed request). */
+export const upstreamInvalidAnswer = (message: string) => new ApiError(502, message, 'server_error', 'upstream_invalid_response');
+
 export const upstreamTimeout = (message: string) => new ApiError(504, message, 'server_error', 'upstream_timeout');
 
 /** The upstream said 503: busy. Its Retry-After goes to the client as it was (seconds or an HTTP date). */

@@ -9,21 +9,28 @@
 import { rewriteSseEvents } from '../http/sse-rewrite.js';
 import type { Meter } from '../http/meter.js';
 import type { Usage } from '../protocol/completion-shapes.js';
+import { upstreamInvalidAnswer } from './upstream-errors.js';
 
 interface UsageJson {
   usage?: Partial<Usage> | null;
 }
 
+/** The upstream's JSON answer, metered; a 200 whose body is not a JSON object is a 502, never passed on as a success. */
 export async function observeJson(response: Response, meter: Meter): Promise<Response> {
   const bytes = await response.arrayBuffer();
+  let answer: unknown;
   try {
-    const usage = (JSON.parse(new TextDecoder().decode(bytes)) as UsageJson).usage;
-    if (usage) {
-      meter.inputTokens = usage.prompt_tokens ?? meter.inputTokens;
-      meter.outputTokens = usage.completion_tokens ?? meter.outputTokens;
-    }
+    answer = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    // not JSON: nothing to meter beyond the request
+    answer = undefined;
+  }
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
+    throw upstreamInvalidAnswer(`the model's server answered 200 with a body that is not a JSON object (${response.headers.get('content-type') ?? 'no content type'}, ${bytes.byteLength} bytes)`);
+  }
+  const { usage } = answer as UsageJson;
+  if (usage) {
+    meter.inputTokens = usage.prompt_tokens ?? meter.inputTokens;
+    meter.outputTokens = usage.completion_tokens ?? meter.outputTokens;
   }
   return new Response(bytes, response);
 }
