@@ -6,6 +6,7 @@
  * numbers, dates, versions, prices, ISBNs, tracking numbers, timestamps and hex ids stay untouched. Web-standard
  * JavaScript only: it runs in Node, the Worker and the browser alike.
  */
+import { foldForDetection } from './fold-text.js';
 
 export const PII_KINDS = ['email', 'phone', 'card', 'iban', 'ip', 'ssn'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
@@ -201,7 +202,15 @@ const DETECTORS: Detector[] = [
  * Every piece of personal data in the text, in order, none overlapping. Linear in the matches: each kind's matches
  * come in order, so they are checked against the earlier kinds' (also in order) with one moving pointer, then merged.
  */
-export function findPii(text: string): PiiMatch[] {
+export function findPii(original: string): PiiMatch[] {
+  const folded = foldForDetection(original);
+  const found = findInFolded(folded.text);
+  if (folded.text === original) return found;
+  // A match's end is just past its last character: mapped from that character, so trailing invisibles stay out.
+  return found.map(({ kind, start, end }) => ({ kind, start: folded.originalIndex(start), end: folded.originalIndex(end - 1) + 1 }));
+}
+
+function findInFolded(text: string): PiiMatch[] {
   let claimed: PiiMatch[] = [];
   for (const { kind, pattern, accept } of DETECTORS) {
     pattern.lastIndex = 0;
