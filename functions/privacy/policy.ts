@@ -8,6 +8,7 @@
  */
 import { ApiError, invalidRequest } from '../http/errors.js';
 import { REGIONS, type Region } from '../registry/registry.js';
+import { findPii } from './pii-detect.js';
 
 export const PII_MODES = ['off', 'mask', 'block'] as const;
 export const RETENTIONS = ['standard', 'none'] as const;
@@ -52,6 +53,9 @@ const allowed = (field: Field) => FIELDS[field].map((v) => `"${v}"`).join(', ');
  * is written as its code point (\u0435), so that the answer shows exactly what was sent.
  */
 export function echoHeaderValue(value: string): string {
+  // The whole value, not just the echoed 40 characters: a cut-off card number is still part of one.
+  const found = findPii(value);
+  if (found.length > 0) return `<a value holding personal data (${[...new Set(found.map((f) => f.kind))].join(', ')}), not echoed>`;
   let text = value.slice(0, 40);
   if (/^[\x00-\xff]*$/.test(text) && /[\x80-\xff]/.test(text)) {
     try {

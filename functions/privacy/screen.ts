@@ -44,10 +44,13 @@ const pathOf = (parent: string, key: string) => (parent === '' ? key : `${parent
 function screenValue(value: unknown, screening: Screening, path: string): unknown {
   if (typeof value === 'string') return screenText(value, screening, path);
   if (typeof value === 'number') {
-    if (!Number.isInteger(value) || Math.abs(value) < LONGEST_PLAIN_NUMBER) return value;
-    const text = String(value);
-    const screened = screenText(text, screening, path);
-    return screened === text ? value : screened;
+    if (Number.isInteger(value) && Math.abs(value) < LONGEST_PLAIN_NUMBER) return value;
+    // Its digit runs as a text apart (a sign, a decimal point or an exponent split them): -4111111111111111 and
+    // 0.4111111111111111 hold a card number as surely as 4111111111111111 does.
+    const digits = String(value).replace(/[-+.eE]/g, ' ');
+    if (!/\d{7}/.test(digits)) return value;
+    const screened = screenText(digits, screening, path);
+    return screened === digits ? value : screened;
   }
   if (Array.isArray(value)) return value.map((item, i) => screenValue(item, screening, `${path}[${i}]`));
   if (typeof value === 'object' && value !== null) {
