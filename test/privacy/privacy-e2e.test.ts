@@ -190,7 +190,7 @@ describe('privacy policy through a real server', () => {
     const before = upstream.bodies.length;
     const chatRes = await send('/v1/chat/completions', {
       messages: [{ role: 'user', name: EMAIL, content: 'hello' }],
-      metadata: { customer: EMAIL, type: EMAIL, [EMAIL]: 'as a key', negative: -4111111111111111, fraction: 0.4111111111111111, float: 0.30000000000000004 },
+      metadata: { customer: EMAIL, type: EMAIL, [EMAIL]: 'as a key', [`x${EMAIL}`]: 'another key', negative: -4111111111111111, fraction: 0.4111111111111111, float: 0.30000000000000004 },
       response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { role: { type: 'string', description: EMAIL } } } } },
       tools: [{ type: 'function', function: { name: 'lookup', description: `call ${PHONE}`, parameters: { type: 'object', properties: { q: { type: 'string', description: `card ${CARD}` } } } } }],
       x_unknown: { nested: [`ssn ${SSN}`] },
@@ -202,7 +202,7 @@ describe('privacy policy through a real server', () => {
     expect(upstream.bodies.length).toBe(before + 2);
     for (const sent of upstream.bodies.slice(before)) holdsNoValue(sent);
     const chatSent = JSON.parse(upstream.bodies[before]!) as Record<string, unknown>;
-    expect(chatSent).toMatchObject({ model: 'stories260K', messages: [{ role: 'user', name: '[EMAIL]', content: 'hello' }], metadata: { customer: '[EMAIL]', type: '[EMAIL]', '[EMAIL]': 'as a key', negative: ' [CARD]', fraction: '0 [CARD]', float: 0.30000000000000004 }, seed: '[CARD]' });
+    expect(chatSent).toMatchObject({ model: 'stories260K', messages: [{ role: 'user', name: '[EMAIL]', content: 'hello' }], metadata: { customer: '[EMAIL]', type: '[EMAIL]', '[EMAIL]': 'as a key', '[EMAIL] 2': 'another key', negative: ' [CARD]', fraction: '0 [CARD]', float: 0.30000000000000004 }, seed: '[CARD]' });
     expect(chatSent.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { role: { type: 'string', description: '[EMAIL]' } } } } });
     expect(chatSent.tools).toEqual([{ type: 'function', function: { name: 'lookup', description: 'call [PHONE]', parameters: { type: 'object', properties: { q: { type: 'string', description: 'card [CARD]' } } } } }]);
     expect(JSON.parse(upstream.bodies[before + 1]!)).toMatchObject({ prompt: 'Once upon a time', suffix: '[EMAIL]' });
