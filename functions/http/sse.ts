@@ -17,3 +17,6 @@ export const sseJson = (value: unknown): Uint8Array => sseEvent(JSON.stringify(v
 export const sseError = (message: string, type: string, code: string): Uint8Array => sseEvent(errorBody(message, type, code));
 
 export const SSE_DONE = '[DONE]';
+
+/** Whether an answer says it is a server-sent event stream (its Content-Type), whatever its body. */
+export const hasEventStreamType = (res: Response): boolean => /^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '');

@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { onStreamEnd } from '../billing/stream-end.js';
 import type { AppEnv } from '../http/request-context.js';
+import { hasEventStreamType } from '../http/sse.js';
 import type { RouterMetrics } from './router-metrics.js';
 
 /** The route pattern that answered; "unmatched" for 404s and 405s, which only middleware (method ALL) matched. */
@@ -45,7 +46,7 @@ export function modelLabel(model: string): string {
  * An event stream, observed at its end. The header first: reading `body` of @hono/node-server's light Response builds
  * the real one and its stream, which cost a plain JSON answer 0.1 ms (bench:policies).
  */
-export const isEventStream = (res: Response) => /^text\/event-stream\b/i.test(res.headers.get('content-type') ?? '') && res.body !== null;
+export const isEventStream = (res: Response) => hasEventStreamType(res) && res.body !== null;
 
 export function requestMetrics(metrics: RouterMetrics): MiddlewareHandler<AppEnv> {
   const labelOf = routeLabeller();

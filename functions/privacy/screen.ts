@@ -58,11 +58,11 @@ function screenValue(value: unknown, screening: Screening, path: string): unknow
     // A name that is itself personal data is never echoed: the error names the object that holds it.
     const nameWhere = path === '' ? 'a field name of the body' : `a field name in ${path}`;
     for (const [name, item] of Object.entries(value)) {
-      let screenedName = screenText(name, screening, nameWhere, path === '' ? 'body' : path);
+      const masked = screenText(name, screening, nameWhere, path === '' ? 'body' : path);
       // Two names masked alike ("a@b.co" and "c@d.co" both "[EMAIL]") would keep one value: the others are numbered.
-      const masked = screenedName;
-      if (masked !== name) for (let n = 2; Object.hasOwn(out, screenedName) || Object.hasOwn(value, screenedName); n++) screenedName = `${masked} ${n}`;
-      out[screenedName] = screenValue(item, screening, pathOf(path, name));
+      let unique = masked;
+      if (masked !== name) for (let n = 2; Object.hasOwn(out, unique) || Object.hasOwn(value, unique); n++) unique = `${masked} ${n}`;
+      out[unique] = screenValue(item, screening, pathOf(path, name));
     }
     return out;
   }

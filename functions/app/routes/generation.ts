@@ -14,6 +14,7 @@ import { generationEstimate, promptTokenBound } from '../../registry/usage-estim
 import type { AppEnv } from '../../http/request-context.js';
 import { invalidRequest } from '../../http/errors.js';
 import { declareRoute, routeGroup, type RouteGroup } from '../../http/route-declaration.js';
+import { hasEventStreamType } from '../../http/sse.js';
 import { upstreamInvalidAnswer } from '../../upstream/upstream-errors.js';
 import { observeJson, observeStream } from '../../upstream/usage-observer.js';
 import { maskEventStream, maskJsonAnswer } from '../../privacy/mask-answer.js';
@@ -78,7 +79,7 @@ async function forward(c: Context<AppEnv>, generation: ValidatedGeneration, { re
   const started = Date.now();
   const response = await (request.stream ? generator.stream(call) : generator.generate(call));
   if (!response.ok) return response;
-  if (request.stream && !/^text\/event-stream\b/i.test(response.headers.get('content-type') ?? '')) {
+  if (request.stream && !hasEventStreamType(response)) {
     await response.body?.cancel();
     throw upstreamInvalidAnswer(`the model's server answered a streamed request with ${response.headers.get('content-type') ?? 'no content type'}, not an event stream`);
   }
